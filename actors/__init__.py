@@ -1,0 +1,1 @@
+"""Ray actors and the streaming pipeline that run synfinance stages across cores and nodes."""

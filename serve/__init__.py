@@ -1,0 +1,1 @@
+"""Ray Serve deployments: scoring, query and health endpoints over synfinance."""

@@ -1,0 +1,46 @@
+"""Run probes in subprocesses and summarise them: medians, ratios, a table and one JSON line."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def run_probe(module: str, args: Sequence[str]) -> dict[str, Any]:
+    """Run `python -m module args...` and return the JSON object on its last stdout line."""
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark probe {module} {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def repeat_probe(module: str, kind: str, count: int, runs: int) -> list[dict[str, Any]]:
+    results = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix=f"synfinance-bench-{kind}-") as tmp:
+            results.append(run_probe(module, [kind, str(count), str(Path(tmp) / "out")]))
+    return results
+
+
+def median(results: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(r[key] for r in results))
+
+
+def print_report(title: str, rows: list[tuple[str, str, str]], summary: dict[str, Any]) -> None:
+    table = Table(title=title)
+    for header in ("measure", "value", "note"):
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+    print(json.dumps(summary, sort_keys=True))

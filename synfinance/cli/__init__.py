@@ -1,0 +1,22 @@
+"""The `synfinance` command: one entry point for every task."""
+
+from __future__ import annotations
+
+import click
+
+import synfinance
+from synfinance.cli.bench import bench
+from synfinance.cli.docs import docs
+from synfinance.cli.errors import Group
+from synfinance.cli.generate import generate
+
+
+@click.group(cls=Group)
+@click.version_option(synfinance.__version__, prog_name="synfinance")
+def main() -> None:
+    """SynFinance: synthetic Indian retail-banking transactions with labelled fraud."""
+
+
+main.add_command(generate)
+main.add_command(bench)
+main.add_command(docs)

@@ -1,0 +1,45 @@
+"""The CLI's error contract: bad input exits 2 with one line per problem, no traceback."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from synfinance.errors import OutputError, SchemaError, SynFinanceError, ValidationError
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def option_name(field: str) -> str:
+    """The command-line spelling of a parameter name: shard_size -> --shard-size."""
+    return field if field.startswith("-") or "." in field else "--" + field.replace("_", "-")
+
+
+def fail(lines: list[str], code: int) -> NoReturn:
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(code)
+
+
+class Group(click.Group):
+    """A click group whose errors are one clear line each, never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            fail([exc.format_message()], EXIT_BAD_INPUT)
+        except click.Abort:
+            fail(["aborted"], 130)
+        except ValidationError as exc:
+            lines = [f"{option_name(p.field)}: expected {p.expected}, got {p.got!r}" for p in exc.problems]
+            fail(lines, EXIT_BAD_INPUT)
+        except (OutputError, SchemaError) as exc:
+            fail([str(exc)], EXIT_BAD_INPUT)
+        except SynFinanceError as exc:
+            fail([f"{type(exc).__name__}: {exc}"], EXIT_FAILURE)
+        sys.exit(result if isinstance(result, int) else 0)

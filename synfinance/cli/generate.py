@@ -1,0 +1,137 @@
+"""`synfinance generate ...`: datasets, customers and merchants from a seed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import click
+import pyarrow as pa
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from synfinance.cli.options import DATE
+from synfinance.errors import OutputError, ParameterError, Problem
+from synfinance.generate import GenerationParams
+from synfinance.output.dataset import read_manifest
+from synfinance.output.files import atomic_path
+from synfinance.output.formats import FORMATS, SUFFIX, write_table
+from synfinance.population.customers import build_customers
+from synfinance.population.merchants import build_merchants
+from synfinance.runner import write_dataset
+
+FORMAT = click.Choice(FORMATS)
+
+
+@click.group()
+def generate() -> None:
+    """Generate synthetic data."""
+
+
+def _days(start: dt.date, days: int | None, end: dt.date | None) -> int:
+    if days is not None and end is not None:
+        raise ParameterError([Problem("end", end.isoformat(), "either --end or --days, not both")])
+    if end is None:
+        return 92 if days is None else days
+    if end < start:
+        raise ParameterError([Problem("end", end.isoformat(), f"a date on or after --start ({start.isoformat()})")])
+    return (end - start).days + 1
+
+
+@generate.command("transactions")
+@click.option("--count", type=int, required=True, help="Exactly this many transactions.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same bytes.")
+@click.option("--customers", type=int, default=None, help="Population size [default: count / 100].")
+@click.option("--merchants", type=int, default=None, help="Merchant catalogue size [default: customers / 10, >= 2000].")
+@click.option("--start", type=DATE, default="2025-10-01", show_default=True, help="First IST date.")
+@click.option("--days", type=int, default=None, help="Length of the date range [default: 92].")
+@click.option("--end", type=DATE, default=None, help="Last IST date, inclusive (instead of --days).")
+@click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("dataset"), show_default=True)
+@click.option("--shard-size", type=int, default=1000, show_default=True, help="Most customers per shard.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+def transactions(
+    count: int, seed: int, customers: int | None, merchants: int | None, start: dt.date, days: int | None,
+    end: dt.date | None, fmt: str, out: Path, shard_size: int, quiet: bool,
+) -> None:
+    """Generate a dataset directory: transactions by shard, customers, merchants, manifest."""
+    params = GenerationParams(
+        count=count, seed=seed, customers=customers, merchants=merchants, start=start,
+        days=_days(start, days, end), shard_size=shard_size,
+    ).resolved()
+    console = Console(stderr=True, quiet=quiet)
+    begun = time.perf_counter()
+    columns = (
+        TextColumn("[bold]generating"), BarColumn(), TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("generate", total=count, rate="")
+
+        def advance(rows: int) -> None:
+            progress.advance(task, rows)
+            done = progress.tasks[0].completed
+            progress.update(task, rate=f"{done / max(time.perf_counter() - begun, 1e-9):,.0f} rows/s")
+
+        manifest = write_dataset(params, out, fmt, on_progress=advance)
+    elapsed = time.perf_counter() - begun
+    if not quiet:
+        _summary(params, manifest, elapsed)
+
+
+def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:
+    counts = read_manifest(manifest.parent)["counts"]
+    table = Table(title="SynFinance dataset", show_header=False)
+    for key, value in [
+        ("transactions", f"{counts['transactions']:,}"), ("customers", f"{counts['customers']:,}"),
+        ("merchants", f"{counts['merchants']:,}"), ("shards", f"{counts['shards']:,}"), ("seed", str(params.seed)),
+        ("dates", f"{params.start} + {params.days} days"), ("elapsed", f"{elapsed:.2f} s"),
+        ("throughput", f"{params.count / elapsed:,.0f} rows/s"), ("manifest", str(manifest)),
+    ]:
+        table.add_row(key, value)
+    Console().print(table)
+
+
+def _write_single(table: pa.Table, out: Path | None, default_stem: str, fmt: str) -> Path:
+    target = out if out is not None else Path(default_stem + SUFFIX[fmt])
+    if target.is_dir():
+        raise OutputError(f"--out: {target} is a directory; give a file path")
+    if not target.parent.exists():
+        raise OutputError(f"--out: directory {target.parent} does not exist")
+    try:
+        with atomic_path(target) as tmp:
+            write_table(table, tmp, fmt)
+    except OSError as exc:
+        raise OutputError(f"--out: cannot write {target}: {exc.strerror}") from exc
+    return target
+
+
+@generate.command("customers")
+@click.option("--count", type=int, required=True, help="Number of customers.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="File to write [default: customers.<format>]."
+)
+def customers_cmd(count: int, seed: int, fmt: str, out: Path | None) -> None:
+    """Generate the customer population alone."""
+    GenerationParams(count=1, seed=seed, customers=count).resolved()
+    path = _write_single(build_customers(seed, count).table, out, "customers", fmt)
+    click.echo(f"wrote {count:,} customers to {path}")
+
+
+@generate.command("merchants")
+@click.option("--count", type=int, required=True, help="Number of merchants.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="File to write [default: merchants.<format>]."
+)
+def merchants_cmd(count: int, seed: int, fmt: str, out: Path | None) -> None:
+    """Generate the merchant catalogue alone."""
+    GenerationParams(count=1, seed=seed, merchants=count).resolved()
+    path = _write_single(build_merchants(seed, count).table, out, "merchants", fmt)
+    click.echo(f"wrote {count:,} merchants to {path}")

@@ -1,0 +1,77 @@
+"""Every error SynFinance raises on purpose, in one hierarchy.
+
+    SynFinanceError                 base: anything SynFinance raises deliberately
+    ├── ValidationError             bad input; carries every problem found, not just the first
+    │   ├── ParameterError          a generation/CLI parameter is out of range or conflicts
+    │   └── ConfigError             a configuration file, key or environment value is wrong
+    ├── SchemaError                 data does not match synfinance.schema (missing column, wrong type)
+    ├── OutputError                 a dataset cannot be written where asked (unwritable, not a dataset)
+    ├── StoreUnavailable            the database cannot be reached or answered with a failure
+    │   └── CircuitOpen             the breaker in front of a dependency is open; retry later
+    └── InjectedFault               a fault deliberately injected through a chaos/ seam
+
+Callers catch the narrowest class they can handle; the CLI maps ValidationError,
+SchemaError and OutputError to exit code 2 with one line per problem, and the HTTP layer
+maps the same classes to 4xx/503 in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where, what was given, what was expected."""
+
+    field: str
+    got: object
+    expected: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: expected {self.expected}, got {self.got!r}"
+
+
+class SynFinanceError(Exception):
+    """Base of every deliberate SynFinance error."""
+
+
+class ValidationError(SynFinanceError):
+    """Bad input. Holds every problem found so a user can fix them all at once."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, got: object, expected: str) -> ValidationError:
+        return cls([Problem(field, got, expected)])
+
+
+class ParameterError(ValidationError):
+    """A generation or command-line parameter is out of range or conflicts with another."""
+
+
+class ConfigError(ValidationError):
+    """A configuration file, key or environment value is wrong."""
+
+
+class SchemaError(SynFinanceError):
+    """Data does not match the schema declared in synfinance.schema."""
+
+
+class OutputError(SynFinanceError):
+    """A dataset cannot be written where it was asked to go."""
+
+
+class StoreUnavailable(SynFinanceError):
+    """The database cannot be reached, or it answered with a failure."""
+
+
+class CircuitOpen(StoreUnavailable):
+    """The circuit breaker in front of a dependency is open; retry after a while."""
+
+
+class InjectedFault(SynFinanceError):
+    """A fault injected on purpose through a chaos seam."""

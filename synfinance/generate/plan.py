@@ -1,0 +1,136 @@
+"""Generation parameters, their validation, and the plan that fixes shards before any work starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
+
+import numpy as np
+
+from synfinance.errors import ParameterError, Problem
+from synfinance.generate.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
+from synfinance.population.customers import Customers, build_customers
+from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
+from synfinance.sampling import STREAM_ALLOCATION, rng_for
+
+MAX_TXNS_PER_CUSTOMER_DAY = 50
+TARGET_ROWS_PER_SHARD = 200_000
+MAX_COUNT = 10_000_000_000
+MAX_CUSTOMERS = 5_000_000
+MAX_MERCHANTS = 1_000_000
+CALENDAR_START = dt.date(FIRST_YEAR, 1, 1)
+CALENDAR_END = dt.date(LAST_YEAR + 1, 1, 1)  # exclusive
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """What to generate. customers/merchants None means "sized from count"."""
+
+    count: int
+    seed: int = 42
+    customers: int | None = None
+    merchants: int | None = None
+    start: dt.date = dt.date(2025, 10, 1)
+    days: int = 92
+    shard_size: int = 1000  # most customers in one shard
+
+    def resolved(self) -> GenerationParams:
+        """These parameters validated, with automatic sizes filled in; raises ParameterError listing every problem."""
+        problems = self._problems()
+        if problems:
+            raise ParameterError(problems)
+        customers = self.customers
+        if customers is None:
+            floor = math.ceil(self.count / (MAX_TXNS_PER_CUSTOMER_DAY * self.days))
+            customers = min(MAX_CUSTOMERS, max(100, self.count // 100, floor))
+        merchants = self.merchants if self.merchants is not None else min(200_000, max(2000, customers // 10))
+        resolved = replace(self, customers=customers, merchants=merchants)
+        per_day = self.count / (customers * self.days)
+        if per_day > MAX_TXNS_PER_CUSTOMER_DAY:
+            need = math.ceil(self.count / (MAX_TXNS_PER_CUSTOMER_DAY * self.days))
+            raise ParameterError.single(
+                "customers", customers,
+                f"at least {need} for {self.count} transactions over {self.days} days "
+                f"(at most {MAX_TXNS_PER_CUSTOMER_DAY} transactions per customer per day)",
+            )
+        return resolved
+
+    def _problems(self) -> list[Problem]:
+        p: list[Problem] = []
+
+        def check_int(name: str, value: object, lo: int, hi: int) -> None:
+            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+                p.append(Problem(name, value, f"an integer from {lo} to {hi}"))
+
+        check_int("count", self.count, 1, MAX_COUNT)
+        check_int("seed", self.seed, 0, 2**63 - 1)
+        check_int("days", self.days, 1, (CALENDAR_END - CALENDAR_START).days)
+        check_int("shard_size", self.shard_size, 1, 1_000_000)
+        if self.customers is not None:
+            check_int("customers", self.customers, 1, MAX_CUSTOMERS)
+        if self.merchants is not None:
+            check_int("merchants", self.merchants, N_POOLS, MAX_MERCHANTS)
+        if not isinstance(self.start, dt.date):
+            p.append(Problem("start", self.start, "a date YYYY-MM-DD"))
+        elif not CALENDAR_START <= self.start < CALENDAR_END:
+            p.append(Problem("start", self.start.isoformat(), f"a date from {CALENDAR_START} to {LAST_YEAR}-12-31"))
+        elif isinstance(self.days, int) and self.start + dt.timedelta(days=self.days) > CALENDAR_END:
+            last = (self.start + dt.timedelta(days=self.days - 1)).isoformat()
+            expected = f"a range ending by {LAST_YEAR}-12-31 (the festival calendar), it ends {last}"
+            p.append(Problem("days", self.days, expected))
+        return p
+
+    def to_json(self) -> dict[str, object]:
+        d = asdict(self)
+        d["start"] = self.start.isoformat()
+        return d
+
+
+class GenerationPlan:
+    """Everything fixed before generation: population, merchants, per-customer counts, shards.
+
+    Shards are blocks of consecutive customers whose size depends only on the parameters,
+    never on how many processes run them; that is what makes output independent of parallelism.
+    """
+
+    def __init__(self, params: GenerationParams) -> None:
+        self.params = params.resolved()
+
+    @cached_property
+    def customers(self) -> Customers:
+        assert self.params.customers is not None
+        return build_customers(self.params.seed, self.params.customers)
+
+    @cached_property
+    def merchants(self) -> Merchants:
+        assert self.params.merchants is not None
+        return build_merchants(self.params.seed, self.params.merchants)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        return build_calendar(self.params.start, self.params.days)
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        """Transactions per customer, summing exactly to count."""
+        rate = self.customers.rate
+        rng = rng_for(self.params.seed, STREAM_ALLOCATION)
+        return rng.multinomial(self.params.count, rate / rate.sum()).astype(np.int64)
+
+    @cached_property
+    def shard_bounds(self) -> list[tuple[int, int]]:
+        """[first, last) customer index of every shard."""
+        n = len(self.customers)
+        mean = self.params.count / n
+        per_shard = min(self.params.shard_size, max(1, int(TARGET_ROWS_PER_SHARD // max(mean, 1.0))))
+        return [(lo, min(lo + per_shard, n)) for lo in range(0, n, per_shard)]
+
+    @property
+    def n_shards(self) -> int:
+        return len(self.shard_bounds)
+
+    def shard_rows(self, shard: int) -> int:
+        lo, hi = self.shard_bounds[shard]
+        return int(self.counts[lo:hi].sum())

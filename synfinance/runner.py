@@ -1,0 +1,73 @@
+"""Run generation in this process: plan, shards in order, a background writer, the manifest last."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import synfinance
+from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.output.dataset import DatasetWriter, FileEntry
+from synfinance.output.formats import SUFFIX
+from synfinance.schema import SCHEMA_VERSION, SCHEMAS, fingerprint
+
+ProgressCallback = Callable[[int], None]  # called with the rows just written
+
+
+def manifest_for(plan: GenerationPlan) -> dict[str, Any]:
+    """Everything about a run except its files: enough to reproduce it."""
+    p = plan.params
+    return {
+        "synfinance_version": synfinance.__version__,
+        "schema_version": SCHEMA_VERSION,
+        "schema_fingerprints": {name: fingerprint(s) for name, s in SCHEMAS.items()},
+        "seed": p.seed,
+        "parameters": p.to_json(),
+        "counts": {
+            "transactions": p.count, "customers": p.customers, "merchants": p.merchants, "shards": plan.n_shards,
+        },
+    }
+
+
+def write_dataset(
+    params: GenerationParams,
+    out: Path,
+    fmt: str = "parquet",
+    shards: Iterable[int] | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Path:
+    """Generate and write a whole dataset; returns the manifest path.
+
+    shards may reorder the work (the bytes do not change); every shard must be written once.
+    While shard k is written on a background thread, shard k+1 is generated: at most two
+    shards are in memory, whatever the count.
+    """
+    plan = GenerationPlan(params)
+    writer = DatasetWriter(out, fmt)
+    writer.prepare()
+    order = list(range(plan.n_shards)) if shards is None else list(shards)
+    if sorted(order) != list(range(plan.n_shards)):
+        raise ValueError(f"shards must be a permutation of 0..{plan.n_shards - 1}")
+    files = [
+        writer.write(f"customers{SUFFIX[fmt]}", plan.customers.table),
+        writer.write(f"merchants{SUFFIX[fmt]}", plan.merchants.table),
+    ]
+    pending: Future[FileEntry] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synfinance-writer") as pool:
+        for shard in order:
+            table = generate_shard(plan, shard)
+            if pending is not None:
+                files.append(_done(pending, on_progress))
+            pending = pool.submit(writer.write_part, shard, table)
+        if pending is not None:
+            files.append(_done(pending, on_progress))
+    return writer.finish(manifest_for(plan), files)
+
+
+def _done(pending: Future[FileEntry], on_progress: ProgressCallback | None) -> FileEntry:
+    entry = pending.result()
+    if on_progress is not None:
+        on_progress(entry.rows)
+    return entry

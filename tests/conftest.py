@@ -1,0 +1,39 @@
+"""Shared fixtures: one generated dataset per session, read back through the public reader."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
+from synfinance.output.dataset import read_dataset  # noqa: E402
+from synfinance.runner import write_dataset  # noqa: E402
+
+SESSION_PARAMS = GenerationParams(count=300_000, seed=7, customers=3_000, merchants=1_500)
+
+
+@pytest.fixture(scope="session")
+def plan() -> GenerationPlan:
+    return GenerationPlan(SESSION_PARAMS)
+
+
+@pytest.fixture(scope="session")
+def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dataset") / "ds"
+    write_dataset(SESSION_PARAMS, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tables(dataset_dir: Path) -> dict[str, pa.Table]:
+    return read_dataset(dataset_dir)
+
+
+@pytest.fixture(scope="session")
+def txns(tables: dict[str, pa.Table]) -> pa.Table:
+    return tables["transactions"]
