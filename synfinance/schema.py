@@ -151,8 +151,11 @@ def fingerprint(schema: pa.Schema) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def conforms(actual: pa.Schema, expected: pa.Schema) -> list[str]:
-    """Every difference between two schemas (names, order, types, nullability), as sentences."""
+def conforms(actual: pa.Schema, expected: pa.Schema, nullability: bool = True) -> list[str]:
+    """Every difference between two schemas (names, order, types, nullability), as sentences.
+
+    Text formats cannot declare nullability; pass nullability=False and check the data with missing_values.
+    """
     problems: list[str] = []
     exp = {f.name: f for f in expected}
     act = {f.name: f for f in actual}
@@ -162,11 +165,20 @@ def conforms(actual: pa.Schema, expected: pa.Schema) -> list[str]:
         e, a = exp[name], act[name]
         if e.type != a.type:
             problems.append(f"column {name!r} has type {a.type}, expected {e.type}")
-        if e.nullable != a.nullable:
+        if nullability and e.nullable != a.nullable:
             problems.append(f"column {name!r} nullable={a.nullable}, expected {e.nullable}")
     if not problems and actual.names != expected.names:
         problems.append(f"columns out of order: {actual.names}")
     return problems
+
+
+def missing_values(table: pa.Table, expected: pa.Schema) -> list[str]:
+    """Columns that the schema declares non-nullable but that hold nulls."""
+    return [
+        f"column {f.name!r} has {table.column(f.name).null_count} empty values, expected none"
+        for f in expected
+        if not f.nullable and f.name in table.column_names and table.column(f.name).null_count
+    ]
 
 
 def amounts_from_paise(paise: np.ndarray) -> pa.Array:

@@ -14,7 +14,7 @@ from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
 from synfinance.output.dataset import read_dataset  # noqa: E402
 from synfinance.runner import write_dataset  # noqa: E402
 
-SESSION_PARAMS = GenerationParams(count=300_000, seed=7, customers=3_000, merchants=1_500)
+SESSION_PARAMS = GenerationParams(count=300_000, seed=7, customers=3_000, merchants=6_000)
 
 
 @pytest.fixture(scope="session")

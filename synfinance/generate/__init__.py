@@ -1,6 +1,53 @@
-"""Transaction generation: a plan fixed by the parameters, then shards generated independently."""
+"""Transaction generation: a plan fixed by the parameters, then shards generated independently.
+
+This package is also the in-memory API: ``synfinance.generate(count=..., seed=...)`` returns
+a ``pyarrow.Table``. The module object is made callable so the package name and the
+function the docs promise can be the same word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import types
+from typing import Any
+
+import pyarrow as pa
 
 from synfinance.generate.plan import GenerationParams, GenerationPlan
 from synfinance.generate.transactions import generate_shard
 
-__all__ = ["GenerationParams", "GenerationPlan", "generate_shard"]
+__all__ = ["GenerationParams", "GenerationPlan", "generate_shard", "generate_table"]
+
+
+def generate_table(
+    count: int,
+    seed: int = 42,
+    customers: int | None = None,
+    merchants: int | None = None,
+    start: dt.date | str = dt.date(2025, 10, 1),
+    days: int = 92,
+    shard_size: int = 1000,
+) -> pa.Table:
+    """Exactly count transactions in memory: the rows a dataset with the same parameters would hold.
+
+    >>> import synfinance
+    >>> synfinance.generate(count=1000, seed=7).num_rows
+    1000
+    """
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start)
+    params = GenerationParams(
+        count=count, seed=seed, customers=customers, merchants=merchants, start=start, days=days,
+        shard_size=shard_size,
+    )
+    plan = GenerationPlan(params)
+    return pa.concat_tables(generate_shard(plan, s) for s in range(plan.n_shards))
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any) -> pa.Table:
+        return generate_table(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

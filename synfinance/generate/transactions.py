@@ -39,6 +39,8 @@ FESTIVAL_PREFERRED_CATEGORY_P = 0.25
 TRIP_TRAVEL_P = 0.2
 ONLINE_PREF_PIVOT = 0.6  # a customer with this preference buys online at the category's base share
 MAX_TRIPS = 6
+SECOND_USUAL_P = 0.25
+BROWSE_SKEW = 1.3  # >1 favours the first (most popular) merchants of a pool when not returning to a usual one
 _TRAVEL = category_index("Travel")
 _CAT_WEIGHTS = (SEGMENT_CATEGORY_WEIGHTS[:, None, :] * FESTIVAL_CATEGORY_BOOST[None, :, :]).reshape(
     -1, SEGMENT_CATEGORY_WEIGHTS.shape[1]
@@ -115,11 +117,15 @@ def generate_shard(plan: GenerationPlan, shard: int) -> pa.Table:
     start = m.pool_start[merchant_city, category]
     size = m.pool_size[merchant_city, category]
     chains = m.pool_chains[merchant_city, category]
+    # Usual merchants depend only on who, what and where (two per pool, the first used most),
+    # so a loyal customer really does come back to the same shop.
+    usual_span = np.where((online | c.brand_conscious[cust]) & (chains > 0), chains, size)
+    slot = (rng.random(n) < SECOND_USUAL_P).astype(np.int64)
+    usual = (mix64(cust, category, merchant_city, slot) % usual_span.astype(np.uint64)).astype(np.int64)
     chain_only = (online | (c.brand_conscious[cust] & (rng.random(n) < 0.6))) & (chains > 0)
     span = np.where(chain_only, chains, size)
-    favourite = mix64(cust, category, merchant_city, rng.integers(0, 2, n)) % span.astype(np.uint64)
-    browse = np.floor(span * rng.random(n) ** 1.6).astype(np.int64)
-    offset = np.where(rng.random(n) < c.loyalty[cust], favourite.astype(np.int64), browse)
+    browse = np.floor(span * rng.random(n) ** BROWSE_SKEW).astype(np.int64)
+    offset = np.where(rng.random(n) < c.loyalty[cust], usual, browse)
     merchant = start + offset
 
     # how much, how paid

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from synfinance.errors import SchemaError
 from synfinance.output.jsonl import encode_jsonl
-from synfinance.schema import conforms
+from synfinance.schema import conforms, missing_values
 
 FORMATS = ("parquet", "csv", "jsonl")
 SUFFIX = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
@@ -66,7 +66,7 @@ def read_table(path: Path, fmt: str, schema: pa.Schema) -> pa.Table:
             raise SchemaError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
         raise SchemaError(f"{path}: does not match the {fmt} layout of the schema: {exc}") from exc
-    problems = conforms(table.schema, schema)
+    problems = conforms(table.schema, schema, nullability=fmt == "parquet") + missing_values(table, schema)
     if problems:
         raise SchemaError(f"{path}: " + "; ".join(problems))
     return pa.Table.from_arrays(table.columns, schema=schema)

@@ -39,8 +39,16 @@ def test_schema_sizes_and_descriptions(schema: pa.Schema, size: int) -> None:
 
 def test_transaction_schema_carries_the_ten_label_fields() -> None:
     assert LABEL_FIELDS == (
-        "is_fraud", "fraud_type", "fraud_severity", "fraud_confidence", "fraud_evidence",
-        "is_anomaly", "anomaly_type", "anomaly_severity", "anomaly_confidence", "anomaly_evidence",
+        "is_fraud",
+        "fraud_type",
+        "fraud_severity",
+        "fraud_confidence",
+        "fraud_evidence",
+        "is_anomaly",
+        "anomaly_type",
+        "anomaly_severity",
+        "anomaly_confidence",
+        "anomaly_evidence",
     )
     assert TRANSACTION_SCHEMA.field("timestamp").type == pa.timestamp("us", tz="UTC")
 

@@ -1,0 +1,20 @@
+.DEFAULT_GOAL := help
+.PHONY: help demo test bench lint docs
+
+help: ## List the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+demo: ## Main job end to end: install, generate 1M transactions, print a summary
+	scripts/demo
+
+test: ## Whole test suite: ruff, mypy, docs freshness, pytest
+	scripts/test
+
+bench: ## Benchmarks (medians, same-run floor)
+	scripts/bootstrap && .venv/bin/synfinance bench generate
+
+lint: ## ruff and mypy only
+	scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/mypy
+
+docs: ## Regenerate docs/*.md pages that come from the code
+	scripts/bootstrap && .venv/bin/synfinance docs build

@@ -1,0 +1,30 @@
+"""`synfinance bench generate` prints its table and one parsable JSON line; `docs build --check` agrees."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from synfinance.cli import main
+
+
+def test_bench_generate_prints_the_contracted_json_line() -> None:
+    result = CliRunner().invoke(main, ["bench", "generate", "--count", "20000", "--runs", "3"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("rows_per_s", "peak_rss_mb", "floor_rows_per_s", "ratio_to_floor"):
+        assert summary[key] > 0, key
+    assert len(summary["runs_rows_per_s"]) == 3
+    assert summary["ratio_to_floor"] == round(summary["rows_per_s"] / summary["floor_rows_per_s"], 3)
+    assert "floor" in result.stdout
+
+
+def test_bench_refuses_fewer_than_three_runs() -> None:
+    result = CliRunner().invoke(main, ["bench", "generate", "--runs", "1"])
+    assert result.exit_code == 2 and "--runs" in result.stderr
+
+
+def test_docs_check_reports_current_pages() -> None:
+    result = CliRunner().invoke(main, ["docs", "build", "--check"])
+    assert result.exit_code == 0, result.stderr
