@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 from synfinance.schema import SCHEMA_VERSION, SCHEMAS, description, fingerprint
@@ -33,21 +35,32 @@ def render_schema() -> str:
     return "\n".join(lines) + "\n"
 
 
-PAGES = {"schema.md": render_schema}
+def render_config_schema() -> str:
+    """config/schema.json: the JSON Schema of every setting, from synfinance.settings.models."""
+    from synfinance.settings.models import Settings
+
+    return json.dumps(Settings.model_json_schema(), indent=2, sort_keys=True, default=str) + "\n"
 
 
-def stale_pages(docs_dir: Path = DOCS_DIR) -> list[str]:
-    """Names of generated pages whose file differs from what the code renders now."""
+ROOT = DOCS_DIR.parent
+PAGES: dict[str, Callable[[], str]] = {
+    "docs/schema.md": render_schema,
+    "config/schema.json": render_config_schema,
+}
+
+
+def stale_pages(root: Path = ROOT) -> list[str]:
+    """Generated files (relative to the repository) that differ from what the code renders now."""
     return [
         name for name, render in PAGES.items()
-        if not (docs_dir / name).is_file() or (docs_dir / name).read_text() != render()
+        if not (root / name).is_file() or (root / name).read_text() != render()
     ]
 
 
-def build(docs_dir: Path = DOCS_DIR) -> list[Path]:
+def build(root: Path = ROOT) -> list[Path]:
     written = []
     for name, render in PAGES.items():
-        path = docs_dir / name
+        path = root / name
         path.write_text(render())
         written.append(path)
     return written

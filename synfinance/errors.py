@@ -48,13 +48,28 @@ class ValidationError(SynFinanceError):
     def single(cls, field: str, got: object, expected: str) -> ValidationError:
         return cls([Problem(field, got, expected)])
 
+    def lines(self) -> list[str]:
+        """One human-readable line per problem."""
+        return [str(p) for p in self.problems]
+
 
 class ParameterError(ValidationError):
     """A generation or command-line parameter is out of range or conflicts with another."""
 
 
 class ConfigError(ValidationError):
-    """A configuration file, key or environment value is wrong."""
+    """A configuration file, key or environment value is wrong.
+
+    Each problem's field is "<file or variable>: <key.path>", so a line reads
+    ``config/production.yaml: database.pool.max_size = -1: should be greater than or equal to 1``.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        super().__init__(problems)
+        self.args = ("; ".join(self.lines()),)
+
+    def lines(self) -> list[str]:
+        return [f"{p.field} = {p.got!r}: {p.expected}" for p in self.problems]
 
 
 class SchemaError(SynFinanceError):

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("SYNFINANCE_ENV", "test")
 
 from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
 from synfinance.output.dataset import read_dataset  # noqa: E402

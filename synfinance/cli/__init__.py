@@ -6,6 +6,7 @@ import click
 
 import synfinance
 from synfinance.cli.bench import bench
+from synfinance.cli.config import config
 from synfinance.cli.docs import docs
 from synfinance.cli.errors import Group
 from synfinance.cli.generate import generate
@@ -20,3 +21,4 @@ def main() -> None:
 main.add_command(generate)
 main.add_command(bench)
 main.add_command(docs)
+main.add_command(config)

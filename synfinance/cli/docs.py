@@ -20,7 +20,7 @@ def build(check: bool) -> None:
     if check:
         stale = pages.stale_pages()
         if stale:
-            fail([f"docs/{name} is stale; run `synfinance docs build`" for name in stale], EXIT_FAILURE)
+            fail([f"{name} is stale; run `synfinance docs build`" for name in stale], EXIT_FAILURE)
         click.echo("generated docs are current")
         return
     for path in pages.build():

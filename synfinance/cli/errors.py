@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import click
 
-from synfinance.errors import OutputError, SchemaError, SynFinanceError, ValidationError
+from synfinance.errors import ConfigError, OutputError, SchemaError, SynFinanceError, ValidationError
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -35,6 +35,8 @@ class Group(click.Group):
             fail([exc.format_message()], EXIT_BAD_INPUT)
         except click.Abort:
             fail(["aborted"], 130)
+        except ConfigError as exc:
+            fail(exc.lines(), EXIT_BAD_INPUT)
         except ValidationError as exc:
             lines = [f"{option_name(p.field)}: expected {p.expected}, got {p.got!r}" for p in exc.problems]
             fail(lines, EXIT_BAD_INPUT)

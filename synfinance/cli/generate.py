@@ -21,6 +21,7 @@ from synfinance.output.formats import FORMATS, SUFFIX, write_table
 from synfinance.population.customers import build_customers
 from synfinance.population.merchants import build_merchants
 from synfinance.runner import write_dataset
+from synfinance.settings import load_settings
 
 FORMAT = click.Choice(FORMATS)
 
@@ -30,11 +31,11 @@ def generate() -> None:
     """Generate synthetic data."""
 
 
-def _days(start: dt.date, days: int | None, end: dt.date | None) -> int:
+def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -> int:
     if days is not None and end is not None:
         raise ParameterError([Problem("end", end.isoformat(), "either --end or --days, not both")])
     if end is None:
-        return 92 if days is None else days
+        return default if days is None else days
     if end < start:
         raise ParameterError([Problem("end", end.isoformat(), f"a date on or after --start ({start.isoformat()})")])
     return (end - start).days + 1
@@ -42,24 +43,34 @@ def _days(start: dt.date, days: int | None, end: dt.date | None) -> int:
 
 @generate.command("transactions")
 @click.option("--count", type=int, required=True, help="Exactly this many transactions.")
-@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same bytes.")
-@click.option("--customers", type=int, default=None, help="Population size [default: count / 100].")
-@click.option("--merchants", type=int, default=None, help="Merchant catalogue size [default: customers / 10, >= 2000].")
-@click.option("--start", type=DATE, default="2025-10-01", show_default=True, help="First IST date.")
-@click.option("--days", type=int, default=None, help="Length of the date range [default: 92].")
+@click.option("--seed", type=int, default=None, help="Same seed, same bytes [default: generation.seed].")
+@click.option("--customers", type=int, default=None, help="Population [default: generation.customers or count/100].")
+@click.option("--merchants", type=int, default=None, help="Merchants [default: generation.merchants or customers/10].")
+@click.option("--start", type=DATE, default=None, help="First IST date [default: generation.start].")
+@click.option("--days", type=int, default=None, help="Length of the date range [default: generation.days].")
 @click.option("--end", type=DATE, default=None, help="Last IST date, inclusive (instead of --days).")
 @click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dataset"), show_default=True)
-@click.option("--shard-size", type=int, default=1000, show_default=True, help="Most customers per shard.")
+@click.option("--shard-size", type=int, default=None, help="Most customers per shard [default: generation.shard_size].")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def transactions(
-    count: int, seed: int, customers: int | None, merchants: int | None, start: dt.date, days: int | None,
-    end: dt.date | None, fmt: str, out: Path, shard_size: int, quiet: bool,
+    count: int, seed: int | None, customers: int | None, merchants: int | None, start: dt.date | None,
+    days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, quiet: bool,
 ) -> None:
-    """Generate a dataset directory: transactions by shard, customers, merchants, manifest."""
+    """Generate a dataset directory: transactions by shard, customers, merchants, manifest.
+
+    Options left out take their value from the settings (section generation); flags win.
+    """
+    gen = load_settings().settings.generation
+    start = gen.start if start is None else start
     params = GenerationParams(
-        count=count, seed=seed, customers=customers, merchants=merchants, start=start,
-        days=_days(start, days, end), shard_size=shard_size,
+        count=count,
+        seed=gen.seed if seed is None else seed,
+        customers=gen.customers if customers is None else customers,
+        merchants=gen.merchants if merchants is None else merchants,
+        start=start,
+        days=_days(start, days, end, gen.days),
+        shard_size=gen.shard_size if shard_size is None else shard_size,
     ).resolved()
     console = Console(stderr=True, quiet=quiet)
     begun = time.perf_counter()
@@ -111,13 +122,14 @@ def _write_single(table: pa.Table, out: Path | None, default_stem: str, fmt: str
 
 @generate.command("customers")
 @click.option("--count", type=int, required=True, help="Number of customers.")
-@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--seed", type=int, default=None, help="[default: generation.seed]")
 @click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="File to write [default: customers.<format>]."
 )
-def customers_cmd(count: int, seed: int, fmt: str, out: Path | None) -> None:
+def customers_cmd(count: int, seed: int | None, fmt: str, out: Path | None) -> None:
     """Generate the customer population alone."""
+    seed = load_settings().settings.generation.seed if seed is None else seed
     GenerationParams(count=1, seed=seed, customers=count).resolved()
     path = _write_single(build_customers(seed, count).table, out, "customers", fmt)
     click.echo(f"wrote {count:,} customers to {path}")
@@ -125,13 +137,14 @@ def customers_cmd(count: int, seed: int, fmt: str, out: Path | None) -> None:
 
 @generate.command("merchants")
 @click.option("--count", type=int, required=True, help="Number of merchants.")
-@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--seed", type=int, default=None, help="[default: generation.seed]")
 @click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="File to write [default: merchants.<format>]."
 )
-def merchants_cmd(count: int, seed: int, fmt: str, out: Path | None) -> None:
+def merchants_cmd(count: int, seed: int | None, fmt: str, out: Path | None) -> None:
     """Generate the merchant catalogue alone."""
+    seed = load_settings().settings.generation.seed if seed is None else seed
     GenerationParams(count=1, seed=seed, merchants=count).resolved()
     path = _write_single(build_merchants(seed, count).table, out, "merchants", fmt)
     click.echo(f"wrote {count:,} merchants to {path}")

@@ -1,0 +1,185 @@
+"""Typed settings: one root model, one section per concern; every field typed, bounded and described."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+RESTART_ONLY: dict[str, Any] = {"restart_only": True}  # json_schema_extra marker: applied only at start-up
+ENVIRONMENTS = ("development", "staging", "production", "test")
+Scope = Literal["score", "read", "write", "admin"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class ServerConfig(Section):
+    host: str = Field("127.0.0.1", description="Interface the HTTP API binds to.", json_schema_extra=RESTART_ONLY)
+    port: int = Field(8000, ge=1, le=65535, description="HTTP port of the API.", json_schema_extra=RESTART_ONLY)
+    replicas: int = Field(1, ge=1, le=64, description="Ray Serve replicas of each deployment at start.")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="Longest time a request may take.")
+    max_request_bytes: int = Field(10_000_000, ge=1024, le=1_000_000_000, description="Largest accepted body.")
+
+
+class PoolConfig(Section):
+    min_size: int = Field(1, ge=0, le=1000, description="Connections kept open when idle.")
+    max_size: int = Field(10, ge=1, le=1000, description="Most connections open at once.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PoolConfig:
+        if self.min_size > self.max_size:
+            raise ValueError(f"min_size ({self.min_size}) must not exceed max_size ({self.max_size})")
+        return self
+
+
+class RetryConfig(Section):
+    attempts: int = Field(3, ge=1, le=20, description="Tries per database call, the first included.")
+    backoff_base_s: float = Field(0.1, gt=0, le=60, description="First back-off; doubles per retry.")
+    backoff_max_s: float = Field(5.0, gt=0, le=600, description="Longest back-off between tries.")
+    jitter: float = Field(0.2, ge=0, le=1, description="Random spread of each back-off, as a share.")
+
+
+class DatabaseConfig(Section):
+    enabled: bool = Field(False, description="Persist to PostgreSQL (off: Parquet only).")
+    url: SecretStr = Field(
+        SecretStr("postgresql://postgres@127.0.0.1:5432/test"), description="PostgreSQL URL (a secret)."
+    )
+    pool: PoolConfig = Field(default_factory=PoolConfig, description="Connection pool sizes.")
+    statement_timeout_s: float = Field(5.0, gt=0, le=3600, description="Server-side statement timeout.")
+    connect_timeout_s: float = Field(5.0, gt=0, le=300, description="Time allowed to open a connection.")
+    retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry with back-off and jitter.")
+
+
+class CacheConfig(Section):
+    max_customers: int = Field(1_000_000, ge=1, le=100_000_000, description="Customers held in the online store.")
+    max_merchants: int = Field(200_000, ge=1, le=10_000_000, description="Merchants held in the online store.")
+    ttl_s: float = Field(86_400.0, gt=0, le=31_536_000, description="Idle time before an entry may go.")
+    eviction: Literal["lru", "lfu", "fifo"] = Field("lru", description="Which entry goes first when full.")
+
+
+class GenerationConfig(Section):
+    seed: int = Field(42, ge=0, le=2**63 - 1, description="Default seed; the same seed gives the same bytes.")
+    customers: int | None = Field(None, ge=1, le=5_000_000, description="Population size (null: count / 100).")
+    merchants: int | None = Field(None, ge=312, le=1_000_000, description="Merchants (null: customers / 10).")
+    start: dt.date = Field(dt.date(2025, 10, 1), description="First IST date of generated data.")
+    days: int = Field(92, ge=1, le=4018, description="Length of the date range in days.")
+    shard_size: int = Field(1000, ge=1, le=1_000_000, description="Most customers in one shard.")
+    fraud_rate: float = Field(0.02, ge=0.005, le=0.03, description="Share of transactions that are fraud.")
+    anomaly_rate: float = Field(0.05, ge=0.0, le=0.2, description="Share of transactions that are anomalies.")
+    difficulty: Literal["easy", "realistic", "hard"] = Field(
+        "realistic", description="How far fraud departs from the customer's normal behaviour."
+    )
+
+
+class MLConfig(Section):
+    registry_path: Path = Field(Path("models"), description="Directory of model versions.")
+    active_version: str | None = Field(None, description="Version to serve (null: the registry's pointer).")
+    threshold: float = Field(0.5, gt=0, lt=1, description="Fraud decision threshold on the probability.")
+    batch_size: int = Field(1000, ge=1, le=100_000, description="Rows per scoring batch.")
+    num_threads: int = Field(2, ge=1, le=256, description="LightGBM threads (Ray workers default to 1).")
+
+
+class TracingConfig(Section):
+    exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")
+    endpoint: str = Field("http://127.0.0.1:4317", description="OTLP collector address.")
+    sampling_ratio: float = Field(1.0, ge=0, le=1, description="Share of traces kept.")
+
+
+class MonitoringConfig(Section):
+    metrics_port: int = Field(9090, ge=1, le=65535, description="Prometheus port.", json_schema_extra=RESTART_ONLY)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
+    log_format: Literal["json", "console"] = Field("json", description="Log line format.")
+    tracing: TracingConfig = Field(default_factory=TracingConfig, description="OpenTelemetry tracing.")
+
+
+class ApiKey(Section):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Who holds the key.")
+    key: SecretStr | None = Field(None, description="The key itself; hashed at load and then dropped.")
+    key_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 hex of the key.")
+    scopes: tuple[Scope, ...] = Field(("read",), min_length=1, description="What the key may do.")
+
+    @model_validator(mode="after")
+    def _hash_plain_key(self) -> ApiKey:
+        if (self.key is None) == (self.key_sha256 is None):
+            raise ValueError("give exactly one of key or key_sha256")
+        if self.key is not None:
+            digest = hashlib.sha256(self.key.get_secret_value().encode()).hexdigest()
+            object.__setattr__(self, "key_sha256", digest)
+            object.__setattr__(self, "key", None)
+        return self
+
+
+class RateLimit(Section):
+    requests_per_s: float = Field(50.0, gt=0, le=1_000_000, description="Sustained requests per second.")
+    burst: int = Field(100, ge=1, le=1_000_000, description="Requests allowed at once above the rate.")
+
+
+class SecurityConfig(Section):
+    api_keys: tuple[ApiKey, ...] = Field((), description="Accepted API keys with their scopes.")
+    rate_limit: RateLimit = Field(default_factory=RateLimit, description="Limit for each key.")
+    rate_limits: dict[str, RateLimit] = Field(default_factory=dict, description="Per-key-name overrides.")
+    cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS.")
+
+
+class RayConfig(Section):
+    address: str | None = Field(
+        None, description="Cluster address: null for a local Ray, 'auto', or ray://host:port.",
+        json_schema_extra=RESTART_ONLY,
+    )
+    num_cpus: int | None = Field(
+        None, ge=1, le=4096, description="CPUs of a local Ray.", json_schema_extra=RESTART_ONLY
+    )
+    object_store_mb: int | None = Field(
+        None, ge=64, le=1_048_576, description="Object store size of a local Ray.", json_schema_extra=RESTART_ONLY
+    )
+    namespace: str = Field("synfinance", min_length=1, description="Ray namespace.", json_schema_extra=RESTART_ONLY)
+
+
+class Settings(BaseSettings):
+    """All of SynFinance's settings. Built by synfinance.settings.load_settings from its layers."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, env_prefix="SYNFINANCE_", env_nested_delimiter="__"
+    )
+
+    env: Literal["development", "staging", "production", "test"] = Field("development", description="Environment.")
+    server: ServerConfig = Field(default_factory=ServerConfig, description="HTTP API.")
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="PostgreSQL.")
+    cache: CacheConfig = Field(default_factory=CacheConfig, description="Online feature store.")
+    generation: GenerationConfig = Field(default_factory=GenerationConfig, description="Data generation.")
+    ml: MLConfig = Field(default_factory=MLConfig, description="Fraud model.")
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Metrics, logs, traces.")
+    security: SecurityConfig = Field(default_factory=SecurityConfig, description="API keys, limits, CORS.")
+    ray: RayConfig = Field(default_factory=RayConfig, description="Ray cluster.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The layers (YAML, .env, environment, overrides) are merged by synfinance.settings.sources,
+        # which remembers where each value came from for error messages; the model only validates.
+        return (init_settings,)
+
+
+SECTIONS = tuple(name for name, f in Settings.model_fields.items() if name != "env")
+
+
+def restart_only_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Key paths of fields that only take effect at start-up."""
+    paths: set[tuple[str, ...]] = set()
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("restart_only"):
+            paths.add((*prefix, name))
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths |= restart_only_paths(annotation, (*prefix, name))
+    return paths

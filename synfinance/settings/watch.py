@@ -1,0 +1,160 @@
+"""Hot reload: watch the active config files, validate a change, swap atomically, tell subscribers.
+
+An invalid edit is logged and ignored (the previous config stays active). Fields marked
+restart-only keep their running value; the change is reported as pending a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+import watchfiles
+from pydantic import BaseModel
+
+from synfinance.errors import ConfigError
+from synfinance.settings.loader import LoadedConfig, content_version
+from synfinance.settings.models import SECTIONS, Settings, restart_only_paths
+
+log = structlog.get_logger("synfinance.settings")
+Subscriber = Callable[[BaseModel, BaseModel], None]  # (old section, new section)
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    applied: bool
+    version: str
+    changed_sections: tuple[str, ...] = ()
+    restart_required: tuple[str, ...] = ()  # key paths whose new value waits for a restart
+    error: ConfigError | None = None
+
+
+def _get(model: BaseModel, path: tuple[str, ...]) -> Any:
+    value: Any = model
+    for key in path:
+        value = getattr(value, key)
+    return value
+
+
+def _with_values(settings: Settings, values: dict[tuple[str, ...], Any]) -> Settings:
+    data = settings.model_dump()
+    for path, value in values.items():
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return Settings.model_validate(data)
+
+
+@dataclass
+class ConfigWatcher:
+    """Keeps `current` up to date with the files; `load` re-reads every layer (see load_settings)."""
+
+    load: Callable[[], LoadedConfig]
+    current: LoadedConfig = field(init=False)
+    pending_restart: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        self.current = self.load()
+        self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reloads = 0  # completed reload attempts, applied or not
+
+    @property
+    def settings(self) -> Settings:
+        return self.current.settings
+
+    def subscribe(self, section: str, callback: Subscriber) -> Callable[[], None]:
+        """Call callback(old, new) whenever that section changes; returns an unsubscribe function."""
+        if section not in SECTIONS:
+            raise ValueError(f"unknown section {section!r}; expected one of {', '.join(SECTIONS)}")
+        self._subscribers[section].append(callback)
+        return lambda: self._subscribers[section].remove(callback)
+
+    def reload(self) -> ReloadResult:
+        """Load every layer again; apply it only if it is valid."""
+        with self._lock:
+            try:
+                return self._apply(self.load())
+            except ConfigError as exc:
+                log.warning("config_rejected", reason=exc.lines(), kept_version=self.current.version)
+                return ReloadResult(False, self.current.version, error=exc)
+            finally:
+                self.reloads += 1
+
+    def _apply(self, fresh: LoadedConfig) -> ReloadResult:
+        old = self.current.settings
+        held = {p: _get(old, p) for p in restart_only_paths() if _get(fresh.settings, p) != _get(old, p)}
+        settings = _with_values(fresh.settings, held) if held else fresh.settings
+        restart = tuple(sorted(".".join(p) for p in held))
+        if restart:
+            log.warning("config_restart_required", keys=restart)
+        changed = tuple(s for s in SECTIONS if getattr(old, s) != getattr(settings, s))
+        self.current = LoadedConfig(
+            settings, fresh.env, content_version(settings), fresh.loaded_at, fresh.files, fresh.provenance
+        )
+        self.pending_restart = restart
+        log.info("config_applied", version=self.current.version, changed=changed)
+        for section in changed:
+            for callback in list(self._subscribers[section]):
+                try:
+                    callback(getattr(old, section), getattr(settings, section))
+                except Exception:  # a subscriber's bug must not stop the others or the watcher
+                    log.exception("config_subscriber_failed", section=section)
+        return ReloadResult(True, self.current.version, changed, restart)
+
+    # -- watching -----------------------------------------------------------------------------
+    def _watched(self) -> tuple[set[Path], set[Path]]:
+        files = {f.resolve() for f in self.current.files}
+        return files, {f.parent for f in files}
+
+    def _run(self) -> None:
+        files, folders = self._watched()
+
+        def ours(_change: watchfiles.Change, path: str) -> bool:
+            return Path(path).resolve() in files
+
+        # Watch folders, not files: editors replace a file by renaming, which a file watch misses.
+        for changes in watchfiles.watch(
+            *folders, stop_event=self._stop, debounce=50, step=20, rust_timeout=200, yield_on_timeout=True,
+            watch_filter=ours,
+        ):
+            self._ready.set()  # the first timeout means the OS watch is in place
+            if changes:
+                self.reload()
+                files, folders_now = self._watched()
+                if folders_now != folders:
+                    break  # the set of active files changed: restart the watch below
+        if not self._stop.is_set():
+            self._run()
+
+    def start(self, ready_timeout_s: float = 10.0) -> ConfigWatcher:
+        """Start watching in a background thread; returns once changes from now on will be seen."""
+        if self._thread is None:
+            self._stop.clear()
+            self._ready.clear()
+            self._thread = threading.Thread(target=self._run, name="synfinance-config-watch", daemon=True)
+            self._thread.start()
+            if not self._ready.wait(ready_timeout_s):
+                raise TimeoutError(f"config watcher not ready after {ready_timeout_s} s")
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> ConfigWatcher:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
