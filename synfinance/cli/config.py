@@ -121,7 +121,7 @@ def _env_file(env: str | None) -> tuple[str, Path]:
     return name, default_config_dir() / f"{name}.yaml"
 
 
-@config.command("set")
+@config.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @ENV

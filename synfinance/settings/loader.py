@@ -16,7 +16,7 @@ import pydantic
 from pydantic import BaseModel, SecretStr
 
 from synfinance.errors import ConfigError, Problem
-from synfinance.settings.models import ENVIRONMENTS, Settings
+from synfinance.settings.models import ENVIRONMENTS, DatabaseConfig, Settings
 from synfinance.settings.sources import Layer, Provenance, dotenv_layer, merge, variables_layer, yaml_layer
 
 WEAK_PASSWORDS = {"", "postgres", "password", "changeme", "admin", "secret", "synfinance"}
@@ -111,8 +111,8 @@ def load_settings(
         settings = Settings.model_validate(merged)
     except pydantic.ValidationError as exc:
         problems += [_problem(err, provenance) for err in exc.errors()]
-    if settings is not None and production_checks:
-        problems += production_problems(settings, provenance)
+    if production_checks:
+        problems += production_problems(merged, provenance)
     if problems:
         raise ConfigError(problems)
     assert settings is not None
@@ -120,23 +120,36 @@ def load_settings(
     return LoadedConfig(settings, env, content_version(settings), dt.datetime.now(dt.UTC), watched, provenance)
 
 
-def production_problems(settings: Settings, provenance: Provenance) -> list[Problem]:
-    """Insecure defaults that a production configuration must not keep."""
-    if settings.env != "production":
+def production_problems(data: Mapping[str, Any], provenance: Provenance) -> list[Problem]:
+    """Insecure defaults a production configuration must not keep.
+
+    Works on the merged raw values, so these problems are reported together with any others.
+    """
+    if data.get("env") != "production":
         return []
     found: list[Problem] = []
 
     def bad(path: tuple[str, ...], got: Any, expected: str) -> None:
         found.append(Problem(f"{_origin(provenance, path)}: {'.'.join(path)}", got, expected))
 
-    if not settings.security.api_keys:
+    def raw(section: str, key: str, default: Any) -> Any:
+        node = data.get(section)
+        return node.get(key, default) if isinstance(node, dict) else default
+
+    if not raw("security", "api_keys", ()):
         bad(("security", "api_keys"), [], "at least one API key in production")
-    password = urlsplit(settings.database.url.get_secret_value()).password or ""
+    url = raw("database", "url", DatabaseConfig().url)
+    url = url.get_secret_value() if isinstance(url, SecretStr) else str(url)
+    try:
+        password = urlsplit(url).password or ""
+    except ValueError:
+        password = ""
     if password in WEAK_PASSWORDS:
-        bad(("database", "url"), "**********", "a URL with a non-default password in production")
-    if settings.monitoring.log_level == "DEBUG":
+        bad(("database", "url"), MASK, "a URL with a non-default password in production")
+    if str(raw("monitoring", "log_level", "INFO")).upper() == "DEBUG":
         bad(("monitoring", "log_level"), "DEBUG", "INFO or stricter in production (debug logs leak payloads)")
-    if "*" in settings.security.cors_origins:
+    cors = raw("security", "cors_origins", ())
+    if isinstance(cors, list | tuple) and "*" in cors:
         bad(("security", "cors_origins"), ["*"], "explicit origins in production, not '*'")
     return found
 
@@ -162,10 +175,22 @@ def _problem(err: Mapping[str, Any], provenance: Provenance) -> Problem:
         expected = f"a known key (here: {known})"
     else:
         expected = str(err["msg"]).removeprefix("Value error, ").replace("Input should be", "should be")
-    got = err.get("input")
-    if isinstance(got, SecretStr):
-        got = "**********"
-    return Problem(f"{_origin(provenance, loc)}: {key}", got, expected)
+    return Problem(f"{_origin(provenance, loc)}: {key}", mask(err.get("input"), loc), expected)
+
+
+SECRET_KEYS = {"key", "url", "password", "token"}
+MASK = "**********"
+
+
+def mask(value: Any, path: tuple[str, ...] = ()) -> Any:
+    """A value fit for an error message or a log: secrets (and anything under a secret key) hidden."""
+    if isinstance(value, SecretStr) or (path and path[-1] in SECRET_KEYS and value is not None):
+        return MASK
+    if isinstance(value, dict):
+        return {k: mask(v, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(v, path) for v in value]
+    return value
 
 
 def _model_at(path: tuple[str, ...]) -> type[BaseModel] | None:

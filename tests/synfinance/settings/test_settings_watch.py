@@ -1,0 +1,93 @@
+"""Hot reload: valid edits reach subscribers, invalid ones are refused, restart-only keys wait."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from structlog.testing import capture_logs
+from waiting import wait_for
+
+from synfinance.settings import load_settings
+from synfinance.settings.watch import ConfigWatcher
+
+
+@pytest.fixture
+def watcher(config_dir: Path, tmp_path: Path) -> Iterator[ConfigWatcher]:
+    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.5\n")
+    w = ConfigWatcher(lambda: load_settings(env="test", config_dir=config_dir, env_file=tmp_path / ".env", environ={}))
+    w.start()
+    yield w
+    w.stop()
+
+
+def test_an_edit_reaches_the_subscriber(watcher: ConfigWatcher, config_dir: Path) -> None:
+    seen: list[tuple[float, float]] = []
+
+    def on_ml(old: BaseModel, new: BaseModel) -> None:
+        seen.append((old.threshold, new.threshold))  # type: ignore[attr-defined]
+
+    watcher.subscribe("ml", on_ml)
+    version = watcher.current.version
+    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.72\n")
+    wait_for(lambda: seen)
+    assert seen == [(0.5, 0.72)]
+    assert watcher.settings.ml.threshold == 0.72 and watcher.current.version != version
+
+
+def test_other_sections_subscribers_are_not_called(watcher: ConfigWatcher, config_dir: Path) -> None:
+    calls: list[str] = []
+    watcher.subscribe("database", lambda old, new: calls.append("database"))
+    watcher.subscribe("ml", lambda old, new: calls.append("ml"))
+    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.6\n")
+    wait_for(lambda: "ml" in calls)
+    assert calls == ["ml"]
+
+
+def test_an_invalid_edit_keeps_the_previous_config(watcher: ConfigWatcher, config_dir: Path) -> None:
+    before = watcher.current
+    reloads = watcher.reloads
+    with capture_logs() as logs:
+        (config_dir / "test.yaml").write_text("ml:\n  threshold: 7\n")
+        wait_for(lambda: watcher.reloads > reloads)
+    assert watcher.current is before and watcher.settings.ml.threshold == 0.5
+    rejected = [e for e in logs if e["event"] == "config_rejected"]
+    assert rejected and "ml.threshold = 7: should be less than 1" in rejected[0]["reason"][0]
+    # and a later valid edit still applies
+    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.55\n")
+    wait_for(lambda: watcher.settings.ml.threshold == 0.55)
+
+
+def test_restart_only_changes_are_reported_not_applied(watcher: ConfigWatcher, config_dir: Path) -> None:
+    (config_dir / "test.yaml").write_text(
+        "ml:\n  threshold: 0.61\nray:\n  namespace: elsewhere\nserver:\n  port: 9999\n"
+    )
+    wait_for(lambda: watcher.settings.ml.threshold == 0.61)
+    assert watcher.settings.ray.namespace == "synfinance" and watcher.settings.server.port == 8000
+    assert watcher.pending_restart == ("ray.namespace", "server.port")
+
+
+def test_a_failing_subscriber_does_not_block_the_others(watcher: ConfigWatcher, config_dir: Path) -> None:
+    seen: list[float] = []
+
+    def broken(old: BaseModel, new: BaseModel) -> None:
+        raise KeyError("bug in a subscriber")
+
+    watcher.subscribe("ml", broken)
+    watcher.subscribe("ml", lambda old, new: seen.append(new.threshold))  # type: ignore[attr-defined]
+    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.66\n")
+    wait_for(lambda: seen == [0.66])
+
+
+def test_unknown_section_is_refused(watcher: ConfigWatcher) -> None:
+    with pytest.raises(ValueError, match="unknown section 'mll'"):
+        watcher.subscribe("mll", lambda old, new: None)
+
+
+def test_reload_without_change_notifies_no_one(watcher: ConfigWatcher) -> None:
+    calls: list[str] = []
+    watcher.subscribe("ml", lambda old, new: calls.append("ml"))
+    result = watcher.reload()
+    assert result.applied and result.changed_sections == () and calls == []
