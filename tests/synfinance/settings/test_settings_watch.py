@@ -91,3 +91,19 @@ def test_reload_without_change_notifies_no_one(watcher: ConfigWatcher) -> None:
     watcher.subscribe("ml", lambda old, new: calls.append("ml"))
     result = watcher.reload()
     assert result.applied and result.changed_sections == () and calls == []
+
+
+def test_rejection_logs_never_carry_secrets(config_dir: Path, tmp_path: Path) -> None:
+    environ = {"SYNFINANCE_DATABASE__URL": "postgresql://app:Hidden-Pass-1@db/x"}
+    w = ConfigWatcher(
+        lambda: load_settings(env="test", config_dir=config_dir, env_file=tmp_path / ".env", environ=environ)
+    )
+    (config_dir / "test.yaml").write_text(
+        'security:\n  api_keys: [{name: a, key: plain-key-9, key_sha256: "' + "b" * 64 + '"}]\n'
+    )
+    with capture_logs() as logs:
+        result = w.reload()
+    assert not result.applied
+    text = repr(logs)
+    assert "config_rejected" in text and "exactly one of key or key_sha256" in text
+    assert "plain-key-9" not in text and "Hidden-Pass-1" not in text
