@@ -6,6 +6,7 @@
     │   └── ConfigError             a configuration file, key or environment value is wrong
     ├── SchemaError                 data does not match synfinance.schema (missing column, wrong type)
     ├── OutputError                 a dataset cannot be written where asked (unwritable, not a dataset)
+    ├── PatternError                a fraud/anomaly pattern broke the frame's invariants (a bug)
     ├── StoreUnavailable            the database cannot be reached or answered with a failure
     │   └── CircuitOpen             the breaker in front of a dependency is open; retry later
     └── InjectedFault               a fault deliberately injected through a chaos/ seam
@@ -78,6 +79,10 @@ class SchemaError(SynFinanceError):
 
 class OutputError(SynFinanceError):
     """A dataset cannot be written where it was asked to go."""
+
+
+class PatternError(SynFinanceError):
+    """A fraud or anomaly pattern broke an invariant of the frame it rewrote: a bug in the pattern."""
 
 
 class StoreUnavailable(SynFinanceError):

@@ -13,6 +13,8 @@ STREAM_POPULATION = 1
 STREAM_MERCHANTS = 2
 STREAM_ALLOCATION = 3
 STREAM_SHARD = 4
+STREAM_PATTERNS = 6  # pattern injection per shard (5 is the device book)
+STREAM_NETWORKS = 7  # fraud rings and mule networks, fixed with the population
 
 
 def rng_for(seed: int, *key: int) -> np.random.Generator:

@@ -38,3 +38,15 @@ def tables(dataset_dir: Path) -> dict[str, pa.Table]:
 @pytest.fixture(scope="session")
 def txns(tables: dict[str, pa.Table]) -> pa.Table:
     return tables["transactions"]
+
+
+@pytest.fixture(scope="session")
+def plain_txns() -> pa.Table:
+    """The session's transactions without injected patterns: the base behavioural model alone."""
+    from dataclasses import replace
+
+    import synfinance
+
+    p = replace(SESSION_PARAMS, patterns=False)
+    return synfinance.generate(count=p.count, seed=p.seed, customers=p.customers, merchants=p.merchants,
+                               patterns=False)

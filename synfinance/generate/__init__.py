@@ -28,8 +28,11 @@ def generate_table(
     start: dt.date | str = dt.date(2025, 10, 1),
     days: int = 92,
     shard_size: int = 1000,
+    **patterns: Any,
 ) -> pa.Table:
     """Exactly count transactions in memory: the rows a dataset with the same parameters would hold.
+
+    Pattern settings (fraud_rate, anomaly_rate, difficulty, fraud_types, patterns) pass through.
 
     >>> import synfinance
     >>> synfinance.generate(count=1000, seed=7).num_rows
@@ -39,7 +42,7 @@ def generate_table(
         start = dt.date.fromisoformat(start)
     params = GenerationParams(
         count=count, seed=seed, customers=customers, merchants=merchants, start=start, days=days,
-        shard_size=shard_size,
+        shard_size=shard_size, **patterns,
     )
     plan = GenerationPlan(params)
     return pa.concat_tables(generate_shard(plan, s) for s in range(plan.n_shards))

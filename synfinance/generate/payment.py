@@ -46,19 +46,28 @@ def draw_payment(
     small = ~online & card & (inr < pay.SMALL_TICKET_INR) & (rng.random(n) < 0.6)
     mode = np.where(small, pay.UPI, mode)
 
-    channel = _channel(rng, mode, online)
     has_desktop = c.desktop_os[cust] >= 0
+    channel = channel_for(rng, mode, online)
     slot = np.where(channel == pay.WEB, np.where(has_desktop, 1, 0), 0)
     slot = np.where(np.isin(channel, (pay.POS, pay.IN_STORE)), -1, slot)
-    kind = pay.MODE_INSTRUMENT[mode]
-    instrument = np.where(kind >= 0, cust * len(pay.INSTRUMENT_KINDS) + kind, -1)
-    credit_like = (mode == pay.CREDIT) | (mode == pay.EMI)
-    network = np.where(credit_like, c.credit_network[cust], np.where(mode == pay.DEBIT, c.debit_network[cust], -1))
     status = _status(rng, mode, inr, c, cust)
-    return Payment(mode, channel, slot, instrument, network, status)
+    return Payment(mode, channel, slot, instrument_for(cust, mode), network_for(c, cust, mode), status)
 
 
-def _channel(rng: np.random.Generator, mode: np.ndarray, online: np.ndarray) -> np.ndarray:
+def instrument_for(cust: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Row of the customer's instrument used for each mode in Customers.instrument_ids (-1: cash)."""
+    kind = pay.MODE_INSTRUMENT[mode]
+    return np.where(kind >= 0, cust * len(pay.INSTRUMENT_KINDS) + kind, -1)
+
+
+def network_for(c: Customers, cust: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Card network of the card a mode runs on (-1: not a card)."""
+    credit_like = (mode == pay.CREDIT) | (mode == pay.EMI)
+    return np.where(credit_like, c.credit_network[cust], np.where(mode == pay.DEBIT, c.debit_network[cust], -1))
+
+
+def channel_for(rng: np.random.Generator, mode: np.ndarray, online: np.ndarray) -> np.ndarray:
+    """The channel a payment mode goes through, online or in person."""
     r = rng.random(len(mode))
     app_like = (mode == pay.UPI) | (mode == pay.WALLET)
     web_share = np.where(mode == pay.NETBANKING, 0.6, 0.5)

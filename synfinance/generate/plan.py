@@ -6,14 +6,19 @@ import datetime as dt
 import math
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from synfinance.errors import ParameterError, Problem
 from synfinance.generate.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
 from synfinance.population.customers import Customers, build_customers
+from synfinance.population.devices import Devices, build_devices
 from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for
+
+if TYPE_CHECKING:
+    from synfinance.patterns.networks import Networks
 
 MAX_TXNS_PER_CUSTOMER_DAY = 50
 TARGET_ROWS_PER_SHARD = 200_000
@@ -35,6 +40,11 @@ class GenerationParams:
     start: dt.date = dt.date(2025, 10, 1)
     days: int = 92
     shard_size: int = 1000  # most customers in one shard
+    fraud_rate: float = 0.02
+    anomaly_rate: float = 0.05
+    difficulty: str = "realistic"
+    fraud_types: tuple[str, ...] | None = None  # None: every fraud type
+    patterns: bool = True  # False: ordinary transactions only (labels all empty)
 
     def resolved(self) -> GenerationParams:
         """These parameters validated, with automatic sizes filled in; raises ParameterError listing every problem."""
@@ -72,6 +82,8 @@ class GenerationParams:
             check_int("customers", self.customers, 1, MAX_CUSTOMERS)
         if self.merchants is not None:
             check_int("merchants", self.merchants, N_POOLS, MAX_MERCHANTS)
+        if self.patterns:
+            p.extend(self._pattern_problems())
         if not isinstance(self.start, dt.date):
             p.append(Problem("start", self.start, "a date YYYY-MM-DD"))
         elif not CALENDAR_START <= self.start < CALENDAR_END:
@@ -82,13 +94,33 @@ class GenerationParams:
             p.append(Problem("days", self.days, expected))
         return p
 
+    def _pattern_problems(self) -> list[Problem]:
+        from synfinance.patterns.difficulty import DIFFICULTIES
+        from synfinance.patterns.registry import FRAUD_NAMES, unknown_types
+
+        p: list[Problem] = []
+        if not isinstance(self.fraud_rate, int | float) or not 0.005 <= self.fraud_rate <= 0.03:
+            p.append(Problem("fraud_rate", self.fraud_rate, "a share from 0.005 to 0.03"))
+        if not isinstance(self.anomaly_rate, int | float) or not 0.0 <= self.anomaly_rate <= 0.2:
+            p.append(Problem("anomaly_rate", self.anomaly_rate, "a share from 0 to 0.2"))
+        if self.difficulty not in DIFFICULTIES:
+            p.append(Problem("difficulty", self.difficulty, f"one of {', '.join(DIFFICULTIES)}"))
+        if self.fraud_types is not None:
+            unknown = unknown_types("fraud", self.fraud_types)
+            if unknown or not self.fraud_types:
+                p.append(Problem("fraud_types", ",".join(unknown) or "", f"names from: {', '.join(FRAUD_NAMES)}"))
+        return p
+
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d["start"] = self.start.isoformat()
+        d["fraud_types"] = list(self.fraud_types) if self.fraud_types is not None else None
         return d
 
 
 class GenerationPlan:
+    EPOCH = dt.date(1970, 1, 1)
+
     """Everything fixed before generation: population, merchants, per-customer counts, shards.
 
     Shards are blocks of consecutive customers whose size depends only on the parameters,
@@ -126,6 +158,29 @@ class GenerationPlan:
         mean = self.params.count / n
         per_shard = min(self.params.shard_size, max(1, int(TARGET_ROWS_PER_SHARD // max(mean, 1.0))))
         return [(lo, min(lo + per_shard, n)) for lo in range(0, n, per_shard)]
+
+    @cached_property
+    def devices(self) -> Devices:
+        return build_devices(self.params.seed, self.customers)
+
+    @cached_property
+    def networks(self) -> Networks:
+        """Fraud rings, mule networks and coordinated attacks: fixed with the population."""
+        from synfinance.patterns.networks import build_networks
+
+        return build_networks(self)
+
+    @property
+    def fraud_type_names(self) -> tuple[str, ...]:
+        from synfinance.patterns.registry import FRAUD_NAMES
+
+        return FRAUD_NAMES
+
+    @property
+    def anomaly_type_names(self) -> tuple[str, ...]:
+        from synfinance.patterns.registry import ANOMALY_NAMES
+
+        return ANOMALY_NAMES
 
     @property
     def n_shards(self) -> int:

@@ -1,4 +1,4 @@
-"""Generate one shard of transactions: draw every column vectorised, order by time, add context."""
+"""Generate one shard: draw ordinary transactions vectorised, inject patterns, assemble the table."""
 
 from __future__ import annotations
 
@@ -8,30 +8,26 @@ import numpy as np
 import pyarrow as pa
 
 from synfinance.generate.amounts import draw_paise, median_inr
+from synfinance.generate.assemble import assemble
 from synfinance.generate.calendar import (
     CITY_ZONE,
     FESTIVAL_CATEGORY_BOOST,
-    FESTIVAL_NAMES,
     N_FESTIVALS,
     Calendar,
 )
-from synfinance.generate.context import customer_context
-from synfinance.generate.payment import Payment, draw_payment
+from synfinance.generate.frame import Frame
+from synfinance.generate.payment import draw_payment
 from synfinance.generate.plan import GenerationPlan
 from synfinance.population import geography as geo
-from synfinance.population import payments as pay
 from synfinance.population.categories import CATEGORY_ONLINE_SHARE, category_index
 from synfinance.population.customers import Customers
+from synfinance.population.merchants import Merchants
 from synfinance.population.segments import (
-    AGE_GROUP_EDGES,
-    AGE_GROUPS,
-    INCOME_BRACKETS,
     SEGMENT_CATEGORY_WEIGHTS,
     SEGMENT_HOURS,
-    SEGMENT_NAMES,
 )
-from synfinance.sampling import STREAM_SHARD, categorical, format_ids, mix64, rng_for, seed_tag, take
-from synfinance.schema import IST_OFFSET_S, TIMESTAMP_TYPE, TRANSACTION_SCHEMA, amounts_from_paise
+from synfinance.sampling import STREAM_PATTERNS, STREAM_SHARD, categorical, mix64, rng_for
+from synfinance.schema import IST_OFFSET_S
 
 PREFERRED_HOUR_P = 0.3
 PREFERRED_CATEGORY_P = 0.45
@@ -46,19 +42,6 @@ _CAT_WEIGHTS = (SEGMENT_CATEGORY_WEIGHTS[:, None, :] * FESTIVAL_CATEGORY_BOOST[N
     -1, SEGMENT_CATEGORY_WEIGHTS.shape[1]
 )
 _EPOCH = dt.date(1970, 1, 1)
-
-
-def _v(names: tuple[str, ...]) -> pa.Array:
-    return pa.array(names, pa.string())
-
-
-_VOCAB = {
-    "city": _v(geo.CITY_NAMES), "state": _v(geo.CITY_STATES), "region": _v(geo.CITY_REGIONS),
-    "festival": _v(("",) + FESTIVAL_NAMES), "mode": _v(pay.MODES), "network": _v(pay.CARD_NETWORKS),
-    "status": _v(pay.STATUSES), "channel": _v(pay.CHANNELS), "device": _v(pay.DEVICE_TYPES),
-    "os": _v(pay.OS_NAMES), "app": _v(pay.APP_VERSIONS), "segment": _v(SEGMENT_NAMES),
-    "age_group": _v(AGE_GROUPS), "income": _v(INCOME_BRACKETS), "currency": _v(("INR",)),
-}
 
 
 def _trips(rng: np.random.Generator, c: Customers, lo: int, hi: int, days: int) -> tuple[np.ndarray, ...]:
@@ -79,12 +62,12 @@ def _trips(rng: np.random.Generator, c: Customers, lo: int, hi: int, days: int) 
     return start, end, dest
 
 
-def generate_shard(plan: GenerationPlan, shard: int) -> pa.Table:
-    """All transactions of one shard, time-ordered, as a table of TRANSACTION_SCHEMA."""
+def draw_frame(plan: GenerationPlan, shard: int, rng: np.random.Generator) -> Frame:
+    """The shard's ordinary transactions, drawn column by column, in customer blocks."""
     p, c, m, cal = plan.params, plan.customers, plan.merchants, plan.calendar
     lo, hi = plan.shard_bounds[shard]
-    rng = rng_for(p.seed, STREAM_SHARD, shard)
-    cust = np.repeat(np.arange(lo, hi), plan.counts[lo:hi])
+    counts = plan.counts[lo:hi]
+    cust = np.repeat(np.arange(lo, hi), counts)
     n = len(cust)
     segment, home = c.segment[cust], c.city[cust]
     zone = CITY_ZONE[home]
@@ -111,9 +94,43 @@ def generate_shard(plan: GenerationPlan, shard: int) -> pa.Table:
     online_p = CATEGORY_ONLINE_SHARE[category] * c.online_pref[cust] / ONLINE_PREF_PIVOT
     online = rng.random(n) < np.clip(online_p, 0.0, 0.97)
 
-    # from whom: online from a hub city's chains; offline locally, loyal customers returning
+    # from whom
+    merchant_city = np.where(online, online_hub(cust, category), city)
+    merchant = pick_merchant(rng, m, c, cust, category, merchant_city, online)
+
+    # how much, how paid
+    paise = draw_paise(rng, median_inr(category, c.income[cust], festival, c.impulse[cust]), category)
+    payment = draw_payment(rng, c, cust, online, paise)
+
+    # exact time and place
+    epoch_day = (p.start - _EPOCH).days + day
+    local_s = epoch_day * 86_400 + hour * 3600 + rng.integers(0, 3600, n)
+    ts_us = (local_s - IST_OFFSET_S) * 1_000_000 + rng.integers(0, 1_000_000, n)
+    jitter = np.where(on_trip, 0.03, 0.015)
+    lat = np.where(on_trip, geo.CITY_LAT[city], c.home_lat[cust]) + jitter * rng.standard_normal(n)
+    lon = np.where(on_trip, geo.CITY_LON[city], c.home_lon[cust]) + jitter * rng.standard_normal(n)
+    device = np.where(payment.device_slot >= 0, cust * 2 + np.maximum(payment.device_slot, 0), -1)
+    cols = {
+        "cust": cust, "ts": ts_us, "city": city, "lat": lat, "lon": lon, "category": category, "online": online,
+        "merchant_city": merchant_city, "merchant": merchant, "paise": paise, "mode": payment.mode,
+        "channel": payment.channel, "device": device, "instrument": payment.instrument,
+        "card_network": payment.card_network, "status": payment.status,
+    }
+    return Frame.from_columns(cols, np.arange(lo, hi), counts)
+
+
+def online_hub(cust: np.ndarray, category: np.ndarray) -> np.ndarray:
+    """The city whose chains serve a customer's online orders in a category."""
     hubs = np.array(geo.ONLINE_HUBS)
-    merchant_city = np.where(online, hubs[(cust + category) % len(hubs)], city)
+    return hubs[(cust + category) % len(hubs)]
+
+
+def pick_merchant(
+    rng: np.random.Generator, m: Merchants, c: Customers, cust: np.ndarray, category: np.ndarray,
+    merchant_city: np.ndarray, online: np.ndarray,
+) -> np.ndarray:
+    """Online orders go to a hub city's chains; in person, loyal customers return to their usual shops."""
+    n = len(cust)
     start = m.pool_start[merchant_city, category]
     size = m.pool_size[merchant_city, category]
     chains = m.pool_chains[merchant_city, category]
@@ -125,93 +142,15 @@ def generate_shard(plan: GenerationPlan, shard: int) -> pa.Table:
     chain_only = (online | (c.brand_conscious[cust] & (rng.random(n) < 0.6))) & (chains > 0)
     span = np.where(chain_only, chains, size)
     browse = np.floor(span * rng.random(n) ** BROWSE_SKEW).astype(np.int64)
-    offset = np.where(rng.random(n) < c.loyalty[cust], usual, browse)
-    merchant = start + offset
-
-    # how much, how paid
-    paise = draw_paise(rng, median_inr(category, c.income[cust], festival, c.impulse[cust]), category)
-    payment = draw_payment(rng, c, cust, online, paise)
-
-    # exact time, then order everything by it
-    epoch_day = (p.start - _EPOCH).days + day
-    local_s = epoch_day * 86_400 + hour * 3600 + rng.integers(0, 3600, n)
-    ts_us = (local_s - IST_OFFSET_S) * 1_000_000 + rng.integers(0, 1_000_000, n)
-    jitter = np.where(on_trip, 0.03, 0.015)
-    lat = np.where(on_trip, geo.CITY_LAT[city], c.home_lat[cust]) + jitter * rng.standard_normal(n)
-    lon = np.where(on_trip, geo.CITY_LON[city], c.home_lon[cust]) + jitter * rng.standard_normal(n)
-
-    order = np.lexsort((cust, ts_us))
-    cols = {
-        "cust": cust, "day": epoch_day, "hour": hour, "festival": festival, "city": city, "category": category,
-        "online": online, "merchant_city": merchant_city, "merchant": merchant, "paise": paise, "ts": ts_us,
-        "lat": lat, "lon": lon,
-    }
-    s = {k: v[order] for k, v in cols.items()}
-    pay_sorted = Payment(*(getattr(payment, f)[order] for f in Payment.__dataclass_fields__))
-    return _assemble(plan, shard, s, pay_sorted)
+    return start + np.where(rng.random(n) < c.loyalty[cust], usual, browse)
 
 
-def _assemble(plan: GenerationPlan, shard: int, s: dict[str, np.ndarray], payment: Payment) -> pa.Table:
-    c, m = plan.customers, plan.merchants
-    n = len(s["cust"])
-    cust, merchant = s["cust"], s["merchant"]
-    ctx = customer_context(cust, s["ts"], s["day"], merchant, s["paise"])
-    has_device = payment.device_slot >= 0
-    slot = np.maximum(payment.device_slot, 0)
-    device_type = np.where(slot == 1, 1, c.mobile_type[cust])
-    os_idx = np.where(slot == 1, c.desktop_os[cust], c.mobile_os[cust])
-    app_valid = has_device & (payment.channel != pay.WEB)
-    age_group = np.searchsorted(AGE_GROUP_EDGES, c.age[cust], side="right")
-    mt = m.table
-    tag = seed_tag(plan.params.seed)
-    gap = ctx.time_since_last_s
-    columns = [
-        format_ids(f"TXN-{tag}-{shard:05d}-", np.arange(n), 8),
-        c.ids.take(pa.array(cust)),
-        mt.column("merchant_id").take(merchant),
-        pa.array(s["ts"], TIMESTAMP_TYPE),
-        pa.array(s["day"].astype(np.int32), pa.date32()),
-        pa.array(s["hour"].astype(np.int8)),
-        pa.array(((s["day"] + 3) % 7).astype(np.int8)),  # 1970-01-01 was a Thursday
-        take(_VOCAB["festival"], s["festival"], s["festival"] > 0),
-        amounts_from_paise(s["paise"]),
-        take(_VOCAB["currency"], np.zeros(n, dtype=np.int64)),
-        mt.column("category").take(merchant),
-        mt.column("subcategory").take(merchant),
-        mt.column("mcc").take(merchant),
-        take(_VOCAB["mode"], payment.mode),
-        take(_VOCAB["network"], np.maximum(payment.card_network, 0), payment.card_network >= 0),
-        take(c.instrument_ids, np.maximum(payment.instrument, 0), payment.instrument >= 0),
-        take(_VOCAB["status"], payment.status),
-        take(_VOCAB["channel"], payment.channel),
-        pa.array(s["online"]),
-        mt.column("name").take(merchant),
-        mt.column("merchant_type").take(merchant),
-        mt.column("reputation").take(merchant),
-        take(_VOCAB["city"], s["city"]),
-        take(_VOCAB["state"], s["city"]),
-        take(_VOCAB["region"], s["city"]),
-        take(_VOCAB["city"], s["merchant_city"]),
-        pa.array(s["lat"]),
-        pa.array(s["lon"]),
-        take(c.device_ids, cust * 2 + slot, has_device),
-        take(_VOCAB["device"], device_type, has_device),
-        take(_VOCAB["os"], np.maximum(os_idx, 0), has_device),
-        take(_VOCAB["app"], c.app_version[cust], app_valid),
-        take(_VOCAB["segment"], c.segment[cust]),
-        take(_VOCAB["age_group"], age_group),
-        take(_VOCAB["income"], c.income[cust]),
-        pa.array(geo.haversine_km(s["lat"], s["lon"], c.home_lat[cust], c.home_lon[cust])),
-        pa.array(gap, mask=np.isnan(gap)),
-        pa.array(ctx.first_with_merchant),
-        pa.array(ctx.daily_count),
-        amounts_from_paise(ctx.daily_paise),
-        *_empty_labels(n),
-    ]
-    return pa.Table.from_arrays(columns, schema=TRANSACTION_SCHEMA)
+def generate_shard(plan: GenerationPlan, shard: int) -> pa.Table:
+    """All transactions of one shard, patterns injected, time-ordered, as a TRANSACTION_SCHEMA table."""
+    rng = rng_for(plan.params.seed, STREAM_SHARD, shard)
+    frame = draw_frame(plan, shard, rng)
+    if plan.params.patterns:
+        from synfinance.patterns import inject
 
-
-def _empty_labels(n: int) -> list[pa.Array]:
-    no = pa.array(np.zeros(n, dtype=bool))
-    text, score = pa.nulls(n, pa.string()), pa.nulls(n, pa.float64())
-    return [no, text, text, score, text, no, text, text, score, text]
+        inject(plan, shard, frame, rng_for(plan.params.seed, STREAM_PATTERNS, shard))
+    return assemble(plan, shard, frame)

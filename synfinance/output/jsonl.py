@@ -46,15 +46,22 @@ def _values(col: pa.Array, name: str) -> pa.Array:
     return pc.fill_null(out, "null")
 
 
+def json_objects(columns: dict[str, pa.Array], suffix: str = "") -> pa.Array:
+    """One compact JSON object per row, keys in the given order, each followed by suffix."""
+    parts = [
+        pc.binary_join_element_wise(json.dumps(name) + ":", _values(column, name), "")
+        for name, column in columns.items()
+    ]
+    body = pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
+    return pc.binary_join_element_wise("{", body, "}" + suffix, "")
+
+
 def encode_jsonl(table: pa.Table) -> bytes:
     """The table as UTF-8 JSON Lines, one object per row, keys in schema order."""
     if table.num_rows == 0:
         return b""
-    parts = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        parts.append(pc.binary_join_element_wise(json.dumps(name) + ":", _values(column.combine_chunks(), name), ""))
-    body = pc.binary_join_element_wise(*parts, ",")
-    rows = pc.binary_join_element_wise("{", body, "}\n", "")
+    columns = {name: col.combine_chunks() for name, col in zip(table.column_names, table.columns, strict=True)}
+    rows = json_objects(columns, suffix="\n")
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + len(rows) + 1]
     data = rows.buffers()[2]
     return data.to_pybytes()[offsets[0] : offsets[-1]]

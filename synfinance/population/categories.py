@@ -17,6 +17,7 @@ class Category:
     subcategories: tuple[tuple[str, int], ...]  # (name, MCC)
     chains: tuple[tuple[str, str], ...]  # (brand, subcategory)
     local_words: tuple[str, ...]  # how local shops of this kind are named
+    demand: float = 1.0  # 0: never chosen by ordinary spending (only by patterns)
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -104,6 +105,12 @@ CATEGORIES: tuple[Category, ...] = (
          ("Ferns N Petals", "Flowers"), ("Chitale Bandhu", "Sweets")),
         ("Sweets", "Mithai Bhandar", "Gift Centre", "Florist"),
     ),
+    Category(  # person-to-person transfers: used by money-mule networks, not by ordinary spending
+        "Transfers", "TRF", 6000.0, 0.8, 1.0,
+        (("UPI Transfer", 4829), ("IMPS Transfer", 4829), ("Wallet Transfer", 6540)),
+        (("UPI P2P", "UPI Transfer"), ("IMPS", "IMPS Transfer"), ("Wallet P2P", "Wallet Transfer")),
+        (), demand=0.0,
+    ),
 )
 
 CATEGORY_NAMES = tuple(c.name for c in CATEGORIES)
@@ -111,6 +118,7 @@ N_CATEGORIES = len(CATEGORIES)
 CATEGORY_MEDIAN_INR = np.array([c.median_inr for c in CATEGORIES])
 CATEGORY_SIGMA = np.array([c.sigma for c in CATEGORIES])
 CATEGORY_ONLINE_SHARE = np.array([c.online_share for c in CATEGORIES])
+CATEGORY_DEMAND = np.array([c.demand for c in CATEGORIES])
 
 
 def category_index(name: str) -> int:

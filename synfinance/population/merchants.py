@@ -39,6 +39,9 @@ class Merchants:
     pool_size: np.ndarray
     pool_chains: np.ndarray
     subcategory: np.ndarray  # per merchant, index into its category's subcategories
+    city: np.ndarray  # per merchant, index into CITIES
+    category: np.ndarray  # per merchant, index into CATEGORIES
+    reputation: np.ndarray
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -72,6 +75,8 @@ def build_merchants(seed: int, n: int) -> Merchants:
             size = int(sizes[ci, ki])
             chain_share = 0.45 if city.tier < 3 else 0.25
             n_chain = min(len(cat.chains), max(1 if city.tier < 3 else 0, round(size * chain_share)))
+            if not cat.local_words:  # chain-only categories (transfers): every slot is a chain
+                n_chain = size
             chains[ci, ki] = n_chain
             sub_names = [s for s, _ in cat.subcategories]
             for j in range(size):
@@ -97,4 +102,7 @@ def build_merchants(seed: int, n: int) -> Merchants:
                 columns["reputation"].append(round(float(reputation), 4))
     table = pa.Table.from_pydict(columns, schema=MERCHANT_SCHEMA)
     start = np.concatenate([[0], np.cumsum(sizes.ravel())[:-1]]).reshape(sizes.shape)
-    return Merchants(table, start, sizes, chains, np.array(subcats))
+    city_code = np.repeat(np.arange(len(geo.CITIES)), sizes.sum(axis=1))
+    category = np.concatenate([np.repeat(np.arange(N_CATEGORIES), row) for row in sizes])
+    reputation = table.column("reputation").to_numpy()
+    return Merchants(table, start, sizes, chains, np.array(subcats), city_code, category, reputation)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synfinance.population.categories import N_CATEGORIES as _N_CATEGORIES
+
 INCOME_BRACKETS = ("Low", "Lower Middle", "Middle", "Upper Middle", "High", "Very High")
 INCOME_RANGE_INR = np.array(
     [[8_000, 25_000], [25_000, 50_000], [50_000, 100_000], [100_000, 200_000], [200_000, 500_000], [500_000, 1_500_000]]
@@ -111,7 +113,11 @@ SEGMENTS: tuple[Segment, ...] = (
 
 SEGMENT_NAMES = tuple(s.name for s in SEGMENTS)
 SEGMENT_SHARE = np.array([s.share for s in SEGMENTS])
+# Categories without ordinary demand (transfers) get weight 0 and are never drawn for spending.
 SEGMENT_CATEGORY_WEIGHTS = np.stack([s.categories for s in SEGMENTS])
+SEGMENT_CATEGORY_WEIGHTS = np.hstack(
+    [SEGMENT_CATEGORY_WEIGHTS, np.zeros((len(SEGMENTS), _N_CATEGORIES - SEGMENT_CATEGORY_WEIGHTS.shape[1]))]
+)
 SEGMENT_HOURS = np.stack([s.hours for s in SEGMENTS])
 
 

@@ -66,7 +66,7 @@ class CacheConfig(Section):
 class GenerationConfig(Section):
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Default seed; the same seed gives the same bytes.")
     customers: int | None = Field(None, ge=1, le=5_000_000, description="Population size (null: count / 100).")
-    merchants: int | None = Field(None, ge=312, le=1_000_000, description="Merchants (null: customers / 10).")
+    merchants: int | None = Field(None, ge=338, le=1_000_000, description="Merchants (null: customers / 10).")
     start: dt.date = Field(dt.date(2025, 10, 1), description="First IST date of generated data.")
     days: int = Field(92, ge=1, le=4018, description="Length of the date range in days.")
     shard_size: int = Field(1000, ge=1, le=1_000_000, description="Most customers in one shard.")

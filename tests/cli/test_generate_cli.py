@@ -94,7 +94,7 @@ BAD_INPUT = [
     ),
     pytest.param(["--count", "10", "--format", "xml"], "'--format'", id="unknown-format"),
     pytest.param(
-        ["--count", "10", "--merchants", "10"], "--merchants: expected an integer from 312", id="too-few-merchants"
+        ["--count", "10", "--merchants", "10"], "--merchants: expected an integer from 338", id="too-few-merchants"
     ),
     pytest.param(
         ["--count", "100000", "--customers", "1", "--days", "10"],
@@ -157,5 +157,5 @@ def test_generate_customers_rejects_a_directory_as_out(tmp_path: Path) -> None:
 
 def test_written_population_file_conforms(tmp_path: Path) -> None:
     target = tmp_path / "m.parquet"
-    run("generate", "merchants", "--count", "312", "--out", str(target))
-    assert pq.read_table(target).num_rows == 312
+    run("generate", "merchants", "--count", "338", "--out", str(target))
+    assert pq.read_table(target).num_rows == 338

@@ -1,4 +1,4 @@
-"""Generated data follows the model: shares, profiles and lifts within tolerances derived from n.
+"""Generated data (patterns off) follows the model: shares, profiles and lifts within tolerances derived from n.
 
 Tolerances are Z standard errors of the statistic, Z = 5, so a correct generator fails
 about once in 3.5 million runs while a wrong share, profile or lift fails at once.
@@ -40,7 +40,7 @@ def test_segment_shares_match_the_model(tables: dict[str, pa.Table]) -> None:
         assert abs(share(seg == i) - expected) < share_tolerance(expected, n), SEGMENT_NAMES[i]
 
 
-def test_attributes_are_mutually_plausible(tables: dict[str, pa.Table], txns: pa.Table) -> None:
+def test_attributes_are_mutually_plausible(tables: dict[str, pa.Table], plain_txns: pa.Table) -> None:
     c = tables["customers"]
     students = c.filter(pc.equal(c.column("segment"), "Student"))
     assert pc.max(students.column("age")).as_py() <= 24
@@ -53,20 +53,20 @@ def test_attributes_are_mutually_plausible(tables: dict[str, pa.Table], txns: pa
     rich = pc.is_in(affluent.column("income_bracket"), pa.array(["Upper Middle", "High", "Very High"]))
     assert share(rich.to_numpy(zero_copy_only=False)) > 0.9
     # spending follows: affluent shoppers buy more jewellery and travel; seniors use less UPI
-    seg = txns.column("customer_segment")
-    cat = codes(txns.column("category"), CATEGORY_NAMES)
+    seg = plain_txns.column("customer_segment")
+    cat = codes(plain_txns.column("category"), CATEGORY_NAMES)
     lux = np.isin(cat, [CATEGORY_NAMES.index("Jewellery"), CATEGORY_NAMES.index("Travel")])
     is_aff = pc.equal(seg, "Affluent Shopper").to_numpy(zero_copy_only=False)
     p_all = share(lux)
     assert share(lux[is_aff]) - p_all > share_tolerance(p_all, int(is_aff.sum()))
-    upi = pc.equal(txns.column("payment_mode"), "UPI").to_numpy(zero_copy_only=False)
+    upi = pc.equal(plain_txns.column("payment_mode"), "UPI").to_numpy(zero_copy_only=False)
     is_sen = pc.equal(seg, "Senior Conservative").to_numpy(zero_copy_only=False)
     assert share(upi) - share(upi[is_sen]) > share_tolerance(share(upi), int(is_sen.sum()))
 
 
-def test_upi_share_rises_with_digital_savviness(tables: dict[str, pa.Table], txns: pa.Table) -> None:
+def test_upi_share_rises_with_digital_savviness(tables: dict[str, pa.Table], plain_txns: pa.Table) -> None:
     levels = tables["customers"].select(["customer_id", "digital_savviness"])
-    joined = txns.select(["customer_id", "payment_mode"]).join(levels, "customer_id")
+    joined = plain_txns.select(["customer_id", "payment_mode"]).join(levels, "customer_id")
     upi = pc.equal(joined.column("payment_mode"), "UPI").to_numpy(zero_copy_only=False)
     level = np.array(joined.column("digital_savviness").to_pylist())
     shares = {lv: (share(upi[level == lv]), int((level == lv).sum())) for lv in ("Low", "Medium", "High")}
@@ -78,11 +78,11 @@ def test_upi_share_rises_with_digital_savviness(tables: dict[str, pa.Table], txn
     assert share(cash[level == "Low"]) > 3 * share(cash[level == "High"])
 
 
-def test_hour_of_day_profile(txns: pa.Table) -> None:
-    hour = txns.column("local_hour").to_numpy()
+def test_hour_of_day_profile(plain_txns: pa.Table) -> None:
+    hour = plain_txns.column("local_hour").to_numpy()
     assert share(hour < 5) < 0.03  # the small hours are quiet
     assert share((hour >= 18) & (hour <= 21)) > 0.25  # evening peak
-    seg = txns.column("customer_segment")
+    seg = plain_txns.column("customer_segment")
     sen = pc.equal(seg, "Senior Conservative").to_numpy(zero_copy_only=False)
     stu = pc.equal(seg, "Student").to_numpy(zero_copy_only=False)
     morning = (hour >= 6) & (hour <= 11)
@@ -91,14 +91,14 @@ def test_hour_of_day_profile(txns: pa.Table) -> None:
     assert share(late[stu]) - share(late[sen]) > share_tolerance(0.1, int(min(sen.sum(), stu.sum())))
 
 
-def test_festival_days_lift_volume(txns: pa.Table, plan: object) -> None:
+def test_festival_days_lift_volume(plain_txns: pa.Table, plan: object) -> None:
     """Diwali-season days carry the calendar's lift over ordinary days of the same weekday."""
-    city = codes(txns.column("city"), CITY_NAMES)
+    city = codes(plain_txns.column("city"), CITY_NAMES)
     national = CITY_ZONE[city] == 0
-    day = txns.column("local_date").cast(pa.int32()).to_numpy()[national]
+    day = plain_txns.column("local_date").cast(pa.int32()).to_numpy()[national]
     days = np.arange(day.min(), day.max() + 1)
     counts = np.bincount(day - days[0], minlength=len(days)).astype(float)
-    festival = np.array([f is not None for f in txns.column("festival").to_pylist()])[national]
+    festival = np.array([f is not None for f in plain_txns.column("festival").to_pylist()])[national]
     festival_day = np.zeros(len(days), dtype=bool)
     festival_day[np.unique(day[festival]) - days[0]] = True
     dom = np.array([int(np.datetime64(int(d), "D").astype(object).day) for d in days])
@@ -106,7 +106,7 @@ def test_festival_days_lift_volume(txns: pa.Table, plan: object) -> None:
     month_end = np.array([(np.datetime64(int(d) + 1, "D").astype(object).day == 1) for d in days])
     ordinary = ~festival_day & ~np.isin(dom, list(SALARY_LIFT)) & ~month_end
     diwali = FESTIVALS[0]
-    names = np.array(txns.column("festival").to_pylist(), dtype=object)[national]
+    names = np.array(plain_txns.column("festival").to_pylist(), dtype=object)[national]
     diwali_days = np.unique(day[names == "Diwali"]) - days[0]
     diwali_days = diwali_days[~np.isin(dom[diwali_days], list(SALARY_LIFT)) & ~month_end[diwali_days]]
     assert len(diwali_days) >= 5
@@ -118,18 +118,18 @@ def test_festival_days_lift_volume(txns: pa.Table, plan: object) -> None:
     assert abs(ratio - diwali.lift[0]) < tolerance, (ratio, diwali.lift[0])
 
 
-def test_festival_shifts_categories(txns: pa.Table) -> None:
-    fest = np.array(txns.column("festival").to_pylist(), dtype=object)
-    cat = codes(txns.column("category"), CATEGORY_NAMES)
+def test_festival_shifts_categories(plain_txns: pa.Table) -> None:
+    fest = np.array(plain_txns.column("festival").to_pylist(), dtype=object)
+    cat = codes(plain_txns.column("category"), CATEGORY_NAMES)
     jewellery = cat == CATEGORY_NAMES.index("Jewellery")
     on, off = jewellery[fest == "Diwali"], jewellery[fest == None]  # noqa: E711
     assert share(on) > 2 * share(off)
 
 
-def test_median_amount_per_category_matches_the_model(txns: pa.Table, tables: dict[str, pa.Table]) -> None:
+def test_median_amount_per_category_matches_the_model(plain_txns: pa.Table, tables: dict[str, pa.Table]) -> None:
     """log(amount / model median) has median 0 in every category, within Z standard errors of a median."""
     impulse = tables["customers"].select(["customer_id", "impulse_buyer"])
-    t = txns.select(["customer_id", "category", "customer_income_bracket", "festival", "amount_inr"]).join(
+    t = plain_txns.select(["customer_id", "category", "customer_income_bracket", "festival", "amount_inr"]).join(
         impulse, "customer_id"
     )
     cat = codes(t.column("category"), CATEGORY_NAMES)
@@ -147,10 +147,10 @@ def test_median_amount_per_category_matches_the_model(txns: pa.Table, tables: di
         assert abs(np.median(r)) < Z * se_median + rounding_slack, (name, np.median(r))
 
 
-def test_loyal_customers_return_to_merchants(txns: pa.Table, tables: dict[str, pa.Table]) -> None:
+def test_loyal_customers_return_to_merchants(plain_txns: pa.Table, tables: dict[str, pa.Table]) -> None:
     """Per customer, the repeat-merchant share is higher for loyal customers (Welch test over customers)."""
     per_customer = (
-        txns.select(["customer_id", "is_first_txn_with_merchant"])
+        plain_txns.select(["customer_id", "is_first_txn_with_merchant"])
         .group_by("customer_id")
         .aggregate([("is_first_txn_with_merchant", "mean")])
         .join(tables["customers"].select(["customer_id", "merchant_loyalty"]), "customer_id")
@@ -163,6 +163,6 @@ def test_loyal_customers_return_to_merchants(txns: pa.Table, tables: dict[str, p
     assert loyal.mean() - fickle.mean() > Z * se, (loyal.mean(), fickle.mean(), se)
 
 
-def test_decline_rate_is_realistic(txns: pa.Table) -> None:
-    declined = pc.equal(txns.column("status"), "declined").to_numpy(zero_copy_only=False)
+def test_decline_rate_is_realistic(plain_txns: pa.Table) -> None:
+    declined = pc.equal(plain_txns.column("status"), "declined").to_numpy(zero_copy_only=False)
     assert 0.01 < share(declined) < 0.06

@@ -1,0 +1,1 @@
+"""Anomaly patterns: unusual but not necessarily fraud; one class per file."""

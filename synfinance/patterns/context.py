@@ -1,0 +1,233 @@
+"""What patterns work with: the shard's plan, a random stream, and vectorised row-rewriting helpers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from synfinance.generate.amounts import MAX_PAISE, MIN_PAISE
+from synfinance.generate.context import running_group_count
+from synfinance.generate.frame import Frame
+from synfinance.generate.payment import channel_for, instrument_for, network_for
+from synfinance.patterns.difficulty import DIFFICULTIES
+from synfinance.population import geography as geo
+from synfinance.population import payments as pay
+from synfinance.population.categories import category_index
+from synfinance.schema import IST_OFFSET_S
+
+if TYPE_CHECKING:
+    from synfinance.generate.plan import GenerationPlan
+
+US = 1_000_000
+GROCERIES, FOOD, FUEL, FASHION, ELECTRONICS, JEWELLERY, TRAVEL, ENTERTAINMENT, UTILITIES = (
+    category_index(n) for n in ("Groceries", "Food & Dining", "Fuel", "Fashion", "Electronics", "Jewellery",
+                                "Travel", "Entertainment", "Utilities")
+)
+GIFTS, TRANSFERS = category_index("Sweets & Gifts"), category_index("Transfers")
+LOW, MEDIUM, HIGH, CRITICAL = range(4)
+DAY_US = 86_400 * US
+SEVERITY_EDGES_INR = np.array([2_000, 20_000, 100_000])  # low | medium | high | critical
+
+
+class PatternContext:
+    """One shard's injection state: what is taken, what is left, and how to rewrite rows consistently."""
+
+    def __init__(self, plan: GenerationPlan, shard: int, frame: Frame, rng: np.random.Generator) -> None:
+        self.plan, self.shard, self.rng = plan, shard, rng
+        self.c, self.m, self.devices = plan.customers, plan.merchants, plan.devices
+        self.difficulty = DIFFICULTIES[plan.params.difficulty]
+        first_day = (plan.params.start - plan.EPOCH).days
+        self.t0 = first_day * DAY_US - IST_OFFSET_S * US  # first instant of the range, UTC
+        self.t1 = self.t0 + plan.params.days * DAY_US
+        self.lo, self.hi = plan.shard_bounds[shard]
+        self.history = frame.time_rank()  # prior transactions of the customer, as generated
+        self.reserved = np.zeros(len(frame), dtype=bool)  # rows others' evidence refers to
+        self.counts: dict[str, int] = {}
+        self._avg_inr = self.c.table.column("avg_transaction_amount").to_numpy()
+
+    # -- choosing victims and rows ---------------------------------------------------------
+    def free(self, frame: Frame) -> np.ndarray:
+        return frame.free() & ~self.reserved
+
+    def victims(self, frame: Frame, count: int, need: int, min_history: int = 0,
+                eligible: np.ndarray | None = None) -> np.ndarray:
+        """Up to count customers of this shard with at least need free rows (past min_history)."""
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        usable = self.free(frame) & (self.history >= min_history)
+        per_customer = np.bincount(frame["cust"][usable] - self.lo, minlength=self.hi - self.lo)
+        ok = per_customer >= need
+        if eligible is not None:
+            ok &= eligible[self.lo : self.hi]
+        pool = np.flatnonzero(ok) + self.lo
+        if len(pool) == 0:
+            return pool
+        return np.sort(self.rng.choice(pool, size=min(count, len(pool)), replace=False))
+
+    def take_rows(self, frame: Frame, victims: np.ndarray, k: int | np.ndarray,
+                  min_history: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """k free rows of each victim, chosen at random: (rows, index of each row's victim), grouped by victim."""
+        need = np.broadcast_to(np.asarray(k), victims.shape)
+        usable = self.free(frame) & (self.history >= min_history) & np.isin(frame["cust"], victims)
+        cand = np.flatnonzero(usable)
+        order = np.lexsort((self.rng.random(len(cand)), frame["cust"][cand]))
+        cand = cand[order]
+        owner = np.searchsorted(victims, frame["cust"][cand])
+        starts = np.ones(len(cand), dtype=bool)
+        starts[1:] = owner[1:] != owner[:-1]
+        keep = running_group_count(starts) <= need[owner]
+        return cand[keep], owner[keep]
+
+    # -- time ------------------------------------------------------------------------------
+    def anchors(self, count: int, night: np.ndarray | None = None, margin_days: float = 1.0) -> np.ndarray:
+        """Random instants in the range (leaving room for what follows); at night (IST 0-4h) where asked."""
+        span = max(self.t1 - self.t0 - int(margin_days * DAY_US), DAY_US // 2)
+        ts = self.t0 + (self.rng.random(count) * span).astype(np.int64)
+        if night is not None:
+            day_start = (ts + IST_OFFSET_S * US) // DAY_US * DAY_US - IST_OFFSET_S * US
+            night_ts = day_start + (self.rng.random(count) * 4 * 3600 * US).astype(np.int64)
+            ts = np.where(night, night_ts, ts)
+        return ts
+
+    def sequence(self, anchor: np.ndarray, owner: np.ndarray, gap_s: np.ndarray) -> np.ndarray:
+        """Times anchor[owner] + running sum of gaps within each owner's rows (rows grouped by owner)."""
+        starts = np.ones(len(owner), dtype=bool)
+        starts[1:] = owner[1:] != owner[:-1]
+        total = np.cumsum(gap_s)
+        idx = np.arange(len(owner))
+        first = np.maximum.accumulate(np.where(starts, idx, 0))
+        offset = total - total[first]  # the first row of a case sits at the anchor
+        return np.clip(anchor[owner] + (offset * US).astype(np.int64), self.t0, self.t1 - 1)
+
+    def position(self, owner: np.ndarray) -> np.ndarray:
+        """0, 1, 2, ... within each owner's rows."""
+        starts = np.ones(len(owner), dtype=bool)
+        starts[1:] = owner[1:] != owner[:-1]
+        return running_group_count(starts) - 1
+
+    # -- place, merchant, payment, amount ---------------------------------------------------
+    def place(self, frame: Frame, rows: np.ndarray, city: np.ndarray | None = None) -> None:
+        """At the customer's home (city None), or somewhere in the given cities."""
+        cust = frame["cust"][rows]
+        n = len(rows)
+        if city is None:
+            frame["city"][rows] = self.c.city[cust]
+            frame["lat"][rows] = self.c.home_lat[cust] + 0.015 * self.rng.standard_normal(n)
+            frame["lon"][rows] = self.c.home_lon[cust] + 0.015 * self.rng.standard_normal(n)
+        else:
+            frame["city"][rows] = city
+            frame["lat"][rows] = geo.CITY_LAT[city] + 0.03 * self.rng.standard_normal(n)
+            frame["lon"][rows] = geo.CITY_LON[city] + 0.03 * self.rng.standard_normal(n)
+
+    def far_city(self, home: np.ndarray, min_km: float = 500.0) -> np.ndarray:
+        """A city at least min_km from each home city (by population), for cloned cards and jumps."""
+        dist = geo.haversine_km(geo.CITY_LAT[:, None], geo.CITY_LON[:, None], geo.CITY_LAT[None, :],
+                                geo.CITY_LON[None, :])
+        weights = (dist[home] >= min_km) * geo.CITY_WEIGHT[None, :]
+        cdf = np.cumsum(weights, axis=1)
+        u = self.rng.random(len(home)) * cdf[:, -1]
+        return (cdf < u[:, None]).sum(axis=1)
+
+    def merchant_in(self, city: np.ndarray, category: np.ndarray | int, chains_only: bool = False,
+                    worst: bool = False) -> np.ndarray:
+        """A merchant of the category in the city: any, chains only, or among the least reputable."""
+        category = np.broadcast_to(np.asarray(category), city.shape)
+        start = self.m.pool_start[city, category]
+        size = self.m.pool_size[city, category]
+        chains = self.m.pool_chains[city, category]
+        span = np.where(chains_only & (chains > 0), chains, size)
+        offset = np.floor(self.rng.random(len(city)) * span).astype(np.int64)
+        if worst:  # locals sit after the chains; their reputations are lower
+            local = size - self.m.pool_chains[city, category]
+            pick_local = local > 0
+            offset = np.where(pick_local, self.m.pool_chains[city, category]
+                              + np.floor(self.rng.random(len(city)) * np.maximum(local, 1)), offset).astype(np.int64)
+        return start + offset
+
+    def set_merchant(self, frame: Frame, rows: np.ndarray, merchant: np.ndarray) -> None:
+        frame["merchant"][rows] = merchant
+        frame["category"][rows] = self.m.category[merchant]
+        frame["merchant_city"][rows] = self.m.city[merchant]
+
+    def set_payment(self, frame: Frame, rows: np.ndarray, mode: np.ndarray | int, online: np.ndarray | bool,
+                    device: np.ndarray | None = None) -> None:
+        """Set mode and channel with everything that must agree with them: device, instrument, network."""
+        n = len(rows)
+        cust = frame["cust"][rows]
+        mode = np.broadcast_to(np.asarray(mode), (n,)).copy()
+        online = np.broadcast_to(np.asarray(online), (n,)).copy()
+        no_cc = ~self.c.has_credit_card[cust]
+        mode[no_cc & ((mode == pay.CREDIT) | (mode == pay.EMI))] = pay.DEBIT
+        mode[online & (mode == pay.CASH)] = pay.UPI
+        mode[~online & (mode == pay.NETBANKING)] = pay.UPI
+        mode[(mode == pay.EMI) & (frame["paise"][rows] < pay.EMI_MIN_INR * 100)] = pay.CREDIT
+        mode[no_cc & (mode == pay.CREDIT)] = pay.DEBIT
+        channel = channel_for(self.rng, mode, online)
+        own = cust * 2 + np.where((channel == pay.WEB) & (self.c.desktop_os[cust] >= 0), 1, 0)
+        chosen = own if device is None else device
+        in_person = (channel == pay.POS) | (channel == pay.IN_STORE)
+        frame["mode"][rows] = mode
+        frame["online"][rows] = online
+        frame["channel"][rows] = channel
+        frame["device"][rows] = np.where(in_person, -1, chosen)
+        frame["instrument"][rows] = instrument_for(cust, mode)
+        frame["card_network"][rows] = network_for(self.c, cust, mode)
+
+    def card_mode(self, cust: np.ndarray) -> np.ndarray:
+        """The customer's credit card if they hold one, else their debit card."""
+        return np.where(self.c.has_credit_card[cust], pay.CREDIT, pay.DEBIT)
+
+    def typical_paise(self, cust: np.ndarray) -> np.ndarray:
+        return np.round(self._avg_inr[cust] * 100)
+
+    def amounts(self, cust: np.ndarray, low: float, high: float) -> np.ndarray:
+        """The customer's typical ticket times a difficulty-scaled lift, in whole rupees (paise)."""
+        return np.round(self.typical_paise(cust) * self.lift(low, high, len(cust)), -2)
+
+    def set_amount(self, frame: Frame, rows: np.ndarray, paise: np.ndarray) -> None:
+        """New amounts; EMI below its minimum becomes a plain credit-card payment (same card)."""
+        paise = np.clip(np.asarray(paise, dtype=np.int64), MIN_PAISE, MAX_PAISE)
+        frame["paise"][rows] = paise
+        emi = (frame["mode"][rows] == pay.EMI) & (paise < pay.EMI_MIN_INR * 100)
+        frame["mode"][rows[emi]] = pay.CREDIT
+
+    def pick(self, options: tuple[int, ...], n: int) -> np.ndarray:
+        return self.rng.choice(np.array(options), size=n)
+
+    def lift(self, low: float, high: float, n: int) -> np.ndarray:
+        """A multiplier between low and high, pulled towards 1 as difficulty rises."""
+        raw = low + (high - low) * self.rng.random(n)
+        return np.exp(np.log(raw) * self.difficulty.intensity)
+
+    def tell(self, n: int) -> np.ndarray:
+        """Rows that show an optional give-away (the rest stay camouflaged at normal values)."""
+        return self.rng.random(n) >= self.difficulty.camouflage
+
+    # -- labels ----------------------------------------------------------------------------
+    def code(self, kind: str, name: str) -> int:
+        """The label code of a pattern (its index among its kind's names)."""
+        from synfinance.patterns.registry import NAMES
+
+        return NAMES[kind].index(name)
+
+    def severity(self, paise: np.ndarray, floor: int = 0) -> np.ndarray:
+        return np.maximum(np.searchsorted(SEVERITY_EDGES_INR * 100, paise, side="right"), floor).astype(np.int8)
+
+    def confidence(self, n: int) -> np.ndarray:
+        base = self.difficulty.confidence
+        return np.clip(base + 0.08 * self.rng.standard_normal(n), 0.05, 1.0)
+
+    def customer_ids(self, cust: np.ndarray) -> pa.Array:
+        return self.c.ids.take(pa.array(cust))
+
+    def instrument_ids(self, rows: np.ndarray, frame: Frame) -> pa.Array:
+        inst = frame["instrument"][rows]
+        return self.c.instrument_ids.take(pa.array(np.maximum(inst, 0), mask=inst < 0))
+
+    def device_ids(self, device: np.ndarray) -> pa.Array:
+        return self.devices.ids.take(pa.array(np.maximum(device, 0), mask=device < 0))
+
+    def city_names(self, city: np.ndarray) -> pa.Array:
+        return pa.array(np.array(geo.CITY_NAMES, dtype=object)[city], pa.string())

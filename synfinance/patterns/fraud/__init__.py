@@ -1,0 +1,1 @@
+"""Fraud patterns: one class per file; defining a class registers it."""
