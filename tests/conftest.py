@@ -48,5 +48,4 @@ def plain_txns() -> pa.Table:
     import synfinance
 
     p = replace(SESSION_PARAMS, patterns=False)
-    return synfinance.generate(count=p.count, seed=p.seed, customers=p.customers, merchants=p.merchants,
-                               patterns=False)
+    return synfinance.generate(count=p.count, seed=p.seed, customers=p.customers, merchants=p.merchants, patterns=False)

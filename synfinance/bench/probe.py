@@ -1,6 +1,7 @@
 """One benchmark measurement in a fresh process; prints a JSON line (rows, seconds, peak_rss_mb).
 
-    python -m synfinance.bench.probe generate COUNT OUT_DIR
+    python -m synfinance.bench.probe generate COUNT OUT_DIR     (patterns on, the default job)
+    python -m synfinance.bench.probe plain COUNT OUT_DIR        (patterns off)
     python -m synfinance.bench.probe floor COUNT OUT_DIR
 """
 
@@ -18,10 +19,15 @@ from synfinance.runner import write_dataset
 from synfinance.schema import TRANSACTION_SCHEMA
 
 
-def measure_generate(count: int, out: Path) -> float:
+def measure_generate(count: int, out: Path, patterns: bool = True) -> float:
     begun = time.perf_counter()
-    write_dataset(GenerationParams(count=count), out)
+    write_dataset(GenerationParams(count=count, patterns=patterns), out)
     return time.perf_counter() - begun
+
+
+def measure_plain(count: int, out: Path) -> float:
+    """Generation with patterns off: the baseline the pattern overhead is measured against."""
+    return measure_generate(count, out, patterns=False)
 
 
 def measure_floor(count: int, out: Path) -> float:
@@ -41,7 +47,7 @@ def measure_floor(count: int, out: Path) -> float:
 
 def main(argv: list[str]) -> None:
     kind, count, out = argv[0], int(argv[1]), Path(argv[2])
-    seconds = {"generate": measure_generate, "floor": measure_floor}[kind](count, out)
+    seconds = {"generate": measure_generate, "plain": measure_plain, "floor": measure_floor}[kind](count, out)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps({"kind": kind, "rows": count, "seconds": seconds, "peak_rss_mb": round(peak_mb, 1)}))
 

@@ -52,10 +52,16 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
 @click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dataset"), show_default=True)
 @click.option("--shard-size", type=int, default=None, help="Most customers per shard [default: generation.shard_size].")
+@click.option("--fraud-rate", type=float, default=None, help="Share of fraud rows [default: generation.fraud_rate].")
+@click.option("--anomaly-rate", type=float, default=None, help="Share of anomalies [default: generation.anomaly_rate].")
+@click.option("--difficulty", default=None, help="easy, realistic or hard [default: generation.difficulty].")
+@click.option("--fraud-types", default=None, help="Comma-separated fraud types to inject [default: all].")
+@click.option("--no-patterns", is_flag=True, help="Ordinary transactions only: no fraud or anomaly labels.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def transactions(
     count: int, seed: int | None, customers: int | None, merchants: int | None, start: dt.date | None,
-    days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, quiet: bool,
+    days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, fraud_rate: float | None,
+    anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None, no_patterns: bool, quiet: bool,
 ) -> None:
     """Generate a dataset directory: transactions by shard, customers, merchants, manifest.
 
@@ -71,6 +77,13 @@ def transactions(
         start=start,
         days=_days(start, days, end, gen.days),
         shard_size=gen.shard_size if shard_size is None else shard_size,
+        fraud_rate=gen.fraud_rate if fraud_rate is None else fraud_rate,
+        anomaly_rate=gen.anomaly_rate if anomaly_rate is None else anomaly_rate,
+        difficulty=gen.difficulty if difficulty is None else difficulty,
+        fraud_types=None if fraud_types is None else tuple(t.strip() for t in fraud_types.split(",") if t.strip()),
+        patterns=not no_patterns,
+        fraud_weights=tuple(gen.fraud_type_weights.items()) or None,
+        anomaly_weights=tuple(gen.anomaly_type_weights.items()) or None,
     ).resolved()
     console = Console(stderr=True, quiet=quiet)
     begun = time.perf_counter()
@@ -99,7 +112,10 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:
     for key, value in [
         ("transactions", f"{counts['transactions']:,}"), ("customers", f"{counts['customers']:,}"),
         ("merchants", f"{counts['merchants']:,}"), ("shards", f"{counts['shards']:,}"), ("seed", str(params.seed)),
-        ("dates", f"{params.start} + {params.days} days"), ("elapsed", f"{elapsed:.2f} s"),
+        ("dates", f"{params.start} + {params.days} days"),
+        ("patterns", f"fraud {params.fraud_rate:.2%}, anomalies {params.anomaly_rate:.2%}, {params.difficulty}"
+         if params.patterns else "off"),
+        ("elapsed", f"{elapsed:.2f} s"),
         ("throughput", f"{params.count / elapsed:,.0f} rows/s"), ("manifest", str(manifest)),
     ]:
         table.add_row(key, value)

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from synfinance.generate.calendar import CITY_ZONE, FESTIVAL_NAMES
 from synfinance.generate.context import customer_context
-from synfinance.generate.frame import SEVERITIES, Frame, Labels
+from synfinance.generate.frame import SEVERITIES, Frame, Labels, order_by
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.segments import AGE_GROUP_EDGES, AGE_GROUPS, INCOME_BRACKETS, SEGMENT_NAMES
@@ -38,7 +38,7 @@ VOCAB = {
 
 def assemble(plan: GenerationPlan, shard: int, frame: Frame) -> pa.Table:
     c, m, devices = plan.customers, plan.merchants, plan.devices
-    frame.permute(np.lexsort((frame["cust"], frame["ts"])))
+    frame.permute(order_by(frame["ts"], frame["cust"]))
     f = frame.cols
     n = len(frame)
     cust, merchant, ts = f["cust"], f["merchant"], f["ts"]

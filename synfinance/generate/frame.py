@@ -19,6 +19,18 @@ COLUMNS = (
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
+def order_by(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """Stable order of rows by (major, minor) integer keys: one argsort of a packed key when it fits."""
+    if len(major) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo_major, lo_minor = int(major.min()), int(minor.min())
+    minor_span = int(minor.max()) - lo_minor + 1
+    if (int(major.max()) - lo_major + 1) * minor_span < 2**62:
+        key = (major - lo_major) * minor_span + (minor - lo_minor)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((minor, major))
+
+
 @dataclass
 class Labels:
     """Label columns of one kind (fraud or anomaly); evidence is an index into a pool of strings."""
@@ -82,7 +94,7 @@ class Frame:
 
     def time_rank(self) -> np.ndarray:
         """Each row's position in its customer's history, by the current timestamps (0 = first)."""
-        order = np.lexsort((self.cols["ts"], self.cols["cust"]))
+        order = order_by(self.cols["cust"], self.cols["ts"])
         rank = np.empty(len(self), dtype=np.int64)
         rank[order] = np.arange(len(self)) - np.repeat(self.starts, self.counts)
         return rank

@@ -44,6 +44,8 @@ class GenerationParams:
     anomaly_rate: float = 0.05
     difficulty: str = "realistic"
     fraud_types: tuple[str, ...] | None = None  # None: every fraud type
+    fraud_weights: tuple[tuple[str, float], ...] | None = None  # relative weight per fraud type (default: class shares)
+    anomaly_weights: tuple[tuple[str, float], ...] | None = None
     patterns: bool = True  # False: ordinary transactions only (labels all empty)
 
     def resolved(self) -> GenerationParams:
@@ -96,7 +98,7 @@ class GenerationParams:
 
     def _pattern_problems(self) -> list[Problem]:
         from synfinance.patterns.difficulty import DIFFICULTIES
-        from synfinance.patterns.registry import FRAUD_NAMES, unknown_types
+        from synfinance.patterns.registry import FRAUD_NAMES, NAMES, unknown_types
 
         p: list[Problem] = []
         if not isinstance(self.fraud_rate, int | float) or not 0.005 <= self.fraud_rate <= 0.03:
@@ -105,6 +107,12 @@ class GenerationParams:
             p.append(Problem("anomaly_rate", self.anomaly_rate, "a share from 0 to 0.2"))
         if self.difficulty not in DIFFICULTIES:
             p.append(Problem("difficulty", self.difficulty, f"one of {', '.join(DIFFICULTIES)}"))
+        for kind, weights in (("fraud", self.fraud_weights), ("anomaly", self.anomaly_weights)):
+            for name, weight in weights or ():
+                if unknown_types(kind, (name,)):
+                    p.append(Problem(f"{kind}_weights", name, f"a {kind} type ({', '.join(NAMES[kind])})"))
+                elif not isinstance(weight, int | float) or weight < 0:
+                    p.append(Problem(f"{kind}_weights.{name}", weight, "a weight >= 0"))
         if self.fraud_types is not None:
             unknown = unknown_types("fraud", self.fraud_types)
             if unknown or not self.fraud_types:
@@ -115,6 +123,8 @@ class GenerationParams:
         d = asdict(self)
         d["start"] = self.start.isoformat()
         d["fraud_types"] = list(self.fraud_types) if self.fraud_types is not None else None
+        for key in ("fraud_weights", "anomaly_weights"):
+            d[key] = dict(getattr(self, key)) if getattr(self, key) else None
         return d
 
 

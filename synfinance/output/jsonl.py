@@ -14,10 +14,11 @@ _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "
 
 
 def _quoted(strings: pa.Array) -> pa.Array:
-    for raw, escaped in _ESCAPES:
-        strings = pc.replace_substring(strings, raw, escaped)
-    if pc.any(pc.match_substring_regex(strings, r"[\x00-\x1f]")).as_py():
-        raise SchemaError("a text value holds a control character JSON Lines cannot carry unescaped")
+    if pc.any(pc.match_substring_regex(strings, r'["\\\x00-\x1f]')).as_py():  # most text needs no escaping
+        for raw, escaped in _ESCAPES:
+            strings = pc.replace_substring(strings, raw, escaped)
+        if pc.any(pc.match_substring_regex(strings, r"[\x00-\x1f]")).as_py():
+            raise SchemaError("a text value holds a control character JSON Lines cannot carry unescaped")
     return pc.binary_join_element_wise('"', strings, '"', "")
 
 

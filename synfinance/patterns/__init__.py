@@ -7,6 +7,7 @@ the population. Every other pattern fills a row budget of rate x rows x its shar
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,14 +20,22 @@ if TYPE_CHECKING:
     from synfinance.generate.plan import GenerationPlan
 
 
+def _run_order(kind: str, name: str) -> tuple[bool, bool, str]:
+    """Network patterns first (their cases are fixed), then by name, those that must see the rest last."""
+    cls = pattern_class(kind, name)
+    return (not cls.from_network, cls.runs_last, name)
+
+
 def inject(plan: GenerationPlan, shard: int, frame: Frame, rng: np.random.Generator) -> dict[str, int]:
     """Inject fraud, then anomalies, into frame; returns rows labelled per pattern."""
     ctx = PatternContext(plan, shard, frame, rng)
     n = len(frame)
     p = plan.params
-    for kind, rate, enabled in (("fraud", p.fraud_rate, p.fraud_types), ("anomaly", p.anomaly_rate, None)):
-        shares = type_shares(kind, enabled)
-        order = sorted(shares, key=lambda name: (not pattern_class(kind, name).from_network, name))
+    kinds = (("fraud", p.fraud_rate, p.fraud_types, p.fraud_weights), ("anomaly", p.anomaly_rate, None,
+                                                                           p.anomaly_weights))
+    for kind, rate, enabled, weights in kinds:
+        shares = type_shares(kind, enabled, weights)
+        order = sorted(shares, key=functools.partial(_run_order, kind))
         labels = frame.fraud if kind == "fraud" else frame.anomaly
         for name in order:
             code = NAMES[kind].index(name)

@@ -42,6 +42,7 @@ class Pattern(ABC):
     rows_per_case: ClassVar[float]  # mean rows one case rewrites
     min_history: ClassVar[int] = 0  # prior transactions a customer needs before this can fire
     from_network: ClassVar[bool] = False  # cases come from the population's networks, not the budget
+    runs_last: ClassVar[bool] = False  # needs every other row of its kind settled first
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -62,6 +63,7 @@ class Pattern(ABC):
         self._check(frame, injection)
         labels = frame.fraud if self.kind == "fraud" else frame.anomaly
         labels.mark(injection.rows, code, injection.severity, injection.confidence, injection.evidence)
+        ctx.reserve(injection.rows)
         ctx.counts[self.name] = ctx.counts.get(self.name, 0) + len(injection.rows)
         return len(injection.rows)
 
@@ -80,7 +82,7 @@ class Pattern(ABC):
         if len(np.unique(rows)) != len(rows):
             problems.append("a row is labelled twice")
         if len(rows) and (rows.min() < 0 or rows.max() >= n):
-            problems.append("a row index is outside the frame")
+            raise PatternError(f"pattern {self.name!r}: a row index is outside the frame")
         labels = frame.fraud if self.kind == "fraud" else frame.anomaly
         if labels.flagged[rows].any():
             problems.append("a row already carries a label of this kind")

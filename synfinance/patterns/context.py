@@ -43,22 +43,36 @@ class PatternContext:
         self.t1 = self.t0 + plan.params.days * DAY_US
         self.lo, self.hi = plan.shard_bounds[shard]
         self.history = frame.time_rank()  # prior transactions of the customer, as generated
-        self.reserved = np.zeros(len(frame), dtype=bool)  # rows others' evidence refers to
+        self.free_rows = frame.free()  # neither labelled nor referred to by another pattern's evidence
+        self._cust_local = frame["cust"] - self.lo
+        self._free_counts: dict[int, np.ndarray] = {}  # min_history -> free rows per customer
         self.counts: dict[str, int] = {}
         self._avg_inr = self.c.table.column("avg_transaction_amount").to_numpy()
 
     # -- choosing victims and rows ---------------------------------------------------------
     def free(self, frame: Frame) -> np.ndarray:
-        return frame.free() & ~self.reserved
+        return self.free_rows
+
+    def reserve(self, rows: np.ndarray) -> None:
+        """Keep rows as they are: another row's evidence points at them (or they carry a label)."""
+        rows = rows[self.free_rows[rows]]
+        self.free_rows[rows] = False
+        for min_history, counts in self._free_counts.items():
+            np.subtract.at(counts, self._cust_local[rows[self.history[rows] >= min_history]], 1)
+
+    def free_counts(self, min_history: int) -> np.ndarray:
+        """Free rows past min_history, per customer of the shard (kept current by reserve)."""
+        if min_history not in self._free_counts:
+            usable = self.free_rows & (self.history >= min_history)
+            self._free_counts[min_history] = np.bincount(self._cust_local[usable], minlength=self.hi - self.lo)
+        return self._free_counts[min_history]
 
     def victims(self, frame: Frame, count: int, need: int, min_history: int = 0,
                 eligible: np.ndarray | None = None) -> np.ndarray:
         """Up to count customers of this shard with at least need free rows (past min_history)."""
         if count <= 0:
             return np.zeros(0, dtype=np.int64)
-        usable = self.free(frame) & (self.history >= min_history)
-        per_customer = np.bincount(frame["cust"][usable] - self.lo, minlength=self.hi - self.lo)
-        ok = per_customer >= need
+        ok = self.free_counts(min_history) >= need
         if eligible is not None:
             ok &= eligible[self.lo : self.hi]
         pool = np.flatnonzero(ok) + self.lo
@@ -66,15 +80,24 @@ class PatternContext:
             return pool
         return np.sort(self.rng.choice(pool, size=min(count, len(pool)), replace=False))
 
+    def rows_of(self, frame: Frame, victims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All rows of the victims (their customer blocks) and each row's victim index."""
+        local = victims - self.lo
+        first, count = frame.starts[local], frame.counts[local]
+        block_offset = np.repeat(first - (np.cumsum(count) - count), count)
+        return block_offset + np.arange(count.sum()), np.repeat(np.arange(len(victims)), count)
+
     def take_rows(self, frame: Frame, victims: np.ndarray, k: int | np.ndarray,
                   min_history: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """k free rows of each victim, chosen at random: (rows, index of each row's victim), grouped by victim."""
+        """k free rows of each victim: (rows, index of each row's victim), grouped by victim.
+
+        A block's rows were drawn independently of their position, so its first k free rows
+        are already a random sample of the customer's transactions: no shuffle is needed.
+        """
         need = np.broadcast_to(np.asarray(k), victims.shape)
-        usable = self.free(frame) & (self.history >= min_history) & np.isin(frame["cust"], victims)
-        cand = np.flatnonzero(usable)
-        order = np.lexsort((self.rng.random(len(cand)), frame["cust"][cand]))
-        cand = cand[order]
-        owner = np.searchsorted(victims, frame["cust"][cand])
+        cand, owner = self.rows_of(frame, victims)
+        usable = self.free(frame)[cand] & (self.history[cand] >= min_history)
+        cand, owner = cand[usable], owner[usable]
         starts = np.ones(len(cand), dtype=bool)
         starts[1:] = owner[1:] != owner[:-1]
         keep = running_group_count(starts) <= need[owner]

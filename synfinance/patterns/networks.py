@@ -59,7 +59,8 @@ def _target_rows(plan: GenerationPlan, name: str) -> float:
 
     if not plan.params.patterns:
         return 0.0
-    return plan.params.count * plan.params.fraud_rate * type_shares("fraud", plan.params.fraud_types).get(name, 0.0)
+    p = plan.params
+    return p.count * p.fraud_rate * type_shares("fraud", p.fraud_types, p.fraud_weights).get(name, 0.0)
 
 
 def build_networks(plan: GenerationPlan) -> Networks:

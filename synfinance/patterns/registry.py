@@ -27,11 +27,18 @@ def pattern_class(kind: str, name: str) -> type[Pattern]:
     return REGISTRY[kind][name]
 
 
-def type_shares(kind: str, enabled: tuple[str, ...] | None = None) -> dict[str, float]:
-    """Share of the kind's rate per type: the classes' defaults over the enabled types, summing to 1."""
+def type_shares(
+    kind: str, enabled: tuple[str, ...] | None = None, weights: tuple[tuple[str, float], ...] | None = None
+) -> dict[str, float]:
+    """Share of the kind's rate per type, summing to 1 over the enabled types.
+
+    weights replaces the classes' default shares for the types it names (relative weights).
+    """
     names = NAMES[kind] if enabled is None else tuple(n for n in NAMES[kind] if n in enabled)
-    total = sum(REGISTRY[kind][n].share for n in names)
-    return {n: REGISTRY[kind][n].share / total for n in names} if total else {}
+    given = dict(weights or ())
+    raw = {n: given.get(n, REGISTRY[kind][n].share) for n in names}
+    total = sum(raw.values())
+    return {n: w / total for n, w in raw.items() if w > 0} if total else {}
 
 
 def unknown_types(kind: str, names: tuple[str, ...]) -> list[str]:

@@ -75,6 +75,12 @@ class GenerationConfig(Section):
     difficulty: Literal["easy", "realistic", "hard"] = Field(
         "realistic", description="How far fraud departs from the customer's normal behaviour."
     )
+    fraud_type_weights: dict[str, float] = Field(
+        default_factory=dict, description="Relative weight per fraud type, replacing its default share."
+    )
+    anomaly_type_weights: dict[str, float] = Field(
+        default_factory=dict, description="Relative weight per anomaly type, replacing its default share."
+    )
 
 
 class MLConfig(Section):

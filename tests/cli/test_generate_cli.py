@@ -103,6 +103,21 @@ BAD_INPUT = [
     ),
     pytest.param(["--count", "10", "--seed", "-1"], "--seed: expected an integer from 0", id="negative-seed"),
     pytest.param(["--count", "10", "--out", "UNWRITABLE"], "--out: cannot create", id="unwritable-out"),
+    pytest.param(
+        ["--count", "10", "--fraud-types", "card_testing,teleport"],
+        "--fraud-types: expected names from: account_takeover, amount_manipulation",
+        id="unknown-fraud-type",
+    ),
+    pytest.param(
+        ["--count", "10", "--fraud-rate", "0.2"],
+        "--fraud-rate: expected a share from 0.005 to 0.03",
+        id="fraud-rate-out-of-gate",
+    ),
+    pytest.param(
+        ["--count", "10", "--difficulty", "brutal"],
+        "--difficulty: expected one of easy, realistic, hard",
+        id="unknown-difficulty",
+    ),
 ]
 
 
@@ -159,3 +174,35 @@ def test_written_population_file_conforms(tmp_path: Path) -> None:
     target = tmp_path / "m.parquet"
     run("generate", "merchants", "--count", "338", "--out", str(target))
     assert pq.read_table(target).num_rows == 338
+
+
+def test_pattern_flags_reach_the_dataset(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    code, _, stderr = run(
+        "generate",
+        "transactions",
+        "--count",
+        "20000",
+        "--fraud-rate",
+        "0.03",
+        "--difficulty",
+        "easy",
+        "--fraud-types",
+        "card_testing,velocity_abuse",
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert code == 0, stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["difficulty"] == "easy"
+    assert manifest["parameters"]["fraud_types"] == ["card_testing", "velocity_abuse"]
+    txns = read_dataset(out)["transactions"]
+    assert set(txns.column("fraud_type").unique().to_pylist()) - {None} == {"card_testing", "velocity_abuse"}
+
+
+def test_no_patterns_writes_empty_labels(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    assert run("generate", "transactions", "--count", "3000", "--no-patterns", "--out", str(out), "--quiet")[0] == 0
+    txns = read_dataset(out)["transactions"]
+    assert not any(txns.column("is_fraud").to_pylist()) and not any(txns.column("is_anomaly").to_pylist())

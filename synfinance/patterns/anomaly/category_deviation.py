@@ -33,6 +33,7 @@ class CategoryDeviation(Pattern):
         n = len(rows)
         cust = frame["cust"][rows]
         liking = np.where(SEGMENT_CATEGORY_WEIGHTS > 0, SEGMENT_CATEGORY_WEIGHTS, np.inf)[ctx.c.segment[cust]]
+        liking[np.arange(n)[:, None], ctx.c.pref_categories[cust]] = np.inf  # never one of their favourites
         rare = np.argsort(liking, axis=1)[:, :3][np.arange(n), ctx.rng.integers(0, 3, n)]
         ctx.set_merchant(frame, rows, ctx.merchant_in(frame["city"][rows], rare))
         median = median_inr(rare, ctx.c.income[cust], np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))

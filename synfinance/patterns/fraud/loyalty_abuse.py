@@ -9,6 +9,7 @@ from synfinance.patterns.base import Injection, Pattern
 from synfinance.patterns.context import FOOD, FUEL, GROCERIES, PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.population import payments as pay
+from synfinance.population.geography import CITY_TIER
 
 THRESHOLDS_INR = np.array([500, 1000, 2000])
 
@@ -22,7 +23,9 @@ class LoyaltyAbuse(Pattern):
     rows_per_case = 6.0
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=9)
+        # loyalty programmes belong to chains, which tier-3 pools may lack
+        has_chains = CITY_TIER[ctx.c.city] <= 2
+        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=9, eligible=has_chains)
         rows, owner = ctx.take_rows(frame, victims, ctx.rng.integers(4, 9, len(victims)))
         if not len(rows):
             return None

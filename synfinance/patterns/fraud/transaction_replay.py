@@ -20,7 +20,7 @@ class TransactionReplay(Pattern):
     summary = "A genuine payment's message is captured and replayed: the same charge repeats within minutes."
     signals = "same merchant, amount, card and device as an earlier payment, seconds to minutes later"
     share = 0.05
-    rows_per_case = 2.5
+    rows_per_case = 3.0  # 3-5 rows taken, the first stays genuine
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
         victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=5)
@@ -31,7 +31,7 @@ class TransactionReplay(Pattern):
         original = rows[np.searchsorted(owner, owner)]  # each case's first row is the genuine payment
         replay = step > 0
         rows, original, owner, step = rows[replay], original[replay], owner[replay], step[replay]
-        ctx.reserved[original] = True  # later patterns must not change what the evidence points at
+        ctx.reserve(original)  # later patterns must not change what the evidence points at
         for column in COPIED:
             frame[column][rows] = frame[column][original]
         starts = np.ones(len(rows), dtype=bool)

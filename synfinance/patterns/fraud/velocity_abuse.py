@@ -15,7 +15,7 @@ class VelocityAbuse(Pattern):
     summary = "A compromised UPI handle or wallet fires off a dozen payments within an hour."
     signals = "8-15 payments in 60 minutes; small to moderate amounts; same few merchants"
     share = 0.06
-    rows_per_case = 11.0
+    rows_per_case = 11.5
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
         victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=16)
