@@ -26,6 +26,16 @@ REGISTRY: dict[str, dict[str, type[Pattern]]] = {kind: {} for kind in KINDS}
 
 
 @dataclass(frozen=True)
+class Cases:
+    """The victims a pattern picked and the rows it took from each (grouped by victim)."""
+
+    victims: np.ndarray
+    rows: np.ndarray
+    owner: np.ndarray  # index into victims, per row
+    k: np.ndarray  # rows asked of each victim
+
+
+@dataclass(frozen=True)
 class Injection:
     rows: np.ndarray
     severity: np.ndarray  # codes into SEVERITIES
@@ -72,6 +82,18 @@ class Pattern(ABC):
         expected = budget_rows / self.rows_per_case
         whole = int(expected)
         return whole + int(ctx.rng.random() < expected - whole)
+
+    def take_cases(self, frame: Frame, ctx: PatternContext, budget_rows: int, need: int,
+                   k: int | tuple[int, int] = 1, eligible: np.ndarray | None = None) -> Cases | None:
+        """Victims enough to fill the budget (each with need free rows past min_history) and k rows of each.
+
+        k is a count, or (low, high): a count drawn per victim from low to high - 1. None when nothing fits.
+        """
+        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=need, min_history=self.min_history,
+                              eligible=eligible)
+        per = np.full(len(victims), k) if isinstance(k, int) else ctx.rng.integers(k[0], k[1], len(victims))
+        rows, owner = ctx.take_rows(frame, victims, per, min_history=self.min_history)
+        return Cases(victims, rows, owner, per) if len(rows) else None
 
     @abstractmethod
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None: ...

@@ -20,10 +20,10 @@ class AmountSpike(Pattern):
     rows_per_case = 1.0
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=1)
-        rows, _ = ctx.take_rows(frame, victims, 1)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=1, k=1)
+        if cases is None:
             return None
+        rows = cases.rows
         n = len(rows)
         cust = frame["cust"][rows]
         norm = median_inr(frame["category"][rows], ctx.c.income[cust], np.zeros(n, dtype=np.int64), np.zeros(n, bool))

@@ -20,11 +20,10 @@ class Burst(Pattern):
     min_history = 5
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=8, min_history=self.min_history)
-        k = ctx.rng.integers(4, 8, len(victims))
-        rows, owner = ctx.take_rows(frame, victims, k, min_history=self.min_history)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=8, k=(4, 8))
+        if cases is None:
             return None
+        victims, rows, owner, k = cases.victims, cases.rows, cases.owner, cases.k
         n = len(rows)
         anchor = frame["ts"][rows[np.searchsorted(owner, np.arange(len(victims)))]]
         frame["ts"][rows] = ctx.sequence(anchor, owner, ctx.rng.uniform(20, 600 / k[owner], n))

@@ -26,10 +26,10 @@ class CategoryDeviation(Pattern):
     min_history = 10
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=1, min_history=self.min_history)
-        rows, _ = ctx.take_rows(frame, victims, 1, min_history=self.min_history)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=1, k=1)
+        if cases is None:
             return None
+        rows = cases.rows
         n = len(rows)
         cust = frame["cust"][rows]
         liking = np.where(SEGMENT_CATEGORY_WEIGHTS > 0, SEGMENT_CATEGORY_WEIGHTS, np.inf)[ctx.c.segment[cust]]

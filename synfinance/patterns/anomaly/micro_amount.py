@@ -20,10 +20,10 @@ class MicroAmount(Pattern):
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
         big_spender = ctx.c.table.column("avg_transaction_amount").to_numpy() >= 500
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=1, eligible=big_spender)
-        rows, _ = ctx.take_rows(frame, victims, 1)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=1, k=1, eligible=big_spender)
+        if cases is None:
             return None
+        rows = cases.rows
         n = len(rows)
         inr = ctx.rng.integers(10, 51, n)
         ctx.set_amount(frame, rows, inr * 100)

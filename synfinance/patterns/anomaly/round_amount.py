@@ -21,10 +21,10 @@ class RoundAmount(Pattern):
     rows_per_case = 1.0
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=1)
-        rows, _ = ctx.take_rows(frame, victims, 1)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=1, k=1)
+        if cases is None:
             return None
+        rows = cases.rows
         n = len(rows)
         inr = ROUND_INR[ctx.rng.integers(0, len(ROUND_INR), n)]
         ctx.set_amount(frame, rows, inr * 100)

@@ -24,11 +24,10 @@ class UnusualHour(Pattern):
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
         daytime = np.asarray(np.all((ctx.c.pref_hours >= 7) & (ctx.c.pref_hours <= 21), axis=1))
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=1, min_history=self.min_history,
-                              eligible=daytime)
-        rows, _ = ctx.take_rows(frame, victims, 1, min_history=self.min_history)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=1, k=1, eligible=daytime)
+        if cases is None:
             return None
+        rows = cases.rows
         n = len(rows)
         offset = IST_OFFSET_S * 1_000_000
         local = frame["ts"][rows] + offset

@@ -18,10 +18,10 @@ class CardCloning(Pattern):
     rows_per_case = 3.0
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=4)
-        rows, owner = ctx.take_rows(frame, victims, ctx.rng.integers(2, 5, len(victims)))
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=4, k=(2, 5))
+        if cases is None:
             return None
+        victims, rows, owner = cases.victims, cases.rows, cases.owner
         cust = frame["cust"][rows]
         city = ctx.far_city(ctx.c.city[victims])[owner]
         frame["ts"][rows] = ctx.sequence(ctx.anchors(len(victims)), owner, ctx.rng.uniform(600, 7200, len(rows)))

@@ -22,11 +22,10 @@ class CardTesting(Pattern):
     rows_per_case = 7.0
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=10)
-        k = ctx.rng.integers(5, 10, len(victims))
-        rows, owner = ctx.take_rows(frame, victims, k)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=10, k=(5, 10))
+        if cases is None:
             return None
+        victims, rows, owner, k = cases.victims, cases.rows, cases.owner, cases.k
         n, m = len(rows), len(victims)
         cust = frame["cust"][rows]
         last = ctx.position(owner) == k[owner] - 1

@@ -22,11 +22,10 @@ class ChainedAttack(Pattern):
     rows_per_case = 6.5
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=9)
-        k = ctx.rng.integers(5, 9, len(victims))
-        rows, owner = ctx.take_rows(frame, victims, k)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=9, k=(5, 9))
+        if cases is None:
             return None
+        victims, rows, owner, k = cases.victims, cases.rows, cases.owner, cases.k
         n, m = len(rows), len(victims)
         cust = frame["cust"][rows]
         pos = ctx.position(owner)

@@ -20,11 +20,10 @@ class FirstPartyFraud(Pattern):
     rows_per_case = 2.5
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=4, eligible=ctx.c.has_credit_card)
-        k = ctx.rng.integers(2, 4, len(victims))
-        rows, owner = ctx.take_rows(frame, victims, k)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=4, k=(2, 4), eligible=ctx.c.has_credit_card)
+        if cases is None:
             return None
+        victims, rows, owner, k = cases.victims, cases.rows, cases.owner, cases.k
         n = len(rows)
         cust = frame["cust"][rows]
         frame["ts"][rows] = ctx.sequence(ctx.anchors(len(victims), margin_days=4), owner,

@@ -25,10 +25,10 @@ class LoyaltyAbuse(Pattern):
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
         # loyalty programmes belong to chains, which tier-3 pools may lack
         has_chains = CITY_TIER[ctx.c.city] <= 2
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=9, eligible=has_chains)
-        rows, owner = ctx.take_rows(frame, victims, ctx.rng.integers(4, 9, len(victims)))
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=9, k=(4, 9), eligible=has_chains)
+        if cases is None:
             return None
+        victims, rows, owner = cases.victims, cases.rows, cases.owner
         n, m = len(rows), len(victims)
         frame["ts"][rows] = ctx.sequence(ctx.anchors(m), owner, ctx.rng.uniform(120, 2400, n))
         chain = ctx.merchant_in(ctx.c.city[victims], ctx.pick((GROCERIES, FUEL, FOOD), m), chains_only=True)

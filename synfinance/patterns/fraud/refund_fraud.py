@@ -21,10 +21,10 @@ class RefundFraud(Pattern):
     rows_per_case = 4.0
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=5)
-        rows, owner = ctx.take_rows(frame, victims, ctx.rng.integers(3, 6, len(victims)))
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=5, k=(3, 6))
+        if cases is None:
             return None
+        victims, rows, owner = cases.victims, cases.rows, cases.owner
         n, m = len(rows), len(victims)
         cust = frame["cust"][rows]
         step = ctx.position(owner)

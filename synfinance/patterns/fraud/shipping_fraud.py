@@ -20,10 +20,10 @@ class ShippingFraud(Pattern):
     rows_per_case = 1.5
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=3)
-        rows, owner = ctx.take_rows(frame, victims, 1 + (ctx.rng.random(len(victims)) < 0.5))
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=3, k=(1, 3))
+        if cases is None:
             return None
+        victims, rows, owner = cases.victims, cases.rows, cases.owner
         n = len(rows)
         cust = frame["cust"][rows]
         ship_to = ctx.far_city(ctx.c.city[victims], min_km=300)[owner]

@@ -19,10 +19,10 @@ class StolenCard(Pattern):
     rows_per_case = 4.5
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=7)
-        rows, owner = ctx.take_rows(frame, victims, ctx.rng.integers(3, 7, len(victims)))
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=7, k=(3, 7))
+        if cases is None:
             return None
+        victims, rows, owner = cases.victims, cases.rows, cases.owner
         n = len(rows)
         cust = frame["cust"][rows]
         step = ctx.position(owner)

@@ -23,10 +23,10 @@ class TransactionReplay(Pattern):
     rows_per_case = 3.0  # 3-5 rows taken, the first stays genuine
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=5)
-        rows, owner = ctx.take_rows(frame, victims, ctx.rng.integers(3, 6, len(victims)))
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=5, k=(3, 6))
+        if cases is None:
             return None
+        rows, owner = cases.rows, cases.owner
         step = ctx.position(owner)
         original = rows[np.searchsorted(owner, owner)]  # each case's first row is the genuine payment
         replay = step > 0

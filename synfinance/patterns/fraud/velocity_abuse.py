@@ -18,11 +18,10 @@ class VelocityAbuse(Pattern):
     rows_per_case = 11.5
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=16)
-        k = ctx.rng.integers(8, 16, len(victims))
-        rows, owner = ctx.take_rows(frame, victims, k)
-        if not len(rows):
+        cases = self.take_cases(frame, ctx, budget_rows, need=16, k=(8, 16))
+        if cases is None:
             return None
+        victims, rows, owner, k = cases.victims, cases.rows, cases.owner, cases.k
         n = len(rows)
         cust = frame["cust"][rows]
         anchor = ctx.anchors(len(victims))
