@@ -63,6 +63,7 @@ class ConfigWatcher:
         self.current = self.load()
         self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
         self._lock = threading.Lock()
+        self._reloaded = threading.Condition()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,7 +89,14 @@ class ConfigWatcher:
                 log.warning("config_rejected", reason=exc.lines(), kept_version=self.current.version)
                 return ReloadResult(False, self.current.version, error=exc)
             finally:
-                self.reloads += 1
+                with self._reloaded:
+                    self.reloads += 1
+                    self._reloaded.notify_all()
+
+    def wait_until(self, condition: Callable[[ConfigWatcher], bool], timeout_s: float = 10.0) -> bool:
+        """Block until condition(watcher) holds, re-checking after every reload; False on timeout."""
+        with self._reloaded:
+            return self._reloaded.wait_for(lambda: condition(self), timeout=timeout_s)
 
     def _apply(self, fresh: LoadedConfig) -> ReloadResult:
         old = self.current.settings

@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import group, labelled
+from pattern_rows import group, labelled
 
 from synfinance.population.geography import haversine_km
 

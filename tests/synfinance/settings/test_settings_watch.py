@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 from structlog.testing import capture_logs
-from waiting import wait_for
 
 from synfinance.settings import load_settings
 from synfinance.settings.watch import ConfigWatcher
@@ -32,7 +31,7 @@ def test_an_edit_reaches_the_subscriber(watcher: ConfigWatcher, config_dir: Path
     watcher.subscribe("ml", on_ml)
     version = watcher.current.version
     (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.72\n")
-    wait_for(lambda: seen)
+    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.72)
     assert seen == [(0.5, 0.72)]
     assert watcher.settings.ml.threshold == 0.72 and watcher.current.version != version
 
@@ -42,7 +41,7 @@ def test_other_sections_subscribers_are_not_called(watcher: ConfigWatcher, confi
     watcher.subscribe("database", lambda old, new: calls.append("database"))
     watcher.subscribe("ml", lambda old, new: calls.append("ml"))
     (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.6\n")
-    wait_for(lambda: "ml" in calls)
+    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.6)
     assert calls == ["ml"]
 
 
@@ -51,20 +50,20 @@ def test_an_invalid_edit_keeps_the_previous_config(watcher: ConfigWatcher, confi
     reloads = watcher.reloads
     with capture_logs() as logs:
         (config_dir / "test.yaml").write_text("ml:\n  threshold: 7\n")
-        wait_for(lambda: watcher.reloads > reloads)
+        assert watcher.wait_until(lambda w: w.reloads > reloads)
     assert watcher.current is before and watcher.settings.ml.threshold == 0.5
     rejected = [e for e in logs if e["event"] == "config_rejected"]
     assert rejected and "ml.threshold = 7: should be less than 1" in rejected[0]["reason"][0]
     # and a later valid edit still applies
     (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.55\n")
-    wait_for(lambda: watcher.settings.ml.threshold == 0.55)
+    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.55)
 
 
 def test_restart_only_changes_are_reported_not_applied(watcher: ConfigWatcher, config_dir: Path) -> None:
     (config_dir / "test.yaml").write_text(
         "ml:\n  threshold: 0.61\nray:\n  namespace: elsewhere\nserver:\n  port: 9999\n"
     )
-    wait_for(lambda: watcher.settings.ml.threshold == 0.61)
+    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.61)
     assert watcher.settings.ray.namespace == "synfinance" and watcher.settings.server.port == 8000
     assert watcher.pending_restart == ("ray.namespace", "server.port")
 
@@ -78,7 +77,8 @@ def test_a_failing_subscriber_does_not_block_the_others(watcher: ConfigWatcher, 
     watcher.subscribe("ml", broken)
     watcher.subscribe("ml", lambda old, new: seen.append(new.threshold))  # type: ignore[attr-defined]
     (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.66\n")
-    wait_for(lambda: seen == [0.66])
+    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.66)
+    assert seen == [0.66]
 
 
 def test_unknown_section_is_refused(watcher: ConfigWatcher) -> None:
