@@ -200,3 +200,95 @@ def paise_from_amounts(amounts: pa.Array | pa.ChunkedArray) -> np.ndarray:
         raise ValueError("amount column has nulls")
     words = np.frombuffer(amounts.buffers()[1], dtype=np.int64)
     return words[2 * amounts.offset : 2 * (amounts.offset + len(amounts)) : 2].copy()
+
+
+def _feature(name: str, group: str, description: str) -> pa.Field:
+    return pa.field(name, pa.float64(), nullable=True, metadata={"description": description, "group": group})
+
+
+# The 69 model features, in model order. Every one is computed from observable transaction fields
+# and the customer's (merchant's, device's) earlier transactions; none reads a label.
+FEATURE_FIELDS = [
+    # fraud signals (32)
+    _feature("txn_count_1h", "fraud", "Customer's earlier transactions in the last hour."),
+    _feature("txn_count_6h", "fraud", "Customer's earlier transactions in the last 6 hours."),
+    _feature("txn_count_24h", "fraud", "Customer's earlier transactions in the last 24 hours."),
+    _feature("txn_count_7d", "fraud", "Earlier transactions, exponentially decayed with a 7-day time constant."),
+    _feature("txn_count_30d", "fraud", "Earlier transactions, exponentially decayed with a 30-day time constant."),
+    _feature("amount_sum_1h", "fraud", "INR spent in the last hour (earlier transactions)."),
+    _feature("amount_sum_6h", "fraud", "INR spent in the last 6 hours."),
+    _feature("amount_sum_24h", "fraud", "INR spent in the last 24 hours."),
+    _feature("amount_sum_7d", "fraud", "INR spent, decayed with a 7-day time constant."),
+    _feature("amount_sum_30d", "fraud", "INR spent, decayed with a 30-day time constant."),
+    _feature("amount_velocity_1h", "fraud", "This hour's spend (this one included) over the customer's usual hourly spend."),
+    _feature("amount_to_mean_ratio", "fraud", "Amount over the customer's running mean amount (null without history)."),
+    _feature("amount_zscore", "fraud", "Amount's z-score against the customer's running mean and spread."),
+    _feature("distance_from_home_km", "fraud", "Distance from the customer's home, km."),
+    _feature("distance_from_prev_km", "fraud", "Distance from the customer's previous transaction, km."),
+    _feature("speed_from_prev_kmh", "fraud", "Implied travel speed from the previous transaction, km/h."),
+    _feature("distinct_cities_7d", "fraud", "Distinct cities in the last 7 days, this one included."),
+    _feature("hour_of_day", "fraud", "Local hour (IST)."),
+    _feature("is_weekend", "fraud", "Saturday or Sunday (IST)."),
+    _feature("is_holiday_or_festival", "fraud", "National holiday or festival season."),
+    _feature("is_night", "fraud", "Between midnight and 6 a.m. IST."),
+    _feature("is_new_merchant", "fraud", "Merchant not among the customer's recent transactions."),
+    _feature("is_new_device", "fraud", "Device not among the customer's recent transactions."),
+    _feature("category_diversity_30d", "fraud", "Distinct categories in the last 30 days, this one included."),
+    _feature("merchant_loyalty_share", "fraud", "Share of recent transactions at this merchant."),
+    _feature("merchant_reputation", "fraud", "Merchant reputation, 0-1."),
+    _feature("declined_share_7d", "fraud", "Share of the last 7 days' transactions that were declined."),
+    _feature("refund_share_30d", "fraud", "Share of the last 30 days' transactions that were reversed."),
+    _feature("time_since_last_s", "fraud", "Seconds since the customer's previous transaction (null if none)."),
+    _feature("merchant_customers_1h", "fraud", "Distinct customers at this merchant in the last hour, this one included."),
+    _feature("merchant_amount_1h", "fraud", "INR paid at this merchant in the last hour by anyone (earlier)."),
+    _feature("device_customers_shared", "fraud", "Other customers seen on this device recently."),
+    # anomaly signals (26)
+    _feature("amount_log_z", "anomaly", "Log-amount z-score against the customer's decayed history."),
+    _feature("amount_log_z_abs", "anomaly", "Absolute log-amount z-score."),
+    _feature("hour_rarity", "anomaly", "1 - smoothed share of the customer's history at this hour."),
+    _feature("hour_circular_dev", "anomaly", "Hours between this hour and the customer's circular mean hour."),
+    _feature("category_rarity", "anomaly", "1 - smoothed share of the customer's history in this category."),
+    _feature("category_unseen", "anomaly", "Category absent from the customer's history."),
+    _feature("mode_rarity", "anomaly", "1 - smoothed share of the customer's history with this payment mode."),
+    _feature("mode_unseen", "anomaly", "Payment mode absent from the customer's history."),
+    _feature("location_dev_km", "anomaly", "Distance from the customer's decayed mean location, km."),
+    _feature("location_z", "anomaly", "Location deviation over the customer's usual deviation."),
+    _feature("city_unseen", "anomaly", "City absent from the customer's recent transactions."),
+    _feature("gap_log_z", "anomaly", "Z-score of the log time gap against the customer's usual gaps."),
+    _feature("frequency_ratio_24h", "anomaly", "Last 24 hours' count over the customer's usual daily count."),
+    _feature("online_rarity", "anomaly", "1 - smoothed share of history that is online (or in person) like this one."),
+    _feature("channel_rarity", "anomaly", "1 - smoothed share of history through this channel."),
+    _feature("max_dev", "anomaly", "Largest of the six normalised deviations (amount, hour, category, mode, place, gap)."),
+    _feature("mean_dev", "anomaly", "Mean of the six normalised deviations."),
+    _feature("n_devs", "anomaly", "How many of the six normalised deviations exceed 0.8."),
+    _feature("amount_x_hour_dev", "anomaly", "Amount deviation x hour deviation."),
+    _feature("location_x_gap_dev", "anomaly", "Location deviation x gap deviation."),
+    _feature("category_x_mode_dev", "anomaly", "Category deviation x payment-mode deviation."),
+    _feature("dev_streak", "anomaly", "Consecutive deviating transactions ending with this one."),
+    _feature("recent_devs_24h", "anomaly", "Deviating transactions among the last 24 hours' (earlier)."),
+    _feature("recent_devs_7d", "anomaly", "Deviating transactions among the last 7 days' (earlier)."),
+    _feature("history_depth", "anomaly", "log(1 + earlier transactions of the customer)."),
+    _feature("anomaly_score", "anomaly", "Overall anomaly score, 0-1: deviations weighted by history depth."),
+    # interactions (11)
+    _feature("velocity_x_amount_dev", "interaction", "Last hour's count x absolute log-amount z-score."),
+    _feature("new_merchant_night_high_amount", "interaction", "New merchant, at night, amount over 3x the mean."),
+    _feature("geo_risk_x_speed", "interaction", "log(1 + km from home) x log(1 + speed from previous)."),
+    _feature("new_device_x_amount_ratio", "interaction", "New device x amount-to-mean ratio."),
+    _feature("merchant_velocity_x_low_reputation", "interaction", "Merchant's customers this hour x (1 - reputation)."),
+    _feature("micro_burst_x_amount", "interaction", "Micro (<= INR 100) payments in the last hour x log(1 + amount)."),
+    _feature("declined_x_velocity", "interaction", "Declined share (7 days) x last 24 hours' count."),
+    _feature("shared_device_x_new_device", "interaction", "Other customers on the device x new device."),
+    _feature("round_amount_x_new_merchant", "interaction", "Round amount (multiple of INR 1,000) at a new merchant."),
+    _feature("distance_x_new_merchant", "interaction", "log(1 + km from home) x new merchant."),
+    _feature("risk_score", "interaction", "Weighted risk score, 0-1, over velocity, amount, device, place, merchant."),
+]
+FEATURE_SCHEMA = pa.schema(FEATURE_FIELDS)
+FEATURE_NAMES = tuple(FEATURE_SCHEMA.names)
+FEATURE_TABLE_SCHEMA = pa.schema(
+    [_f("transaction_id", pa.string(), "Transaction the features describe."), *FEATURE_FIELDS]
+)
+SCHEMAS["features"] = FEATURE_TABLE_SCHEMA
+
+
+def feature_group(field: pa.Field) -> str:
+    return (field.metadata or {}).get(b"group", b"").decode()

@@ -1,0 +1,109 @@
+"""FeatureExtractor: 69 features per transaction, the same code for a batch and for one transaction.
+
+    extractor = FeatureExtractor()                # or FeatureExtractor(FeatureState.restore(path))
+    features = extractor.extract(transactions)    # time-ordered table in, FEATURE_TABLE_SCHEMA out
+    one = extractor.extract_one(transaction_dict) # the same computation on a batch of one
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from synfinance.features.customer import customer_features
+from synfinance.features.inputs import INPUT_SCHEMA, Rows, check_input, to_rows
+from synfinance.features.state import FeatureState
+from synfinance.features.windows import CustomerWindows, device_features, merchant_features
+from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA
+
+CHUNK_ROWS = 16_384  # rows per step: bounds the (rows x ring) working matrices
+
+
+def _take(rows: Rows, order: np.ndarray) -> Rows:
+    return Rows(**{name: (value.take(pa.array(order)) if isinstance(value, pa.Array) else value[order])
+                   for name, value in vars(rows).items()})
+
+
+def interactions(f: dict[str, np.ndarray], amount: np.ndarray) -> None:
+    """Products and combinations of the other features (filled in place)."""
+    z = np.nan_to_num(f["amount_log_z_abs"])
+    ratio = np.nan_to_num(f["amount_to_mean_ratio"], nan=1.0)
+    speed = np.nan_to_num(f["speed_from_prev_kmh"])
+    home = np.log1p(f["distance_from_home_km"])
+    f["velocity_x_amount_dev"] = f["txn_count_1h"] * z
+    f["new_merchant_night_high_amount"] = f["is_new_merchant"] * f["is_night"] * (ratio > 3)
+    f["geo_risk_x_speed"] = home * np.log1p(speed)
+    f["new_device_x_amount_ratio"] = f["is_new_device"] * ratio
+    f["merchant_velocity_x_low_reputation"] = f["merchant_customers_1h"] * (1.0 - f["merchant_reputation"])
+    f["micro_burst_x_amount"] = f["micro_count_1h"] * np.log1p(amount)
+    f["declined_x_velocity"] = f["declined_share_7d"] * f["txn_count_24h"]
+    f["shared_device_x_new_device"] = f["device_customers_shared"] * f["is_new_device"]
+    f["round_amount_x_new_merchant"] = ((amount % 1000 == 0) & (amount >= 1000)) * f["is_new_merchant"]
+    f["distance_x_new_merchant"] = home * f["is_new_merchant"]
+    f["risk_score"] = (
+        0.15 * np.minimum(f["txn_count_1h"] / 5, 1) + 0.15 * np.minimum(z / 3, 1) + 0.1 * f["is_new_device"]
+        + 0.1 * f["is_new_merchant"] + 0.1 * np.minimum(speed / 800, 1) + 0.1 * f["is_night"]
+        + 0.1 * np.minimum(f["merchant_customers_1h"] / 10, 1) + 0.1 * f["declined_share_7d"]
+        + 0.1 * f["anomaly_score"]
+    )
+
+
+class FeatureExtractor:
+    def __init__(self, state: FeatureState | None = None, chunk_rows: int = CHUNK_ROWS) -> None:
+        self.state = state if state is not None else FeatureState()
+        self.chunk_rows = chunk_rows
+
+    def extract(self, table: pa.Table, where: str = "input") -> pa.Table:
+        """Features of every row of a time-ordered table; the state advances past it."""
+        check_input(table, where)
+        parts = [self._columns(to_rows(table.slice(i, self.chunk_rows)))
+                 for i in range(0, table.num_rows, self.chunk_rows)]
+        ids = table.column("transaction_id").combine_chunks()
+        columns = [np.concatenate([p[name] for p in parts]) if parts else np.zeros(0) for name in FEATURE_NAMES]
+        return pa.Table.from_arrays([ids, *(pa.array(c, mask=np.isnan(c)) for c in columns)],
+                                    schema=FEATURE_TABLE_SCHEMA)
+
+    def extract_one(self, transaction: Mapping[str, Any]) -> dict[str, float | None]:
+        """The 69 features of one transaction (later than every one seen so far for its customer)."""
+        table = pa.Table.from_pylist([{k: transaction.get(k) for k in INPUT_SCHEMA.names}], schema=INPUT_SCHEMA)
+        check_input(table, "transaction")
+        values = self._columns(to_rows(table))
+        return {name: (None if np.isnan(v := float(values[name][0])) else v) for name in FEATURE_NAMES}
+
+    def _columns(self, rows: Rows) -> dict[str, np.ndarray]:
+        st = self.state
+        customer = st.customers.slots(rows.customer)
+        merchant = st.merchants.slots(rows.merchant)
+        device = st.devices.slots(rows.device)
+        city = st.cities.slots(rows.city)
+        out: dict[str, np.ndarray] = {}
+        # merchants and devices see rows in time order, across customers
+        merchant_features(rows, merchant, customer, st.merchants, out)
+        device_features(device, customer, st.devices, out)
+        # customers see their own rows in time order
+        order = np.argsort(customer, kind="stable")
+        by_customer = _take(rows, order)
+        mine: dict[str, np.ndarray] = {name: np.full(len(order), np.nan) for name in FEATURE_NAMES}
+        windows = CustomerWindows(by_customer, customer[order], merchant[order], device[order], city[order],
+                                  st.customers)
+        windows.features(by_customer, merchant[order], device[order], city[order], mine)
+        flags = customer_features(by_customer, customer[order], windows.seq.start, windows.seq.count, mine,
+                                  st.customers, mine)
+        windows.deviations(flags, st.customers, mine)
+        for name, values in mine.items():
+            column = np.empty(len(order))
+            column[order] = values
+            out[name] = column
+        out["distance_from_home_km"] = rows.home_km
+        out["hour_of_day"] = rows.hour.astype(float)
+        out["is_weekend"] = rows.weekend.astype(float)
+        out["is_holiday_or_festival"] = rows.holiday.astype(float)
+        out["is_night"] = (rows.hour < 6).astype(float)
+        out["merchant_reputation"] = rows.reputation
+        for name in ("category_unseen", "mode_unseen"):
+            out[name] = out[name].astype(float)
+        interactions(out, rows.amount)
+        return out

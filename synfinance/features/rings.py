@@ -1,0 +1,46 @@
+"""Ring buffers seen from a batch: each key's stored ring followed by its rows in the batch.
+
+For rows sorted by key (then time), `Sequence` lays out, per key, the K ring entries and then
+the key's batch rows; row i's previous K entries are positions pos[i]-K .. pos[i]-1, which never
+leave the key's block. The last K positions of each block are the key's new ring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Sequence:
+    def __init__(self, keys: np.ndarray, ring_size: int) -> None:
+        """keys: one slot per row, rows sorted by key (ties in time order)."""
+        self.k = ring_size
+        n = len(keys)
+        first = np.ones(n, dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        self.start = np.flatnonzero(first)
+        self.unique = keys[self.start]
+        self.count = np.diff(np.append(self.start, n))
+        block = self.k + self.count
+        self.block_start = np.cumsum(block) - block
+        group = np.cumsum(first) - 1
+        rank = np.arange(n) - self.start[group]
+        self.pos = self.block_start[group] + self.k + rank
+        self.size = int(block.sum())
+        self._ring_pos = self.block_start[:, None] + np.arange(self.k)
+        self._tail_pos = (self.block_start + self.count)[:, None] + np.arange(self.k)
+        self._window = self.pos[:, None] - self.k + np.arange(self.k)
+
+    def lay_out(self, ring: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The combined sequence of one attribute: ring rows of the batch's keys, then the batch values."""
+        out = np.empty(self.size, dtype=ring.dtype)
+        out[self._ring_pos] = ring[self.unique]
+        out[self.pos] = values
+        return out
+
+    def previous(self, laid_out: np.ndarray) -> np.ndarray:
+        """(rows, K): each row's previous K entries of its key, oldest first."""
+        return laid_out[self._window]
+
+    def store(self, ring: np.ndarray, laid_out: np.ndarray) -> None:
+        """Write each key's last K entries back as its ring."""
+        ring[self.unique] = laid_out[self._tail_pos]
