@@ -7,9 +7,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 import synfinance
+from synfinance.features.dataset import feature_part_name, features_for_part, manifest_features
 from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
-from synfinance.output.dataset import DatasetWriter, FileEntry
+from synfinance.output.dataset import DatasetWriter, FileEntry, part_name
 from synfinance.output.formats import SUFFIX
 from synfinance.schema import SCHEMA_VERSION, SCHEMAS, fingerprint
 
@@ -37,10 +40,12 @@ def write_dataset(
     fmt: str = "parquet",
     shards: Iterable[int] | None = None,
     on_progress: ProgressCallback | None = None,
+    features: bool = False,
 ) -> Path:
     """Generate and write a whole dataset; returns the manifest path.
 
     shards may reorder the work (the bytes do not change); every shard must be written once.
+    features adds features/part-<shard> (69 features per transaction) beside each transactions part.
     While shard k is written on a background thread, shard k+1 is generated: at most two
     shards are in memory, whatever the count.
     """
@@ -54,20 +59,31 @@ def write_dataset(
         writer.write(f"customers{SUFFIX[fmt]}", plan.customers.table),
         writer.write(f"merchants{SUFFIX[fmt]}", plan.merchants.table),
     ]
-    pending: Future[FileEntry] | None = None
+    pending: Future[list[FileEntry]] | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synfinance-writer") as pool:
         for shard in order:
             table = generate_shard(plan, shard)
+            extra = features_for_part(table, f"shard {shard}") if features else None
             if pending is not None:
-                files.append(_done(pending, on_progress))
-            pending = pool.submit(writer.write_part, shard, table)
+                files.extend(_done(pending, on_progress))
+            pending = pool.submit(_write_shard, writer, shard, table, extra)
         if pending is not None:
-            files.append(_done(pending, on_progress))
-    return writer.finish(manifest_for(plan), files)
+            files.extend(_done(pending, on_progress))
+    manifest = manifest_for(plan)
+    if features:
+        manifest["features"] = manifest_features()
+    return writer.finish(manifest, files)
 
 
-def _done(pending: Future[FileEntry], on_progress: ProgressCallback | None) -> FileEntry:
-    entry = pending.result()
+def _write_shard(writer: DatasetWriter, shard: int, table: pa.Table, features: pa.Table | None) -> list[FileEntry]:
+    entries = [writer.write_part(shard, table)]
+    if features is not None:
+        entries.append(writer.write(feature_part_name(part_name(shard, writer.fmt)), features))
+    return entries
+
+
+def _done(pending: Future[list[FileEntry]], on_progress: ProgressCallback | None) -> list[FileEntry]:
+    entries = pending.result()
     if on_progress is not None:
-        on_progress(entry.rows)
-    return entry
+        on_progress(entries[0].rows)
+    return entries

@@ -57,11 +57,13 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
 @click.option("--difficulty", default=None, help="easy, realistic or hard [default: generation.difficulty].")
 @click.option("--fraud-types", default=None, help="Comma-separated fraud types to inject [default: all].")
 @click.option("--no-patterns", is_flag=True, help="Ordinary transactions only: no fraud or anomaly labels.")
+@click.option("--features", "with_features", is_flag=True, help="Also write features/part-<shard> (69 features).")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def transactions(
     count: int, seed: int | None, customers: int | None, merchants: int | None, start: dt.date | None,
     days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, fraud_rate: float | None,
-    anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None, no_patterns: bool, quiet: bool,
+    anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None, no_patterns: bool,
+    with_features: bool, quiet: bool,
 ) -> None:
     """Generate a dataset directory: transactions by shard, customers, merchants, manifest.
 
@@ -100,7 +102,7 @@ def transactions(
             done = progress.tasks[0].completed
             progress.update(task, rate=f"{done / max(time.perf_counter() - begun, 1e-9):,.0f} rows/s")
 
-        manifest = write_dataset(params, out, fmt, on_progress=advance)
+        manifest = write_dataset(params, out, fmt, on_progress=advance, features=with_features)
     elapsed = time.perf_counter() - begun
     if not quiet:
         _summary(params, manifest, elapsed)
@@ -164,3 +166,21 @@ def merchants_cmd(count: int, seed: int | None, fmt: str, out: Path | None) -> N
     GenerationParams(count=1, seed=seed, merchants=count).resolved()
     path = _write_single(build_merchants(seed, count).table, out, "merchants", fmt)
     click.echo(f"wrote {count:,} merchants to {path}")
+
+
+@generate.command("features")
+@click.option("--in", "dataset", type=click.Path(path_type=Path), required=True, help="A generated dataset directory.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def features_cmd(dataset: Path, quiet: bool) -> None:
+    """Compute the 69 features of an existing dataset into <in>/features/, keyed by transaction_id."""
+    from synfinance.features.dataset import write_features
+
+    if not (dataset / "manifest.json").is_file():
+        raise OutputError(f"--in: {dataset} is not a complete SynFinance dataset (no manifest.json)")
+    total = read_manifest(dataset)["counts"]["transactions"]
+    console = Console(stderr=True, quiet=quiet)
+    with Progress(TextColumn("[bold]features"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("features", total=total)
+        manifest = write_features(dataset, on_progress=lambda rows: progress.advance(task, rows))
+    click.echo(f"wrote features for {total:,} transactions; manifest {manifest}")

@@ -1,7 +1,9 @@
-"""Features that depend on a customer's decayed history, computed as that history's recursion.
+"""Features that depend on a customer's decayed history.
 
-Rows are processed rank by rank (every customer's first row of the batch, then every second
-row, ...), each step vectorised across customers. A batch of one transaction takes exactly the
+The history is a recursion (fade the sums by the time since the last transaction, then add
+this one), run rank by rank: every customer's first row of the batch, then every second row,
+each step vectorised across customers. The loop only records each row's prior state; every
+feature is then computed once over all rows. A batch of one transaction takes exactly the
 same steps, which is why online and offline features agree.
 """
 
@@ -10,15 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from synfinance.features.inputs import Rows
-from synfinance.features.state import CATEGORY_BINS, CHANNEL_BINS, DECAY_30D, HOURS, MODE_BINS, Keyed
+from synfinance.features.state import DECAYED, HIST_OFFSET, TAU_S, Keyed
 from synfinance.population.geography import haversine_km
 
-TAU_7D_S = 7 * 86_400.0
-TAU_30D_S = 30 * 86_400.0
 PRIOR_VAR = 0.25  # prior variance of log amounts and log gaps, shrinking early estimates
 DEV_FLAG = 0.9  # a transaction "deviates" when its largest normalised deviation reaches this
 DEV_FLAG_HISTORY = 5
-_I = {name: i for i, name in enumerate(DECAY_30D)}
+_I = {name: i for i, name in enumerate(DECAYED)}
+_BIN_COUNTS = np.array([24.0, 14.0, 8.0, 6.0])  # hour, category, mode, channel
 
 
 def _shrunk_z(value: np.ndarray, total: np.ndarray, total_sq: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -29,113 +30,122 @@ def _shrunk_z(value: np.ndarray, total: np.ndarray, total_sq: np.ndarray, weight
     return np.where(weight > 1e-12, (value - mean) / np.sqrt(shrunk), 0.0)
 
 
-def _rarity(hist: np.ndarray, index: np.ndarray, weight: np.ndarray, bins: int) -> np.ndarray:
-    share = (hist[np.arange(len(index)), index] + 1.0 / bins) / (weight + 1.0)
-    return 1.0 - share
-
-
-def customer_features(rows: Rows, slot: np.ndarray, start: np.ndarray, count: np.ndarray,
-                      windows: dict[str, np.ndarray], state: Keyed, out: dict[str, np.ndarray]) -> np.ndarray:
-    """Fill out[...] (rows in customer order) and update the customers' state; returns deviation flags.
-
-    slot: customer slot per row; start/count: each customer's rows in the batch (sorted by customer, time).
-    windows: ring-window features already computed for the same rows (txn_count_24h, amount_sum_1h).
-    """
+def _replay_history(rows: Rows, slot: np.ndarray, start: np.ndarray, count: np.ndarray, bins: np.ndarray,
+                    state: Keyed) -> dict[str, np.ndarray]:
+    """Each row's prior state (decayed sums at its time, histogram cells, previous place), updating state."""
     s = state.arrays
     n = len(slot)
-    flags = np.zeros(n, dtype=bool)
+    prior = {"d": np.empty((n, len(DECAYED))), "in_bin": np.empty((n, bins.shape[1])), "n": np.empty(n, np.int64),
+             "gap_s": np.empty(n), "lat_last": np.empty(n), "lon_last": np.empty(n)}
     for rank in range(int(count.max()) if n else 0):
         r = start[count > rank] + rank
         c = slot[r]
-        prior = s["n"][c]
-        has = prior > 0
-        ts, x = rows.ts[r], rows.amount[r]
+        m = len(r)
+        seen_before = s["n"][c]
+        has = seen_before > 0
+        ts, x, lat, lon = rows.ts[r], rows.amount[r], rows.lat[r], rows.lon[r]
         gap_s = np.where(has, (ts - s["t_last"][c]) / 1e6, 0.0)
-        d7 = s["d7"][c] * np.exp(-gap_s / TAU_7D_S)[:, None]
-        fade = np.exp(-gap_s / TAU_30D_S)[:, None]
-        d30 = s["d30"][c] * fade
-        hist_hour, hist_cat = s["hist_hour"][c] * fade, s["hist_category"][c] * fade
-        hist_mode, hist_channel = s["hist_mode"][c] * fade, s["hist_channel"][c] * fade
-        w = d30[:, _I["count"]]
-        seen = w > 1e-12
+        d = s["decayed"][c] * np.exp(-gap_s[:, None] / TAU_S)
+        hist = s["hist"][c] * np.exp(-gap_s / TAU_S[-1])[:, None]
+        cells = np.arange(m)[:, None], bins[r]
+        prior["d"][r], prior["in_bin"][r], prior["n"][r], prior["gap_s"][r] = d, hist[cells], seen_before, gap_s
+        prior["lat_last"][r], prior["lon_last"][r] = s["lat_last"][c], s["lon_last"][c]
+        w = d[:, _I["count"]]
         safe_w = np.maximum(w, 1e-12)
+        loc_dev = np.where(w > 1e-12, haversine_km(d[:, _I["lat"]] / safe_w, d[:, _I["lon"]] / safe_w, lat, lon), 0.0)
+        log_x, log_gap = np.log1p(x), np.log1p(gap_s)
+        angle = 2 * np.pi * rows.hour[r] / 24
+        s["decayed"][c] = d + np.stack(
+            [np.ones(m), x, np.ones(m), x, x * x, log_x, log_x * log_x, np.sin(angle), np.cos(angle), rows.online[r],
+             lat, lon, loc_dev, has, has * log_gap, has * log_gap * log_gap], axis=1)
+        hist[cells] += 1.0
+        s["hist"][c] = hist
+        s["n"][c] = seen_before + 1
+        s["t_last"][c], s["lat_last"][c], s["lon_last"][c] = ts, lat, lon
+    return prior
 
-        # fraud signals from the decayed history
-        mean = np.where(seen, d30[:, _I["amount"]] / safe_w, np.nan)
-        var = np.maximum(d30[:, _I["amount_sq"]] / safe_w - mean**2, 0.0)
-        prev_km = np.where(has, haversine_km(s["lat_last"][c], s["lon_last"][c], rows.lat[r], rows.lon[r]), np.nan)
-        out["txn_count_7d"][r], out["amount_sum_7d"][r] = d7[:, 0], d7[:, 1]
-        out["txn_count_30d"][r], out["amount_sum_30d"][r] = w, d30[:, _I["amount"]]
-        out["amount_velocity_1h"][r] = (x + windows["amount_sum_1h"][r]) / (d30[:, _I["amount"]] / (30 * 24) + 1.0)
-        out["amount_to_mean_ratio"][r] = x / mean
-        out["amount_zscore"][r] = (x - mean) / np.sqrt(var + 1.0)
-        out["distance_from_prev_km"][r] = prev_km
-        out["speed_from_prev_kmh"][r] = prev_km / np.maximum(gap_s / 3600.0, 1.0 / 60.0)
-        out["time_since_last_s"][r] = np.where(has, gap_s, np.nan)
 
-        # anomaly signals: deviation from the customer's own decayed profile
-        log_x = np.log1p(x)
-        amount_z = _shrunk_z(log_x, d30[:, _I["log_amount"]], d30[:, _I["log_amount_sq"]], w)
-        hour = rows.hour[r]
-        angle = 2 * np.pi * hour / 24
-        mean_angle = np.arctan2(d30[:, _I["hour_sin"]], d30[:, _I["hour_cos"]])
-        turn = np.abs((angle - mean_angle + np.pi) % (2 * np.pi) - np.pi)
-        resultant = np.hypot(d30[:, _I["hour_sin"]], d30[:, _I["hour_cos"]])
-        hour_dev = np.where(resultant > 1e-9, turn * 24 / (2 * np.pi), 0.0)
-        category, mode, channel = rows.category[r], rows.mode[r], rows.channel[r]
-        cat_rarity = _rarity(hist_cat, category, w, CATEGORY_BINS)
-        mode_rarity = _rarity(hist_mode, mode, w, MODE_BINS)
-        online = rows.online[r]
-        p_online = (d30[:, _I["online"]] + 0.5) / (w + 1.0)
-        mean_lat, mean_lon = d30[:, _I["lat"]] / safe_w, d30[:, _I["lon"]] / safe_w
-        loc_dev = np.where(seen, haversine_km(mean_lat, mean_lon, rows.lat[r], rows.lon[r]), 0.0)
-        loc_z = loc_dev / (d30[:, _I["location_dev"]] / safe_w + 5.0)
-        log_gap = np.log1p(gap_s)
-        gap_z = np.where(has, _shrunk_z(log_gap, d30[:, _I["log_gap"]], d30[:, _I["log_gap_sq"]], d30[:, _I["gaps"]]),
-                         0.0)
-        hour_rarity = _rarity(hist_hour, hour, w, HOURS)
-        devs = np.stack([np.minimum(np.abs(amount_z) / 3, 1.0), hour_rarity, cat_rarity, mode_rarity,
-                         np.minimum(loc_z / 3, 1.0), np.minimum(np.abs(gap_z) / 3, 1.0)], axis=1)
-        max_dev, mean_dev, n_devs = devs.max(axis=1), devs.mean(axis=1), (devs > 0.8).sum(axis=1).astype(float)
-        flag = (max_dev >= DEV_FLAG) & (prior >= DEV_FLAG_HISTORY)
-        streak = np.where(flag, s["streak"][c] + 1, 0)
-        out["amount_log_z"][r], out["amount_log_z_abs"][r] = amount_z, np.abs(amount_z)
-        out["hour_rarity"][r], out["hour_circular_dev"][r] = hour_rarity, hour_dev
-        out["category_rarity"][r] = cat_rarity
-        out["category_unseen"][r] = seen & (hist_cat[np.arange(len(r)), category] <= 1e-12)
-        out["mode_rarity"][r] = mode_rarity
-        out["mode_unseen"][r] = seen & (hist_mode[np.arange(len(r)), mode] <= 1e-12)
-        out["location_dev_km"][r], out["location_z"][r] = loc_dev, loc_z
-        out["gap_log_z"][r] = gap_z
-        out["frequency_ratio_24h"][r] = (windows["txn_count_24h"][r] + 1.0) / (w / 30.0 + 1.0)
-        out["online_rarity"][r] = 1.0 - np.where(online, p_online, 1.0 - p_online)
-        out["channel_rarity"][r] = _rarity(hist_channel, channel, w, CHANNEL_BINS)
-        out["max_dev"][r], out["mean_dev"][r], out["n_devs"][r] = max_dev, mean_dev, n_devs
-        out["amount_x_hour_dev"][r] = devs[:, 0] * devs[:, 1]
-        out["location_x_gap_dev"][r] = devs[:, 4] * devs[:, 5]
-        out["category_x_mode_dev"][r] = devs[:, 2] * devs[:, 3]
-        out["dev_streak"][r] = streak
-        out["history_depth"][r] = np.log1p(prior)
-        depth = 1.0 - np.exp(-prior / 10.0)
-        out["anomaly_score"][r] = (0.5 * mean_dev + 0.3 * max_dev + 0.2 * np.minimum(n_devs / 6, 1.0)) * depth
-        flags[r] = flag
+def customer_features(rows: Rows, slot: np.ndarray, start: np.ndarray, count: np.ndarray,
+                      out: dict[str, np.ndarray], state: Keyed) -> np.ndarray:
+    """Fill out[...] for rows in customer order, update the customers' state; returns deviation flags.
 
-        # fold this transaction into the history
-        add = np.zeros((len(r), len(DECAY_30D)))
-        add[:, _I["count"]], add[:, _I["amount"]], add[:, _I["amount_sq"]] = 1.0, x, x * x
-        add[:, _I["log_amount"]], add[:, _I["log_amount_sq"]] = log_x, log_x * log_x
-        add[:, _I["hour_sin"]], add[:, _I["hour_cos"]] = np.sin(angle), np.cos(angle)
-        add[:, _I["online"]], add[:, _I["lat"]], add[:, _I["lon"]] = online, rows.lat[r], rows.lon[r]
-        add[:, _I["location_dev"]] = loc_dev
-        add[:, _I["gaps"]] = has
-        add[:, _I["log_gap"]], add[:, _I["log_gap_sq"]] = has * log_gap, has * log_gap * log_gap
-        s["d7"][c] = d7 + np.stack([np.ones(len(r)), x], axis=1)
-        s["d30"][c] = d30 + add
-        for name, hist, index in (("hist_hour", hist_hour, hour), ("hist_category", hist_cat, category),
-                                  ("hist_mode", hist_mode, mode), ("hist_channel", hist_channel, channel)):
-            hist[np.arange(len(r)), index] += 1.0
-            s[name][c] = hist
-        s["n"][c] = prior + 1
-        s["t_last"][c], s["lat_last"][c], s["lon_last"][c] = ts, rows.lat[r], rows.lon[r]
-        s["streak"][c] = streak
-    return flags
+    slot: customer slot per row; start/count: each customer's rows in the batch (sorted by customer, time).
+    out must already hold the ring-window features txn_count_24h and amount_sum_1h of the same rows.
+    """
+    bins = np.stack([rows.hour + HIST_OFFSET["hour"], rows.category + HIST_OFFSET["category"],
+                     rows.mode + HIST_OFFSET["mode"], rows.channel + HIST_OFFSET["channel"]], axis=1)
+    streak_before = state["streak"][slot[start]] if len(start) else np.zeros(0, np.int64)
+    p = _replay_history(rows, slot, start, count, bins, state)
+    d, prior, gap_s = p["d"], p["n"], p["gap_s"]
+    x, lat, lon = rows.amount, rows.lat, rows.lon
+    has = prior > 0
+    w = d[:, _I["count"]]
+    seen = w > 1e-12
+    safe_w = np.maximum(w, 1e-12)
+
+    # fraud signals from the decayed history
+    mean = np.where(seen, d[:, _I["amount"]] / safe_w, np.nan)
+    var = np.maximum(d[:, _I["amount_sq"]] / safe_w - mean**2, 0.0)
+    prev_km = np.where(has, haversine_km(p["lat_last"], p["lon_last"], lat, lon), np.nan)
+    out["txn_count_7d"], out["amount_sum_7d"] = d[:, _I["count_7d"]], d[:, _I["amount_7d"]]
+    out["txn_count_30d"], out["amount_sum_30d"] = w, d[:, _I["amount"]]
+    out["amount_velocity_1h"] = (x + out["amount_sum_1h"]) / (d[:, _I["amount"]] / (30 * 24) + 1.0)
+    out["amount_to_mean_ratio"] = x / mean
+    out["amount_zscore"] = (x - mean) / np.sqrt(var + 1.0)
+    out["distance_from_prev_km"] = prev_km
+    out["speed_from_prev_kmh"] = prev_km / np.maximum(gap_s / 3600.0, 1.0 / 60.0)
+    out["time_since_last_s"] = np.where(has, gap_s, np.nan)
+
+    # anomaly signals: deviation from the customer's own decayed profile
+    amount_z = _shrunk_z(np.log1p(x), d[:, _I["log_amount"]], d[:, _I["log_amount_sq"]], w)
+    angle = 2 * np.pi * rows.hour / 24
+    sin_sum, cos_sum = d[:, _I["hour_sin"]], d[:, _I["hour_cos"]]
+    turn = np.abs((angle - np.arctan2(sin_sum, cos_sum) + np.pi) % (2 * np.pi) - np.pi)
+    hour_dev = np.where(np.hypot(sin_sum, cos_sum) > 1e-9, turn * 24 / (2 * np.pi), 0.0)
+    in_bin = p["in_bin"]
+    rarity = 1.0 - (in_bin + 1.0 / _BIN_COUNTS) / (w + 1.0)[:, None]
+    p_online = (d[:, _I["online"]] + 0.5) / (w + 1.0)
+    loc_dev = np.where(seen, haversine_km(d[:, _I["lat"]] / safe_w, d[:, _I["lon"]] / safe_w, lat, lon), 0.0)
+    loc_z = loc_dev / (d[:, _I["location_dev"]] / safe_w + 5.0)
+    gap_z = np.where(has, _shrunk_z(np.log1p(gap_s), d[:, _I["log_gap"]], d[:, _I["log_gap_sq"]], d[:, _I["gaps"]]),
+                     0.0)
+    devs = np.stack([np.minimum(np.abs(amount_z) / 3, 1.0), rarity[:, 0], rarity[:, 1], rarity[:, 2],
+                     np.minimum(loc_z / 3, 1.0), np.minimum(np.abs(gap_z) / 3, 1.0)], axis=1)
+    max_dev, mean_dev = devs.max(axis=1), devs.mean(axis=1)
+    n_devs = np.count_nonzero(devs > 0.8, axis=1).astype(float)
+    flag = (max_dev >= DEV_FLAG) & (prior >= DEV_FLAG_HISTORY)
+    streak = _streaks(flag, start, count, streak_before)
+    if len(start):
+        state["streak"][slot[start + count - 1]] = streak[start + count - 1]
+    out["amount_log_z"], out["amount_log_z_abs"] = amount_z, np.abs(amount_z)
+    out["hour_rarity"], out["hour_circular_dev"] = rarity[:, 0], hour_dev
+    out["category_rarity"], out["mode_rarity"] = rarity[:, 1], rarity[:, 2]
+    out["category_unseen"] = (seen & (in_bin[:, 1] <= 1e-12)).astype(float)
+    out["mode_unseen"] = (seen & (in_bin[:, 2] <= 1e-12)).astype(float)
+    out["location_dev_km"], out["location_z"] = loc_dev, loc_z
+    out["gap_log_z"] = gap_z
+    out["frequency_ratio_24h"] = (out["txn_count_24h"] + 1.0) / (w / 30.0 + 1.0)
+    out["online_rarity"] = 1.0 - np.where(rows.online, p_online, 1.0 - p_online)
+    out["channel_rarity"] = rarity[:, 3]
+    out["max_dev"], out["mean_dev"], out["n_devs"] = max_dev, mean_dev, n_devs
+    out["amount_x_hour_dev"] = devs[:, 0] * devs[:, 1]
+    out["location_x_gap_dev"] = devs[:, 4] * devs[:, 5]
+    out["category_x_mode_dev"] = devs[:, 2] * devs[:, 3]
+    out["dev_streak"] = streak.astype(float)
+    out["history_depth"] = np.log1p(prior)
+    depth = 1.0 - np.exp(-prior / 10.0)
+    out["anomaly_score"] = (0.5 * mean_dev + 0.3 * max_dev + 0.2 * np.minimum(n_devs / 6, 1.0)) * depth
+    return flag
+
+
+def _streaks(flag: np.ndarray, start: np.ndarray, count: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Consecutive flagged rows ending at each row, continuing each customer's streak from before the batch."""
+    n = len(flag)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    idx = np.arange(n)
+    group_start = np.repeat(start, count)
+    last_unflagged = np.maximum.accumulate(np.where(~flag, idx, -1))
+    inside = last_unflagged >= group_start  # an unflagged row earlier in this customer's batch rows
+    run = np.where(inside, idx - last_unflagged, np.repeat(before, count) + idx - group_start + 1)
+    return np.where(flag, run, 0)

@@ -13,18 +13,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from synfinance.errors import SchemaError
 from synfinance.features.customer import customer_features
-from synfinance.features.inputs import INPUT_SCHEMA, Rows, check_input, to_rows
-from synfinance.features.state import FeatureState
+from synfinance.features.inputs import Rows, check_input, row_from_mapping, to_rows
+from synfinance.features.state import FeatureState, Keyed
 from synfinance.features.windows import CustomerWindows, device_features, merchant_features
 from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA
 
 CHUNK_ROWS = 16_384  # rows per step: bounds the (rows x ring) working matrices
-
-
-def _take(rows: Rows, order: np.ndarray) -> Rows:
-    return Rows(**{name: (value.take(pa.array(order)) if isinstance(value, pa.Array) else value[order])
-                   for name, value in vars(rows).items()})
 
 
 def interactions(f: dict[str, np.ndarray], amount: np.ndarray) -> None:
@@ -59,44 +55,56 @@ class FeatureExtractor:
     def extract(self, table: pa.Table, where: str = "input") -> pa.Table:
         """Features of every row of a time-ordered table; the state advances past it."""
         check_input(table, where)
-        parts = [self._columns(to_rows(table.slice(i, self.chunk_rows)))
-                 for i in range(0, table.num_rows, self.chunk_rows)]
+        parts = []
+        for i in range(0, table.num_rows, self.chunk_rows):
+            chunk = table.slice(i, self.chunk_rows)
+            slots = {key: kind.slots(chunk.column(col)) for key, kind, col in self._keyed()}
+            parts.append(self._columns(to_rows(chunk), slots))
         ids = table.column("transaction_id").combine_chunks()
         columns = [np.concatenate([p[name] for p in parts]) if parts else np.zeros(0) for name in FEATURE_NAMES]
         return pa.Table.from_arrays([ids, *(pa.array(c, mask=np.isnan(c)) for c in columns)],
                                     schema=FEATURE_TABLE_SCHEMA)
 
     def extract_one(self, transaction: Mapping[str, Any]) -> dict[str, float | None]:
-        """The 69 features of one transaction (later than every one seen so far for its customer)."""
-        table = pa.Table.from_pylist([{k: transaction.get(k) for k in INPUT_SCHEMA.names}], schema=INPUT_SCHEMA)
-        check_input(table, "transaction")
-        values = self._columns(to_rows(table))
+        """The 69 features of one transaction, no earlier than any seen before for its customer."""
+        rows, keys = row_from_mapping(transaction)
+        customer = self.state.customers.index.get(keys["customer_id"] or "")
+        if customer is not None and rows.ts[0] < self.state.customers["t_last"][customer]:
+            raise SchemaError(f"transaction: timestamp is earlier than customer {keys['customer_id']}'s last one")
+        slots = {key: np.array([kind.slot(keys[col])], dtype=np.int64) for key, kind, col in self._keyed()}
+        values = self._columns(rows, slots)
         return {name: (None if np.isnan(v := float(values[name][0])) else v) for name in FEATURE_NAMES}
 
-    def _columns(self, rows: Rows) -> dict[str, np.ndarray]:
+    def _keyed(self) -> tuple[tuple[str, Keyed, str], ...]:
         st = self.state
-        customer = st.customers.slots(rows.customer)
-        merchant = st.merchants.slots(rows.merchant)
-        device = st.devices.slots(rows.device)
-        city = st.cities.slots(rows.city)
+        return (("customer", st.customers, "customer_id"), ("merchant", st.merchants, "merchant_id"),
+                ("device", st.devices, "device_id"), ("city", st.cities, "city"))
+
+    def _columns(self, rows: Rows, slots: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        st = self.state
+        customer, merchant, device, city = slots["customer"], slots["merchant"], slots["device"], slots["city"]
         out: dict[str, np.ndarray] = {}
         # merchants and devices see rows in time order, across customers
         merchant_features(rows, merchant, customer, st.merchants, out)
         device_features(device, customer, st.devices, out)
-        # customers see their own rows in time order
+        # customers see their own rows in time order (already so when sorted by customer, e.g. one row)
         order = np.argsort(customer, kind="stable")
-        by_customer = _take(rows, order)
-        mine: dict[str, np.ndarray] = {name: np.full(len(order), np.nan) for name in FEATURE_NAMES}
-        windows = CustomerWindows(by_customer, customer[order], merchant[order], device[order], city[order],
-                                  st.customers)
-        windows.features(by_customer, merchant[order], device[order], city[order], mine)
-        flags = customer_features(by_customer, customer[order], windows.seq.start, windows.seq.count, mine,
-                                  st.customers, mine)
+        identity = bool((order == np.arange(len(order))).all())
+        mine: dict[str, np.ndarray] = {}
+        by_customer = rows if identity else rows.take(order)
+        cust, merch, dev, place = ((customer, merchant, device, city) if identity else
+                                   (customer[order], merchant[order], device[order], city[order]))
+        windows = CustomerWindows(by_customer, cust, merch, dev, place, st.customers)
+        windows.features(by_customer, merch, dev, place, mine)
+        flags = customer_features(by_customer, cust, windows.seq.start, windows.seq.count, mine, st.customers)
         windows.deviations(flags, st.customers, mine)
-        for name, values in mine.items():
-            column = np.empty(len(order))
-            column[order] = values
-            out[name] = column
+        if identity:
+            out.update(mine)
+        else:
+            for name, values in mine.items():
+                column = np.empty(len(order))
+                column[order] = values
+                out[name] = column
         out["distance_from_home_km"] = rows.home_km
         out["hour_of_day"] = rows.hour.astype(float)
         out["is_weekend"] = rows.weekend.astype(float)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -40,9 +44,9 @@ def check_input(table: pa.Table, where: str = "input") -> None:
         ts = table.column("timestamp").cast(pa.int64()).to_numpy()
         back = np.flatnonzero(ts[1:] < ts[:-1])
         if len(back):
-            row = int(back[0]) + 1
+            row = int(back[0]) + 1  # first row out of order
             tid = table.column("transaction_id")[row].as_py()
-            problems.append(f"column 'timestamp' must be in time order: row {row} ({tid}) is earlier than row {row - 1}")
+            problems.append(f"column 'timestamp' must be in time order: row {row} ({tid}) comes before row {row - 1}")
     if problems:
         raise SchemaError(f"{where}: " + "; ".join(problems))
 
@@ -55,13 +59,8 @@ def _codes(column: pa.ChunkedArray | pa.Array, vocabulary: tuple[str, ...]) -> n
 
 @dataclass
 class Rows:
-    """One batch of transactions as numpy columns (keys still as Arrow, interned by the state)."""
+    """One batch of transactions as numpy columns, in the order given."""
 
-    ids: pa.Array
-    customer: pa.Array
-    merchant: pa.Array
-    device: pa.Array
-    city: pa.Array
     ts: np.ndarray
     amount: np.ndarray  # INR
     hour: np.ndarray
@@ -81,13 +80,23 @@ class Rows:
     def __len__(self) -> int:
         return len(self.ts)
 
+    def take(self, order: np.ndarray) -> Rows:
+        return Rows(**{name: value[order] for name, value in vars(self).items()})
+
+
+KEY_COLUMNS = ("customer_id", "merchant_id", "device_id", "city")
+
+
+def _weekend(ts: np.ndarray) -> np.ndarray:
+    day = (ts // 1_000_000 + IST_OFFSET_S) // 86_400
+    return (day + 3) % 7 >= 5
+
 
 def to_rows(table: pa.Table) -> Rows:
     def col(name: str) -> pa.Array:
         return table.column(name).combine_chunks()
 
     ts = col("timestamp").cast(pa.int64()).to_numpy()
-    day = (ts // 1_000_000 + IST_OFFSET_S) // 86_400
     date = col("local_date")
     month, mday = pc.month(date).to_numpy(), pc.day(date).to_numpy()
     holiday = np.zeros(len(ts), dtype=bool)
@@ -95,11 +104,10 @@ def to_rows(table: pa.Table) -> Rows:
         holiday |= (month == m) & (mday == d)
     status = col("status")
     return Rows(
-        ids=col("transaction_id"), customer=col("customer_id"), merchant=col("merchant_id"), device=col("device_id"),
-        city=col("city"), ts=ts,
+        ts=ts,
         amount=paise_from_amounts(col("amount_inr")) / 100.0,
         hour=col("local_hour").to_numpy().astype(np.int64),
-        weekend=(day + 3) % 7 >= 5,
+        weekend=_weekend(ts),
         holiday=holiday | col("festival").is_valid().to_numpy(zero_copy_only=False),
         category=_codes(col("category"), CATEGORY_NAMES),
         mode=_codes(col("payment_mode"), MODES),
@@ -111,3 +119,70 @@ def to_rows(table: pa.Table) -> Rows:
         lat=col("latitude").to_numpy(), lon=col("longitude").to_numpy(),
         home_km=col("distance_from_home_km").to_numpy(),
     )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_CATEGORY_CODE = {name: i for i, name in enumerate(CATEGORY_NAMES)}
+_MODE_CODE = {name: i for i, name in enumerate(MODES)}
+_CHANNEL_CODE = {name: i for i, name in enumerate(CHANNELS)}
+
+
+def _one(value: Any, kind: type, name: str, problems: list[str], nullable: bool = False) -> Any:
+    if value is None:
+        if not nullable:
+            problems.append(f"{name}: expected a value, got nothing")
+        return None
+    try:
+        if kind is dt.datetime:
+            stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+            if stamp.tzinfo is None:
+                raise ValueError("no time zone")
+            return (stamp - _EPOCH) // dt.timedelta(microseconds=1)
+        if kind is dt.date:
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise ValueError("not true or false")
+            return value
+        if kind is str:
+            if not isinstance(value, str):
+                raise ValueError("not text")
+            return value
+        return kind(value)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        problems.append(f"{name}: expected {kind.__name__}, got {value!r} ({exc})")
+        return None
+
+
+def row_from_mapping(txn: Mapping[str, Any]) -> tuple[Rows, dict[str, str | None]]:
+    """One transaction (a dict of the input columns) as a one-row batch plus its keys; SchemaError if malformed."""
+    problems: list[str] = [f"{n}: missing" for n in INPUT_COLUMNS if n not in txn]
+    if problems:
+        raise SchemaError("transaction: " + "; ".join(problems))
+    p: list[str] = []
+    ts = _one(txn["timestamp"], dt.datetime, "timestamp", p)
+    date = _one(txn["local_date"], dt.date, "local_date", p)
+    amount = _one(txn["amount_inr"], Decimal, "amount_inr", p)
+    hour = _one(txn["local_hour"], int, "local_hour", p)
+    keys = {n: _one(txn[n], str, n, p, nullable=n == "device_id") for n in KEY_COLUMNS}
+    text = {n: _one(txn[n], str, n, p, nullable=n == "festival")
+            for n in ("transaction_id", "festival", "category", "payment_mode", "status", "channel")}
+    online = _one(txn["is_online"], bool, "is_online", p)
+    numbers = {n: _one(txn[n], float, n, p)
+               for n in ("merchant_reputation", "latitude", "longitude", "distance_from_home_km")}
+    if p:
+        raise SchemaError("transaction: " + "; ".join(p))
+    stamp = np.array([ts], dtype=np.int64)
+    holiday = (date.month, date.day) in NATIONAL_HOLIDAYS or text["festival"] is not None
+    rows = Rows(
+        ts=stamp, amount=np.array([float(round(amount, 2))]), hour=np.array([hour], dtype=np.int64),
+        weekend=_weekend(stamp), holiday=np.array([holiday]),
+        category=np.array([_CATEGORY_CODE.get(text["category"], len(CATEGORY_NAMES))]),
+        mode=np.array([_MODE_CODE.get(text["payment_mode"], len(MODES))]),
+        channel=np.array([_CHANNEL_CODE.get(text["channel"], len(CHANNELS))]),
+        online=np.array([online]), declined=np.array([text["status"] == "declined"]),
+        reversed=np.array([text["status"] == "reversed"]), reputation=np.array([numbers["merchant_reputation"]]),
+        lat=np.array([numbers["latitude"]]), lon=np.array([numbers["longitude"]]),
+        home_km=np.array([numbers["distance_from_home_km"]]),
+    )
+    return rows, keys

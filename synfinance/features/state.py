@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from synfinance.errors import SchemaError
 from synfinance.output.files import atomic_path
 
-CUSTOMER_RING = 48
+CUSTOMER_RING = 32
 MERCHANT_RING = 32
 DEVICE_RING = 8
 EMPTY_TS = np.iinfo(np.int64).min // 2  # "no transaction": older than any window reaches
@@ -36,7 +36,9 @@ class Keyed:
 
     def __post_init__(self) -> None:
         if not self.arrays:
-            self.arrays = {name: np.full((16, *shape), fill, dtype) for name, (shape, dtype, fill) in self.columns.items()}
+            self.arrays = {
+                name: np.full((16, *shape), fill, dtype) for name, (shape, dtype, fill) in self.columns.items()
+            }
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -53,6 +55,10 @@ class Keyed:
         if len(slot_of_unique):
             out[valid] = slot_of_unique[found[valid].astype(np.int64)]
         return out
+
+    def slot(self, key: str | None) -> int:
+        """Slot of one key (-1 for none)."""
+        return -1 if key is None else self._slot(key)
 
     def _slot(self, key: str) -> int:
         slot = self.index.get(key)
@@ -109,13 +115,19 @@ def _scalar(dtype: type, fill: float | int) -> tuple[tuple[int, ...], np.dtype, 
     return (), np.dtype(dtype), fill
 
 
-# Decayed sums kept per customer, as of the customer's last transaction.
-DECAY_7D = ("count", "amount")
-DECAY_30D = (
+# Decayed sums kept per customer, as of the customer's last transaction, and their time constants.
+DECAYED = (
+    "count_7d", "amount_7d",
     "count", "amount", "amount_sq", "log_amount", "log_amount_sq", "hour_sin", "hour_cos", "online",
     "lat", "lon", "location_dev", "gaps", "log_gap", "log_gap_sq",
 )
+TAU_S = np.array([7 * 86_400.0] * 2 + [30 * 86_400.0] * (len(DECAYED) - 2))
 HOURS, CATEGORY_BINS, MODE_BINS, CHANNEL_BINS = 24, 14, 8, 6  # each with one "other" bin beyond the known values
+# One decayed (30-day) histogram per customer: hours, then categories, modes, channels.
+HIST_OFFSET = {
+    "hour": 0, "category": HOURS, "mode": HOURS + CATEGORY_BINS, "channel": HOURS + CATEGORY_BINS + MODE_BINS
+}
+HIST_BINS = HOURS + CATEGORY_BINS + MODE_BINS + CHANNEL_BINS
 
 
 def customer_columns() -> dict[str, tuple[tuple[int, ...], np.dtype, float | int]]:
@@ -125,18 +137,14 @@ def customer_columns() -> dict[str, tuple[tuple[int, ...], np.dtype, float | int
         "lat_last": _scalar(np.float64, np.nan),
         "lon_last": _scalar(np.float64, np.nan),
         "streak": _scalar(np.int64, 0),
-        "d7": ((len(DECAY_7D),), np.dtype(np.float64), 0.0),
-        "d30": ((len(DECAY_30D),), np.dtype(np.float64), 0.0),
-        "hist_hour": ((HOURS,), np.dtype(np.float64), 0.0),
-        "hist_category": ((CATEGORY_BINS,), np.dtype(np.float64), 0.0),
-        "hist_mode": ((MODE_BINS,), np.dtype(np.float64), 0.0),
-        "hist_channel": ((CHANNEL_BINS,), np.dtype(np.float64), 0.0),
+        "decayed": ((len(DECAYED),), np.dtype(np.float64), 0.0),
+        "hist": ((HIST_BINS,), np.dtype(np.float64), 0.0),
         "ring_ts": _ring(CUSTOMER_RING, np.int64, EMPTY_TS),
         "ring_amount": _ring(CUSTOMER_RING, np.float64, 0.0),
-        "ring_merchant": _ring(CUSTOMER_RING, np.int64, -1),
-        "ring_device": _ring(CUSTOMER_RING, np.int64, -1),
-        "ring_city": _ring(CUSTOMER_RING, np.int64, -1),
-        "ring_category": _ring(CUSTOMER_RING, np.int64, -1),
+        "ring_merchant": _ring(CUSTOMER_RING, np.int32, -1),
+        "ring_device": _ring(CUSTOMER_RING, np.int32, -1),
+        "ring_city_bit": _ring(CUSTOMER_RING, np.uint64, 0),  # 1 << (city code mod 64)
+        "ring_category_bit": _ring(CUSTOMER_RING, np.uint64, 0),
         "ring_declined": _ring(CUSTOMER_RING, np.bool_, False),
         "ring_reversed": _ring(CUSTOMER_RING, np.bool_, False),
         "ring_flag": _ring(CUSTOMER_RING, np.bool_, False),
@@ -150,10 +158,10 @@ class FeatureState:
     customers: Keyed = field(default_factory=lambda: Keyed(customer_columns()))
     merchants: Keyed = field(default_factory=lambda: Keyed({
         "ring_ts": _ring(MERCHANT_RING, np.int64, EMPTY_TS),
-        "ring_customer": _ring(MERCHANT_RING, np.int64, -1),
+        "ring_customer": _ring(MERCHANT_RING, np.int32, -1),
         "ring_amount": _ring(MERCHANT_RING, np.float64, 0.0),
     }))
-    devices: Keyed = field(default_factory=lambda: Keyed({"ring_customer": _ring(DEVICE_RING, np.int64, -1)}))
+    devices: Keyed = field(default_factory=lambda: Keyed({"ring_customer": _ring(DEVICE_RING, np.int32, -1)}))
     cities: Keyed = field(default_factory=lambda: Keyed({"seen": _scalar(np.int64, 0)}))
 
     def nbytes(self) -> int:

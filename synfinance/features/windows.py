@@ -11,15 +11,26 @@ from synfinance.features.state import CUSTOMER_RING, DEVICE_RING, MERCHANT_RING,
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 MICRO_INR = 100.0
-_RING_COLUMNS = ("ts", "amount", "merchant", "device", "city", "category", "declined", "reversed")
+_RING_COLUMNS = ("ts", "amount", "merchant", "device", "city_bit", "category_bit", "declined", "reversed")
+
+
+_BIT = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
+_POPCOUNT16 = np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.uint8)
+
+
+def bit_of(codes: np.ndarray) -> np.ndarray:
+    """One bit per code (codes folded into 64): sets of codes become ORs of bits."""
+    return _BIT[codes & 63]
 
 
 def _popcount(bits: np.ndarray) -> np.ndarray:
-    return np.unpackbits(bits.astype(">u8").view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1).astype(float)
+    quarters = bits.view(np.uint16).reshape(-1, 4)
+    return _POPCOUNT16[quarters].sum(axis=1).astype(float)
 
 
-def _bits(codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    return np.where(valid, np.left_shift(np.uint64(1), (codes % 64).astype(np.uint64)), np.uint64(0))
+def _distinct(window_bits: np.ndarray, inside: np.ndarray, current_bits: np.ndarray) -> np.ndarray:
+    """Distinct values among the window's entries and the current one."""
+    return _popcount(np.bitwise_or.reduce(np.where(inside, window_bits, np.uint64(0)), axis=1) | current_bits)
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -35,45 +46,51 @@ class CustomerWindows:
     def __init__(self, rows: Rows, slot: np.ndarray, merchant: np.ndarray, device: np.ndarray, city: np.ndarray,
                  state: Keyed) -> None:
         self.seq = Sequence(slot, CUSTOMER_RING)
-        values = {"ts": rows.ts, "amount": rows.amount, "merchant": merchant, "device": device, "city": city,
-                  "category": rows.category, "declined": rows.declined, "reversed": rows.reversed}
+        values = {"ts": rows.ts, "amount": rows.amount, "merchant": merchant, "device": device,
+                  "city_bit": bit_of(city), "category_bit": bit_of(rows.category), "declined": rows.declined,
+                  "reversed": rows.reversed}
         self.laid = {name: self.seq.lay_out(state[f"ring_{name}"], values[name]) for name in _RING_COLUMNS}
         self.prev = {name: self.seq.previous(laid) for name, laid in self.laid.items()}
         self.age = rows.ts[:, None] - self.prev["ts"]
         self.valid = self.prev["merchant"] >= 0
 
     def within(self, us: int) -> np.ndarray:
-        return self.valid & (self.age < us)
+        """Entries younger than us (empty entries carry EMPTY_TS, older than any window)."""
+        return self.age < us
 
     def features(self, rows: Rows, merchant: np.ndarray, device: np.ndarray, city: np.ndarray,
                  out: dict[str, np.ndarray]) -> None:
         p = self.prev
-        for label, us in (("1h", HOUR_US), ("6h", 6 * HOUR_US), ("24h", DAY_US)):
-            inside = self.within(us)
-            out[f"txn_count_{label}"] = inside.sum(axis=1).astype(float)
-            out[f"amount_sum_{label}"] = np.where(inside, p["amount"], 0.0).sum(axis=1)
+        hour = self.within(HOUR_US)
+        # entries run oldest to newest, so a window is a suffix: sum it from a right-to-left running sum
+        from_right = np.cumsum(p["amount"][:, ::-1], axis=1)
+        rows_idx = np.arange(len(merchant))
+        for label, inside in (("1h", hour), ("6h", self.within(6 * HOUR_US)), ("24h", self.within(DAY_US))):
+            count = np.count_nonzero(inside, axis=1)
+            out[f"txn_count_{label}"] = count.astype(float)
+            out[f"amount_sum_{label}"] = np.where(count > 0, from_right[rows_idx, np.maximum(count - 1, 0)], 0.0)
         week, month = self.within(7 * DAY_US), self.within(30 * DAY_US)
-        city_bits = np.bitwise_or.reduce(_bits(p["city"], week), axis=1) | _bits(city, np.ones(len(city), bool))
-        out["distinct_cities_7d"] = _popcount(city_bits)
-        cat_bits = np.bitwise_or.reduce(_bits(p["category"], month), axis=1) | _bits(rows.category,
-                                                                                       np.ones(len(city), bool))
-        out["category_diversity_30d"] = _popcount(cat_bits)
+        out["distinct_cities_7d"] = _distinct(p["city_bit"], week, bit_of(city))
+        out["category_diversity_30d"] = _distinct(p["category_bit"], month, bit_of(rows.category))
         same_merchant = p["merchant"] == merchant[:, None]
-        out["is_new_merchant"] = (~same_merchant.any(axis=1)).astype(float)
+        repeat = np.count_nonzero(same_merchant, axis=1)
+        out["is_new_merchant"] = (repeat == 0).astype(float)
         out["is_new_device"] = ((device >= 0) & ~(p["device"] == device[:, None]).any(axis=1)).astype(float)
-        known = self.valid.sum(axis=1)
-        out["merchant_loyalty_share"] = same_merchant.sum(axis=1) / np.maximum(known, 1)
-        out["declined_share_7d"] = (p["declined"] & week).sum(axis=1) / np.maximum(week.sum(axis=1), 1)
-        out["refund_share_30d"] = (p["reversed"] & month).sum(axis=1) / np.maximum(month.sum(axis=1), 1)
-        out["city_unseen"] = ((known > 0) & ~(p["city"] == city[:, None]).any(axis=1)).astype(float)
-        out["micro_count_1h"] = (self.within(HOUR_US) & (p["amount"] <= MICRO_INR)).sum(axis=1).astype(float)
+        known = np.count_nonzero(self.valid, axis=1)
+        out["merchant_loyalty_share"] = repeat / np.maximum(known, 1)
+        in_week, in_month = np.count_nonzero(week, axis=1), np.count_nonzero(month, axis=1)
+        out["declined_share_7d"] = np.count_nonzero(p["declined"] & week, axis=1) / np.maximum(in_week, 1)
+        out["refund_share_30d"] = np.count_nonzero(p["reversed"] & month, axis=1) / np.maximum(in_month, 1)
+        seen_cities = np.bitwise_or.reduce(p["city_bit"], axis=1)  # empty entries hold no bit
+        out["city_unseen"] = ((known > 0) & ((seen_cities & bit_of(city)) == 0)).astype(float)
+        out["micro_count_1h"] = np.count_nonzero(hour & (p["amount"] <= MICRO_INR), axis=1).astype(float)
 
     def deviations(self, flags: np.ndarray, state: Keyed, out: dict[str, np.ndarray]) -> None:
         """Recent deviating transactions, then store every ring (flags are known only now)."""
         laid_flags = self.seq.lay_out(state["ring_flag"], flags)
         prev_flags = self.seq.previous(laid_flags)
-        out["recent_devs_24h"] = (prev_flags & self.within(DAY_US)).sum(axis=1).astype(float)
-        out["recent_devs_7d"] = (prev_flags & self.within(7 * DAY_US)).sum(axis=1).astype(float)
+        out["recent_devs_24h"] = np.count_nonzero(prev_flags & self.within(DAY_US), axis=1).astype(float)
+        out["recent_devs_7d"] = np.count_nonzero(prev_flags & self.within(7 * DAY_US), axis=1).astype(float)
         self.seq.store(state["ring_flag"], laid_flags)
         for name, laid in self.laid.items():
             self.seq.store(state[f"ring_{name}"], laid)
@@ -89,8 +106,10 @@ def merchant_features(rows: Rows, merchant: np.ndarray, customer: np.ndarray, st
             "amount": seq.lay_out(state["ring_amount"], rows.amount[order])}
     prev = {k: seq.previous(v) for k, v in laid.items()}
     inside = (prev["customer"] >= 0) & (rows.ts[order][:, None] - prev["ts"] < HOUR_US)
-    who = np.where(inside, prev["customer"], -1)
-    customers = distinct(np.concatenate([who, customer[order][:, None]], axis=1))
+    busy = np.flatnonzero(inside.any(axis=1))  # only these need a sort; the rest see just this customer
+    customers = np.ones(len(order))
+    who = np.where(inside[busy], prev["customer"][busy], -1)
+    customers[busy] = distinct(np.concatenate([who, customer[order][busy, None]], axis=1))
     amount = np.where(inside, prev["amount"], 0.0).sum(axis=1)
     out["merchant_customers_1h"] = np.empty(len(order))
     out["merchant_amount_1h"] = np.empty(len(order))

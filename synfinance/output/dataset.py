@@ -1,6 +1,7 @@
 """The on-disk dataset: part files per shard, population tables, and a manifest written last.
 
     <out>/transactions/part-<shard>.<ext>
+    <out>/features/part-<shard>.<ext>     (optional: 69 features per transaction, keyed by transaction_id)
     <out>/customers.<ext>   <out>/merchants.<ext>
     <out>/manifest.json     (present only once every file listed in it is complete)
 """
@@ -23,6 +24,7 @@ from synfinance.schema import SCHEMAS
 
 MANIFEST = "manifest.json"
 PARTS = "transactions"
+FEATURES = "features"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def part_name(shard: int, fmt: str) -> str:
 
 
 def _is_dataset_entry(p: Path) -> bool:
-    return p.name in (MANIFEST, PARTS) or p.name.startswith(".") or p.stem in ("customers", "merchants")
+    return p.name in (MANIFEST, PARTS, FEATURES) or p.name.startswith(".") or p.stem in ("customers", "merchants")
 
 
 class DatasetWriter:
@@ -75,6 +77,7 @@ class DatasetWriter:
         self.check()
         try:
             (self.out / PARTS).mkdir(parents=True, exist_ok=True)
+            (self.out / FEATURES).mkdir(exist_ok=True)
         except OSError as exc:
             raise OutputError(f"--out: cannot create {self.out}: {exc.strerror}") from exc
         with contextlib.suppress(FileNotFoundError):
@@ -93,7 +96,9 @@ class DatasetWriter:
     def finish(self, manifest: dict[str, Any], files: list[FileEntry]) -> Path:
         """Drop files of earlier runs that this one did not write, then write the manifest."""
         keep = {f.path for f in files}
-        for stale in [*(self.out / PARTS).iterdir(), *self.out.glob("customers.*"), *self.out.glob("merchants.*")]:
+        feature_parts = (self.out / FEATURES).iterdir() if (self.out / FEATURES).is_dir() else ()
+        for stale in [*(self.out / PARTS).iterdir(), *feature_parts, *self.out.glob("customers.*"),
+                      *self.out.glob("merchants.*")]:
             rel = stale.relative_to(self.out).as_posix()
             if rel not in keep and not stale.name.startswith("."):
                 stale.unlink()
@@ -117,17 +122,20 @@ def read_dataset(out: Path, verify: bool = True) -> dict[str, pa.Table]:
     out = Path(out)
     manifest = read_manifest(out)
     fmt = manifest["format"]
-    parts: list[pa.Table] = []
+    parts: dict[str, list[pa.Table]] = {PARTS: [], FEATURES: []}
     tables: dict[str, pa.Table] = {}
     for entry in manifest["files"]:
         path = out / entry["path"]
         if verify and sha256_file(path) != entry["sha256"]:
             raise SchemaError(f"{path}: content does not match the manifest's sha256")
-        name = PARTS if entry["path"].startswith(PARTS + "/") else Path(entry["path"]).stem
+        folder = entry["path"].split("/")[0]
+        name = folder if folder in parts else Path(entry["path"]).stem
         table = read_table(path, fmt, SCHEMAS[name])
-        if name == PARTS:
-            parts.append(table)
+        if name in parts:
+            parts[name].append(table)
         else:
             tables[name] = table
-    tables[PARTS] = pa.concat_tables(parts) if parts else SCHEMAS[PARTS].empty_table()
+    for name, pieces in parts.items():
+        if pieces or name == PARTS:
+            tables[name] = pa.concat_tables(pieces) if pieces else SCHEMAS[name].empty_table()
     return tables
