@@ -24,11 +24,13 @@ def run_probe(module: str, args: Sequence[str]) -> dict[str, Any]:
     return result
 
 
-def repeat_probe(module: str, kind: str, count: int, runs: int) -> list[dict[str, Any]]:
+def repeat_probe(module: str, kind: str, count: int, runs: int, with_out: bool = True,
+                 extra: Sequence[str] = ()) -> list[dict[str, Any]]:
     results = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix=f"synfinance-bench-{kind}-") as tmp:
-            results.append(run_probe(module, [kind, str(count), str(Path(tmp) / "out")]))
+            out = [str(Path(tmp) / "out")] if with_out else []
+            results.append(run_probe(module, [kind, str(count), *out, *extra]))
     return results
 
 

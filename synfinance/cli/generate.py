@@ -173,14 +173,15 @@ def merchants_cmd(count: int, seed: int | None, fmt: str, out: Path | None) -> N
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def features_cmd(dataset: Path, quiet: bool) -> None:
     """Compute the 69 features of an existing dataset into <in>/features/, keyed by transaction_id."""
-    from synfinance.features.dataset import write_features
+    from synfinance.features.dataset import check_dataset, write_features
 
     if not (dataset / "manifest.json").is_file():
         raise OutputError(f"--in: {dataset} is not a complete SynFinance dataset (no manifest.json)")
-    total = read_manifest(dataset)["counts"]["transactions"]
+    checked = check_dataset(dataset)  # before the progress bar: a broken dataset gets one clean line
+    total = checked["counts"]["transactions"]
     console = Console(stderr=True, quiet=quiet)
     with Progress(TextColumn("[bold]features"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("features", total=total)
-        manifest = write_features(dataset, on_progress=lambda rows: progress.advance(task, rows))
+        manifest = write_features(dataset, lambda rows: progress.advance(task, rows), checked)
     click.echo(f"wrote features for {total:,} transactions; manifest {manifest}")

@@ -29,16 +29,27 @@ def manifest_features() -> dict[str, Any]:
             "key": "transaction_id", "layout": f"{FEATURES}/part-<shard> beside {PARTS}/part-<shard>"}
 
 
-def write_features(out: Path, on_progress: Callable[[int], None] | None = None) -> Path:
-    """Compute features for every transactions part of a dataset; every input is checked before any output."""
-    out = Path(out)
+def check_dataset(out: Path) -> dict[str, Any]:
+    """The dataset's manifest, once every transactions part has been checked as feature input."""
     manifest = read_manifest(out)
+    for entry in manifest["files"]:
+        if entry["path"].startswith(PARTS + "/"):
+            path = Path(out) / entry["path"]
+            check_input(read_table(path, manifest["format"], TRANSACTION_SCHEMA).select(list(INPUT_COLUMNS)),
+                        str(path))
+    return manifest
+
+
+def write_features(out: Path, on_progress: Callable[[int], None] | None = None,
+                   manifest: dict[str, Any] | None = None) -> Path:
+    """Compute features for every transactions part of a dataset; every input is checked before any output.
+
+    manifest: what check_dataset returned, when the caller already checked.
+    """
+    out = Path(out)
+    manifest = manifest if manifest is not None else check_dataset(out)
     fmt = manifest["format"]
     parts = [f for f in manifest["files"] if f["path"].startswith(PARTS + "/")]
-    for entry in parts:  # check everything first: nothing is written for a broken dataset
-        path = out / entry["path"]
-        table = read_table(path, fmt, TRANSACTION_SCHEMA).select(list(INPUT_COLUMNS))
-        check_input(table, str(path))
     writer = DatasetWriter(out, fmt)
     (out / FEATURES).mkdir(exist_ok=True)
     files = [FileEntry(**f) for f in manifest["files"] if not f["path"].startswith(FEATURES + "/")]

@@ -28,3 +28,12 @@ def test_bench_refuses_fewer_than_three_runs() -> None:
 def test_docs_check_reports_current_pages() -> None:
     result = CliRunner().invoke(main, ["docs", "build", "--check"])
     assert result.exit_code == 0, result.stderr
+
+
+def test_bench_features_prints_the_contracted_json_line() -> None:
+    result = CliRunner().invoke(main, ["bench", "features", "--count", "5000", "--runs", "3"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("batch_rows_per_s", "online_p50_ms", "online_p99_ms", "peak_rss_mb", "state_mb", "state_mb_double"):
+        assert summary[key] > 0, key
+    assert summary["online_p50_ms"] <= summary["online_p99_ms"]

@@ -1,0 +1,85 @@
+"""Online equals offline; labels cannot change a feature; state is bounded, restorable and deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import synfinance
+from synfinance.features.extractor import FeatureExtractor
+from synfinance.features.inputs import INPUT_COLUMNS
+from synfinance.features.state import FeatureState
+from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA, LABEL_FIELDS
+
+
+@pytest.fixture(scope="module")
+def twenty_k() -> pa.Table:
+    return synfinance.generate(count=20_000, seed=5, customers=200)
+
+
+def as_matrix(table: pa.Table) -> np.ndarray:
+    return np.column_stack([table.column(n).to_numpy(zero_copy_only=False).astype(float) for n in FEATURE_NAMES])
+
+
+def test_offline_equals_online_one_by_one(twenty_k: pa.Table) -> None:
+    offline = as_matrix(FeatureExtractor().extract(twenty_k))
+    online = FeatureExtractor()
+    rows = [online.extract_one(r) for r in twenty_k.select(list(INPUT_COLUMNS)).to_pylist()]
+    one_by_one = np.array([[np.nan if r[n] is None else r[n] for n in FEATURE_NAMES] for r in rows])
+    assert offline.shape == (20_000, 69)
+    np.testing.assert_allclose(one_by_one, offline, rtol=1e-9, atol=1e-9, equal_nan=True)
+    assert np.isfinite(offline).mean() > 0.95  # the comparison is about numbers, not mostly-null columns
+
+
+def test_features_never_read_labels(twenty_k: pa.Table) -> None:
+    rng = np.random.default_rng(0)
+    shuffled = twenty_k
+    for name in LABEL_FIELDS:
+        column = twenty_k.column(name).combine_chunks()
+        shuffled = shuffled.set_column(shuffled.schema.get_field_index(name), name,
+                                       column.take(pa.array(rng.permutation(len(column)))))
+    assert not shuffled.column("is_fraud").equals(twenty_k.column("is_fraud"))
+    assert FeatureExtractor().extract(shuffled).equals(FeatureExtractor().extract(twenty_k))
+
+
+def test_batch_size_does_not_change_features(twenty_k: pa.Table) -> None:
+    whole = FeatureExtractor().extract(twenty_k)
+    chunked = FeatureExtractor(chunk_rows=777).extract(twenty_k)
+    np.testing.assert_allclose(as_matrix(chunked), as_matrix(whole), rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_snapshot_and_restore_continue_exactly(twenty_k: pa.Table, tmp_path: Path) -> None:
+    whole = FeatureExtractor().extract(twenty_k)
+    first = FeatureExtractor()
+    head = first.extract(twenty_k.slice(0, 12_000))
+    first.state.snapshot(tmp_path / "state")
+    resumed = FeatureExtractor(FeatureState.restore(tmp_path / "state"))
+    tail = resumed.extract(twenty_k.slice(12_000))
+    np.testing.assert_array_equal(as_matrix(pa.concat_tables([head, tail])), as_matrix(whole))
+
+
+def test_state_grows_with_customers_not_transactions() -> None:
+    small = synfinance.generate(count=20_000, seed=9, customers=150, days=30)
+    large = synfinance.generate(count=80_000, seed=9, customers=150, days=30)
+    a, b = FeatureExtractor(), FeatureExtractor()
+    a.extract(small)
+    b.extract(large)
+    assert len(a.state.customers) == len(b.state.customers) == 150
+    per_customer = b.state.nbytes() / (len(b.state.customers) + len(b.state.merchants) + len(b.state.devices))
+    assert per_customer < 4_000  # bytes per key: rings and aggregates only
+    assert b.state.nbytes() <= 2 * a.state.nbytes()  # 4x the transactions, not 4x the memory
+
+
+def test_same_input_same_bytes(twenty_k: pa.Table, tmp_path: Path) -> None:
+    digests = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(FeatureExtractor().extract(twenty_k), path)
+        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    assert FeatureExtractor().extract(twenty_k).schema.equals(FEATURE_TABLE_SCHEMA, check_metadata=True)
