@@ -4,14 +4,15 @@
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-demo: ## Main job end to end: install, generate 1M transactions, print a summary
+demo: ## Main job end to end: install, generate 1M transactions with features, train a model, print its evaluation
 	scripts/demo
 
 test: ## Whole test suite: ruff, mypy, docs freshness, pytest
 	scripts/test
 
-bench: ## Benchmarks (medians, same-run floor)
-	scripts/bootstrap && .venv/bin/synfinance bench generate
+bench: ## Benchmarks (medians, same-run baselines): generate, features, model
+	scripts/bootstrap && .venv/bin/synfinance bench generate && .venv/bin/synfinance bench features \
+		&& .venv/bin/synfinance bench model
 
 lint: ## ruff and mypy only
 	scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/mypy

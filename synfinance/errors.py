@@ -7,6 +7,7 @@
     ├── SchemaError                 data does not match synfinance.schema (missing column, wrong type)
     ├── OutputError                 a dataset cannot be written where asked (unwritable, not a dataset)
     ├── PatternError                a fraud/anomaly pattern broke the frame's invariants (a bug)
+    ├── ModelError                  a model version is missing, incomplete or trained on other features
     ├── StoreUnavailable            the database cannot be reached or answered with a failure
     │   └── CircuitOpen             the breaker in front of a dependency is open; retry later
     └── InjectedFault               a fault deliberately injected through a chaos/ seam
@@ -83,6 +84,10 @@ class OutputError(SynFinanceError):
 
 class PatternError(SynFinanceError):
     """A fraud or anomaly pattern broke an invariant of the frame it rewrote: a bug in the pattern."""
+
+
+class ModelError(SynFinanceError):
+    """A model version is missing, incomplete, or was trained on a different feature list."""
 
 
 class StoreUnavailable(SynFinanceError):

@@ -10,6 +10,7 @@ from synfinance.cli.config import config
 from synfinance.cli.docs import docs
 from synfinance.cli.errors import Group
 from synfinance.cli.generate import generate
+from synfinance.cli.model import model
 
 
 @click.group(cls=Group)
@@ -22,3 +23,4 @@ main.add_command(generate)
 main.add_command(bench)
 main.add_command(docs)
 main.add_command(config)
+main.add_command(model)

@@ -86,3 +86,31 @@ def features_bench(count: int, runs: int) -> None:
         ],
         summary,
     )
+
+
+@bench.command("model")
+@click.option("--count", type=click.IntRange(min=10_000), default=1_000_000, show_default=True)
+@click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
+def model_bench(count: int, runs: int) -> None:
+    """LightGBM: training time (2 threads), batch prediction rows/s, single-row predict p50/p99."""
+    probe = "synfinance.bench.model_probe"
+    trains = repeat_probe(probe, "train", count, runs, with_out=False)
+    predicts = repeat_probe(probe, "predict", count, runs, with_out=False)
+    train_s = median(trains, "seconds")
+    summary = {
+        "count": count, "runs": runs, "train_rows": trains[0]["rows"],
+        "train_seconds": round(train_s, 2), "runs_train_seconds": [round(r["seconds"], 2) for r in trains],
+        "batch_predict_rows_per_s": round(median(predicts, "batch_rows_per_s")),
+        "single_predict_p50_ms": round(median(predicts, "p50_ms"), 3),
+        "single_predict_p99_ms": round(median(predicts, "p99_ms"), 3),
+    }
+    print_report(
+        f"bench model: {count:,} transactions, median of {runs}",
+        [
+            ("training (2 threads)", f"{train_s:.1f} s", f"{trains[0]['rows']:,} training rows; target <= 60 s"),
+            ("batch prediction", f"{summary['batch_predict_rows_per_s']:,} rows/s", "target >= 200,000"),
+            ("single-row p50 / p99", f"{summary['single_predict_p50_ms']} / {summary['single_predict_p99_ms']} ms",
+             "in-process, 1 thread; target p99 <= 1 ms"),
+        ],
+        summary,
+    )

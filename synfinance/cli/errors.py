@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import click
 
-from synfinance.errors import ConfigError, OutputError, SchemaError, SynFinanceError, ValidationError
+from synfinance.errors import ConfigError, ModelError, OutputError, SchemaError, SynFinanceError, ValidationError
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -40,7 +40,7 @@ class Group(click.Group):
         except ValidationError as exc:
             lines = [f"{option_name(p.field)}: expected {p.expected}, got {p.got!r}" for p in exc.problems]
             fail(lines, EXIT_BAD_INPUT)
-        except (OutputError, SchemaError) as exc:
+        except (OutputError, SchemaError, ModelError) as exc:
             fail([str(exc)], EXIT_BAD_INPUT)
         except SynFinanceError as exc:
             fail([f"{type(exc).__name__}: {exc}"], EXIT_FAILURE)

@@ -19,8 +19,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_features_during_and_after_generation_are_the_same_bytes(tmp_path: Path) -> None:
     with_features, plain = tmp_path / "a", tmp_path / "b"
-    assert run("generate", "transactions", "--count", "6000", "--out", str(with_features), "--features",
-               "--quiet")[0] == 0
+    assert (
+        run("generate", "transactions", "--count", "6000", "--out", str(with_features), "--features", "--quiet")[0] == 0
+    )
     assert run("generate", "transactions", "--count", "6000", "--out", str(plain), "--quiet")[0] == 0
     code, stdout, stderr = run("generate", "features", "--in", str(plain), "--quiet")
     assert code == 0, stderr

@@ -19,11 +19,25 @@ def txn(n: int, customer: str, minutes: float, amount: str, **fields: Any) -> di
     ts = T0 + dt.timedelta(minutes=minutes)
     local = ts.astimezone(IST)
     row = {
-        "transaction_id": f"T{n:04d}", "customer_id": customer, "merchant_id": "M1", "timestamp": ts,
-        "local_date": local.date(), "local_hour": local.hour, "festival": None, "amount_inr": Decimal(amount),
-        "category": "Groceries", "payment_mode": "UPI", "status": "approved", "channel": "Mobile App",
-        "is_online": True, "merchant_reputation": 0.9, "city": "Mumbai", "latitude": 19.076, "longitude": 72.8777,
-        "device_id": f"D-{customer}", "distance_from_home_km": 1.0,
+        "transaction_id": f"T{n:04d}",
+        "customer_id": customer,
+        "merchant_id": "M1",
+        "timestamp": ts,
+        "local_date": local.date(),
+        "local_hour": local.hour,
+        "festival": None,
+        "amount_inr": Decimal(amount),
+        "category": "Groceries",
+        "payment_mode": "UPI",
+        "status": "approved",
+        "channel": "Mobile App",
+        "is_online": True,
+        "merchant_reputation": 0.9,
+        "city": "Mumbai",
+        "latitude": 19.076,
+        "longitude": 72.8777,
+        "device_id": f"D-{customer}",
+        "distance_from_home_km": 1.0,
     }
     row.update(fields)
     return row

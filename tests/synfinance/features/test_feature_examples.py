@@ -17,8 +17,10 @@ DELHI = {"city": "Delhi", "latitude": 28.7041, "longitude": 77.1025, "distance_f
 
 def features(rows: list[dict[str, object]]) -> list[dict[str, float]]:
     out = FeatureExtractor().extract(table(rows))
-    return [dict(zip(out.column_names[1:], values, strict=True)) for values in
-            zip(*(out.column(n).to_pylist() for n in out.column_names[1:]), strict=True)]
+    return [
+        dict(zip(out.column_names[1:], values, strict=True))
+        for values in zip(*(out.column(n).to_pylist() for n in out.column_names[1:]), strict=True)
+    ]
 
 
 def test_fraud_group_windows_and_movement() -> None:
@@ -37,8 +39,9 @@ def test_fraud_group_windows_and_movement() -> None:
     assert [r["amount_sum_1h"] for r in f] == [0, 100, 250, 0]
     assert f[3]["amount_sum_24h"] == 1350
     assert f[0]["time_since_last_s"] is None and f[1]["time_since_last_s"] == 1800
-    decayed = math.exp(-120 * 60 / (7 * 86_400)) * (1 + math.exp(-50 * 60 / (7 * 86_400))
-                                                   * (1 + math.exp(-30 * 60 / (7 * 86_400))))
+    decayed = math.exp(-120 * 60 / (7 * 86_400)) * (
+        1 + math.exp(-50 * 60 / (7 * 86_400)) * (1 + math.exp(-30 * 60 / (7 * 86_400)))
+    )
     assert f[3]["txn_count_7d"] == pytest.approx(decayed, rel=1e-12)
     km = float(haversine_km(19.076, 72.8777, 28.7041, 77.1025))
     assert f[3]["distance_from_prev_km"] == pytest.approx(km)
@@ -69,8 +72,16 @@ def test_merchant_and_device_signals_cross_customers() -> None:
 def test_anomaly_group_against_a_steady_history() -> None:
     # setup: 12 daily grocery payments of INR 500 by UPI at 15:30 IST, then one jewellery purchase at 03:30 by card
     rows = [txn(i, "A", i * 24 * 60, "500.00") for i in range(12)]
-    odd = txn(99, "A", 12 * 24 * 60 - 720, "40000.00", category="Jewellery", payment_mode="Credit Card",
-              channel="Web", merchant_id="MJ")
+    odd = txn(
+        99,
+        "A",
+        12 * 24 * 60 - 720,
+        "40000.00",
+        category="Jewellery",
+        payment_mode="Credit Card",
+        channel="Web",
+        merchant_id="MJ",
+    )
     f = features([*rows, odd])
     steady, last = f[11], f[12]
     assert last["history_depth"] == pytest.approx(math.log1p(12))
@@ -97,9 +108,13 @@ def test_interaction_group_combines_its_parts() -> None:
     ("change", "message"),
     [
         pytest.param(lambda t: t.drop_columns(["merchant_id"]), "missing column 'merchant_id'", id="missing"),
-        pytest.param(lambda t: t.set_column(t.schema.get_field_index("latitude"), "latitude",
-                                            t.column("latitude").cast("float32")),
-                     "column 'latitude' has type float", id="wrong-type"),
+        pytest.param(
+            lambda t: t.set_column(
+                t.schema.get_field_index("latitude"), "latitude", t.column("latitude").cast("float32")
+            ),
+            "column 'latitude' has type float",
+            id="wrong-type",
+        ),
         pytest.param(lambda t: t.take([1, 0, 2]), "column 'timestamp' must be in time order: row 1", id="unsorted"),
     ],
 )

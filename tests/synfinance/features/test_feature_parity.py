@@ -41,8 +41,9 @@ def test_features_never_read_labels(twenty_k: pa.Table) -> None:
     shuffled = twenty_k
     for name in LABEL_FIELDS:
         column = twenty_k.column(name).combine_chunks()
-        shuffled = shuffled.set_column(shuffled.schema.get_field_index(name), name,
-                                       column.take(pa.array(rng.permutation(len(column)))))
+        shuffled = shuffled.set_column(
+            shuffled.schema.get_field_index(name), name, column.take(pa.array(rng.permutation(len(column))))
+        )
     assert not shuffled.column("is_fraud").equals(twenty_k.column("is_fraud"))
     assert FeatureExtractor().extract(shuffled).equals(FeatureExtractor().extract(twenty_k))
 

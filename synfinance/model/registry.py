@@ -1,0 +1,106 @@
+"""Model versions on disk: models/<version>/{model.txt, metadata.json, metrics.json} and an 'active' pointer.
+
+Models are stored in LightGBM's own text format, never pickled. Loading refuses a model whose
+feature list or feature-schema fingerprint differs from the code's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from synfinance.errors import ModelError
+from synfinance.model.explain import contributions, top_reasons
+from synfinance.output.files import atomic_path
+from synfinance.schema import FEATURE_NAMES, FEATURE_SCHEMA, SCHEMA_VERSION, fingerprint
+
+ACTIVE = "active"
+_VERSION = re.compile(r"^v\d{4,}$")
+
+
+@dataclass
+class FraudModel:
+    version: str
+    booster: lgb.Booster
+    metadata: dict[str, Any]
+
+    @property
+    def threshold(self) -> float:
+        return float(self.metadata["threshold"])
+
+    def predict(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        """Fraud probability per row of a (rows, 69) matrix in FEATURE_NAMES order."""
+        return np.asarray(self.booster.predict(x, num_threads=num_threads))
+
+    def explain(self, x: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+        return top_reasons(contributions(self.booster, x), k)
+
+
+def versions(root: Path) -> list[str]:
+    root = Path(root)
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and _VERSION.match(p.name)) if root.is_dir() else []
+
+
+def active_version(root: Path) -> str | None:
+    pointer = Path(root) / ACTIVE
+    return pointer.read_text().strip() if pointer.is_file() else None
+
+
+def save(root: Path, booster: lgb.Booster, metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """Write a new version (never overwriting one) and return its name."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    existing = versions(root)
+    version = f"v{int(existing[-1][1:]) + 1:04d}" if existing else "v0001"
+    folder = root / version
+    folder.mkdir()
+    meta = {
+        **metadata, "version": version, "created_at": dt.datetime.now(dt.UTC).isoformat(),
+        "feature_names": list(FEATURE_NAMES), "feature_fingerprint": fingerprint(FEATURE_SCHEMA),
+        "schema_version": SCHEMA_VERSION, "format": "lightgbm-text",
+    }
+    with atomic_path(folder / "model.txt") as tmp:
+        booster.save_model(str(tmp))
+    for name, body in (("metrics.json", metrics), ("metadata.json", meta)):  # metadata last: marks it complete
+        with atomic_path(folder / name) as tmp:
+            tmp.write_text(json.dumps(body, indent=2, sort_keys=True, default=float) + "\n")
+    return version
+
+
+def deploy(root: Path, version: str) -> None:
+    load(root, version)  # only a loadable model can become active
+    with atomic_path(Path(root) / ACTIVE) as tmp:
+        tmp.write_text(version + "\n")
+
+
+def load(root: Path, version: str | None = None) -> FraudModel:
+    """A version (default: the active one), checked against the current feature schema."""
+    root = Path(root)
+    version = version or active_version(root)
+    if version is None:
+        raise ModelError(f"{root}: no active model; train one (`synfinance model train`) and deploy it")
+    folder = root / version
+    meta_path = folder / "metadata.json"
+    if not meta_path.is_file():
+        known = ", ".join(versions(root)) or "none"
+        raise ModelError(f"model {version!r} not found in {root} (versions: {known})")
+    metadata: dict[str, Any] = json.loads(meta_path.read_text())
+    if metadata.get("feature_names") != list(FEATURE_NAMES):
+        theirs = metadata.get("feature_names") or []
+        extra = sorted(set(theirs) - set(FEATURE_NAMES))
+        missing = sorted(set(FEATURE_NAMES) - set(theirs))
+        raise ModelError(
+            f"model {version} was trained on a different feature list (unknown to this code: {extra[:5]}, "
+            f"missing: {missing[:5]}); retrain it"
+        )
+    if metadata.get("feature_fingerprint") != fingerprint(FEATURE_SCHEMA):
+        raise ModelError(f"model {version} was trained on another feature schema version; retrain it")
+    booster = lgb.Booster(model_file=str(folder / "model.txt"))
+    return FraudModel(version, booster, metadata)
