@@ -20,14 +20,14 @@ from synfinance.features.state import FeatureState, Keyed
 from synfinance.features.windows import CustomerWindows, device_features, merchant_features
 from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA
 
-CHUNK_ROWS = 16_384  # rows per step: bounds the (rows x ring) working matrices
+CHUNK_ROWS = 32_768  # rows per step: bounds the (rows x ring) working matrices (~8 MB each)
 
 
 def interactions(f: dict[str, np.ndarray], amount: np.ndarray) -> None:
     """Products and combinations of the other features (filled in place)."""
-    z = np.nan_to_num(f["amount_log_z_abs"])
-    ratio = np.nan_to_num(f["amount_to_mean_ratio"], nan=1.0)
-    speed = np.nan_to_num(f["speed_from_prev_kmh"])
+    z = f["amount_log_z_abs"]
+    ratio = np.where(np.isnan(f["amount_to_mean_ratio"]), 1.0, f["amount_to_mean_ratio"])
+    speed = np.where(np.isnan(f["speed_from_prev_kmh"]), 0.0, f["speed_from_prev_kmh"])
     home = np.log1p(f["distance_from_home_km"])
     f["velocity_x_amount_dev"] = f["txn_count_1h"] * z
     f["new_merchant_night_high_amount"] = f["is_new_merchant"] * f["is_night"] * (ratio > 3)
@@ -62,7 +62,7 @@ class FeatureExtractor:
             parts.append(self._columns(to_rows(chunk), slots))
         ids = table.column("transaction_id").combine_chunks()
         columns = [np.concatenate([p[name] for p in parts]) if parts else np.zeros(0) for name in FEATURE_NAMES]
-        return pa.Table.from_arrays([ids, *(pa.array(c, mask=np.isnan(c)) for c in columns)],
+        return pa.Table.from_arrays([ids, *(pa.array(c, from_pandas=True) for c in columns)],  # NaN -> null
                                     schema=FEATURE_TABLE_SCHEMA)
 
     def extract_one(self, transaction: Mapping[str, Any]) -> dict[str, float | None]:
@@ -73,7 +73,8 @@ class FeatureExtractor:
             raise SchemaError(f"transaction: timestamp is earlier than customer {keys['customer_id']}'s last one")
         slots = {key: np.array([kind.slot(keys[col])], dtype=np.int64) for key, kind, col in self._keyed()}
         values = self._columns(rows, slots)
-        return {name: (None if np.isnan(v := float(values[name][0])) else v) for name in FEATURE_NAMES}
+        row = np.fromiter((values[name][0] for name in FEATURE_NAMES), dtype=np.float64, count=len(FEATURE_NAMES))
+        return {name: (None if v != v else v) for name, v in zip(FEATURE_NAMES, row.tolist(), strict=True)}
 
     def _keyed(self) -> tuple[tuple[str, Keyed, str], ...]:
         st = self.state

@@ -7,7 +7,16 @@ leave the key's block. The last K positions of each block are the key's new ring
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+
+@functools.cache
+def _single(k: int) -> tuple[np.ndarray, ...]:
+    """The layout of a batch of one row (online scoring), computed once per ring size."""
+    ring_pos = np.arange(k)[None, :]
+    return np.zeros(1, np.int64), np.ones(1, np.int64), np.zeros(1, np.int64), np.array([k]), ring_pos, ring_pos + 1
 
 
 class Sequence:
@@ -15,6 +24,11 @@ class Sequence:
         """keys: one slot per row, rows sorted by key (ties in time order)."""
         self.k = ring_size
         n = len(keys)
+        if n == 1:  # online scoring: a fixed layout, no arithmetic
+            self.start, self.count, self.block_start, self.pos, self._ring_pos, self._tail_pos = _single(ring_size)
+            self.unique, self.size = keys, ring_size + 1
+            self._window = self._ring_pos
+            return
         first = np.ones(n, dtype=bool)
         first[1:] = keys[1:] != keys[:-1]
         self.start = np.flatnonzero(first)

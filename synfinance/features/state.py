@@ -143,8 +143,8 @@ def customer_columns() -> dict[str, tuple[tuple[int, ...], np.dtype, float | int
         "ring_amount": _ring(CUSTOMER_RING, np.float64, 0.0),
         "ring_merchant": _ring(CUSTOMER_RING, np.int32, -1),
         "ring_device": _ring(CUSTOMER_RING, np.int32, -1),
-        "ring_city_bit": _ring(CUSTOMER_RING, np.uint64, 0),  # 1 << (city code mod 64)
-        "ring_category_bit": _ring(CUSTOMER_RING, np.uint64, 0),
+        "ring_city_bit": _ring(CUSTOMER_RING, np.uint32, 0),  # 1 << (city code mod 32)
+        "ring_category_bit": _ring(CUSTOMER_RING, np.uint16, 0),  # 1 << category code (14 bins)
         "ring_declined": _ring(CUSTOMER_RING, np.bool_, False),
         "ring_reversed": _ring(CUSTOMER_RING, np.bool_, False),
         "ring_flag": _ring(CUSTOMER_RING, np.bool_, False),

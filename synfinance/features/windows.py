@@ -6,7 +6,7 @@ import numpy as np
 
 from synfinance.features.inputs import Rows
 from synfinance.features.rings import Sequence
-from synfinance.features.state import CUSTOMER_RING, DEVICE_RING, MERCHANT_RING, Keyed
+from synfinance.features.state import CUSTOMER_RING, DEVICE_RING, EMPTY_TS, MERCHANT_RING, Keyed
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
@@ -14,23 +14,29 @@ MICRO_INR = 100.0
 _RING_COLUMNS = ("ts", "amount", "merchant", "device", "city_bit", "category_bit", "declined", "reversed")
 
 
-_BIT = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
+_CITY_BIT = np.left_shift(np.uint32(1), np.arange(32, dtype=np.uint32))
+_CATEGORY_BIT = np.left_shift(np.uint16(1), np.arange(16, dtype=np.uint16))
 _POPCOUNT16 = np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.uint8)
 
 
-def bit_of(codes: np.ndarray) -> np.ndarray:
-    """One bit per code (codes folded into 64): sets of codes become ORs of bits."""
-    return _BIT[codes & 63]
+def city_bit(codes: np.ndarray) -> np.ndarray:
+    """One bit per city (codes folded into 32, exact for the 26 cities generated): sets become ORs."""
+    return _CITY_BIT[codes & 31]
+
+
+def category_bit(codes: np.ndarray) -> np.ndarray:
+    return _CATEGORY_BIT[codes & 15]
 
 
 def _popcount(bits: np.ndarray) -> np.ndarray:
-    quarters = bits.view(np.uint16).reshape(-1, 4)
-    return _POPCOUNT16[quarters].sum(axis=1).astype(float)
+    halves = bits.view(np.uint16).reshape(len(bits), -1)
+    return _POPCOUNT16[halves].sum(axis=1).astype(float)
 
 
 def _distinct(window_bits: np.ndarray, inside: np.ndarray, current_bits: np.ndarray) -> np.ndarray:
     """Distinct values among the window's entries and the current one."""
-    return _popcount(np.bitwise_or.reduce(np.where(inside, window_bits, np.uint64(0)), axis=1) | current_bits)
+    zero = window_bits.dtype.type(0)
+    return _popcount(np.bitwise_or.reduce(np.where(inside, window_bits, zero), axis=1) | current_bits)
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -47,12 +53,32 @@ class CustomerWindows:
                  state: Keyed) -> None:
         self.seq = Sequence(slot, CUSTOMER_RING)
         values = {"ts": rows.ts, "amount": rows.amount, "merchant": merchant, "device": device,
-                  "city_bit": bit_of(city), "category_bit": bit_of(rows.category), "declined": rows.declined,
+                  "city_bit": city_bit(city), "category_bit": category_bit(rows.category), "declined": rows.declined,
                   "reversed": rows.reversed}
         self.laid = {name: self.seq.lay_out(state[f"ring_{name}"], values[name]) for name in _RING_COLUMNS}
         self.prev = {name: self.seq.previous(laid) for name, laid in self.laid.items()}
         self.age = rows.ts[:, None] - self.prev["ts"]
         self.valid = self.prev["merchant"] >= 0
+
+    def window_count(self, ts: np.ndarray, us: int) -> np.ndarray:
+        """How many of each row's previous entries are younger than us.
+
+        Within a key's block the laid-out times never decrease, so the entries of a window are the
+        last few before the row: find where they start with one searchsorted on (block, time).
+        Tiny batches (online scoring) count directly: the same integers, fewer steps.
+        """
+        if len(ts) <= 64:
+            return np.count_nonzero(self.age < us, axis=1)
+        laid_ts, pos = self.laid["ts"], self.seq.pos
+        block = np.repeat(np.arange(len(self.seq.count)), self.seq.count + self.seq.k)
+        lo = min(int(ts.min()) - 31 * DAY_US, int(laid_ts[laid_ts > EMPTY_TS].min(initial=ts.min())))
+        rel = np.maximum(laid_ts, lo) - lo
+        span = int(rel.max()) + us + 1
+        key = block * span + rel
+        row_block = block[pos]
+        first = np.searchsorted(key, row_block * span + (ts - lo - us), side="right")
+        first = np.maximum(first, pos - self.seq.k)  # only the ring's worth of earlier entries
+        return pos - first
 
     def within(self, us: int) -> np.ndarray:
         """Entries younger than us (empty entries carry EMPTY_TS, older than any window)."""
@@ -62,16 +88,16 @@ class CustomerWindows:
                  out: dict[str, np.ndarray]) -> None:
         p = self.prev
         hour = self.within(HOUR_US)
-        # entries run oldest to newest, so a window is a suffix: sum it from a right-to-left running sum
+        # a window is the last few entries: sum it from a right-to-left running sum of just K terms
         from_right = np.cumsum(p["amount"][:, ::-1], axis=1)
         rows_idx = np.arange(len(merchant))
-        for label, inside in (("1h", hour), ("6h", self.within(6 * HOUR_US)), ("24h", self.within(DAY_US))):
-            count = np.count_nonzero(inside, axis=1)
+        for label, us in (("1h", HOUR_US), ("6h", 6 * HOUR_US), ("24h", DAY_US)):
+            count = self.window_count(rows.ts, us)
             out[f"txn_count_{label}"] = count.astype(float)
             out[f"amount_sum_{label}"] = np.where(count > 0, from_right[rows_idx, np.maximum(count - 1, 0)], 0.0)
         week, month = self.within(7 * DAY_US), self.within(30 * DAY_US)
-        out["distinct_cities_7d"] = _distinct(p["city_bit"], week, bit_of(city))
-        out["category_diversity_30d"] = _distinct(p["category_bit"], month, bit_of(rows.category))
+        out["distinct_cities_7d"] = _distinct(p["city_bit"], week, city_bit(city))
+        out["category_diversity_30d"] = _distinct(p["category_bit"], month, category_bit(rows.category))
         same_merchant = p["merchant"] == merchant[:, None]
         repeat = np.count_nonzero(same_merchant, axis=1)
         out["is_new_merchant"] = (repeat == 0).astype(float)
@@ -82,7 +108,7 @@ class CustomerWindows:
         out["declined_share_7d"] = np.count_nonzero(p["declined"] & week, axis=1) / np.maximum(in_week, 1)
         out["refund_share_30d"] = np.count_nonzero(p["reversed"] & month, axis=1) / np.maximum(in_month, 1)
         seen_cities = np.bitwise_or.reduce(p["city_bit"], axis=1)  # empty entries hold no bit
-        out["city_unseen"] = ((known > 0) & ((seen_cities & bit_of(city)) == 0)).astype(float)
+        out["city_unseen"] = ((known > 0) & ((seen_cities & city_bit(city)) == 0)).astype(float)
         out["micro_count_1h"] = np.count_nonzero(hour & (p["amount"] <= MICRO_INR), axis=1).astype(float)
 
     def deviations(self, flags: np.ndarray, state: Keyed, out: dict[str, np.ndarray]) -> None:
