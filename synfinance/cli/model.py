@@ -24,6 +24,9 @@ def _models(models: Path | None) -> Path:
 
 MODELS = click.option("--models", type=click.Path(path_type=Path), default=None,
                       help="Registry directory [default: ml.registry_path].")
+# Commands that write a model also accept --out for the registry directory.
+MODELS_OUT = click.option("--models", "--out", "models", type=click.Path(path_type=Path), default=None,
+                          help="Registry directory to write to [default: ml.registry_path].")
 
 
 @click.group()
@@ -51,12 +54,12 @@ def show(title: str, metrics: dict[str, Any], as_json: bool) -> None:
 
 @model.command("train")
 @DATA
-@MODELS
+@MODELS_OUT
 @click.option("--seed", type=int, default=None, help="Training seed [default: generation.seed].")
 @click.option("--review-cost", type=click.FloatRange(min=0), default=50.0, show_default=True,
               help="INR cost of reviewing one flagged transaction.")
 @click.option("--deploy/--no-deploy", default=True, show_default=True, help="Make the new version active.")
-@click.option("--json", "as_json", is_flag=True, help="Print the test metrics as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print metrics.json (test weeks at the top) instead of a table.")
 def train_cmd(data: Path, models: Path | None, seed: int | None, review_cost: float, deploy: bool,
               as_json: bool) -> None:
     """Train on the earliest 70 % of the data, choose the threshold on the next 15 %, test on the last 15 %."""
@@ -70,9 +73,11 @@ def train_cmd(data: Path, models: Path | None, seed: int | None, review_cost: fl
                        Costs(review_inr=review_cost))
     if deploy:
         registry.deploy(root, fitted.version)
-    show(f"model {fitted.version}: test weeks (threshold from validation weeks)", fitted.metrics["test"], as_json)
-    if not as_json:
-        click.echo(f"registered {root / fitted.version}" + (" (active)" if deploy else ""))
+    if as_json:
+        click.echo(json.dumps(fitted.metrics, indent=2, sort_keys=True, default=float))
+        return
+    show(f"model {fitted.version}: test weeks (threshold from validation weeks)", fitted.metrics["test"], False)
+    click.echo(f"registered {root / fitted.version}" + (" (active)" if deploy else ""))
 
 
 @model.command("evaluate")
@@ -99,7 +104,7 @@ def evaluate_cmd(version: str | None, data: Path, models: Path | None, as_json: 
 
 @model.command("optimize")
 @DATA
-@MODELS
+@MODELS_OUT
 @click.option("--trials", type=click.IntRange(1, 50), default=8, show_default=True)
 @click.option("--seed", type=int, default=None)
 @click.option("--deploy/--no-deploy", default=False, show_default=True)
