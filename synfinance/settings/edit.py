@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from typing import Any
@@ -78,11 +79,8 @@ def set_key(text: str, path: tuple[str, ...], value: Any) -> tuple[str, bool]:
     for key in path[:-1]:
         node = node.setdefault(key, {})
     node[path[-1]] = value
-    try:
-        lines = text.splitlines()
-        new_text = "\n".join(_set_lines(lines, path, value)) + "\n"
+    with contextlib.suppress(ValueError, yaml.YAMLError):  # an odd shape falls back to the re-dump below
+        new_text = "\n".join(_set_lines(text.splitlines(), path, value)) + "\n"
         if yaml.safe_load(new_text) == expected:
             return new_text, True
-    except (ValueError, yaml.YAMLError):
-        pass
     return yaml.safe_dump(expected, sort_keys=False, allow_unicode=True), False
