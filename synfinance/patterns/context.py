@@ -27,6 +27,7 @@ GROCERIES, FOOD, FUEL, FASHION, ELECTRONICS, JEWELLERY, TRAVEL, ENTERTAINMENT, U
 )
 GIFTS, TRANSFERS = category_index("Sweets & Gifts"), category_index("Transfers")
 LOW, MEDIUM, HIGH, CRITICAL = range(4)
+CITY_KM = geo.haversine_km(geo.CITY_LAT[:, None], geo.CITY_LON[:, None], geo.CITY_LAT[None, :], geo.CITY_LON[None, :])
 DAY_US = 86_400 * US
 SEVERITY_EDGES_INR = np.array([2_000, 20_000, 100_000])  # low | medium | high | critical
 
@@ -47,7 +48,7 @@ class PatternContext:
         self._cust_local = frame["cust"] - self.lo
         self._free_counts: dict[int, np.ndarray] = {}  # min_history -> free rows per customer
         self.counts: dict[str, int] = {}
-        self._avg_inr = self.c.table.column("avg_transaction_amount").to_numpy()
+        self.avg_inr = self.c.table.column("avg_transaction_amount").to_numpy()  # each customer's usual ticket
 
     # -- choosing victims and rows ---------------------------------------------------------
     def free(self, frame: Frame) -> np.ndarray:
@@ -146,9 +147,7 @@ class PatternContext:
 
     def far_city(self, home: np.ndarray, min_km: float = 500.0) -> np.ndarray:
         """A city at least min_km from each home city (by population), for cloned cards and jumps."""
-        dist = geo.haversine_km(geo.CITY_LAT[:, None], geo.CITY_LON[:, None], geo.CITY_LAT[None, :],
-                                geo.CITY_LON[None, :])
-        weights = (dist[home] >= min_km) * geo.CITY_WEIGHT[None, :]
+        weights = (CITY_KM[home] >= min_km) * geo.CITY_WEIGHT[None, :]
         cdf = np.cumsum(weights, axis=1)
         u = self.rng.random(len(home)) * cdf[:, -1]
         return (cdf < u[:, None]).sum(axis=1)
@@ -203,7 +202,7 @@ class PatternContext:
         return np.where(self.c.has_credit_card[cust], pay.CREDIT, pay.DEBIT)
 
     def typical_paise(self, cust: np.ndarray) -> np.ndarray:
-        return np.round(self._avg_inr[cust] * 100)
+        return np.round(self.avg_inr[cust] * 100)
 
     def amounts(self, cust: np.ndarray, low: float, high: float) -> np.ndarray:
         """The customer's typical ticket times a difficulty-scaled lift, in whole rupees (paise)."""

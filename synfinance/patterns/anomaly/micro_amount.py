@@ -19,7 +19,7 @@ class MicroAmount(Pattern):
     rows_per_case = 1.0
 
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        big_spender = ctx.c.table.column("avg_transaction_amount").to_numpy() >= 500
+        big_spender = ctx.avg_inr >= 500
         cases = self.take_cases(frame, ctx, budget_rows, need=1, k=1, eligible=big_spender)
         if cases is None:
             return None
