@@ -46,9 +46,10 @@ def _replay_history(rows: Rows, slot: np.ndarray, start: np.ndarray, count: np.n
         ts, x, lat, lon = rows.ts[r], rows.amount[r], rows.lat[r], rows.lon[r]
         gap_s = np.where(has, (ts - s["t_last"][c]) / 1e6, 0.0)
         d = s["decayed"][c] * np.exp(-gap_s[:, None] / TAU_S)
-        hist = s["hist"][c] * np.exp(-gap_s / TAU_S[-1])[:, None]
-        cells = np.arange(m)[:, None], bins[r]
-        prior["d"][r], prior["in_bin"][r], prior["n"][r], prior["gap_s"][r] = d, hist[cells], seen_before, gap_s
+        # a row touches 4 histogram cells: fade just those, from when each was last touched
+        cells = c[:, None], bins[r]
+        in_bin = s["hist"][cells] * np.exp(-((ts[:, None] - s["hist_t"][cells]) / 1e6) / TAU_S[-1])
+        prior["d"][r], prior["in_bin"][r], prior["n"][r], prior["gap_s"][r] = d, in_bin, seen_before, gap_s
         prior["lat_last"][r], prior["lon_last"][r] = s["lat_last"][c], s["lon_last"][c]
         w = d[:, _I["count"]]
         safe_w = np.maximum(w, 1e-12)
@@ -58,8 +59,8 @@ def _replay_history(rows: Rows, slot: np.ndarray, start: np.ndarray, count: np.n
         s["decayed"][c] = d + np.stack(
             [np.ones(m), x, np.ones(m), x, x * x, log_x, log_x * log_x, np.sin(angle), np.cos(angle), rows.online[r],
              lat, lon, loc_dev, has, has * log_gap, has * log_gap * log_gap], axis=1)
-        hist[cells] += 1.0
-        s["hist"][c] = hist
+        s["hist"][cells] = in_bin + 1.0
+        s["hist_t"][cells] = ts[:, None]
         s["n"][c] = seen_before + 1
         s["t_last"][c], s["lat_last"][c], s["lon_last"][c] = ts, lat, lon
     return prior

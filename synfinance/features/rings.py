@@ -52,8 +52,14 @@ class Sequence:
         return out
 
     def previous(self, laid_out: np.ndarray) -> np.ndarray:
-        """(rows, K): each row's previous K entries of its key, oldest first."""
-        return laid_out[self._window]
+        """(rows, K): each row's previous K entries of its key, oldest first.
+
+        A sliding-window view makes each row's entries one contiguous block to copy; it has a fixed
+        cost per call, so a single row (online scoring) indexes directly.
+        """
+        if len(self.pos) == 1:
+            return laid_out[self._window]
+        return np.lib.stride_tricks.sliding_window_view(laid_out, self.k)[self.pos - self.k]
 
     def store(self, ring: np.ndarray, laid_out: np.ndarray) -> None:
         """Write each key's last K entries back as its ring."""

@@ -138,7 +138,8 @@ def customer_columns() -> dict[str, tuple[tuple[int, ...], np.dtype, float | int
         "lon_last": _scalar(np.float64, np.nan),
         "streak": _scalar(np.int64, 0),
         "decayed": ((len(DECAYED),), np.dtype(np.float64), 0.0),
-        "hist": ((HIST_BINS,), np.dtype(np.float64), 0.0),
+        "hist": ((HIST_BINS,), np.dtype(np.float64), 0.0),  # decayed counts, each as of hist_t
+        "hist_t": ((HIST_BINS,), np.dtype(np.int64), EMPTY_TS),  # when each cell was last touched
         "ring_ts": _ring(CUSTOMER_RING, np.int64, EMPTY_TS),
         "ring_amount": _ring(CUSTOMER_RING, np.float64, 0.0),
         "ring_merchant": _ring(CUSTOMER_RING, np.int32, -1),
