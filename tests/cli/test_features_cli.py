@@ -50,3 +50,12 @@ def test_features_refuse_a_broken_dataset_and_write_nothing(tmp_path: Path) -> N
 def test_features_need_a_dataset(tmp_path: Path) -> None:
     code, _, stderr = run("generate", "features", "--in", str(tmp_path))
     assert code == 2 and "--in" in stderr and "not a complete SynFinance dataset" in stderr
+
+
+def test_features_of_a_csv_dataset_equal_those_of_parquet(tmp_path: Path) -> None:
+    for fmt in ("csv", "parquet"):
+        code, _, stderr = run("generate", "transactions", "--count", "3000", "--format", fmt, "--features",
+                              "--out", str(tmp_path / fmt), "--quiet")
+        assert code == 0, stderr
+    from_csv, from_parquet = read_dataset(tmp_path / "csv")["features"], read_dataset(tmp_path / "parquet")["features"]
+    assert from_csv.equals(from_parquet)
