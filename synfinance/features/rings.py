@@ -27,7 +27,6 @@ class Sequence:
         if n == 1:  # online scoring: a fixed layout, no arithmetic
             self.start, self.count, self.block_start, self.pos, self._ring_pos, self._tail_pos = _single(ring_size)
             self.unique, self.size = keys, ring_size + 1
-            self._window = self._ring_pos
             return
         first = np.ones(n, dtype=bool)
         first[1:] = keys[1:] != keys[:-1]
@@ -42,7 +41,6 @@ class Sequence:
         self.size = int(block.sum())
         self._ring_pos = self.block_start[:, None] + np.arange(self.k)
         self._tail_pos = (self.block_start + self.count)[:, None] + np.arange(self.k)
-        self._window = self.pos[:, None] - self.k + np.arange(self.k)
 
     def lay_out(self, ring: np.ndarray, values: np.ndarray) -> np.ndarray:
         """The combined sequence of one attribute: ring rows of the batch's keys, then the batch values."""
@@ -58,7 +56,7 @@ class Sequence:
         cost per call, so a single row (online scoring) indexes directly.
         """
         if len(self.pos) == 1:
-            return laid_out[self._window]
+            return laid_out[self._ring_pos]  # one row: its window is its key's ring
         return np.lib.stride_tricks.sliding_window_view(laid_out, self.k)[self.pos - self.k]
 
     def store(self, ring: np.ndarray, laid_out: np.ndarray) -> None:
