@@ -10,19 +10,17 @@ import pyarrow.compute as pc
 import pytest
 
 import synfinance
+from synfinance.model.metrics import roc_auc
 from synfinance.patterns.registry import ANOMALY_NAMES, FRAUD_NAMES, type_shares
 from synfinance.schema import LABEL_FIELDS
 
 IDENTIFIERS = {"transaction_id"}  # unique per row: trivially "separating" and never a model input
 
 
-def roc_auc(score: np.ndarray, y: np.ndarray) -> float:
-    """ROC-AUC with ties averaged, folded so that 0.5 means no separation either way."""
-    _, inverse, counts = np.unique(score, return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
-    pos, neg = y.sum(), len(y) - y.sum()
-    auc = (ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg)
-    return float(max(auc, 1 - auc))
+def folded_auc(score: np.ndarray, y: np.ndarray) -> float:
+    """ROC-AUC folded so that 0.5 means no separation either way (a field may separate by being low)."""
+    auc = roc_auc(y.astype(np.int8), score)
+    return max(auc, 1 - auc)
 
 
 def field_aucs(table: pa.Table, seed: int = 0) -> dict[str, float]:
@@ -43,13 +41,13 @@ def field_aucs(table: pa.Table, seed: int = 0) -> dict[str, float]:
         ):
             values = pc.cast(col, pa.int64() if pa.types.is_timestamp(t) else pa.float64())
             v = pc.fill_null(values, -1).to_numpy().astype(float)
-            out[field.name] = roc_auc(v[~half], y[~half])
+            out[field.name] = folded_auc(v[~half], y[~half])
         else:
             codes = pc.dictionary_encode(pc.cast(col, pa.string())).combine_chunks()
             idx = pc.fill_null(codes.indices, -1).to_numpy().astype(np.int64) + 1
             k = idx.max() + 1
             rate = (np.bincount(idx[half], y[half], k) + 0.02) / (np.bincount(idx[half], minlength=k) + 1)
-            out[field.name] = roc_auc(rate[idx[~half]], y[~half])
+            out[field.name] = folded_auc(rate[idx[~half]], y[~half])
     return out
 
 
