@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import itertools
-import json
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
+from synfinance.bench.report import emit
 from synfinance.features.extractor import FeatureExtractor
 from synfinance.features.inputs import INPUT_COLUMNS, to_rows
 from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
@@ -62,9 +61,7 @@ def measure(kind: str, count: int, customers: int | None = None) -> dict[str, fl
 
 def main(argv: list[str]) -> None:
     kind, count = argv[0], int(argv[1])
-    result = measure(kind, count, int(argv[2]) if len(argv) > 2 else None)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps({"kind": kind, **result}))
+    emit(kind, measure(kind, count, int(argv[2]) if len(argv) > 2 else None))
 
 
 if __name__ == "__main__":

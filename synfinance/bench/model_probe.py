@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import json
-import resource
 import sys
 import tempfile
 import time
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synfinance.bench.report import emit
 from synfinance.generate import GenerationParams
 from synfinance.model.data import load_labelled, time_split
 from synfinance.model.train import train
@@ -50,9 +49,7 @@ def measure(kind: str, count: int, work: Path) -> dict[str, float]:
 
 def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="synfinance-bench-model-") as tmp:
-        result = measure(argv[0], int(argv[1]), Path(tmp))
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps({"kind": argv[0], **result}))
+        emit(argv[0], measure(argv[0], int(argv[1]), Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@
 
 from __future__ import annotations
 
-import json
-import resource
 import sys
 import time
 from pathlib import Path
 
+from synfinance.bench.report import emit
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.output.dataset import DatasetWriter
 from synfinance.runner import write_dataset
@@ -48,8 +47,7 @@ def measure_floor(count: int, out: Path) -> float:
 def main(argv: list[str]) -> None:
     kind, count, out = argv[0], int(argv[1]), Path(argv[2])
     seconds = {"generate": measure_generate, "plain": measure_plain, "floor": measure_floor}[kind](count, out)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"kind": kind, "rows": count, "seconds": seconds, "peak_rss_mb": round(peak_mb, 1)}))
+    emit(kind, {"rows": count, "seconds": seconds})
 
 
 if __name__ == "__main__":
