@@ -111,15 +111,17 @@ def evaluate_cmd(version: str | None, data: Path, models: Path | None, as_json: 
 def optimize_cmd(data: Path, models: Path | None, trials: int, seed: int | None, deploy: bool) -> None:
     """Seeded random search over a small space, then train and register the best point."""
     from synfinance.model import registry
+    from synfinance.model.data import load_labelled
     from synfinance.model.fitting import fit_model, random_search
 
     settings = load_settings().settings
     seed = settings.generation.seed if seed is None else seed
-    best, history = random_search(data, trials, seed, settings.ml.num_threads)
+    labelled = load_labelled(data)  # read once: every trial and the final fit share it
+    best, history = random_search(labelled, trials, seed, settings.ml.num_threads)
     for h in history:
         click.echo(f"trial {json.dumps(h['params'], sort_keys=True)}: valid PR-AUC {h['valid_pr_auc']:.4f}")
     fitted = fit_model(data, _models(models), seed, settings.ml.num_threads, overrides=best,
-                       search={"best": best, "trials": history})
+                       search={"best": best, "trials": history}, data=labelled)
     if deploy:
         registry.deploy(_models(models), fitted.version)
     click.echo(f"best {json.dumps(best, sort_keys=True)} -> {fitted.version}: test PR-AUC "

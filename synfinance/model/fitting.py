@@ -50,11 +50,14 @@ def _report(data: Labelled, split: TimeSplit, trained: Trained, costs: Costs) ->
 
 
 def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, costs: Costs | None = None,
-              overrides: dict[str, Any] | None = None, search: dict[str, Any] | None = None) -> Fitted:
+              overrides: dict[str, Any] | None = None, search: dict[str, Any] | None = None,
+              data: Labelled | None = None) -> Fitted:
     """Train on the earliest 70 % of the dataset's time range, pick the threshold on the next 15 %,
-    report on the last 15 %, and register the model as a new version."""
+    report on the last 15 %, and register the model as a new version.
+
+    data: the dataset already loaded from data_dir (saves reading it again)."""
     costs = costs or Costs()
-    data = load_labelled(data_dir)
+    data = data if data is not None else load_labelled(data_dir)
     split = time_split(data.ts)
     trained = train(data, split, seed, num_threads, overrides)
     threshold, metrics = _report(data, split, trained, costs)
@@ -74,9 +77,8 @@ def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, costs: 
     return Fitted(version, metrics)
 
 
-def random_search(data_dir: Path, trials: int, seed: int, num_threads: int) -> tuple[dict[str, Any], list[Any]]:
+def random_search(data: Labelled, trials: int, seed: int, num_threads: int) -> tuple[dict[str, Any], list[Any]]:
     """Try `trials` random points of SEARCH_SPACE (reproducible by seed); the best by validation PR-AUC."""
-    data = load_labelled(data_dir)
     split = time_split(data.ts)
     rng = np.random.default_rng(seed)
     valid = data.rows(split.valid)

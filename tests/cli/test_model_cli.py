@@ -60,3 +60,14 @@ def test_model_errors_are_one_line(tmp_path: Path) -> None:
     assert code == 2 and stderr.count("\n") == 1 and "v0007" in stderr
     code, _, stderr = run("model", "evaluate", "--data", str(tmp_path), "--models", str(tmp_path))
     assert code == 2 and "no active model" in stderr
+
+
+def test_optimize_searches_then_registers_the_best(data: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    code, stdout, stderr = run("model", "optimize", "--data", str(data), "--models", str(models), "--trials", "2",
+                               "--seed", "4")
+    assert code == 0, stderr
+    assert stdout.count("trial ") == 2 and "-> v0001" in stdout
+    metrics = json.loads((models / "v0001" / "metrics.json").read_text())
+    assert len(metrics["search"]["trials"]) == 2
+    assert metrics["search"]["best"] in [t["params"] for t in metrics["search"]["trials"]]
