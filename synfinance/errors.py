@@ -8,6 +8,7 @@
     ├── OutputError                 a dataset cannot be written where asked (unwritable, not a dataset)
     ├── PatternError                a fraud/anomaly pattern broke the frame's invariants (a bug)
     ├── ModelError                  a model version is missing, incomplete or trained on other features
+    ├── MigrationError              a schema migration is missing, edited after it ran, or failed (names the statement)
     ├── StoreUnavailable            the database cannot be reached or answered with a failure
     │   └── CircuitOpen             the breaker in front of a dependency is open; retry later
     └── InjectedFault               a fault deliberately injected through a chaos/ seam
@@ -88,6 +89,10 @@ class PatternError(SynFinanceError):
 
 class ModelError(SynFinanceError):
     """A model version is missing, incomplete, or was trained on a different feature list."""
+
+
+class MigrationError(SynFinanceError):
+    """A schema migration file is missing, was edited after it was applied, or failed to apply."""
 
 
 class StoreUnavailable(SynFinanceError):

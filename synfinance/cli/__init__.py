@@ -7,6 +7,7 @@ import click
 import synfinance
 from synfinance.cli.bench import bench
 from synfinance.cli.config import config
+from synfinance.cli.db import db
 from synfinance.cli.docs import docs
 from synfinance.cli.errors import Group
 from synfinance.cli.generate import generate
@@ -24,3 +25,4 @@ main.add_command(bench)
 main.add_command(docs)
 main.add_command(config)
 main.add_command(model)
+main.add_command(db)

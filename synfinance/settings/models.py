@@ -50,6 +50,9 @@ class DatabaseConfig(Section):
     url: SecretStr = Field(
         SecretStr("postgresql://postgres@127.0.0.1:5432/test"), description="PostgreSQL URL (a secret)."
     )
+    schema_name: str = Field(
+        "public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema holding SynFinance's tables."
+    )
     pool: PoolConfig = Field(default_factory=PoolConfig, description="Connection pool sizes.")
     statement_timeout_s: float = Field(5.0, gt=0, le=3600, description="Server-side statement timeout.")
     connect_timeout_s: float = Field(5.0, gt=0, le=300, description="Time allowed to open a connection.")

@@ -1,0 +1,3 @@
+DROP TABLE model_versions;
+DROP TABLE predictions;
+DROP TABLE features;

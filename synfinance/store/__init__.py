@@ -1,0 +1,1 @@
+"""PostgreSQL persistence: connections, migrations, bulk load, repositories, backup and restore (asyncpg)."""
