@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -11,9 +12,13 @@ import pytest
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("SYNFINANCE_ENV", "test")
 
+from pg_schemas import database_url  # noqa: E402
+
+from synfinance.errors import StoreUnavailable  # noqa: E402
 from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
 from synfinance.output.dataset import read_dataset  # noqa: E402
 from synfinance.runner import write_dataset  # noqa: E402
+from synfinance.store.connect import Database  # noqa: E402
 
 SESSION_PARAMS = GenerationParams(count=300_000, seed=7, customers=3_000, merchants=6_000)
 
@@ -49,3 +54,20 @@ def plain_txns() -> pa.Table:
 
     p = replace(SESSION_PARAMS, patterns=False)
     return synfinance.generate(count=p.count, seed=p.seed, customers=p.customers, merchants=p.merchants, patterns=False)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    url = database_url()
+
+    async def probe() -> None:
+        conn = await Database(url).connect()
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except StoreUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {exc}")
+        pytest.skip(f"no PostgreSQL: {exc} (scripts/test starts one)")
+    return url
