@@ -1,7 +1,7 @@
 -- Model inputs and outputs: the 69 features per transaction and the scores given to it.
 
 CREATE TABLE features (
-    transaction_id                           text NOT NULL,
+    transaction_id                           text COLLATE "C" NOT NULL,
     txn_count_1h                             double precision,
     txn_count_6h                             double precision,
     txn_count_24h                            double precision,
@@ -75,8 +75,8 @@ CREATE TABLE features (
 );
 
 CREATE TABLE predictions (
-    transaction_id  text NOT NULL,
-    model_version   text NOT NULL,
+    transaction_id  text COLLATE "C" NOT NULL,
+    model_version   text COLLATE "C" NOT NULL,
     score           double precision NOT NULL CHECK (score >= 0 AND score <= 1),
     decision        text NOT NULL CHECK (decision IN ('approve', 'review', 'decline')),
     threshold       double precision NOT NULL,

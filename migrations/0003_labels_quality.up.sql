@@ -1,8 +1,8 @@
 -- Labels with their evidence as JSONB (one row per labelled transaction), and data-quality runs.
 
 CREATE TABLE fraud_labels (
-    transaction_id  text PRIMARY KEY,
-    pattern         text NOT NULL,
+    transaction_id  text COLLATE "C" PRIMARY KEY,
+    pattern         text COLLATE "C" NOT NULL,
     severity        text NOT NULL,
     confidence      double precision NOT NULL,
     evidence        jsonb NOT NULL
@@ -10,8 +10,8 @@ CREATE TABLE fraud_labels (
 CREATE INDEX fraud_labels_pattern ON fraud_labels (pattern, transaction_id);
 
 CREATE TABLE anomaly_labels (
-    transaction_id  text PRIMARY KEY,
-    pattern         text NOT NULL,
+    transaction_id  text COLLATE "C" PRIMARY KEY,
+    pattern         text COLLATE "C" NOT NULL,
     severity        text NOT NULL,
     confidence      double precision NOT NULL,
     evidence        jsonb NOT NULL
