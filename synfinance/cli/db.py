@@ -19,6 +19,7 @@ from synfinance.store.backup import backup, restore
 from synfinance.store.connect import Database
 from synfinance.store.load import LOAD_WORKERS, load_dataset
 from synfinance.store.migrations import MIGRATIONS_DIR, MigrationRunner
+from synfinance.store.pgdump import dump
 
 T = TypeVar("T")
 MIGRATIONS = click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
@@ -131,9 +132,14 @@ async def _analyze(db_: Database) -> float:
 
 @db.command("backup")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New or empty directory.")
+@click.option("--pg-dump", "use_pg_dump", is_flag=True, help="Use pg_dump (custom format) instead of Parquet.")
 @click.pass_obj
-def backup_cmd(obj: dict[str, Any], out: Path) -> None:
+def backup_cmd(obj: dict[str, Any], out: Path, use_pg_dump: bool) -> None:
     """Write every table to Parquet with a manifest of row counts and sha256 (one consistent snapshot)."""
+    if use_pg_dump:
+        dumped = dump(_database(obj["schema"]), out)
+        click.echo(f"pg_dump of {dumped['source']} in {out / dumped['file']}")
+        return
     manifest = asyncio.run(backup(_database(obj["schema"]), out))
     _counts(f"backup of {manifest['source']} in {out}", {k: v["rows"] for k, v in manifest["tables"].items()})
 

@@ -8,6 +8,7 @@ Python loop. The transactions file of a backup is a valid dataset part. Restore 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -27,6 +28,7 @@ from synfinance.store.connect import Database, quote_ident
 from synfinance.store.copy import copy_batch, prepare
 from synfinance.store.load import ensure_partitions
 from synfinance.store.migrations import MigrationRunner, current_version
+from synfinance.store.pgdump import restore_dump
 from synfinance.store.tables import TABLES, TableSpec
 
 MANIFEST = "backup.json"
@@ -131,6 +133,8 @@ def _read_wire(csv_path: Path, spec: TableSpec) -> Iterator[pa.RecordBatch]:
 async def restore(db: Database, source: Path) -> dict[str, int]:
     """Restore a backup into the configured schema, which must hold no rows; returns rows per table."""
     source = Path(source)
+    if _read_manifest(source).get("method") == "pg_dump":
+        return await _restore_pg_dump(db, source)
     manifest = _verified_manifest(source)
     await db.ensure_schema()
     conn = await db.connect(statement_timeout_s=None)
@@ -157,11 +161,27 @@ async def restore(db: Database, source: Path) -> dict[str, int]:
     return counts
 
 
-def _verified_manifest(source: Path) -> dict[str, Any]:
+def _read_manifest(source: Path) -> dict[str, Any]:
     path = source / MANIFEST
     if not path.is_file():
         raise SchemaError(f"--in: {source} has no {MANIFEST}; not a SynFinance backup")
     manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest
+
+
+async def _restore_pg_dump(db: Database, source: Path) -> dict[str, int]:
+    conn = await db.connect()
+    try:
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", db.schema):
+            raise SchemaError(f"restore: schema {db.schema} already exists; pg_restore needs it absent")
+        await asyncio.to_thread(restore_dump, db, source, _read_manifest(source))
+        return {name: int(await conn.fetchval(f"SELECT count(*) FROM {quote_ident(name)}")) for name in TABLES}
+    finally:
+        await conn.close()
+
+
+def _verified_manifest(source: Path) -> dict[str, Any]:
+    manifest = _read_manifest(source)
     missing = sorted(set(TABLES) - set(manifest.get("tables", {})))
     if missing:
         raise SchemaError(f"--in: the backup lacks tables {', '.join(missing)}")

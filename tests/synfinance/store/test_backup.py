@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from synfinance.output.dataset import read_dataset
 from synfinance.store.backup import MANIFEST, backup, restore
 from synfinance.store.connect import Database
 from synfinance.store.load import load_part
+from synfinance.store.pgdump import dump
 
 pytestmark = pytest.mark.postgres
 
@@ -83,3 +85,17 @@ async def test_backup_refuses_a_non_empty_directory(db: Database, tmp_path: Path
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(OutputError, match=r"not an empty directory"):
         await backup(db, tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump not installed")
+async def test_pg_dump_round_trip(db: Database, dataset_dir: Path, tmp_path: Path) -> None:
+    part = await _fill(db, dataset_dir)
+    manifest = dump(db, tmp_path / "dump")
+    await drop_schema(db)
+
+    counts = await restore(db, tmp_path / "dump")
+
+    assert manifest["method"] == "pg_dump"
+    assert counts["transactions"] == part.num_rows and counts["predictions"] == 1
+    with pytest.raises(SchemaError, match=r"already exists"):
+        await restore(db, tmp_path / "dump")
