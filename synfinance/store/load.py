@@ -127,7 +127,9 @@ async def rebuild_deferred_indexes(db: Database, workers: int = LOAD_WORKERS) ->
     """Build every index in deferred_indexes (several at once) and strike each off as it commits."""
     conn = await db.connect(statement_timeout_s=None)
     try:
-        pending = await conn.fetch("SELECT index_name, definition FROM deferred_indexes ORDER BY index_name")
+        # Full indexes first, partial ones last: the long builds start at once and the short ones fill in.
+        pending = await conn.fetch("SELECT index_name, definition FROM deferred_indexes "
+                                   "ORDER BY definition LIKE '% WHERE %', index_name")
     finally:
         await conn.close()
     queue: asyncio.Queue[asyncpg.Record] = asyncio.Queue()
