@@ -181,7 +181,9 @@ async def load_dataset(
         await require_migrated(conn)
         await rebuild_deferred_indexes(db)  # a previous bulk load that died half-way
         for name in ("customers", "merchants"):
-            entry = next(e for p, e in entries.items() if Path(p).stem == name)
+            entry = next((e for p, e in entries.items() if Path(p).stem == name), None)
+            if entry is None:
+                raise SchemaError(f"--in: {directory} has no {name} file in its manifest")
             table = _read_verified(directory, entry, fmt, SCHEMAS[name])
             offered.add(name, table.num_rows)
             async with conn.transaction():
