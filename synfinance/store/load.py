@@ -194,16 +194,22 @@ async def load_dataset(
     finally:
         await conn.close()
 
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for part in parts:
-        queue.put_nowait(part)
+    # One reader thread decodes and encodes parts (Python work) while the connections COPY (PostgreSQL
+    # work); the bounded queue keeps at most `workers` prepared parts in memory.
+    connections = max(1, min(workers, len(parts)))
+    ready: asyncio.Queue[tuple[pa.Table, list[Batch]] | None] = asyncio.Queue(maxsize=connections)
 
-    async def worker() -> None:
+    async def read() -> None:
+        for part in parts:
+            await ready.put(await asyncio.to_thread(_read_part, directory, entries, part, fmt))
+        for _ in range(connections):
+            await ready.put(None)
+
+    async def copy() -> None:
         c = await db.connect(statement_timeout_s=None)
         try:
-            while not queue.empty():
-                part = queue.get_nowait()
-                txns, batches = await asyncio.to_thread(_read_part, directory, entries, part, fmt)
+            while (item := await ready.get()) is not None:
+                txns, batches = item
                 for batch in batches:
                     offered.add(batch.spec.name, batch.rows)
                 inserted.merge(await load_batches(c, txns, batches))
@@ -213,11 +219,24 @@ async def load_dataset(
             await c.close()
 
     try:
-        await asyncio.gather(*(worker() for _ in range(max(1, min(workers, len(parts))))))
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(read())
+            for _ in range(connections):
+                tasks.create_task(copy())
+    except BaseExceptionGroup as failed:
+        raise _first(failed) from None
     finally:
         if bulk:
             await rebuild_deferred_indexes(db)
     return LoadReport(inserted, offered, time.perf_counter() - started, bulk)
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    """The first real error of a task group (a failed task cancels the others; report what failed)."""
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 def _read_part(directory: Path, entries: dict[str, dict[str, object]], part: str, fmt: str
