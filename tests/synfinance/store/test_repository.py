@@ -3,6 +3,7 @@ repeats (also while rows are inserted), injection strings are only values, every
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -263,25 +264,45 @@ async def test_every_query_uses_an_index(conn: asyncpg.Connection, query: Any) -
 
 
 async def test_pages_neither_skip_nor_repeat_while_rows_arrive(db: Database, dataset_dir: Path) -> None:
-    # setup: a shard's worth of rows, and a second batch to insert while walking
+    # setup: a shard's worth of rows, and a second batch that another connection inserts during the walk
     txns = read_dataset(dataset_dir)["transactions"]
     present, arriving = txns.slice(0, 6_000), txns.slice(6_000, 3_000)
     conn = await db.connect()
-    try:
-        await load_part(conn, present)
+    await load_part(conn, present)
+    walked: list[str] = []
+    pages = asyncio.Event()
+    finished = False
+
+    async def insert() -> None:
+        writer = await db.connect()
+        try:
+            for start in range(0, arriving.num_rows, 500):
+                await pages.wait()  # after each page the walker fetched
+                pages.clear()
+                if finished:
+                    return
+                await load_part(writer, arriving.slice(start, 500))  # timestamps all over the range
+        finally:
+            await writer.close()
+
+    async def walk() -> None:
+        nonlocal finished
         repo = TransactionRepository(conn)
-        arrivals = [arriving.slice(i, 500) for i in range(0, arriving.num_rows, 500)]
-        # run: walk 100-row pages; insert 500 rows (timestamps all over the range) before each of the first pages
-        walked: list[str] = []
         cursor = None
         while True:
-            if arrivals:
-                await load_part(conn, arrivals.pop())
             page = await repo.list(TransactionFilter(), limit=100, cursor=cursor)
-            walked += _ids(page.items)
+            walked.extend(_ids(page.items))
+            pages.set()
+            await asyncio.sleep(0)  # let the writer start its batch while the next page is read
             if page.next_cursor is None:
-                break
+                finished = True
+                pages.set()
+                return
             cursor = page.next_cursor
+
+    try:
+        # run: the two at once
+        await asyncio.gather(walk(), insert())
     finally:
         await conn.close()
     # check: every row present at the start exactly once; anything else is one of the arrivals
