@@ -11,6 +11,7 @@
     ├── MigrationError              a schema migration is missing, edited after it ran, or failed (names the statement)
     ├── StoreUnavailable            the database cannot be reached or answered with a failure
     │   └── CircuitOpen             the breaker in front of a dependency is open; retry later
+    ├── WorkerLost                  a pipeline worker died more often than a shard's retry budget
     └── InjectedFault               a fault deliberately injected through a chaos/ seam
 
 Callers catch the narrowest class they can handle; the CLI maps ValidationError,
@@ -101,6 +102,10 @@ class StoreUnavailable(SynFinanceError):
 
 class CircuitOpen(StoreUnavailable):
     """The circuit breaker in front of a dependency is open; retry after a while."""
+
+
+class WorkerLost(SynFinanceError):
+    """A pipeline worker died more often than a shard's retry budget allows."""
 
 
 class InjectedFault(SynFinanceError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,45 @@ def manifest_for(plan: GenerationPlan) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ShardOutput:
+    """One shard's rows (and features): the unit every sink writes atomically and idempotently."""
+
+    shard: int
+    transactions: pa.Table
+    features: pa.Table | None = None
+
+
+def build_shard(plan: GenerationPlan, shard: int, features: bool = False) -> ShardOutput:
+    """Generate a shard (patterns included) and, if asked, its features. Same plan, same shard: same bytes."""
+    table = generate_shard(plan, shard)
+    return ShardOutput(shard, table, features_for_part(table, f"shard {shard}") if features else None)
+
+
+def start_dataset(plan: GenerationPlan, writer: DatasetWriter) -> list[FileEntry]:
+    """Prepare the directory and write the population files; returns their entries."""
+    writer.prepare()
+    suffix = SUFFIX[writer.fmt]
+    return [writer.write(f"customers{suffix}", plan.customers.table),
+            writer.write(f"merchants{suffix}", plan.merchants.table)]
+
+
+def write_shard(writer: DatasetWriter, output: ShardOutput) -> list[FileEntry]:
+    """Write a shard's part files (replacing any earlier attempt's, atomically)."""
+    entries = [writer.write_part(output.shard, output.transactions)]
+    if output.features is not None:
+        entries.append(writer.write(feature_part_name(part_name(output.shard, writer.fmt)), output.features))
+    return entries
+
+
+def finish_dataset(plan: GenerationPlan, writer: DatasetWriter, files: list[FileEntry], features: bool) -> Path:
+    """Write the manifest last; returns its path."""
+    manifest = manifest_for(plan)
+    if features:
+        manifest["features"] = manifest_features()
+    return writer.finish(manifest, files)
+
+
 def write_dataset(
     params: GenerationParams,
     out: Path,
@@ -42,7 +82,7 @@ def write_dataset(
     on_progress: ProgressCallback | None = None,
     features: bool = False,
 ) -> Path:
-    """Generate and write a whole dataset; returns the manifest path.
+    """Generate and write a whole dataset in this process; returns the manifest path.
 
     shards may reorder the work (the bytes do not change); every shard must be written once.
     features adds features/part-<shard> (69 features per transaction) beside each transactions part.
@@ -51,35 +91,20 @@ def write_dataset(
     """
     plan = GenerationPlan(params)
     writer = DatasetWriter(out, fmt)
-    writer.prepare()
     order = list(range(plan.n_shards)) if shards is None else list(shards)
     if sorted(order) != list(range(plan.n_shards)):
         raise ValueError(f"shards must be a permutation of 0..{plan.n_shards - 1}")
-    files = [
-        writer.write(f"customers{SUFFIX[fmt]}", plan.customers.table),
-        writer.write(f"merchants{SUFFIX[fmt]}", plan.merchants.table),
-    ]
+    files = start_dataset(plan, writer)
     pending: Future[list[FileEntry]] | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synfinance-writer") as pool:
         for shard in order:
-            table = generate_shard(plan, shard)
-            extra = features_for_part(table, f"shard {shard}") if features else None
+            output = build_shard(plan, shard, features)
             if pending is not None:
                 files.extend(_done(pending, on_progress))
-            pending = pool.submit(_write_shard, writer, shard, table, extra)
+            pending = pool.submit(write_shard, writer, output)
         if pending is not None:
             files.extend(_done(pending, on_progress))
-    manifest = manifest_for(plan)
-    if features:
-        manifest["features"] = manifest_features()
-    return writer.finish(manifest, files)
-
-
-def _write_shard(writer: DatasetWriter, shard: int, table: pa.Table, features: pa.Table | None) -> list[FileEntry]:
-    entries = [writer.write_part(shard, table)]
-    if features is not None:
-        entries.append(writer.write(feature_part_name(part_name(shard, writer.fmt)), features))
-    return entries
+    return finish_dataset(plan, writer, files, features)
 
 
 def _done(pending: Future[list[FileEntry]], on_progress: ProgressCallback | None) -> list[FileEntry]:

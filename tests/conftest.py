@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ import pytest
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("SYNFINANCE_ENV", "test")
 
-from pg_schemas import database_url  # noqa: E402
+from pg_schemas import database_url, drop_schema, fresh_schema, migrated  # noqa: E402
 
 from synfinance.errors import StoreUnavailable  # noqa: E402
 from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
@@ -71,3 +72,19 @@ def pg_url() -> str:
             pytest.fail(f"CI needs PostgreSQL: {exc}")
         pytest.skip(f"no PostgreSQL: {exc} (scripts/test starts one)")
     return url
+
+
+@pytest.fixture
+def empty_db(pg_url: str) -> Iterator[Database]:
+    """A schema that does not exist yet; dropped after the test."""
+    db = fresh_schema(pg_url)
+    yield db
+    asyncio.run(drop_schema(db))
+
+
+@pytest.fixture
+def db(pg_url: str) -> Iterator[Database]:
+    """A fresh schema with every migration applied; dropped after the test."""
+    db = asyncio.run(migrated(fresh_schema(pg_url)))
+    yield db
+    asyncio.run(drop_schema(db))

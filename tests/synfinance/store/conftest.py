@@ -14,22 +14,6 @@ from synfinance.store.connect import Database
 from synfinance.store.load import load_dataset
 
 
-@pytest.fixture
-def empty_db(pg_url: str) -> Iterator[Database]:
-    """A schema that does not exist yet; dropped after the test."""
-    db = fresh_schema(pg_url)
-    yield db
-    asyncio.run(drop_schema(db))
-
-
-@pytest.fixture
-def db(pg_url: str) -> Iterator[Database]:
-    """A fresh schema with every migration applied; dropped after the test."""
-    db = asyncio.run(migrated(fresh_schema(pg_url)))
-    yield db
-    asyncio.run(drop_schema(db))
-
-
 @pytest.fixture(scope="module")
 def loaded_db(pg_url: str, dataset_dir: Path) -> Iterator[Database]:
     """The session dataset loaded once per module (read-only tests share it)."""

@@ -1,0 +1,143 @@
+"""The driver: shards to worker actors, finished shards to a sink actor, a bound on shards in flight.
+
+    driver ──shard k──► ShardWorker ──(facts, shard ref)──► driver ──shard ref──► sink actor ──► files / rows
+
+A shard counts as in flight from the moment it is handed to a worker until its sink has written it;
+the driver hands out no new shard while `max_in_flight` are outstanding, so a slow sink makes the
+workers wait and memory stays flat however large the run. Shard data never passes through the driver:
+the sink receives the worker's object reference. When a worker dies mid-shard, Ray restarts it and the
+driver gives the shard out again; sinks replace a redone shard, so the output is exactly once and, the
+shards being deterministic, byte-identical to a run without the failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray.exceptions import RayActorError
+
+from actors import metrics
+from actors.workers import DatasetSink, PostgresSink, ShardWorker
+from chaos.faults import SinkFaults, WorkerFaults
+from synfinance.errors import ParameterError, Problem, WorkerLost
+from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.output.dataset import DatasetWriter, FileEntry
+from synfinance.runner import finish_dataset, start_dataset
+
+Progress = Callable[[int, str], None]  # rows just written, by which worker
+
+
+@dataclass
+class PipelineReport:
+    rows: int
+    seconds: float
+    workers: int
+    max_in_flight: int
+    peak_in_flight: int = 0
+    restarts: int = 0
+    retries: dict[int, int] = field(default_factory=dict)
+    rows_by_worker: dict[str, int] = field(default_factory=dict)
+    timeline: list[tuple[int, float, float]] = field(default_factory=list)  # shard, started, written
+    manifest: Path | None = None
+
+
+def run_pipeline(
+    params: GenerationParams,
+    out: Path | None = None,
+    fmt: str = "parquet",
+    workers: int = 2,
+    features: bool = False,
+    database: Any = None,
+    max_in_flight: int | None = None,
+    on_progress: Progress | None = None,
+    worker_faults: WorkerFaults | None = None,
+    sink_faults: SinkFaults | None = None,
+    max_retries: int = 3,
+) -> PipelineReport:
+    """Generate (+ features) on `workers` actors into a dataset directory (out) or PostgreSQL (database)."""
+    if workers < 1:
+        raise ParameterError([Problem("workers", workers, "at least 1 (0 runs in-process, without Ray)")])
+    if (out is None) == (database is None):
+        raise ParameterError([Problem("out", out, "exactly one sink: a dataset directory or a database")])
+    bound = max_in_flight or 2 * workers
+    if bound < 1:
+        raise ParameterError([Problem("max_in_flight", bound, "at least 1")])
+    started = time.perf_counter()
+    plan = GenerationPlan(params)
+    files: dict[int, list[FileEntry]] = {}
+    population: list[FileEntry] = []
+    writer = None
+    if out is not None:
+        writer = DatasetWriter(out, fmt)
+        population = start_dataset(plan, writer)
+        sink = DatasetSink.remote(Path(out), fmt, sink_faults)  # type: ignore[attr-defined]
+    else:
+        sink = PostgresSink.remote(database)  # type: ignore[attr-defined]
+        ray.get(sink.start.remote(plan.customers.table, plan.merchants.table))
+    pool = [ShardWorker.remote(params, features, f"worker-{i}", worker_faults)  # type: ignore[attr-defined]
+            for i in range(workers)]
+    report = PipelineReport(0, 0.0, workers, bound)
+    try:
+        _drive(plan.n_shards, pool, sink, bound, max_retries, report, files, on_progress)
+    finally:
+        for actor in [*pool, sink]:
+            ray.kill(actor)
+    if writer is not None:
+        entries = population + [e for shard in sorted(files) for e in files[shard]]
+        report.manifest = finish_dataset(plan, writer, entries, features)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _drive(n_shards: int, pool: list[Any], sink: Any, bound: int, max_retries: int, report: PipelineReport,
+           files: dict[int, list[FileEntry]], on_progress: Progress | None) -> None:
+    todo = deque(range(n_shards))
+    idle = deque(range(len(pool)))
+    generating: dict[Any, tuple[int, int, Any]] = {}  # facts ref -> (shard, worker index, shard ref)
+    writing: dict[Any, tuple[int, dict[str, Any]]] = {}  # sink ref -> (shard, facts)
+    while todo or generating or writing:
+        while todo and idle and len(generating) + len(writing) < bound:
+            shard, worker = todo.popleft(), idle.popleft()
+            facts_ref, shard_ref = pool[worker].run.remote(shard)
+            generating[facts_ref] = (shard, worker, shard_ref)
+        in_flight = len(generating) + len(writing)
+        report.peak_in_flight = max(report.peak_in_flight, in_flight)
+        metrics.in_flight().set(in_flight)
+        ready, _ = ray.wait([*generating, *writing], num_returns=1)
+        for ref in ready:
+            if ref in generating:
+                shard, worker, shard_ref = generating.pop(ref)
+                idle.append(worker)
+                try:
+                    facts = ray.get(ref)
+                except RayActorError:
+                    _redo(shard, todo, max_retries, report)
+                    continue
+                writing[sink.write.remote(shard_ref)] = (shard, facts)
+            else:
+                shard, facts = writing.pop(ref)
+                entries, written_at = ray.get(ref)
+                files[shard] = entries
+                report.rows += facts["rows"]
+                report.rows_by_worker[facts["worker"]] = report.rows_by_worker.get(facts["worker"], 0) + facts["rows"]
+                report.timeline.append((shard, facts["started"], written_at))
+                if on_progress is not None:
+                    on_progress(facts["rows"], facts["worker"])
+
+
+def _redo(shard: int, todo: deque[int], max_retries: int, report: PipelineReport) -> None:
+    """The worker died mid-shard: Ray restarts it; the shard goes to the front of the queue again."""
+    tries = report.retries.get(shard, 0) + 1
+    if tries > max_retries:
+        raise WorkerLost(f"shard {shard}: its worker died {tries} times (limit {max_retries}); giving up")
+    report.retries[shard] = tries
+    report.restarts += 1
+    metrics.restarts().inc()
+    metrics.shard_retries().inc()
+    todo.appendleft(shard)

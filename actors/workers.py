@@ -1,0 +1,102 @@
+"""The pipeline's actors: shard workers (generate -> patterns -> features) and a dataset sink.
+
+No domain logic here: a worker calls synfinance.runner.build_shard, the sink calls write_shard.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from actors import metrics
+from chaos.faults import SinkFaults, WorkerFaults
+from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.output.dataset import DatasetWriter, FileEntry
+from synfinance.runner import ShardOutput, build_shard, write_shard
+
+
+@ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)
+class ShardWorker:
+    """Builds the plan once, then shards on request. Restarted by Ray if its process dies."""
+
+    def __init__(self, params: GenerationParams, features: bool, name: str,
+                 faults: WorkerFaults | None = None) -> None:
+        self.plan = GenerationPlan(params)
+        self.features, self.name, self.faults = features, name, faults
+
+    @ray.method(num_returns=2)
+    def run(self, shard: int) -> tuple[dict[str, Any], ShardOutput]:
+        """(small facts about the shard, the shard itself): the driver reads the first, the sink the second."""
+        started = time.time()
+        if self.faults is not None:
+            self.faults.before_shard(shard)
+        output = build_shard(self.plan, shard, self.features)
+        seconds = time.time() - started
+        metrics.rows_generated().inc(output.transactions.num_rows, tags={"worker": self.name})
+        metrics.shard_seconds().observe(seconds, tags={"worker": self.name})
+        facts = {"shard": shard, "rows": output.transactions.num_rows, "worker": self.name, "pid": os.getpid(),
+                 "started": started, "seconds": seconds}
+        return facts, output
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
+class DatasetSink:
+    """Writes shards into one dataset directory. A redone shard replaces its files (atomic renames)."""
+
+    def __init__(self, out: Path, fmt: str, faults: SinkFaults | None = None) -> None:
+        self.writer = DatasetWriter(out, fmt)
+        self.faults = faults
+
+    def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:
+        """The shard's file entries and the time the write finished."""
+        started = time.time()
+        if self.faults is not None:
+            self.faults.before_write(output.shard)
+        entries = write_shard(self.writer, output)
+        metrics.write_seconds().observe(time.time() - started, tags={"sink": "dataset"})
+        return entries, time.time()
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=1)
+class PostgresSink:
+    """Loads shards into PostgreSQL with synfinance.store.load_part: one transaction per shard, idempotent.
+
+    One connection, one shard at a time (max_concurrency=1: an asyncpg connection runs one statement at once).
+    """
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+        self.conn: Any = None
+
+    async def _connection(self) -> Any:
+        if self.conn is None:
+            self.conn = await self.database.connect(statement_timeout_s=None)
+        return self.conn
+
+    async def start(self, customers: Any, merchants: Any) -> None:
+        """Check the schema is migrated, then load the population (idempotently)."""
+        from synfinance.store.copy import copy_rows
+        from synfinance.store.load import require_migrated
+        from synfinance.store.tables import TABLES
+
+        conn = await self._connection()
+        await require_migrated(conn)
+        async with conn.transaction():
+            await copy_rows(conn, TABLES["customers"], customers)
+            await copy_rows(conn, TABLES["merchants"], merchants)
+
+    async def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:
+        from synfinance.store.load import load_part
+
+        started = time.time()
+        counts = await load_part(await self._connection(), output.transactions, output.features)
+        metrics.write_seconds().observe(time.time() - started, tags={"sink": "postgres"})
+        inserted = counts.rows.get("transactions", 0)
+        return [FileEntry(f"postgres:shard-{output.shard}", inserted, "")], time.time()
