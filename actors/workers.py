@@ -5,6 +5,7 @@ No domain logic here: a worker calls synfinance.runner.build_shard, the sink cal
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -64,16 +65,17 @@ class DatasetSink:
         return entries, time.time()
 
 
-@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=1)
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
 class PostgresSink:
     """Loads shards into PostgreSQL with synfinance.store.load_part: one transaction per shard, idempotent.
 
-    One connection, one shard at a time (max_concurrency=1: an asyncpg connection runs one statement at once).
+    One connection, one shard at a time (a lock: an asyncpg connection runs one statement at once).
     """
 
     def __init__(self, database: Any) -> None:
         self.database = database
         self.conn: Any = None
+        self.lock = asyncio.Lock()
 
     async def _connection(self) -> Any:
         if self.conn is None:
@@ -88,7 +90,7 @@ class PostgresSink:
 
         conn = await self._connection()
         await require_migrated(conn)
-        async with conn.transaction():
+        async with self.lock, conn.transaction():
             await copy_rows(conn, TABLES["customers"], customers)
             await copy_rows(conn, TABLES["merchants"], merchants)
 
@@ -96,7 +98,8 @@ class PostgresSink:
         from synfinance.store.load import load_part
 
         started = time.time()
-        counts = await load_part(await self._connection(), output.transactions, output.features)
+        async with self.lock:
+            counts = await load_part(await self._connection(), output.transactions, output.features)
         metrics.write_seconds().observe(time.time() - started, tags={"sink": "postgres"})
         inserted = counts.rows.get("transactions", 0)
         return [FileEntry(f"postgres:shard-{output.shard}", inserted, "")], time.time()
