@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -58,12 +59,17 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
 @click.option("--fraud-types", default=None, help="Comma-separated fraud types to inject [default: all].")
 @click.option("--no-patterns", is_flag=True, help="Ordinary transactions only: no fraud or anomaly labels.")
 @click.option("--features", "with_features", is_flag=True, help="Also write features/part-<shard> (69 features).")
+@click.option("--workers", type=click.IntRange(min=0, max=1024), default=0, show_default=True,
+              help="Ray shard workers (0: in this process, without Ray).")
+@click.option("--local", is_flag=True, help="Run in this process without Ray, whatever --workers says.")
+@click.option("--address", default=None,
+              help="Ray cluster to join: auto or ray://host:port [default: start a local Ray].")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def transactions(
     count: int, seed: int | None, customers: int | None, merchants: int | None, start: dt.date | None,
     days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, fraud_rate: float | None,
     anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None, no_patterns: bool,
-    with_features: bool, quiet: bool,
+    with_features: bool, workers: int, local: bool, address: str | None, quiet: bool,
 ) -> None:
     """Generate a dataset directory: transactions by shard, customers, merchants, manifest.
 
@@ -92,20 +98,46 @@ def transactions(
     columns = (
         TextColumn("[bold]generating"), BarColumn(), TaskProgressColumn(),
         TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
+        TimeRemainingColumn(), TextColumn("{task.fields[workers]}"),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("generate", total=count, rate="")
+        task = progress.add_task("generate", total=count, rate="", workers="")
+        by_worker: dict[str, int] = {}
 
-        def advance(rows: int) -> None:
+        def advance(rows: int, worker: str = "") -> None:
             progress.advance(task, rows)
             done = progress.tasks[0].completed
-            progress.update(task, rate=f"{done / max(time.perf_counter() - begun, 1e-9):,.0f} rows/s")
+            if worker:
+                by_worker[worker] = by_worker.get(worker, 0) + rows
+            shares = "  ".join(f"{w.removeprefix('worker-')}:{n:,}" for w, n in sorted(by_worker.items()))
+            progress.update(task, rate=f"{done / max(time.perf_counter() - begun, 1e-9):,.0f} rows/s",
+                            workers=shares)
 
-        manifest = write_dataset(params, out, fmt, on_progress=advance, features=with_features)
+        if workers == 0 or local:
+            manifest = write_dataset(params, out, fmt, on_progress=advance, features=with_features)
+        else:
+            manifest = _run_on_ray(params, out, fmt, workers, with_features, address, advance)
     elapsed = time.perf_counter() - begun
     if not quiet:
         _summary(params, manifest, elapsed)
+
+
+def _run_on_ray(params: GenerationParams, out: Path, fmt: str, workers: int, features: bool, address: str | None,
+                advance: Callable[[int, str], None]) -> Path:
+    """The same dataset through the Ray pipeline (imported here: the in-process path never loads Ray)."""
+    import ray
+
+    from actors.cluster import connect
+    from actors.pipeline import run_pipeline
+
+    started = connect(address)
+    try:
+        report = run_pipeline(params, out, fmt, workers=workers, features=features, on_progress=advance)
+    finally:
+        if started:
+            ray.shutdown()
+    assert report.manifest is not None
+    return report.manifest
 
 
 def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:

@@ -1,0 +1,74 @@
+"""`ray job submit` of the generation job against a real `ray start --head` cluster (bounded: one small job)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from synfinance.generate import GenerationParams
+from synfinance.runner import write_dataset
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+RAY = str(Path(sys.executable).parent / "ray")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    # the job's `python` is the first on the cluster's PATH: this virtualenv's, as when a user starts Ray from it
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("RAY_ADDRESS", None)
+    dashboard = _free_port()
+    temp = tmp_path_factory.mktemp("ray")
+    subprocess.run(
+        [RAY, "start", "--head", "--num-cpus=2", f"--port={_free_port()}", "--include-dashboard=true",
+         "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}", f"--ray-client-server-port={_free_port()}",
+         f"--temp-dir={temp}", "--disable-usage-stats"],
+        env=env, check=True, capture_output=True, timeout=120,
+    )
+    try:
+        yield f"http://127.0.0.1:{dashboard}", env
+    finally:
+        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120, check=False)
+
+
+def test_generation_runs_as_a_ray_job(cluster: tuple[str, dict[str, str]], tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    address, env = cluster
+    monkeypatch.setenv("RAY_AUTH_MODE", env["RAY_AUTH_MODE"])
+    params = GenerationParams(count=20_000, seed=5, customers=400, merchants=2_000, shard_size=100)
+    out = tmp_path / "job-ds"
+    client = JobSubmissionClient(address)
+    job = client.submit_job(
+        entrypoint=(f"python -m actors.job generate transactions --count {params.count} --seed {params.seed} "
+                    f"--customers {params.customers} --merchants {params.merchants} --shard-size 100 "
+                    f"--workers 2 --quiet --out {out}"),
+        runtime_env={"working_dir": str(ROOT), "excludes": [".venv", ".git", "dataset", "models", "*.parquet"]},
+    )
+    deadline = time.monotonic() + 240
+    while (status := client.get_job_status(job)) not in {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}:
+        assert time.monotonic() < deadline, f"job still {status}"
+        time.sleep(0.5)  # polling a remote job's status: there is no condition to wait on locally
+    assert status == JobStatus.SUCCEEDED, client.get_job_logs(job)[-3000:]
+
+    write_dataset(params, tmp_path / "reference")
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert files == json.loads((tmp_path / "reference" / "manifest.json").read_text())["files"]
