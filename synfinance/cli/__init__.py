@@ -12,6 +12,7 @@ from synfinance.cli.docs import docs
 from synfinance.cli.errors import Group
 from synfinance.cli.generate import generate
 from synfinance.cli.model import model
+from synfinance.cli.stream import stream
 
 
 @click.group(cls=Group)
@@ -26,3 +27,4 @@ main.add_command(docs)
 main.add_command(config)
 main.add_command(model)
 main.add_command(db)
+main.add_command(stream)

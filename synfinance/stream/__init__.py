@@ -1,0 +1,1 @@
+"""A real-time transaction stream: generated rows emitted paced to the wall clock, to a sink."""
