@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ from chaos.faults import SinkFaults, WorkerFaults
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.output.dataset import DatasetWriter, FileEntry
 from synfinance.runner import ShardOutput, build_shard, write_shard
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size, MiB (ru_maxrss is KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)
@@ -46,6 +52,9 @@ class ShardWorker:
     def pid(self) -> int:
         return os.getpid()
 
+    def peak_rss_mb(self) -> float:
+        return peak_rss_mb()
+
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
 class DatasetSink:
@@ -63,6 +72,9 @@ class DatasetSink:
         entries = write_shard(self.writer, output)
         metrics.write_seconds().observe(time.time() - started, tags={"sink": "dataset"})
         return entries, time.time()
+
+    def peak_rss_mb(self) -> float:
+        return peak_rss_mb()
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)

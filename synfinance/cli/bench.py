@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
 import click
 
@@ -154,4 +155,47 @@ def db_bench(count: int, runs: int) -> None:
              "50 rows"),
         ],
         {**summary, "page_query_p99_ms": summary["page_p99_ms"]},
+    )
+
+
+@bench.command("pipeline")
+@click.option("--count", type=click.IntRange(min=10_000), default=1_000_000, show_default=True)
+@click.option("--large", type=click.IntRange(min=10_000), default=10_000_000, show_default=True,
+              help="Rows of the memory-flatness run (2 workers, once).")
+@click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
+def pipeline_bench(count: int, large: int, runs: int) -> None:
+    """Ray pipeline (generate + patterns + features -> Parquet): 1 vs 2 workers, in-process floor, peak RSS."""
+    probe = "synfinance.bench.pipeline_probe"
+    local = repeat_probe(probe, "local", count, runs)
+    one = repeat_probe(probe, "pipeline", count, runs, extra=["1"])
+    two = repeat_probe(probe, "pipeline", count, runs, extra=["2"])
+    big = repeat_probe(probe, "pipeline", large, 1, extra=["2"])[0]
+    r1, r2, r0 = median(one, "rows_per_s"), median(two, "rows_per_s"), median(local, "rows_per_s")
+
+    def peak(result: dict[str, Any]) -> float:
+        return float(max([result["peak_rss_mb"], *result["actors_peak_rss_mb"].values()]))
+
+    peak_1m = statistics.median(peak(r) for r in two)
+    summary = {
+        "count": count, "runs": runs, "large": large,
+        "workers_1_rows_per_s": round(r1), "workers_2_rows_per_s": round(r2), "speedup": round(r2 / r1, 2),
+        "in_process_rows_per_s": round(r0), "workers_2_vs_in_process": round(r2 / r0, 2),
+        "peak_rss_mb_1m": round(peak_1m, 1), "peak_rss_mb_10m": round(peak(big), 1),
+        "rss_ratio_10m_to_1m": round(peak(big) / peak_1m, 2),
+        "large_rows_per_s": round(big["rows_per_s"]),
+        "driver_peak_rss_mb_1m": statistics.median(r["peak_rss_mb"] for r in two),
+    }
+    f = summary
+    print_report(
+        f"bench pipeline: generate + patterns + features -> Parquet, median of {runs}",
+        [
+            ("in process, no Ray", f"{r0:,.0f} rows/s", f"{count:,} rows; the floor"),
+            ("Ray, 1 worker", f"{r1:,.0f} rows/s", "+ a sink actor"),
+            ("Ray, 2 workers", f"{r2:,.0f} rows/s", "target >= 250,000"),
+            ("speedup 2 vs 1", f"{f['speedup']}x", "target >= 1.6x"),
+            (f"peak RSS, {count:,}", f"{f['peak_rss_mb_1m']} MB", "largest of driver, workers, sink"),
+            (f"peak RSS, {large:,}", f"{f['peak_rss_mb_10m']} MB",
+             f"{f['rss_ratio_10m_to_1m']}x the smaller run; target <= 1.3x; {f['large_rows_per_s']:,} rows/s"),
+        ],
+        summary,
     )

@@ -1,0 +1,43 @@
+"""Pipeline measurements in a fresh process (its own local Ray); prints one JSON line.
+
+    python -m synfinance.bench.pipeline_probe pipeline COUNT OUT WORKERS     Ray pipeline, WORKERS actors
+    python -m synfinance.bench.pipeline_probe local COUNT OUT                in-process write_dataset (no Ray)
+
+Both generate + inject patterns + extract features and write Parquet. Peak RSS: this driver's, plus
+(pipeline) each worker's and the sink's, read from the actors before they stop.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from synfinance.bench.report import emit
+from synfinance.generate import GenerationParams
+from synfinance.runner import write_dataset
+
+
+def measure(kind: str, count: int, workers: int, out: Path) -> dict[str, Any]:
+    params = GenerationParams(count=count)
+    if kind == "local":
+        begun = time.perf_counter()
+        write_dataset(params, out, features=True)
+        return {"rows_per_s": count / (time.perf_counter() - begun)}
+    from actors.cluster import connect
+    from actors.pipeline import run_pipeline
+
+    connect(num_cpus=2)
+    report = run_pipeline(params, out, workers=workers, features=True)
+    return {"rows_per_s": report.rows / report.seconds, "actors_peak_rss_mb": report.peak_rss_mb,
+            "peak_in_flight": report.peak_in_flight}
+
+
+def main(argv: list[str]) -> None:
+    kind, count, out = argv[0], int(argv[1]), Path(argv[2])
+    emit(kind, measure(kind, count, int(argv[3]) if kind == "pipeline" else 0, out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
