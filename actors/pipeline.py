@@ -44,7 +44,7 @@ class PipelineReport:
     retries: dict[int, int] = field(default_factory=dict)
     rows_by_worker: dict[str, int] = field(default_factory=dict)
     timeline: list[tuple[int, float, float]] = field(default_factory=list)  # shard, started, written
-    peak_rss_mb: dict[str, float] = field(default_factory=dict)  # per worker and sink, read at the end
+    memory_mb: dict[str, dict[str, float]] = field(default_factory=dict)  # per worker and sink, at the end
     manifest: Path | None = None
 
 
@@ -88,8 +88,8 @@ def run_pipeline(
         _drive(plan.n_shards, pool, sink, bound, max_retries, report, files, on_progress)
         if out is not None:
             names = [f"worker-{i}" for i in range(workers)] + ["sink"]
-            rss = ray.get([a.peak_rss_mb.remote() for a in [*pool, sink]])
-            report.peak_rss_mb = dict(zip(names, rss, strict=True))
+            memory = ray.get([a.memory_mb.remote() for a in [*pool, sink]])
+            report.memory_mb = dict(zip(names, memory, strict=True))
     finally:
         for actor in [*pool, sink]:
             ray.kill(actor)

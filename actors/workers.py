@@ -22,8 +22,34 @@ from synfinance.runner import ShardOutput, build_shard, write_shard
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size, MiB (ru_maxrss is KiB on Linux)."""
+    """This process's peak resident set size, MiB (ru_maxrss is KiB on Linux).
+
+    It counts the shared object-store pages the process touched, which grow with the number of
+    shards it has handled even though the store itself is bounded; see private_mb.
+    """
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def private_mb() -> float:
+    """This process's anonymous (private heap) resident memory now, MiB: what a leak would grow."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class MemoryWatch:
+    """The highest private memory seen at the end of each unit of work."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, private_mb())
+
+    def report(self) -> dict[str, float]:
+        return {"peak_rss_mb": peak_rss_mb(), "peak_private_mb": self.peak}
 
 
 @ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)
@@ -34,6 +60,7 @@ class ShardWorker:
                  faults: WorkerFaults | None = None) -> None:
         self.plan = GenerationPlan(params)
         self.features, self.name, self.faults = features, name, faults
+        self.memory = MemoryWatch()
 
     @ray.method(num_returns=2)
     def run(self, shard: int) -> tuple[dict[str, Any], ShardOutput]:
@@ -47,13 +74,14 @@ class ShardWorker:
         metrics.shard_seconds().observe(seconds, tags={"worker": self.name})
         facts = {"shard": shard, "rows": output.transactions.num_rows, "worker": self.name, "pid": os.getpid(),
                  "started": started, "seconds": seconds}
+        self.memory.sample()
         return facts, output
 
     def pid(self) -> int:
         return os.getpid()
 
-    def peak_rss_mb(self) -> float:
-        return peak_rss_mb()
+    def memory_mb(self) -> dict[str, float]:
+        return self.memory.report()
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
@@ -63,6 +91,7 @@ class DatasetSink:
     def __init__(self, out: Path, fmt: str, faults: SinkFaults | None = None) -> None:
         self.writer = DatasetWriter(out, fmt)
         self.faults = faults
+        self.memory = MemoryWatch()
 
     def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:
         """The shard's file entries and the time the write finished."""
@@ -71,10 +100,11 @@ class DatasetSink:
             self.faults.before_write(output.shard)
         entries = write_shard(self.writer, output)
         metrics.write_seconds().observe(time.time() - started, tags={"sink": "dataset"})
+        self.memory.sample()
         return entries, time.time()
 
-    def peak_rss_mb(self) -> float:
-        return peak_rss_mb()
+    def memory_mb(self) -> dict[str, float]:
+        return self.memory.report()
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)

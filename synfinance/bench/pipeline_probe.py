@@ -3,8 +3,9 @@
     python -m synfinance.bench.pipeline_probe pipeline COUNT OUT WORKERS     Ray pipeline, WORKERS actors
     python -m synfinance.bench.pipeline_probe local COUNT OUT                in-process write_dataset (no Ray)
 
-Both generate + inject patterns + extract features and write Parquet. Peak RSS: this driver's, plus
-(pipeline) each worker's and the sink's, read from the actors before they stop.
+Both generate + inject patterns + extract features and write Parquet. Memory: this driver's peak RSS,
+plus (pipeline) each worker's and the sink's peak RSS and peak private (anonymous) memory, read from the
+actors before they stop.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def measure(kind: str, count: int, workers: int, out: Path) -> dict[str, Any]:
 
     connect(num_cpus=2)
     report = run_pipeline(params, out, workers=workers, features=True)
-    return {"rows_per_s": report.rows / report.seconds, "actors_peak_rss_mb": report.peak_rss_mb,
+    return {"rows_per_s": report.rows / report.seconds, "actors_memory_mb": report.memory_mb,
             "peak_in_flight": report.peak_in_flight}
 
 
