@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import ray
 from ray.exceptions import RayActorError
@@ -28,7 +28,8 @@ from chaos.faults import SinkFaults, WorkerFaults
 from synfinance.errors import ParameterError, Problem, WorkerLost
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.output.dataset import DatasetWriter, FileEntry
-from synfinance.runner import finish_dataset, start_dataset
+from synfinance.output.jsonl import encode_jsonl
+from synfinance.runner import ShardOutput, finish_dataset, start_dataset
 
 Progress = Callable[[int, str], None]  # rows just written, by which worker
 
@@ -55,17 +56,19 @@ def run_pipeline(
     workers: int = 2,
     features: bool = False,
     database: Any = None,
+    stdout: BinaryIO | None = None,
     max_in_flight: int | None = None,
     on_progress: Progress | None = None,
     worker_faults: WorkerFaults | None = None,
     sink_faults: SinkFaults | None = None,
     max_retries: int = 3,
 ) -> PipelineReport:
-    """Generate (+ features) on `workers` actors into a dataset directory (out) or PostgreSQL (database)."""
+    """Generate (+ features) on `workers` actors into a dataset directory (out), PostgreSQL (database) or
+    JSON Lines on a byte stream of the driver (stdout; transactions only, shards in completion order)."""
     if workers < 1:
         raise ParameterError([Problem("workers", workers, "at least 1 (0 runs in-process, without Ray)")])
-    if (out is None) == (database is None):
-        raise ParameterError([Problem("out", out, "exactly one sink: a dataset directory or a database")])
+    if sum(x is not None for x in (out, database, stdout)) != 1:
+        raise ParameterError([Problem("out", out, "exactly one sink: a dataset directory, a database or stdout")])
     bound = max_in_flight or 2 * workers
     if bound < 1:
         raise ParameterError([Problem("max_in_flight", bound, "at least 1")])
@@ -74,10 +77,13 @@ def run_pipeline(
     files: dict[int, list[FileEntry]] = {}
     population: list[FileEntry] = []
     writer = None
+    sink: Any
     if out is not None:
         writer = DatasetWriter(out, fmt)
         population = start_dataset(plan, writer)
         sink = DatasetSink.remote(Path(out), fmt, sink_faults)  # type: ignore[attr-defined]
+    elif stdout is not None:
+        sink = StdoutSink(stdout)
     else:
         sink = PostgresSink.remote(database)  # type: ignore[attr-defined]
         ray.get(sink.start.remote(plan.customers.table, plan.merchants.table))
@@ -92,7 +98,8 @@ def run_pipeline(
             report.memory_mb = dict(zip(names, memory, strict=True))
     finally:
         for actor in [*pool, sink]:
-            ray.kill(actor)
+            if not isinstance(actor, StdoutSink):
+                ray.kill(actor)
     if writer is not None:
         entries = population + [e for shard in sorted(files) for e in files[shard]]
         report.manifest = finish_dataset(plan, writer, entries, features)
@@ -124,16 +131,36 @@ def _drive(n_shards: int, pool: list[Any], sink: Any, bound: int, max_retries: i
                 except RayActorError:
                     _redo(shard, todo, max_retries, report)
                     continue
-                writing[sink.write.remote(shard_ref)] = (shard, facts)
+                if isinstance(sink, StdoutSink):  # the driver's own stdout: written here, in completion order
+                    _written(report, files, shard, facts, sink.write(ray.get(shard_ref)), on_progress)
+                else:
+                    writing[sink.write.remote(shard_ref)] = (shard, facts)
             else:
                 shard, facts = writing.pop(ref)
-                entries, written_at = ray.get(ref)
-                files[shard] = entries
-                report.rows += facts["rows"]
-                report.rows_by_worker[facts["worker"]] = report.rows_by_worker.get(facts["worker"], 0) + facts["rows"]
-                report.timeline.append((shard, facts["started"], written_at))
-                if on_progress is not None:
-                    on_progress(facts["rows"], facts["worker"])
+                _written(report, files, shard, facts, ray.get(ref), on_progress)
+
+
+def _written(report: PipelineReport, files: dict[int, list[FileEntry]], shard: int, facts: dict[str, Any],
+             result: tuple[list[FileEntry], float], on_progress: Progress | None) -> None:
+    entries, written_at = result
+    files[shard] = entries
+    report.rows += facts["rows"]
+    report.rows_by_worker[facts["worker"]] = report.rows_by_worker.get(facts["worker"], 0) + facts["rows"]
+    report.timeline.append((shard, facts["started"], written_at))
+    if on_progress is not None:
+        on_progress(facts["rows"], facts["worker"])
+
+
+class StdoutSink:
+    """JSON Lines of each finished shard on the driver's stdout (an actor's stdout goes to its log)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:
+        self.stream.write(encode_jsonl(output.transactions))
+        self.stream.flush()
+        return [FileEntry(f"<stdout shard {output.shard}>", output.transactions.num_rows, "")], time.time()
 
 
 def _redo(shard: int, todo: deque[int], max_retries: int, report: PipelineReport) -> None:

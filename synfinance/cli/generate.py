@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,7 +52,8 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
 @click.option("--days", type=int, default=None, help="Length of the date range [default: generation.days].")
 @click.option("--end", type=DATE, default=None, help="Last IST date, inclusive (instead of --days).")
 @click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("dataset"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("dataset"), show_default=True,
+              help="Dataset directory, or - for JSON Lines on stdout (with --format jsonl).")
 @click.option("--shard-size", type=int, default=None, help="Most customers per shard [default: generation.shard_size].")
 @click.option("--fraud-rate", type=float, default=None, help="Share of fraud rows [default: generation.fraud_rate].")
 @click.option("--anomaly-rate", type=float, default=None, help="Share of anomalies [default: generation.anomaly_rate].")
@@ -113,6 +115,10 @@ def transactions(
             progress.update(task, rate=f"{done / max(time.perf_counter() - begun, 1e-9):,.0f} rows/s",
                             workers=shares)
 
+        if str(out) == "-":
+            _to_stdout(params, fmt, 0 if local else workers, address, advance)
+            console.print(f"{count:,} transactions as JSON Lines on stdout in {time.perf_counter() - begun:.2f} s")
+            return
         if workers == 0 or local:
             manifest = write_dataset(params, out, fmt, on_progress=advance, features=with_features)
         else:
@@ -120,6 +126,36 @@ def transactions(
     elapsed = time.perf_counter() - begun
     if not quiet:
         _summary(params, manifest, elapsed)
+
+
+def _to_stdout(params: GenerationParams, fmt: str, workers: int, address: str | None,
+               advance: Callable[[int, str], None]) -> None:
+    """--out -: transactions as JSON Lines on stdout, shard after shard (in-process: in shard order)."""
+    if fmt != "jsonl":
+        raise ParameterError([Problem("format", fmt, "jsonl when --out is - (stdout)")])
+    if workers == 0:
+        from synfinance.generate import GenerationPlan
+        from synfinance.output.jsonl import encode_jsonl
+        from synfinance.runner import build_shard
+
+        plan = GenerationPlan(params)
+        for shard in range(plan.n_shards):
+            table = build_shard(plan, shard).transactions
+            sys.stdout.buffer.write(encode_jsonl(table))
+            sys.stdout.buffer.flush()
+            advance(table.num_rows, "")
+        return
+    import ray
+
+    from actors.cluster import connect
+    from actors.pipeline import run_pipeline
+
+    started = connect(address)
+    try:
+        run_pipeline(params, workers=workers, stdout=sys.stdout.buffer, on_progress=advance)
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def _run_on_ray(params: GenerationParams, out: Path, fmt: str, workers: int, features: bool, address: str | None,

@@ -4,6 +4,7 @@ the PostgreSQL sink loads exactly once."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,15 @@ def test_postgres_sink_loads_exactly_once(db: Database) -> None:
 
     assert asyncio.run(counts()) == {"transactions": PARAMS.count, "features": PARAMS.count,
                                      "customers": PARAMS.customers}
+
+
+def test_stdout_sink_writes_every_row_once() -> None:
+    from synfinance.generate import generate_table
+    from synfinance.output.jsonl import encode_jsonl
+
+    stream = io.BytesIO()
+    report = run_pipeline(PARAMS, stdout=stream, workers=2)
+    expected = encode_jsonl(generate_table(count=PARAMS.count, seed=PARAMS.seed, customers=PARAMS.customers,
+                                           merchants=PARAMS.merchants, shard_size=PARAMS.shard_size))
+    assert report.rows == PARAMS.count
+    assert sorted(stream.getvalue().splitlines()) == sorted(expected.splitlines())
