@@ -4,7 +4,7 @@
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-demo: ## Main job end to end: install, generate 1M transactions with features, train a model, print its evaluation
+demo: ## Main job end to end: install, generate 1M transactions with features on a local Ray, train, evaluate, score
 	scripts/demo
 
 test: ## Whole test suite: ruff, mypy, docs freshness, pytest
