@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from synfinance.cli import main
@@ -37,3 +38,25 @@ def test_bench_features_prints_the_contracted_json_line() -> None:
     for key in ("batch_rows_per_s", "online_p50_ms", "online_p99_ms", "peak_rss_mb", "state_mb", "state_mb_double"):
         assert summary[key] > 0, key
     assert summary["online_p50_ms"] <= summary["online_p99_ms"]
+
+
+@pytest.mark.postgres
+def test_bench_db_prints_the_contracted_json_line(pg_url: str) -> None:
+    result = CliRunner().invoke(main, ["bench", "db", "--count", "10000", "--runs", "3"],
+                                env={"SYNFINANCE_DATABASE__URL": pg_url})
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("copy_rows_per_s", "get_by_id_p99_ms", "page_query_p99_ms", "reload_s", "floor_p99_ms"):
+        assert summary[key] > 0, key
+    assert len(summary["runs_load_s"]) == 3
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_bench_pipeline_prints_the_contracted_json_line() -> None:
+    result = CliRunner().invoke(main, ["bench", "pipeline", "--count", "10000", "--large", "20000", "--runs", "3"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("workers_1_rows_per_s", "workers_2_rows_per_s", "speedup", "peak_rss_mb_1m", "peak_rss_mb_10m"):
+        assert summary[key] > 0, key
+    assert summary["speedup"] == round(summary["workers_2_rows_per_s"] / summary["workers_1_rows_per_s"], 2)
