@@ -121,7 +121,7 @@ class PostgresSink:
 
     async def _connection(self) -> Any:
         if self.conn is None:
-            self.conn = await self.database.connect(statement_timeout_s=None)
+            self.conn = await self.database.connect(bulk=True)
         return self.conn
 
     async def start(self, customers: Any, merchants: Any) -> None:

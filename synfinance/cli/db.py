@@ -35,7 +35,7 @@ def _with_runner(schema: str | None, directory: Path, work: Callable[[MigrationR
     async def run() -> T:
         db = _database(schema)
         await db.ensure_schema()
-        conn = await db.connect(statement_timeout_s=None)
+        conn = await db.connect(bulk=True)
         try:
             return await work(MigrationRunner(conn, directory))
         finally:
@@ -122,7 +122,7 @@ def load_cmd(obj: dict[str, Any], source: Path, workers: int, analyze: bool) -> 
 
 async def _analyze(db_: Database) -> float:
     started = time.perf_counter()
-    conn = await db_.connect(statement_timeout_s=None)
+    conn = await db_.connect(bulk=True)
     try:
         await conn.execute("ANALYZE")
     finally:

@@ -78,7 +78,7 @@ async def backup(db: Database, out: Path) -> dict[str, Any]:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise OutputError(f"--out: {out} exists and is not an empty directory")
     out.mkdir(parents=True, exist_ok=True)
-    conn = await db.connect(statement_timeout_s=None)
+    conn = await db.connect(bulk=True)
     tables: dict[str, Any] = {}
     try:
         version = await current_version(conn)
@@ -137,7 +137,7 @@ async def restore(db: Database, source: Path) -> dict[str, int]:
         return await _restore_pg_dump(db, source)
     manifest = _verified_manifest(source)
     await db.ensure_schema()
-    conn = await db.connect(statement_timeout_s=None)
+    conn = await db.connect(bulk=True)
     try:
         version = await current_version(conn)
         if version == 0:

@@ -98,10 +98,9 @@ class Database:
             "TimeZone": "UTC",
         }
 
-    async def connect(self, statement_timeout_s: float | None | str = "default") -> asyncpg.Connection:
-        """One connection; statement_timeout_s=None lifts the limit (bulk loads, index builds)."""
-        timeout = self.statement_timeout_s if statement_timeout_s == "default" else statement_timeout_s
-        assert not isinstance(timeout, str)
+    async def connect(self, bulk: bool = False) -> asyncpg.Connection:
+        """One connection with the configured statement timeout; bulk=True lifts it (loads, index builds)."""
+        timeout = None if bulk else self.statement_timeout_s
         try:
             return await asyncpg.connect(self.url, timeout=self.connect_timeout_s,
                                          server_settings=self.server_settings(timeout))

@@ -125,7 +125,7 @@ async def defer_indexes(conn: asyncpg.Connection, table: str) -> int:
 
 async def rebuild_deferred_indexes(db: Database, workers: int = LOAD_WORKERS) -> int:
     """Build every index in deferred_indexes (several at once) and strike each off as it commits."""
-    conn = await db.connect(statement_timeout_s=None)
+    conn = await db.connect(bulk=True)
     try:
         # Full indexes first, partial ones last: the long builds start at once and the short ones fill in.
         pending = await conn.fetch("SELECT index_name, definition FROM deferred_indexes "
@@ -137,7 +137,7 @@ async def rebuild_deferred_indexes(db: Database, workers: int = LOAD_WORKERS) ->
         queue.put_nowait(row)
 
     async def build() -> None:
-        c = await db.connect(statement_timeout_s=None)
+        c = await db.connect(bulk=True)
         try:
             while not queue.empty():
                 row = queue.get_nowait()
@@ -175,7 +175,7 @@ async def load_dataset(
     entries = {str(e["path"]): e for e in manifest["files"]}
     parts = sorted(p for p in entries if p.startswith(f"{PARTS}/"))
     started = time.perf_counter()
-    conn = await db.connect(statement_timeout_s=None)
+    conn = await db.connect(bulk=True)
     inserted, offered = LoadCounts(), LoadCounts()
     try:
         await require_migrated(conn)
@@ -206,7 +206,7 @@ async def load_dataset(
             await ready.put(None)
 
     async def copy() -> None:
-        c = await db.connect(statement_timeout_s=None)
+        c = await db.connect(bulk=True)
         try:
             while (item := await ready.get()) is not None:
                 txns, batches = item

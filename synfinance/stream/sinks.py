@@ -36,7 +36,7 @@ class PostgresSink:
         assert isinstance(database, Database)
         self.database = database
         self.runner = asyncio.Runner()
-        self.conn = self.runner.run(database.connect(statement_timeout_s=None))
+        self.conn = self.runner.run(database.connect(bulk=True))
 
     def __call__(self, batch: pa.Table) -> None:
         from synfinance.store.load import load_part

@@ -21,7 +21,7 @@ def loaded_db(pg_url: str, dataset_dir: Path) -> Iterator[Database]:
 
     async def load() -> None:
         await load_dataset(db, dataset_dir)
-        conn = await db.connect(statement_timeout_s=None)
+        conn = await db.connect(bulk=True)
         try:
             await conn.execute("ANALYZE")
         finally:

@@ -25,7 +25,7 @@ async def test_the_pool_enforces_the_statement_timeout(pg_url: str) -> None:
 
 
 async def test_bulk_connections_lift_the_timeout(pg_url: str) -> None:
-    conn = await Database(pg_url, statement_timeout_s=0.2).connect(statement_timeout_s=None)
+    conn = await Database(pg_url, statement_timeout_s=0.2).connect(bulk=True)
     try:
         assert await conn.fetchval("SHOW statement_timeout") == "0"
     finally:
