@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import ray
-from ray.exceptions import RayActorError
+from ray.exceptions import ObjectLostError, RayActorError
 
 from actors import metrics
 from actors.workers import DatasetSink, PostgresSink, ShardWorker
@@ -137,7 +137,13 @@ def _drive(n_shards: int, pool: list[Any], sink: Any, bound: int, max_retries: i
                     writing[sink.write.remote(shard_ref)] = (shard, facts)
             else:
                 shard, facts = writing.pop(ref)
-                _written(report, files, shard, facts, ray.get(ref), on_progress)
+                try:
+                    result = ray.get(ref)
+                except ObjectLostError:
+                    # the shard's data went with its node before the sink read it (multi-node only): redo it
+                    _redo(shard, todo, max_retries, report)
+                    continue
+                _written(report, files, shard, facts, result, on_progress)
 
 
 def _written(report: PipelineReport, files: dict[int, list[FileEntry]], shard: int, facts: dict[str, Any],

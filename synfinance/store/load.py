@@ -5,7 +5,7 @@ transactions (+ its features, + the fraud/anomaly label rows derived from it) in
 Loading into an empty transactions table is a bulk load: its secondary indexes are dropped first and
 rebuilt once at the end (much faster than maintaining them row by row, as pg_restore does). The dropped
 definitions are recorded in `deferred_indexes` in the same transaction as the drop, so a load that dies
-half-way leaves a note the next load (or `db migrate`) acts on.
+half-way leaves a note the next load acts on (it rebuilds them first).
 """
 
 from __future__ import annotations
