@@ -10,9 +10,9 @@ demo: ## Main job end to end: install, generate 1M transactions with features on
 test: ## Whole test suite: ruff, mypy, docs freshness, pytest
 	scripts/test
 
-bench: ## Benchmarks (medians, same-run baselines): generate, features, model, db
+bench: ## Benchmarks (medians, same-run baselines): generate, features, model, db, pipeline
 	scripts/bootstrap && scripts/postgres && .venv/bin/synfinance bench generate && .venv/bin/synfinance bench features \
-		&& .venv/bin/synfinance bench model && .venv/bin/synfinance bench db
+		&& .venv/bin/synfinance bench model && .venv/bin/synfinance bench db && .venv/bin/synfinance bench pipeline
 
 lint: ## ruff and mypy only
 	scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/mypy
