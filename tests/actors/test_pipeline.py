@@ -70,7 +70,7 @@ def _overlap(report: PipelineReport) -> int:
 
 
 def test_a_slow_sink_makes_the_workers_wait(tmp_path: Path) -> None:
-    slow = SinkFaults(delay_s=0.4)
+    slow = SinkFaults(delay_s=0.6)  # far slower than a 5,000-row shard takes to make, even on a busy machine
     bounded = run_pipeline(PARAMS, tmp_path / "a", workers=2, max_in_flight=2, sink_faults=slow)
     unbounded = run_pipeline(PARAMS, tmp_path / "b", workers=2, max_in_flight=100, sink_faults=slow)
 
