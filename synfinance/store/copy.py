@@ -78,15 +78,15 @@ async def copy_batch(conn: asyncpg.Connection, batch: Batch) -> int:
 
 async def _copy(conn: asyncpg.Connection, batch: Batch) -> int:
     spec = batch.spec
-    if not spec.json_columns:
-        try:
-            async with conn.transaction():
-                await conn.copy_to_table(spec.name, source=io.BytesIO(batch.data), columns=spec.schema.names,
-                                         format="binary")
-            return batch.rows
-        except asyncpg.UniqueViolationError:
-            pass  # some rows are already there: take the staged path for this batch
-    return await _copy_staged(conn, spec, batch.data)
+    if spec.json_columns:
+        return await _copy_staged(conn, spec, batch.data)
+    try:
+        async with conn.transaction():
+            await conn.copy_to_table(spec.name, source=io.BytesIO(batch.data), columns=spec.schema.names,
+                                     format="binary")
+        return batch.rows
+    except asyncpg.UniqueViolationError:  # some rows are already there: stage this batch instead
+        return await _copy_staged(conn, spec, batch.data)
 
 
 async def _copy_staged(conn: asyncpg.Connection, spec: TableSpec, data: bytes) -> int:

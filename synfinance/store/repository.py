@@ -73,6 +73,13 @@ def _columns(table: str, alias: str) -> str:
     return ", ".join(f'{alias}."{c}"' for c in TABLES[table].schema.names)
 
 
+async def _by_key(db: Executor, table: str, alias: str, column: str, value: str) -> Row | None:
+    """The one row whose `column` equals `value` (a bind parameter), or None."""
+    row = await db.fetchrow(
+        f"SELECT {_columns(table, alias)} FROM {table} {alias} WHERE {alias}.{column} = $1", value)
+    return None if row is None else dict(row)
+
+
 def check_page(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError.single("limit", limit, f"an integer from 1 to {MAX_PAGE}")
@@ -108,10 +115,7 @@ class TransactionRepository:
         self.db = db
 
     async def get(self, transaction_id: str) -> Row | None:
-        row = await self.db.fetchrow(
-            f"SELECT {_columns('transactions', 't')} FROM transactions t WHERE t.transaction_id = $1", transaction_id
-        )
-        return None if row is None else dict(row)
+        return await _by_key(self.db, "transactions", "t", "transaction_id", transaction_id)
 
     async def list(self, f: TransactionFilter, limit: int = 100, cursor: str | None = None) -> Page:
         """Transactions matching every given filter, oldest first."""
@@ -150,14 +154,10 @@ class PopulationRepository:
         self.db = db
 
     async def customer(self, customer_id: str) -> Row | None:
-        row = await self.db.fetchrow(
-            f"SELECT {_columns('customers', 'c')} FROM customers c WHERE c.customer_id = $1", customer_id)
-        return None if row is None else dict(row)
+        return await _by_key(self.db, "customers", "c", "customer_id", customer_id)
 
     async def merchant(self, merchant_id: str) -> Row | None:
-        row = await self.db.fetchrow(
-            f"SELECT {_columns('merchants', 'm')} FROM merchants m WHERE m.merchant_id = $1", merchant_id)
-        return None if row is None else dict(row)
+        return await _by_key(self.db, "merchants", "m", "merchant_id", merchant_id)
 
     async def customers(self, city: str | None = None, segment: str | None = None, limit: int = 100,
                         cursor: str | None = None) -> Page:

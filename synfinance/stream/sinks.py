@@ -66,4 +66,4 @@ class HttpSink:
             raise StoreUnavailable(f"POST {self.url}: {getattr(exc, 'reason', exc)}") from exc
 
     def close(self) -> None:
-        pass
+        """Nothing to release: every POST opens and closes its own connection."""
