@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("SYNFINANCE_ENV", "test")
 
-from pg_schemas import database_url, drop_schema, fresh_schema, migrated  # noqa: E402
+from pg_schemas import database_url, fresh_schema, migrated  # noqa: E402
 
 from synfinance.errors import StoreUnavailable  # noqa: E402
 from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
@@ -79,7 +79,7 @@ def empty_db(pg_url: str) -> Iterator[Database]:
     """A schema that does not exist yet; dropped after the test."""
     db = fresh_schema(pg_url)
     yield db
-    asyncio.run(drop_schema(db))
+    asyncio.run(db.drop_schema())
 
 
 @pytest.fixture
@@ -87,4 +87,4 @@ def db(pg_url: str) -> Iterator[Database]:
     """A fresh schema with every migration applied; dropped after the test."""
     db = asyncio.run(migrated(fresh_schema(pg_url)))
     yield db
-    asyncio.run(drop_schema(db))
+    asyncio.run(db.drop_schema())

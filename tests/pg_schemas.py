@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 
-import asyncpg
-
 from synfinance.store.connect import Database
-from synfinance.store.migrations import MigrationRunner
+from synfinance.store.migrations import migrate
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -17,21 +15,8 @@ def database_url() -> str:
     return os.environ.get("SYNFINANCE_DATABASE__URL", DEFAULT_URL)
 
 
-async def drop_schema(db: Database) -> None:
-    conn = await asyncpg.connect(db.url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{db.schema}" CASCADE')
-    finally:
-        await conn.close()
-
-
 async def migrated(db: Database) -> Database:
-    await db.ensure_schema()
-    conn = await db.connect()
-    try:
-        await MigrationRunner(conn).migrate()
-    finally:
-        await conn.close()
+    await migrate(db)
     return db
 
 

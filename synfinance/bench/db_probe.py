@@ -30,7 +30,7 @@ from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
 from synfinance.store.connect import Database
 from synfinance.store.load import load_dataset
-from synfinance.store.migrations import MigrationRunner
+from synfinance.store.migrations import migrate
 from synfinance.store.repository import TransactionFilter, TransactionRepository
 
 QUERIES = 2_000
@@ -50,21 +50,8 @@ async def _latency_ms(call: Callable[[int], Awaitable[Any]], n: int) -> np.ndarr
 
 async def _fresh(url: str) -> Database:
     db = Database(url, f"bench_{uuid.uuid4().hex[:10]}", statement_timeout_s=None)
-    await db.ensure_schema()
-    conn = await db.connect()
-    try:
-        await MigrationRunner(conn).migrate()
-    finally:
-        await conn.close()
+    await migrate(db)
     return db
-
-
-async def _drop(db: Database) -> None:
-    conn = await db.connect()
-    try:
-        await conn.execute(f'DROP SCHEMA "{db.schema}" CASCADE')
-    finally:
-        await conn.close()
 
 
 async def measure(count: int, runs: int, url: str, work: Path) -> dict[str, Any]:
@@ -78,13 +65,13 @@ async def measure(count: int, runs: int, url: str, work: Path) -> dict[str, Any]
         reloads.append((await load_dataset(db, work / "data")).seconds)
         increments.append((await load_dataset(db, work / "more")).seconds)
         if run < runs - 1:
-            await _drop(db)
+            await db.drop_schema()
     assert db is not None
     try:
         return {"load_s": loads, "reload_s": reloads, "increment_s": increments, "count": count,
                 **await _queries(db, work / "data")}
     finally:
-        await _drop(db)
+        await db.drop_schema()
 
 
 async def _queries(db: Database, data: Path) -> dict[str, float]:

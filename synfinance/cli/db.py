@@ -18,7 +18,7 @@ from synfinance.settings import load_settings
 from synfinance.store.backup import backup, restore
 from synfinance.store.connect import Database
 from synfinance.store.load import LOAD_WORKERS, load_dataset
-from synfinance.store.migrations import MIGRATIONS_DIR, MigrationRunner
+from synfinance.store.migrations import MIGRATIONS_DIR, MigrationRunner, with_runner
 from synfinance.store.pgdump import dump
 
 T = TypeVar("T")
@@ -32,16 +32,7 @@ def _database(schema: str | None) -> Database:
 
 
 def _with_runner(schema: str | None, directory: Path, work: Callable[[MigrationRunner], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = _database(schema)
-        await db.ensure_schema()
-        conn = await db.connect(bulk=True)
-        try:
-            return await work(MigrationRunner(conn, directory))
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
+    return asyncio.run(with_runner(_database(schema), work, directory))
 
 
 @click.group()

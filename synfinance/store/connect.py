@@ -119,6 +119,14 @@ class Database:
         assert pool is not None
         return pool
 
+    async def drop_schema(self) -> None:
+        """Drop the schema and everything in it (tests and benchmarks work in throw-away schemas)."""
+        conn = await self.connect()
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.schema)} CASCADE")
+        finally:
+            await conn.close()
+
     async def ensure_schema(self) -> None:
         """Create the schema if it is missing (migrations create the tables in it)."""
         conn = await self.connect()

@@ -10,15 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
 from synfinance.errors import MigrationError
+from synfinance.store.connect import Database
 from synfinance.store.sqlfile import split_statements
 
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$")
 
@@ -193,6 +196,22 @@ def _refuse_drift(states: list[MigrationState]) -> None:
 
 def _versions(migrations: Sequence[Migration]) -> str:
     return ", ".join(str(m.version) for m in migrations) or "none"
+
+
+async def with_runner(db: Database, work: Callable[[MigrationRunner], Awaitable[T]],
+                      directory: Path = MIGRATIONS_DIR) -> T:
+    """Create the schema if it is missing, then run `work` with a runner on a connection of its own."""
+    await db.ensure_schema()
+    conn = await db.connect(bulk=True)
+    try:
+        return await work(MigrationRunner(conn, directory))
+    finally:
+        await conn.close()
+
+
+async def migrate(db: Database, to: int | None = None, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Apply pending migrations to the database's schema (creating it); returns those applied."""
+    return await with_runner(db, lambda runner: runner.migrate(to), directory)
 
 
 async def current_version(conn: asyncpg.Connection) -> int:

@@ -28,11 +28,7 @@ def schemas(pg_url: str) -> Iterator[list[str]]:
 
     async def drop() -> None:
         for name in names:
-            conn = await Database(pg_url).connect()
-            try:
-                await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-            finally:
-                await conn.close()
+            await Database(pg_url, name).drop_schema()
 
     asyncio.run(drop())
 

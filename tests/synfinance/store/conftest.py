@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg_schemas import drop_schema, fresh_schema, migrated
+from pg_schemas import fresh_schema, migrated
 
 from synfinance.store.connect import Database
 from synfinance.store.load import load_dataset
@@ -29,4 +29,4 @@ def loaded_db(pg_url: str, dataset_dir: Path) -> Iterator[Database]:
 
     asyncio.run(load())
     yield db
-    asyncio.run(drop_schema(db))
+    asyncio.run(db.drop_schema())

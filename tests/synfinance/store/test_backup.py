@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from pg_schemas import drop_schema, fresh_schema
+from pg_schemas import fresh_schema
 
 from synfinance.errors import OutputError, SchemaError
 from synfinance.output.dataset import read_dataset
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres
 def second_db(pg_url: str) -> Iterator[Database]:
     db = fresh_schema(pg_url, "restore")
     yield db
-    asyncio.run(drop_schema(db))
+    asyncio.run(db.drop_schema())
 
 
 async def _fill(db: Database, dataset_dir: Path) -> pa.Table:
@@ -91,7 +91,7 @@ async def test_backup_refuses_a_non_empty_directory(db: Database, tmp_path: Path
 async def test_pg_dump_round_trip(db: Database, dataset_dir: Path, tmp_path: Path) -> None:
     part = await _fill(db, dataset_dir)
     manifest = dump(db, tmp_path / "dump")
-    await drop_schema(db)
+    await db.drop_schema()
 
     counts = await restore(db, tmp_path / "dump")
 

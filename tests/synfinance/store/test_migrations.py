@@ -10,7 +10,7 @@ import pytest
 
 from synfinance.errors import MigrationError
 from synfinance.store.connect import Database
-from synfinance.store.migrations import MIGRATIONS_DIR, MigrationRunner, discover
+from synfinance.store.migrations import MIGRATIONS_DIR, MigrationRunner, discover, with_runner
 from synfinance.store.sqlfile import split_statements
 
 pytestmark = pytest.mark.postgres
@@ -26,12 +26,7 @@ async def _tables(db: Database) -> set[str]:
 
 
 async def _run(db: Database, directory: Path = MIGRATIONS_DIR, action: str = "migrate", **kw: int) -> list[str]:
-    await db.ensure_schema()
-    conn = await db.connect()
-    try:
-        done = await getattr(MigrationRunner(conn, directory), action)(**kw)
-    finally:
-        await conn.close()
+    done = await with_runner(db, lambda runner: getattr(runner, action)(**kw), directory)
     return [m.label for m in done]
 
 
