@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import ray
 
@@ -22,3 +24,14 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
     return True
+
+
+@contextmanager
+def session(address: str | None = None, num_cpus: int | None = None) -> Iterator[None]:
+    """Ray for the duration of a block (see connect); shuts down only a Ray this block started."""
+    started = connect(address, num_cpus)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()

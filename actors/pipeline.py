@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,8 +29,8 @@ from chaos.faults import SinkFaults, WorkerFaults
 from synfinance.errors import ParameterError, Problem, WorkerLost
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.output.dataset import DatasetWriter, FileEntry
-from synfinance.output.jsonl import encode_jsonl
 from synfinance.runner import ShardOutput, finish_dataset, start_dataset
+from synfinance.stream.sinks import JsonlSink
 
 Progress = Callable[[int, str], None]  # rows just written, by which worker
 
@@ -77,29 +78,35 @@ def run_pipeline(
     files: dict[int, list[FileEntry]] = {}
     population: list[FileEntry] = []
     writer = None
-    sink: Any
+    sink: Any = None  # the sink actor, if the sink is one
     if out is not None:
         writer = DatasetWriter(out, fmt)
         population = start_dataset(plan, writer)
         sink = DatasetSink.remote(Path(out), fmt, sink_faults)  # type: ignore[attr-defined]
-    elif stdout is not None:
-        sink = StdoutSink(stdout)
-    else:
+    elif database is not None:
         sink = PostgresSink.remote(database)  # type: ignore[attr-defined]
         ray.get(sink.start.remote(plan.customers.table, plan.merchants.table))
+    # submit(shard ref) -> ref of (file entries, written at): a sink actor's write, or the driver's own stdout
+    # (an actor's stdout goes to its log), written at once and its result put in the store like an actor's
+    submit: Callable[[Any], Any]
+    if sink is not None:
+        submit = sink.write.remote
+    else:
+        assert stdout is not None
+        submit = partial(_write_stdout, JsonlSink(stdout))
     pool = [ShardWorker.remote(params, features, f"worker-{i}", worker_faults)  # type: ignore[attr-defined]
             for i in range(workers)]
+    actors = pool if sink is None else [*pool, sink]
     report = PipelineReport(0, 0.0, workers, bound)
     try:
-        _drive(plan.n_shards, pool, sink, bound, max_retries, report, files, on_progress)
+        _drive(plan.n_shards, pool, submit, bound, max_retries, report, files, on_progress)
         if out is not None:
             names = [f"worker-{i}" for i in range(workers)] + ["sink"]
-            memory = ray.get([a.memory_mb.remote() for a in [*pool, sink]])
+            memory = ray.get([a.memory_mb.remote() for a in actors])
             report.memory_mb = dict(zip(names, memory, strict=True))
     finally:
-        for actor in [*pool, sink]:
-            if not isinstance(actor, StdoutSink):
-                ray.kill(actor)
+        for actor in actors:
+            ray.kill(actor)
     if writer is not None:
         entries = population + [e for shard in sorted(files) for e in files[shard]]
         report.manifest = finish_dataset(plan, writer, entries, features)
@@ -107,8 +114,8 @@ def run_pipeline(
     return report
 
 
-def _drive(n_shards: int, pool: list[Any], sink: Any, bound: int, max_retries: int, report: PipelineReport,
-           files: dict[int, list[FileEntry]], on_progress: Progress | None) -> None:
+def _drive(n_shards: int, pool: list[Any], submit: Callable[[Any], Any], bound: int, max_retries: int,
+           report: PipelineReport, files: dict[int, list[FileEntry]], on_progress: Progress | None) -> None:
     todo = deque(range(n_shards))
     idle = deque(range(len(pool)))
     generating: dict[Any, tuple[int, int, Any]] = {}  # facts ref -> (shard, worker index, shard ref)
@@ -131,10 +138,7 @@ def _drive(n_shards: int, pool: list[Any], sink: Any, bound: int, max_retries: i
                 except RayActorError:
                     _redo(shard, todo, max_retries, report)
                     continue
-                if isinstance(sink, StdoutSink):  # the driver's own stdout: written here, in completion order
-                    _written(report, files, shard, facts, sink.write(ray.get(shard_ref)), on_progress)
-                else:
-                    writing[sink.write.remote(shard_ref)] = (shard, facts)
+                writing[submit(shard_ref)] = (shard, facts)
             else:
                 shard, facts = writing.pop(ref)
                 try:
@@ -157,16 +161,12 @@ def _written(report: PipelineReport, files: dict[int, list[FileEntry]], shard: i
         on_progress(facts["rows"], facts["worker"])
 
 
-class StdoutSink:
-    """JSON Lines of each finished shard on the driver's stdout (an actor's stdout goes to its log)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-
-    def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:
-        self.stream.write(encode_jsonl(output.transactions))
-        self.stream.flush()
-        return [FileEntry(f"<stdout shard {output.shard}>", output.transactions.num_rows, "")], time.time()
+def _write_stdout(jsonl: JsonlSink, shard_ref: Any) -> Any:
+    """Write a finished shard's JSON Lines to the driver's stream; its result as an object ref, like a sink's."""
+    output: ShardOutput = ray.get(shard_ref)
+    jsonl(output.transactions)
+    entries = [FileEntry(f"<stdout shard {output.shard}>", output.transactions.num_rows, "")]
+    return ray.put((entries, time.time()))
 
 
 def _redo(shard: int, todo: deque[int], max_retries: int, report: PipelineReport) -> None:

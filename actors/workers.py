@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -16,27 +15,10 @@ import ray
 
 from actors import metrics
 from chaos.faults import SinkFaults, WorkerFaults
+from synfinance.bench.memory import peak_rss_mb, private_mb
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.output.dataset import DatasetWriter, FileEntry
 from synfinance.runner import ShardOutput, build_shard, write_shard
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size, MiB (ru_maxrss is KiB on Linux).
-
-    It counts the shared object-store pages the process touched, which grow with the number of
-    shards it has handled even though the store itself is bounded; see private_mb.
-    """
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def private_mb() -> float:
-    """This process's anonymous (private heap) resident memory now, MiB: what a leak would grow."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class MemoryWatch:
@@ -126,15 +108,12 @@ class PostgresSink:
 
     async def start(self, customers: Any, merchants: Any) -> None:
         """Check the schema is migrated, then load the population (idempotently)."""
-        from synfinance.store.copy import copy_rows
-        from synfinance.store.load import require_migrated
-        from synfinance.store.tables import TABLES
+        from synfinance.store.load import load_population, require_migrated
 
         conn = await self._connection()
         await require_migrated(conn)
-        async with self.lock, conn.transaction():
-            await copy_rows(conn, TABLES["customers"], customers)
-            await copy_rows(conn, TABLES["merchants"], merchants)
+        async with self.lock:
+            await load_population(conn, customers, merchants)
 
     async def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:
         from synfinance.store.load import load_part

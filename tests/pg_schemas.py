@@ -24,3 +24,10 @@ def fresh_schema(url: str, prefix: str = "t") -> Database:
     return Database(url, f"{prefix}_{uuid.uuid4().hex[:12]}")
 
 
+async def count_rows(db: Database, table: str) -> int:
+    """Rows in one of the schema's tables (table names come from the tests, never from input)."""
+    conn = await db.connect()
+    try:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+    finally:
+        await conn.close()

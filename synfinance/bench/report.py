@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -15,11 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.bench.memory import peak_rss_mb
+
 
 def emit(kind: str, result: dict[str, Any]) -> None:
     """A probe's answer: its measurements plus this process's peak RSS, as the one JSON line run_probe reads."""
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"kind": kind, **result, "peak_rss_mb": round(peak_mb, 1)}))
+    print(json.dumps({"kind": kind, **result, "peak_rss_mb": round(peak_rss_mb(), 1)}))
 
 
 def run_probe(module: str, args: Sequence[str]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from synfinance.cli.options import DATE
 from synfinance.errors import OutputError, ParameterError, Problem
-from synfinance.generate import GenerationParams
+from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import atomic_path
 from synfinance.output.formats import FORMATS, SUFFIX, write_table
@@ -24,6 +24,7 @@ from synfinance.population.customers import build_customers
 from synfinance.population.merchants import build_merchants
 from synfinance.runner import write_dataset
 from synfinance.settings import load_settings
+from synfinance.stream.sinks import JsonlSink
 
 FORMAT = click.Choice(FORMATS)
 
@@ -133,45 +134,29 @@ def _to_stdout(params: GenerationParams, fmt: str, workers: int, address: str | 
     """--out -: transactions as JSON Lines on stdout, shard after shard (in-process: in shard order)."""
     if fmt != "jsonl":
         raise ParameterError([Problem("format", fmt, "jsonl when --out is - (stdout)")])
+    jsonl = JsonlSink(sys.stdout.buffer)
     if workers == 0:
-        from synfinance.generate import GenerationPlan
-        from synfinance.output.jsonl import encode_jsonl
-        from synfinance.runner import build_shard
-
         plan = GenerationPlan(params)
         for shard in range(plan.n_shards):
-            table = build_shard(plan, shard).transactions
-            sys.stdout.buffer.write(encode_jsonl(table))
-            sys.stdout.buffer.flush()
+            table = generate_shard(plan, shard)
+            jsonl(table)
             advance(table.num_rows, "")
         return
-    import ray
-
-    from actors.cluster import connect
+    from actors.cluster import session
     from actors.pipeline import run_pipeline
 
-    started = connect(address)
-    try:
+    with session(address):
         run_pipeline(params, workers=workers, stdout=sys.stdout.buffer, on_progress=advance)
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _run_on_ray(params: GenerationParams, out: Path, fmt: str, workers: int, features: bool, address: str | None,
                 advance: Callable[[int, str], None]) -> Path:
     """The same dataset through the Ray pipeline (imported here: the in-process path never loads Ray)."""
-    import ray
-
-    from actors.cluster import connect
+    from actors.cluster import session
     from actors.pipeline import run_pipeline
 
-    started = connect(address)
-    try:
+    with session(address):
         report = run_pipeline(params, out, fmt, workers=workers, features=features, on_progress=advance)
-    finally:
-        if started:
-            ray.shutdown()
     assert report.manifest is not None
     return report.manifest
 

@@ -98,6 +98,15 @@ async def load_batches(conn: asyncpg.Connection, txns: pa.Table, batches: list[B
     return counts
 
 
+async def load_population(conn: asyncpg.Connection, customers: pa.Table, merchants: pa.Table) -> LoadCounts:
+    """Customers and merchants in one transaction, idempotently (rows already present are skipped)."""
+    counts = LoadCounts()
+    async with conn.transaction():
+        counts.add("customers", await copy_rows(conn, TABLES["customers"], customers))
+        counts.add("merchants", await copy_rows(conn, TABLES["merchants"], merchants))
+    return counts
+
+
 async def require_migrated(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> None:
     latest = max((m.version for m in discover(directory)), default=0)
     version = await current_version(conn)
@@ -180,14 +189,14 @@ async def load_dataset(
     try:
         await require_migrated(conn)
         await rebuild_deferred_indexes(db)  # a previous bulk load that died half-way
+        population = {}
         for name in ("customers", "merchants"):
             entry = next((e for p, e in entries.items() if Path(p).stem == name), None)
             if entry is None:
                 raise SchemaError(f"--in: {directory} has no {name} file in its manifest")
-            table = _read_verified(directory, entry, fmt, SCHEMAS[name])
-            offered.add(name, table.num_rows)
-            async with conn.transaction():
-                inserted.add(name, await copy_rows(conn, TABLES[name], table))
+            population[name] = _read_verified(directory, entry, fmt, SCHEMAS[name])
+            offered.add(name, population[name].num_rows)
+        inserted.merge(await load_population(conn, population["customers"], population["merchants"]))
         bulk = bulk and not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM transactions)")
         if bulk:
             await defer_indexes(conn, "transactions")

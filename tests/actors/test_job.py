@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,10 +63,12 @@ def test_generation_runs_as_a_ray_job(cluster: tuple[str, dict[str, str]], tmp_p
                     f"--workers 2 --quiet --out {out}"),
         runtime_env={"working_dir": str(ROOT), "excludes": [".venv", ".git", "dataset", "models", "*.parquet"]},
     )
-    deadline = time.monotonic() + 240
-    while (status := client.get_job_status(job)) not in {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}:
-        assert time.monotonic() < deadline, f"job still {status}"
-        time.sleep(0.5)  # polling a remote job's status: there is no condition to wait on locally
+
+    async def logs_until_the_job_ends() -> list[str]:
+        return [chunk async for chunk in client.tail_job_logs(job)]  # the stream closes when the job ends
+
+    asyncio.run(asyncio.wait_for(logs_until_the_job_ends(), timeout=240))
+    status = client.get_job_status(job)
     assert status == JobStatus.SUCCEEDED, client.get_job_logs(job)[-3000:]
 
     write_dataset(params, tmp_path / "reference")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_schemas import count_rows
 
 from actors.pipeline import PipelineReport, run_pipeline
 from chaos.faults import SinkFaults, WorkerFaults
@@ -95,12 +96,7 @@ def test_postgres_sink_loads_exactly_once(db: Database) -> None:
         assert report.rows == PARAMS.count
 
     async def counts() -> dict[str, int]:
-        conn = await db.connect()
-        try:
-            return {t: await conn.fetchval(f"SELECT count(*) FROM {t}")
-                    for t in ("transactions", "features", "customers")}
-        finally:
-            await conn.close()
+        return {t: await count_rows(db, t) for t in ("transactions", "features", "customers")}
 
     assert asyncio.run(counts()) == {"transactions": PARAMS.count, "features": PARAMS.count,
                                      "customers": PARAMS.customers}

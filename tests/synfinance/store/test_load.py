@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from pg_schemas import count_rows
 
 from synfinance.errors import SchemaError
 from synfinance.output.dataset import read_dataset
@@ -14,14 +15,6 @@ from synfinance.store.connect import Database
 from synfinance.store.load import defer_indexes, label_rows, load_dataset, load_part
 
 pytestmark = pytest.mark.postgres
-
-
-async def _count(db: Database, table: str) -> int:
-    conn = await db.connect()
-    try:
-        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
-    finally:
-        await conn.close()
 
 
 async def _indexes(db: Database) -> set[str]:
@@ -58,8 +51,8 @@ async def test_load_twice_inserts_everything_once(db: Database, dataset_dir: Pat
     assert not second.bulk
     assert all(n == 0 for n in second.inserted.rows.values()), second.inserted.rows
     assert second.offered.rows["transactions"] == txns.num_rows
-    assert await _count(db, "transactions") == txns.num_rows
-    assert await _count(db, "fraud_labels") == n_fraud
+    assert await count_rows(db, "transactions") == txns.num_rows
+    assert await count_rows(db, "fraud_labels") == n_fraud
 
 
 async def test_a_half_loaded_batch_is_completed_without_duplicates(db: Database, dataset_dir: Path) -> None:
@@ -72,8 +65,8 @@ async def test_a_half_loaded_batch_is_completed_without_duplicates(db: Database,
         await conn.close()
     assert first.rows["transactions"] == 12_000
     assert second.rows["transactions"] == part.num_rows - 12_000
-    assert await _count(db, "transactions") == part.num_rows
-    assert await _count(db, "fraud_labels") == label_rows(part, "fraud").num_rows
+    assert await count_rows(db, "transactions") == part.num_rows
+    assert await count_rows(db, "fraud_labels") == label_rows(part, "fraud").num_rows
 
 
 @pytest.mark.parametrize(
@@ -93,7 +86,7 @@ async def test_a_failing_batch_leaves_nothing_behind(db: Database, dataset_dir: 
     finally:
         await conn.close()
     for table in ("transactions", "fraud_labels", "anomaly_labels"):
-        assert await _count(db, table) == 0, table
+        assert await count_rows(db, table) == 0, table
 
 
 def _set(table: pa.Table, column: str, value: object) -> pa.Table:
@@ -119,4 +112,4 @@ async def test_a_dead_bulk_load_leaves_indexes_the_next_load_rebuilds(db: Databa
     await load_dataset(db, dataset_dir)
 
     assert await _indexes(db) == indexes
-    assert await _count(db, "deferred_indexes") == 0
+    assert await count_rows(db, "deferred_indexes") == 0

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 import pytest
+from pg_schemas import count_rows
 
 from synfinance.errors import ParameterError
 from synfinance.store.connect import Database
@@ -127,11 +128,4 @@ def test_postgres_sink_stores_every_row(db: Database) -> None:
     finally:
         sink.close()
 
-    async def count() -> int:
-        conn = await db.connect()
-        try:
-            return int(await conn.fetchval("SELECT count(*) FROM transactions"))
-        finally:
-            await conn.close()
-
-    assert report.rows == asyncio.run(count()) == 400
+    assert report.rows == asyncio.run(count_rows(db, "transactions")) == 400
