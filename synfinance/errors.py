@@ -8,15 +8,24 @@
     ├── OutputError                 a dataset cannot be written where asked (unwritable, not a dataset)
     ├── PatternError                a fraud/anomaly pattern broke the frame's invariants (a bug)
     ├── ModelError                  a model version is missing, incomplete or trained on other features
+    │   └── ModelUnavailable        no model can be served right now (none trained/deployed); says why
     ├── MigrationError              a schema migration is missing, edited after it ran, or failed (names the statement)
     ├── StoreUnavailable            the database cannot be reached or answered with a failure
     │   └── CircuitOpen             the breaker in front of a dependency is open; retry later
     ├── WorkerLost                  a pipeline worker died more often than a shard's retry budget
+    ├── NotFound                    no record with the id asked for
+    ├── Conflict                    the record exists already (e.g. a duplicate transaction id)
+    ├── TooLarge                    a request exceeds a size limit (body bytes, batch rows); names the limit
+    ├── UnsupportedMedia            a request body in a format the API does not take (not JSON)
+    ├── AccessDenied                an API request without the right key
+    │   ├── Unauthenticated         no key, or an unknown one
+    │   └── Forbidden               a known key without the scope the route needs
+    ├── RateLimited                 a key's request rate is above its limit; retry after retry_after_s
     └── InjectedFault               a fault deliberately injected through a chaos/ seam
 
 Callers catch the narrowest class they can handle; the CLI maps ValidationError,
 SchemaError and OutputError to exit code 2 with one line per problem, and the HTTP layer
-maps the same classes to 4xx/503 in one place.
+(serve/errors.py) maps every class to its status code in one place.
 """
 
 from __future__ import annotations
@@ -47,6 +56,9 @@ class ValidationError(SynFinanceError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+    def __reduce__(self) -> tuple[object, ...]:  # survives pickling across Ray processes
+        return (type(self), (self.problems,))
 
     @classmethod
     def single(cls, field: str, got: object, expected: str) -> ValidationError:
@@ -92,6 +104,10 @@ class ModelError(SynFinanceError):
     """A model version is missing, incomplete, or was trained on a different feature list."""
 
 
+class ModelUnavailable(ModelError):
+    """No model can be served right now; the message says why (none trained, none deployed, unloadable)."""
+
+
 class MigrationError(SynFinanceError):
     """A schema migration file is missing, was edited after it was applied, or failed to apply."""
 
@@ -101,7 +117,14 @@ class StoreUnavailable(SynFinanceError):
 
 
 class CircuitOpen(StoreUnavailable):
-    """The circuit breaker in front of a dependency is open; retry after a while."""
+    """The circuit breaker in front of a dependency is open; retry after retry_after_s."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def __reduce__(self) -> tuple[object, ...]:  # survives pickling across Ray processes
+        return (type(self), (str(self), self.retry_after_s))
 
 
 class WorkerLost(SynFinanceError):
@@ -110,3 +133,42 @@ class WorkerLost(SynFinanceError):
 
 class InjectedFault(SynFinanceError):
     """A fault injected on purpose through a chaos seam."""
+
+
+class NotFound(SynFinanceError):
+    """No record has the id asked for."""
+
+
+class Conflict(SynFinanceError):
+    """The record exists already (a duplicate id)."""
+
+
+class TooLarge(SynFinanceError):
+    """A request exceeds a size limit; the message names the limit."""
+
+
+class UnsupportedMedia(SynFinanceError):
+    """A request body in a format the API does not take."""
+
+
+class AccessDenied(SynFinanceError):
+    """An API request without the right key."""
+
+
+class Unauthenticated(AccessDenied):
+    """No API key, or one that matches no configured key."""
+
+
+class Forbidden(AccessDenied):
+    """A valid API key without the scope the route needs."""
+
+
+class RateLimited(SynFinanceError):
+    """The key's request rate is above its limit."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.retry_after_s))

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
@@ -171,6 +170,7 @@ def predict_cmd(version: str | None, data: Path, out: Path, models: Path | None)
 
     from synfinance.model import registry
     from synfinance.model.data import feature_matrix
+    from synfinance.model.decision import decide
     from synfinance.output.dataset import read_dataset
     from synfinance.output.files import atomic_path
 
@@ -184,7 +184,7 @@ def predict_cmd(version: str | None, data: Path, out: Path, models: Path | None)
     result = pa.table({
         "transaction_id": tables["features"].column("transaction_id"),
         "score": score,
-        "decision": pa.array(np.where(score >= fraud_model.threshold, "review", "approve")),
+        "decision": pa.array(decide(score, fraud_model.threshold), pa.string()),
         "reasons": pa.array([[name for name, _ in r] for r in reasons], pa.list_(pa.string())),
         "model_version": pa.array([fraud_model.version] * len(score)),
     })

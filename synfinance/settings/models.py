@@ -25,6 +25,16 @@ class ServerConfig(Section):
     replicas: int = Field(1, ge=1, le=64, description="Ray Serve replicas of each deployment at start.")
     timeout_s: float = Field(30.0, gt=0, le=600, description="Longest time a request may take.")
     max_request_bytes: int = Field(10_000_000, ge=1024, le=1_000_000_000, description="Largest accepted body.")
+    feature_shards: int = Field(
+        2, ge=1, le=64, description="Online feature-store shards (customers are routed by a hash of their id).",
+        json_schema_extra=RESTART_ONLY,
+    )
+    warm_from: Path | None = Field(
+        None, description="Dataset directory whose transactions warm the online feature store at start-up.",
+        json_schema_extra=RESTART_ONLY,
+    )
+    score_batch_max: int = Field(64, ge=1, le=10_000, description="Most single scores the scorer batches at once.")
+    score_batch_wait_ms: float = Field(2.0, ge=0, le=1000, description="Longest wait to fill a scoring batch.")
 
 
 class PoolConfig(Section):
@@ -45,6 +55,11 @@ class RetryConfig(Section):
     jitter: float = Field(0.2, ge=0, le=1, description="Random spread of each back-off, as a share.")
 
 
+class BreakerConfig(Section):
+    fail_max: int = Field(5, ge=1, le=1000, description="Consecutive failed calls that open the breaker.")
+    reset_s: float = Field(10.0, gt=0, le=3600, description="Time an open breaker waits before a trial call.")
+
+
 class DatabaseConfig(Section):
     enabled: bool = Field(False, description="Persist to PostgreSQL (off: Parquet only).")
     url: SecretStr = Field(
@@ -57,6 +72,7 @@ class DatabaseConfig(Section):
     statement_timeout_s: float = Field(5.0, gt=0, le=3600, description="Server-side statement timeout.")
     connect_timeout_s: float = Field(5.0, gt=0, le=300, description="Time allowed to open a connection.")
     retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry with back-off and jitter.")
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig, description="Circuit breaker on every call.")
 
 
 class CacheConfig(Section):

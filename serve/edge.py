@@ -1,0 +1,94 @@
+"""What every request passes first (pure ASGI, no per-request task): a request id, body limits, metrics.
+
+- `X-Request-ID`: taken from the request when it is a sane token, else made; echoed on the response and
+  put in every error body and log line.
+- Bodies: a request with a body must say it is JSON (else 415) and may not exceed max_request_bytes
+  (413, checked on Content-Length and again while the body streams in, so chunked bodies are bounded too).
+- Metrics: requests, errors and latency per route template (synfinance.metrics).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serve.errors import for_error
+from synfinance import metrics
+from synfinance.errors import TooLarge, UnsupportedMedia
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class Edge:
+    """Limits come from the app's state (`app.state.max_request_bytes`), set by whoever serves the app."""
+
+    def __init__(self, app: ASGIApp, max_request_bytes: int = 10_000_000) -> None:
+        self.app = app
+        self.default_max_bytes = max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        status = [500]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        limit = getattr(scope["app"].state, "max_request_bytes", self.default_max_bytes) if "app" in scope \
+            else self.default_max_bytes
+        problem = self._check(scope["method"], headers, limit)
+        if problem is not None:
+            await for_error(Request(scope), problem)(scope, receive, send_with_id)
+        else:
+            await self.app(scope, self._bounded(receive, limit), send_with_id)
+        self._observe(scope, status[0], time.perf_counter() - started)
+
+    @staticmethod
+    def _check(method: str, headers: dict[str, str], limit: int) -> Exception | None:
+        if method not in BODY_METHODS:
+            return None
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return TooLarge(f"request body of {int(length):,} bytes exceeds the limit of {limit:,}")
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json" and (length is None or length != "0"):
+            return UnsupportedMedia(f"request body must be application/json, got {media or 'no Content-Type'}")
+        return None
+
+    @staticmethod
+    def _bounded(receive: Receive, limit: int) -> Receive:
+        seen = [0]
+
+        async def counted() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                seen[0] += len(message.get("body", b""))
+                if seen[0] > limit:
+                    raise TooLarge(f"request body exceeds the limit of {limit:,} bytes")
+            return message
+
+        return counted
+
+    @staticmethod
+    def _observe(scope: Scope, status: int, seconds: float) -> None:
+        route: Any = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        metrics.HTTP_REQUESTS.labels(template, scope["method"], str(status)).inc()
+        metrics.HTTP_LATENCY.labels(template).observe(seconds)
+        if status >= 400:
+            metrics.HTTP_ERRORS.labels(template, "server" if status >= 500 else "client").inc()

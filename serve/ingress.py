@@ -1,0 +1,313 @@
+"""The HTTP API: a FastAPI app served by the Ingress deployment, which calls the feature shards, scorer and query.
+
+Every /v1 route takes an `X-API-Key` with the route's scope (admin implies all) and is rate limited per
+key; /health* and /metrics are open. Errors are mapped in serve/errors.py, bodies are defined in
+serve/schemas.py, and the work is done by the deployments in serve/deployments.py.
+(No `from __future__ import annotations` here: FastAPI must see real types through Serve's method wrappers.)
+"""
+
+
+import asyncio
+import time
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+from fastapi import FastAPI, Path, Query, Security
+from fastapi.responses import Response
+from fastapi.security import APIKeyHeader
+from ray import serve
+
+from serve import errors
+from serve.edge import Edge
+from serve.responses import feature_table, json_response, prediction_table, score_body
+from serve.schemas import (
+    MAX_BATCH,
+    ErrorBody,
+    Page,
+    Records,
+    Score,
+    Scores,
+    Stored,
+    Text,
+    Timestamp,
+    TransactionIn,
+    Transactions,
+)
+from synfinance import metrics
+from synfinance.errors import CircuitOpen, ModelUnavailable, Problem, StoreUnavailable, TooLarge, ValidationError
+from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
+from synfinance.features.online import shard_of
+from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
+from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
+from synfinance.settings.models import SecurityConfig
+from synfinance.store.repository import MAX_PAGE, TransactionFilter
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (401, "No API key, or an unknown one."), (403, "The key lacks the route's scope."),
+        (422, "Invalid input; `details` names each field by its JSON path."), (429, "Over the key's rate limit."),
+        (503, "A dependency is unavailable (model, database, open circuit); see Retry-After."))
+}
+api = FastAPI(
+    title="SynFinance API", version=SCHEMA_VERSION, responses=ERRORS,
+    description="Score Indian retail-banking transactions for fraud and query the stored data. "
+                "Every /v1 route needs an `X-API-Key` header with the route's scope.")
+errors.install(api)
+api.add_middleware(Edge)
+KEY = APIKeyHeader(name=HEADER, auto_error=False, description="API key with the route's scope.")
+Key = Annotated[str | None, Security(KEY)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Rows per page.")]
+Cursor = Annotated[Text | None, Query(description="next_cursor of the previous page.")]
+From = Annotated[Timestamp | None, Query(alias="from", description="Inclusive start, ISO 8601 with a zone.")]
+To = Annotated[Timestamp | None, Query(alias="to", description="Exclusive end, ISO 8601 with a zone.")]
+Filter = Annotated[Text | None, Query()]
+
+
+def _page(page: Any) -> Response:
+    return json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _no_repeats(ids: list[str]) -> None:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, tid in enumerate(ids):
+        if tid in seen:
+            problems.append(Problem(f"$.transactions[{i}].transaction_id", tid,
+                                    f"an id not used earlier in this request (transactions[{seen[tid]}] has it)"))
+        seen.setdefault(tid, i)
+    if problems:
+        raise ValidationError(problems)
+
+# Serve pickles the class when it is decorated: everything it uses must be defined above it.
+
+@serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
+@serve.ingress(api)
+class Ingress:
+    def __init__(self, shards: list[Any], scorer: Any, query: Any, security: SecurityConfig,
+                 max_request_bytes: int, config_version: str) -> None:
+        self.shards, self.scorer, self.query = shards, scorer, query
+        self.keys, self.limits = KeyRing(security), RateLimiter(security)
+        self.config_version = config_version
+        self.model_version: str | None = None
+        api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
+
+    async def allow(self, key: str | None, scope: str) -> Caller:
+        caller = self.keys.authenticate(key)
+        self.keys.authorize(caller, scope)
+        try:
+            await self.limits.check(caller.name)
+        except Exception:
+            metrics.RATE_LIMITED.labels(caller.name).inc()
+            raise
+        return caller
+
+    async def model_ready(self) -> None:
+        """Refuse (503, with the reason) before touching any state when there is no model to score with."""
+        if self.model_version is None:
+            info = await self.scorer.info.remote()
+            if not info["ready"]:
+                raise ModelUnavailable(info["reason"])
+            self.model_version = info["version"]
+
+    async def db(self, method: str, *args: Any) -> Any:
+        try:
+            result = await getattr(self.query, method).remote(*args)
+        except Exception as exc:
+            metrics.BREAKER_OPEN.labels("database").set(isinstance(errors.unwrap(exc), CircuitOpen))
+            raise
+        metrics.BREAKER_OPEN.labels("database").set(0)
+        return result
+
+    # -- scoring -----------------------------------------------------------------------------------------
+    @api.post("/v1/score", response_model=Score, tags=["scoring"])
+    async def score(self, transaction: TransactionIn, key: Key,  # type: ignore[valid-type]
+                    features: bool = Query(False, description="Include the 69 features.")) -> Response:
+        """Score one transaction and advance its customer's online state."""
+        started = time.perf_counter()
+        await self.allow(key, "score")
+        await self.model_ready()
+        row = transaction.model_dump()  # type: ignore[attr-defined]
+        shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
+        x = await self.shards[shard].one.remote(row)
+        result = await self.scorer.one.remote(x)
+        body = score_body(row["transaction_id"], result, x if features else None, started)
+        return json_response(body)
+
+    @api.post("/v1/score/batch", response_model=Scores, tags=["scoring"],
+              responses={413: {"model": ErrorBody, "description": f"More than {MAX_BATCH:,} transactions."}})
+    async def score_batch(self, batch: Transactions, key: Key,
+                          explain: bool = Query(False, description="Add top reasons (costs ~2 ms a row)."),
+                          features: bool = Query(False, description="Include the 69 features.")) -> Response:
+        """Score up to 10,000 transactions; each customer's are taken oldest first, results in request order."""
+        started = time.perf_counter()
+        await self.allow(key, "score")
+        rows = batch.transactions
+        if len(rows) > MAX_BATCH:
+            raise TooLarge(f"{len(rows):,} transactions in one batch; the limit is {MAX_BATCH:,}")
+        await self.model_ready()
+        table = pa.Table.from_pydict({n: [getattr(r, n) for r in rows] for n in INPUT_COLUMNS}, schema=INPUT_SCHEMA)
+        x = await self.features_of(table)
+        results = await self.scorer.many.remote(x, explain) if len(rows) else []
+        ids = table.column("transaction_id").to_pylist()
+        scores = [score_body(i, r, x[k] if features else None, started) for k, (i, r) in
+                  enumerate(zip(ids, results, strict=True))]
+        return json_response({"scores": scores, "processing_time_ms": _ms(started)})
+
+    async def features_of(self, table: pa.Table) -> np.ndarray:
+        """Features of every row, each shard computing its customers' rows concurrently."""
+        shard = shard_of(table.column("customer_id"), len(self.shards))
+        x = np.empty((table.num_rows, len(FEATURE_NAMES)))
+        parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
+        parts = [(s, p) for s, p in parts if len(p)]
+        found = await asyncio.gather(*(self.shards[s].many.remote(table.take(pa.array(p)), p) for s, p in parts))
+        for (_, positions), values in zip(parts, found, strict=True):
+            x[positions] = values
+        return x
+
+    # -- storing -----------------------------------------------------------------------------------------
+    @api.post("/v1/transactions", response_model=Stored, status_code=201, tags=["transactions"],
+              responses={409: {"model": ErrorBody, "description": "A transaction id is stored already."}})
+    async def store(self, records: Records, key: Key,
+                    score: bool = Query(True, description="Score them and store the predictions too.")) -> Response:
+        """Store whole transactions (and, unless ?score=false, their features and predictions) atomically."""
+        started = time.perf_counter()
+        await self.allow(key, "write")
+        rows = records.transactions
+        if len(rows) > MAX_BATCH:
+            raise TooLarge(f"{len(rows):,} transactions in one request; the limit is {MAX_BATCH:,}")
+        table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=TRANSACTION_SCHEMA)  # type: ignore[attr-defined]
+        _no_repeats(table.column("transaction_id").to_pylist())
+        if score:
+            await self.model_ready()
+            await self.db("absent", table.column("transaction_id").to_pylist())
+        x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
+        results = await self.scorer.many.remote(x, False) if x is not None else None
+        ids = table.column("transaction_id")
+        stored = await self.db("store", table, None if x is None else feature_table(ids, x),
+                               None if results is None else prediction_table(ids, results))
+        scores = None if results is None else [score_body(i, r, None, started) for i, r in
+                                               zip(ids.to_pylist(), results, strict=True)]
+        return json_response({"stored": stored, "scores": scores}, 201)
+
+    # -- queries -----------------------------------------------------------------------------------------
+    @api.get("/v1/transactions/{transaction_id}", tags=["transactions"],
+             responses={404: {"model": ErrorBody, "description": "No such transaction."}})
+    async def transaction(self, transaction_id: Annotated[Text, Path()], key: Key) -> Response:
+        await self.allow(key, "read")
+        return json_response(await self.db("transaction", transaction_id))
+
+    @api.get("/v1/transactions", response_model=Page, tags=["transactions"])
+    async def transactions(self, key: Key, customer_id: Filter = None, merchant_id: Filter = None,
+                           start: From = None, end: To = None, fraud_type: Filter = None,
+                           min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+                           status: Filter = None, limit: Limit = 100, cursor: Cursor = None) -> Response:
+        """Transactions oldest first, filtered; follow next_cursor for the next page."""
+        await self.allow(key, "read")
+        f = TransactionFilter(customer_id, merchant_id, start, end, fraud_type, status, min_score)
+        return _page(await self.db("transactions", f, limit, cursor))
+
+    @api.get("/v1/customers", response_model=Page, tags=["population"])
+    async def customers(self, key: Key, city: Filter = None, segment: Filter = None, limit: Limit = 100,
+                        cursor: Cursor = None) -> Response:
+        await self.allow(key, "read")
+        return _page(await self.db("customers", city, segment, limit, cursor))
+
+    @api.get("/v1/customers/{customer_id}", tags=["population"],
+             responses={404: {"model": ErrorBody, "description": "No such customer."}})
+    async def customer(self, customer_id: Annotated[Text, Path()], key: Key) -> Response:
+        await self.allow(key, "read")
+        return json_response(await self.db("customer", customer_id))
+
+    @api.get("/v1/merchants", response_model=Page, tags=["population"])
+    async def merchants(self, key: Key, category: Filter = None, city: Filter = None, limit: Limit = 100,
+                        cursor: Cursor = None) -> Response:
+        await self.allow(key, "read")
+        return _page(await self.db("merchants", category, city, limit, cursor))
+
+    @api.get("/v1/merchants/{merchant_id}", tags=["population"],
+             responses={404: {"model": ErrorBody, "description": "No such merchant."}})
+    async def merchant(self, merchant_id: Annotated[Text, Path()], key: Key) -> Response:
+        await self.allow(key, "read")
+        return json_response(await self.db("merchant", merchant_id))
+
+    @api.get("/v1/predictions", response_model=Page, tags=["scoring"])
+    async def predictions(self, key: Key, transaction_id: Filter = None, start: From = None, end: To = None,
+                          limit: Limit = 100, cursor: Cursor = None) -> Response:
+        """Stored predictions: of one transaction, or scored in a time range (paginated)."""
+        await self.allow(key, "read")
+        if transaction_id is not None:
+            return json_response({"items": await self.db("predictions_for", transaction_id), "next_cursor": None})
+        return _page(await self.db("predictions", start, end, limit, cursor))
+
+    @api.get("/v1/stats/fraud", tags=["stats"])
+    async def fraud_stats(self, key: Key, by: Literal["day", "type"] = "day", start: From = None,
+                          end: To = None) -> Response:
+        """Fraud counts and rates per IST day, or per fraud type."""
+        await self.allow(key, "read")
+        return json_response({"by": by, "rows": await self.db("fraud_stats", by, start, end)})
+
+    @api.get("/v1/model", tags=["scoring"])
+    async def model(self, key: Key) -> Response:
+        """The active model: version, threshold, test metrics and feature list."""
+        await self.allow(key, "read")
+        info = await self.scorer.info.remote()
+        if not info["ready"]:
+            raise ModelUnavailable(info["reason"])
+        return json_response(info)
+
+    # -- health and metrics (open) -----------------------------------------------------------------------
+    @api.get("/health/live", tags=["health"])
+    async def live(self) -> Response:
+        return json_response({"status": "ok"})
+
+    @api.get("/health/startup", tags=["health"])
+    async def startup(self) -> Response:
+        shards = await asyncio.gather(*(s.stats.remote() for s in self.shards))
+        return json_response({"status": "ok", "feature_shards": shards})
+
+    @api.get("/health/ready", tags=["health"])
+    async def ready(self) -> Response:
+        """Ready to score: a model is loaded (the database is not needed to score)."""
+        info = await self.scorer.info.remote()
+        body = {"status": "ok" if info["ready"] else "unavailable", "model": info.get("version"),
+                "reason": info.get("reason")}
+        return json_response(body, 200 if info["ready"] else 503)
+
+    @api.get("/health", tags=["health"])
+    async def health(self) -> Response:
+        """Each component's state: model, feature store, database (with its breaker), config version."""
+        info, shards = await asyncio.gather(self.scorer.info.remote(),
+                                            asyncio.gather(*(s.stats.remote() for s in self.shards)))
+        database = await self.database_health()
+        model = {"status": "ok", "version": info["version"]} if info["ready"] else \
+            {"status": "unavailable", "reason": info["reason"]}
+        ok = info["ready"] and database["status"] in ("ok", "disabled")
+        return json_response({
+            "status": "ok" if ok else "degraded", "model": model, "config_version": self.config_version,
+            "feature_store": {"status": "ok", "shards": len(shards),
+                              "customers": sum(s["customers"] for s in shards), "detail": shards},
+            "database": database})
+
+    async def database_health(self) -> dict[str, Any]:
+        state = await self.query.health.remote()
+        if not state["enabled"]:
+            return {"status": "disabled", "breaker": state["breaker"]}
+        try:
+            state = await self.db("ping")
+            return {"status": "ok", "breaker": state["breaker"]}
+        except Exception as exc:
+            cause = errors.unwrap(exc)
+            if not isinstance(cause, StoreUnavailable):
+                raise
+            state = await self.query.health.remote()
+            return {"status": "unavailable", "breaker": state["breaker"], "reason": str(cause)}
+
+    @api.get("/metrics", tags=["health"], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})
+    async def prometheus(self) -> Response:
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)

@@ -1,0 +1,62 @@
+"""Response bodies: JSON encoding of stored rows and of scores, and the tables a scored request stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from fastapi.responses import Response
+
+from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA
+from synfinance.store.tables import TABLES
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    """JSON with timestamps as ISO 8601, amounts as numbers; NaN never appears (it is null)."""
+    return Response(json.dumps(payload, default=_plain, allow_nan=False), status, media_type="application/json")
+
+
+def _maybe(v: float) -> float | None:
+    return None if math.isnan(v) else v
+
+
+def score_body(transaction_id: str, result: dict[str, Any], x: np.ndarray | None, started: float) -> dict[str, Any]:
+    body = {"transaction_id": transaction_id, **result,
+            "processing_time_ms": round((time.perf_counter() - started) * 1000, 3)}
+    if x is not None:
+        body["features"] = {n: _maybe(v) for n, v in zip(FEATURE_NAMES, x.ravel().tolist(), strict=True)}
+    return body
+
+
+def feature_table(ids: pa.ChunkedArray | pa.Array, x: np.ndarray) -> pa.Table:
+    columns = [pa.array(x[:, j], from_pandas=True) for j in range(x.shape[1])]  # NaN -> null
+    return pa.Table.from_arrays([ids, *columns], schema=FEATURE_TABLE_SCHEMA)
+
+
+def prediction_table(ids: pa.ChunkedArray | pa.Array, results: list[dict[str, Any]]) -> pa.Table:
+    now = dt.datetime.now(dt.UTC)
+    return pa.table({
+        "transaction_id": ids,
+        "model_version": [r["model_version"] for r in results],
+        "score": [r["fraud_probability"] for r in results],
+        "decision": [r["decision"] for r in results],
+        "threshold": [r["threshold"] for r in results],
+        "reasons": [json.dumps(r["reasons"]) for r in results],
+        "scored_at": pa.array([now] * len(results), TABLES["predictions"].schema.field("scored_at").type),
+    }, schema=TABLES["predictions"].schema)

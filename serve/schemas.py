@@ -1,0 +1,159 @@
+"""Request and response bodies of the HTTP API, derived from synfinance.schema (the one source of truth).
+
+Each Arrow field becomes a pydantic field with its type, bounds and description, so the OpenAPI
+schema, the validation errors and the Parquet/PostgreSQL layouts cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import pyarrow as pa
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+from synfinance.features.inputs import INPUT_COLUMNS
+from synfinance.model.decision import DECISIONS
+from synfinance.population.categories import CATEGORY_NAMES
+from synfinance.population.payments import CHANNELS, MODES, STATUSES
+from synfinance.schema import CUSTOMER_SCHEMA, LABEL_FIELDS, MERCHANT_SCHEMA, TRANSACTION_SCHEMA, description
+
+MAX_BATCH = 10_000
+EARLIEST, LATEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+# Text without NUL (PostgreSQL text cannot hold it) and of a sane length.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
+CHOICES: dict[str, tuple[str, ...]] = {
+    "category": CATEGORY_NAMES, "payment_mode": MODES, "channel": CHANNELS, "status": STATUSES, "currency": ("INR",),
+}
+BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "local_hour": (0, 23), "day_of_week": (0, 6), "merchant_reputation": (0, 1), "latitude": (-90, 90),
+    "longitude": (-180, 180), "distance_from_home_km": (0, 20_100), "fraud_confidence": (0, 1),
+    "anomaly_confidence": (0, 1), "time_since_last_txn_s": (0, None), "daily_txn_count": (1, None),
+    "mcc": (0, 9999), "amount_inr": (0.01, None), "daily_txn_amount_inr": (0, None),
+}
+LABEL_DEFAULTS = {"is_fraud": False, "is_anomaly": False}
+
+
+def _in_range(stamp: dt.datetime) -> dt.datetime:
+    if not EARLIEST <= stamp < LATEST:
+        raise ValueError(f"a time from {EARLIEST.date()} to before {LATEST.date()}")
+    return stamp
+
+
+def _date_in_range(day: dt.date) -> dt.date:
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise ValueError(f"a date from {EARLIEST.date()} to before {LATEST.date()}")
+    return day
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Day = Annotated[dt.date, AfterValidator(_date_in_range)]
+
+
+def _annotation(field: pa.Field) -> Any:
+    t, (low, high) = field.type, BOUNDS.get(field.name, (None, None))
+    if field.name in CHOICES:
+        return Literal[CHOICES[field.name]]
+    if pa.types.is_string(t):
+        return Text
+    if pa.types.is_timestamp(t):
+        return Timestamp
+    if pa.types.is_date(t):
+        return Day
+    if pa.types.is_boolean(t):
+        return bool
+    if pa.types.is_integer(t):
+        bits = t.bit_width - 1
+        return Annotated[int, Field(ge=-(2**bits) if low is None else low, le=2**bits - 1 if high is None else high)]
+    if pa.types.is_decimal(t):
+        return Annotated[Decimal, Field(max_digits=t.precision, decimal_places=t.scale, ge=low, le=high)]
+    if pa.types.is_floating(t):
+        return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
+    if pa.types.is_list(t):
+        return list[_annotation(pa.field(field.name, t.value_type))]  # type: ignore[misc]
+    raise TypeError(f"no API type for {field.name}: {t}")
+
+
+def model_of(name: str, schema: pa.Schema, fields: tuple[str, ...], optional: tuple[str, ...] = (),
+             doc: str = "") -> type[BaseModel]:
+    """A pydantic model of the named Arrow fields: nullable (or `optional`) fields default to null."""
+    spec: dict[str, Any] = {}
+    for field in (schema.field(n) for n in fields):
+        annotation = _annotation(field)
+        if field.nullable or field.name in optional:
+            default = LABEL_DEFAULTS.get(field.name)
+            spec[field.name] = (annotation if default is not None else annotation | None,
+                                Field(default, description=description(field)))
+        else:
+            spec[field.name] = (annotation, Field(description=description(field)))
+    model: type[BaseModel] = create_model(
+        name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **spec)
+    return model
+
+
+TransactionIn = model_of(
+    "TransactionIn", TRANSACTION_SCHEMA, INPUT_COLUMNS,
+    doc="The observable fields of one transaction: what a bank knows when it happens (no labels).")
+TransactionRecord = model_of(
+    "TransactionRecord", TRANSACTION_SCHEMA, tuple(TRANSACTION_SCHEMA.names), optional=LABEL_FIELDS,
+    doc="A whole transaction as stored; label fields may be left out (not fraud, not an anomaly).")
+Customer = model_of("Customer", CUSTOMER_SCHEMA, tuple(CUSTOMER_SCHEMA.names), doc="A customer profile.")
+Merchant = model_of("Merchant", MERCHANT_SCHEMA, tuple(MERCHANT_SCHEMA.names), doc="A merchant.")
+
+
+class Transactions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    transactions: list[TransactionIn] = Field(  # type: ignore[valid-type]
+        description=f"Up to {MAX_BATCH:,} transactions, any order (each customer's are scored oldest first).")
+
+
+class Records(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    transactions: list[TransactionRecord] = Field(  # type: ignore[valid-type]
+        description=f"Up to {MAX_BATCH:,} transactions to store.")
+
+
+class Reason(BaseModel):
+    feature: str
+    contribution: float = Field(description="Push on the log-odds of fraud (positive: towards fraud).")
+
+
+class Score(BaseModel):
+    transaction_id: str
+    fraud_probability: float = Field(ge=0, le=1)
+    decision: Literal[DECISIONS]  # type: ignore[valid-type]
+    threshold: float
+    model_version: str
+    reasons: list[Reason] = Field(description="The features that pushed the probability up most.")
+    anomaly_score: float = Field(description="How unusual the transaction is for this customer, 0-1.")
+    processing_time_ms: float
+    features: dict[str, float | None] | None = Field(None, description="The 69 features, with ?features=true.")
+
+
+class Scores(BaseModel):
+    scores: list[Score]
+    processing_time_ms: float
+
+
+class Stored(BaseModel):
+    stored: int
+    scores: list[Score] | None = None
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+class ErrorDetail(BaseModel):
+    field: str = Field(description="JSON path of the offending value, e.g. $.transactions[3].amount_inr.")
+    expected: str
+    got: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Error kind, e.g. validation, not_found, unavailable.")
+    message: str
+    request_id: str
+    details: list[ErrorDetail] = []

@@ -1,0 +1,115 @@
+"""The online feature store, one shard of it: customers routed by a hash of their id, warmed from a dataset.
+
+    shard = OnlineShard(index=0, shards=2)
+    shard.warm(dataset_dir)                  # replays this shard's customers' history, in time order
+    row = shard.one(transaction_dict)        # 69 features (NaN = missing); the state advances
+    x = shard.many(table)                    # a batch; rows may come in any order, results in input order
+
+Both paths run FeatureExtractor, the code that labels datasets offline, so a transaction gets the
+same features online as it would offline after the same history. Merchant and device features see
+the transactions routed to this shard (offline, the transactions of one generation shard).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from synfinance.errors import Problem, SchemaError, ValidationError
+from synfinance.features.extractor import FeatureExtractor
+from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
+from synfinance.output.dataset import PARTS, read_manifest
+from synfinance.output.formats import read_table
+from synfinance.schema import FEATURE_NAMES, TRANSACTION_SCHEMA
+
+
+def shard_of(customer_ids: Sequence[str] | pa.Array | pa.ChunkedArray, shards: int) -> np.ndarray:
+    """Shard of each customer id: crc32 of its UTF-8 bytes modulo the shard count (stable across processes)."""
+    ids = pa.array(customer_ids, pa.string()) if not isinstance(customer_ids, pa.Array | pa.ChunkedArray) \
+        else customer_ids
+    encoded = pc.dictionary_encode(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
+    uniques = encoded.dictionary.to_pylist()
+    shard_of_unique = np.fromiter((zlib.crc32(u.encode()) % shards for u in uniques), np.int64, len(uniques))
+    return shard_of_unique[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def feature_vector(features: Mapping[str, float | None]) -> np.ndarray:
+    return np.array([np.nan if features[n] is None else features[n] for n in FEATURE_NAMES], dtype=np.float64)
+
+
+class OnlineShard:
+    def __init__(self, index: int, shards: int) -> None:
+        if not 0 <= index < shards:
+            raise ValidationError.single("shard", index, f"an index from 0 to {shards - 1}")
+        self.index, self.shards = index, shards
+        self.extractor = FeatureExtractor()
+        self.warmed_rows = 0
+
+    def warm(self, directory: Path) -> int:
+        """Replay the dataset's transactions of this shard's customers, oldest first; returns rows replayed."""
+        directory = Path(directory)
+        manifest = read_manifest(directory)
+        mine = []
+        for entry in manifest["files"]:
+            if entry["path"].split("/")[0] != PARTS:
+                continue
+            table = read_table(directory / entry["path"], manifest["format"], TRANSACTION_SCHEMA).select(INPUT_COLUMNS)
+            mask = shard_of(table.column("customer_id"), self.shards) == self.index
+            mine.append(table.filter(pa.array(mask)))
+        if not mine:
+            return 0
+        history = pa.concat_tables(mine)
+        order = pc.sort_indices(history, [("timestamp", "ascending"), ("transaction_id", "ascending")])
+        self.extractor.extract(history.take(order), where=str(directory))
+        self.warmed_rows += history.num_rows
+        return history.num_rows
+
+    def one(self, transaction: Mapping[str, Any]) -> np.ndarray:
+        """Features of one transaction (the state advances); ValidationError if it is older than the customer's last."""
+        try:
+            return feature_vector(self.extractor.extract_one(transaction))
+        except SchemaError as exc:
+            raise ValidationError([Problem("timestamp", transaction.get("timestamp"), str(exc))]) from exc
+
+    def many(self, table: pa.Table, positions: np.ndarray | None = None) -> np.ndarray:
+        """Features of a batch, rows in input order; `positions` are the rows' indices in the caller's request
+        (named in errors). Every row older than its customer's last transaction is reported, and then none is used."""
+        positions = np.arange(table.num_rows) if positions is None else positions
+        table = pa.Table.from_arrays([table.column(n) for n in INPUT_COLUMNS], schema=INPUT_SCHEMA)
+        ts = table.column("timestamp").cast(pa.int64()).to_numpy()
+        self._check_not_older(table, ts, positions)
+        order = np.argsort(ts, kind="stable")
+        features = self.extractor.extract(table.take(pa.array(order)), where="transactions")
+        x = np.column_stack([features.column(n).to_numpy(zero_copy_only=False).astype(np.float64)
+                             for n in FEATURE_NAMES])
+        out = np.empty_like(x)
+        out[order] = x
+        return out
+
+    def _check_not_older(self, table: pa.Table, ts: np.ndarray, positions: np.ndarray) -> None:
+        customers = self.extractor.state.customers
+        uniques = pc.unique(table.column("customer_id"))
+        slots = np.array([customers.index.get(c, -1) for c in uniques.to_pylist()], dtype=np.int64)
+        known = slots >= 0
+        if not known.any():
+            return
+        row_unique = pc.index_in(table.column("customer_id"), value_set=uniques).to_numpy(zero_copy_only=False)
+        last = np.where(known, customers["t_last"][np.maximum(slots, 0)], np.iinfo(np.int64).min)
+        bad = np.flatnonzero(ts < last[row_unique])
+        if len(bad):
+            ids = table.column("transaction_id")
+            raise ValidationError([
+                Problem(f"transactions[{positions[i]}].timestamp", ids[int(i)].as_py(),
+                        "a time no earlier than this customer's last scored transaction")
+                for i in bad[:20]])
+
+    def stats(self) -> dict[str, int]:
+        st = self.extractor.state
+        return {"shard": self.index, "customers": len(st.customers), "merchants": len(st.merchants),
+                "devices": len(st.devices), "state_bytes": st.nbytes(), "warmed_rows": self.warmed_rows}
