@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pyarrow as pa
-from fastapi import FastAPI, Path, Query, Security
+from fastapi import Depends, FastAPI, Path, Query, Request, Security
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 from ray import serve
@@ -35,7 +35,15 @@ from serve.schemas import (
     Transactions,
 )
 from synfinance import metrics
-from synfinance.errors import CircuitOpen, ModelUnavailable, Problem, StoreUnavailable, TooLarge, ValidationError
+from synfinance.errors import (
+    CircuitOpen,
+    ModelUnavailable,
+    Problem,
+    RateLimited,
+    StoreUnavailable,
+    TooLarge,
+    ValidationError,
+)
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import shard_of
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
@@ -62,6 +70,29 @@ Cursor = Annotated[Text | None, Query(description="next_cursor of the previous p
 From = Annotated[Timestamp | None, Query(alias="from", description="Inclusive start, ISO 8601 with a zone.")]
 To = Annotated[Timestamp | None, Query(alias="to", description="Exclusive end, ISO 8601 with a zone.")]
 Filter = Annotated[Text | None, Query()]
+
+
+def require(scope: str) -> Any:
+    """A dependency: the caller's key has `scope` and is within its rate limit. Runs before the body is read,
+    so a request without the right key is refused (401/403/429) whatever its body."""
+
+    async def check(request: Request, key: Key) -> Caller:
+        keys, limits = request.app.state.keys, request.app.state.limits
+        caller: Caller = keys.authenticate(key)
+        keys.authorize(caller, scope)
+        try:
+            await limits.check(caller.name)
+        except RateLimited:
+            metrics.RATE_LIMITED.labels(caller.name).inc()
+            raise
+        return caller
+
+    return check
+
+
+Scoring = Annotated[Caller, Depends(require("score"))]
+Reading = Annotated[Caller, Depends(require("read"))]
+Writing = Annotated[Caller, Depends(require("write"))]
 
 
 def _page(page: Any) -> Response:
@@ -91,20 +122,10 @@ class Ingress:
     def __init__(self, shards: list[Any], scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str) -> None:
         self.shards, self.scorer, self.query = shards, scorer, query
-        self.keys, self.limits = KeyRing(security), RateLimiter(security)
+        api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`
         self.config_version = config_version
         self.model_version: str | None = None
         api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
-
-    async def allow(self, key: str | None, scope: str) -> Caller:
-        caller = self.keys.authenticate(key)
-        self.keys.authorize(caller, scope)
-        try:
-            await self.limits.check(caller.name)
-        except Exception:
-            metrics.RATE_LIMITED.labels(caller.name).inc()
-            raise
-        return caller
 
     async def model_ready(self) -> None:
         """Refuse (503, with the reason) before touching any state when there is no model to score with."""
@@ -125,11 +146,10 @@ class Ingress:
 
     # -- scoring -----------------------------------------------------------------------------------------
     @api.post("/v1/score", response_model=Score, tags=["scoring"])
-    async def score(self, transaction: TransactionIn, key: Key,  # type: ignore[valid-type]
+    async def score(self, transaction: TransactionIn, _: Scoring,  # type: ignore[valid-type]
                     features: bool = Query(False, description="Include the 69 features.")) -> Response:
         """Score one transaction and advance its customer's online state."""
         started = time.perf_counter()
-        await self.allow(key, "score")
         await self.model_ready()
         row = transaction.model_dump()  # type: ignore[attr-defined]
         shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
@@ -140,12 +160,11 @@ class Ingress:
 
     @api.post("/v1/score/batch", response_model=Scores, tags=["scoring"],
               responses={413: {"model": ErrorBody, "description": f"More than {MAX_BATCH:,} transactions."}})
-    async def score_batch(self, batch: Transactions, key: Key,
+    async def score_batch(self, batch: Transactions, _: Scoring,
                           explain: bool = Query(False, description="Add top reasons (costs ~2 ms a row)."),
                           features: bool = Query(False, description="Include the 69 features.")) -> Response:
         """Score up to 10,000 transactions; each customer's are taken oldest first, results in request order."""
         started = time.perf_counter()
-        await self.allow(key, "score")
         rows = batch.transactions
         if len(rows) > MAX_BATCH:
             raise TooLarge(f"{len(rows):,} transactions in one batch; the limit is {MAX_BATCH:,}")
@@ -172,11 +191,10 @@ class Ingress:
     # -- storing -----------------------------------------------------------------------------------------
     @api.post("/v1/transactions", response_model=Stored, status_code=201, tags=["transactions"],
               responses={409: {"model": ErrorBody, "description": "A transaction id is stored already."}})
-    async def store(self, records: Records, key: Key,
+    async def store(self, records: Records, _: Writing,
                     score: bool = Query(True, description="Score them and store the predictions too.")) -> Response:
         """Store whole transactions (and, unless ?score=false, their features and predictions) atomically."""
         started = time.perf_counter()
-        await self.allow(key, "write")
         rows = records.transactions
         if len(rows) > MAX_BATCH:
             raise TooLarge(f"{len(rows):,} transactions in one request; the limit is {MAX_BATCH:,}")
@@ -197,64 +215,55 @@ class Ingress:
     # -- queries -----------------------------------------------------------------------------------------
     @api.get("/v1/transactions/{transaction_id}", tags=["transactions"],
              responses={404: {"model": ErrorBody, "description": "No such transaction."}})
-    async def transaction(self, transaction_id: Annotated[Text, Path()], key: Key) -> Response:
-        await self.allow(key, "read")
+    async def transaction(self, transaction_id: Annotated[Text, Path()], _: Reading) -> Response:
         return json_response(await self.db("transaction", transaction_id))
 
     @api.get("/v1/transactions", response_model=Page, tags=["transactions"])
-    async def transactions(self, key: Key, customer_id: Filter = None, merchant_id: Filter = None,
+    async def transactions(self, _: Reading, customer_id: Filter = None, merchant_id: Filter = None,
                            start: From = None, end: To = None, fraud_type: Filter = None,
                            min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
                            status: Filter = None, limit: Limit = 100, cursor: Cursor = None) -> Response:
         """Transactions oldest first, filtered; follow next_cursor for the next page."""
-        await self.allow(key, "read")
         f = TransactionFilter(customer_id, merchant_id, start, end, fraud_type, status, min_score)
         return _page(await self.db("transactions", f, limit, cursor))
 
     @api.get("/v1/customers", response_model=Page, tags=["population"])
-    async def customers(self, key: Key, city: Filter = None, segment: Filter = None, limit: Limit = 100,
+    async def customers(self, _: Reading, city: Filter = None, segment: Filter = None, limit: Limit = 100,
                         cursor: Cursor = None) -> Response:
-        await self.allow(key, "read")
         return _page(await self.db("customers", city, segment, limit, cursor))
 
     @api.get("/v1/customers/{customer_id}", tags=["population"],
              responses={404: {"model": ErrorBody, "description": "No such customer."}})
-    async def customer(self, customer_id: Annotated[Text, Path()], key: Key) -> Response:
-        await self.allow(key, "read")
+    async def customer(self, customer_id: Annotated[Text, Path()], _: Reading) -> Response:
         return json_response(await self.db("customer", customer_id))
 
     @api.get("/v1/merchants", response_model=Page, tags=["population"])
-    async def merchants(self, key: Key, category: Filter = None, city: Filter = None, limit: Limit = 100,
+    async def merchants(self, _: Reading, category: Filter = None, city: Filter = None, limit: Limit = 100,
                         cursor: Cursor = None) -> Response:
-        await self.allow(key, "read")
         return _page(await self.db("merchants", category, city, limit, cursor))
 
     @api.get("/v1/merchants/{merchant_id}", tags=["population"],
              responses={404: {"model": ErrorBody, "description": "No such merchant."}})
-    async def merchant(self, merchant_id: Annotated[Text, Path()], key: Key) -> Response:
-        await self.allow(key, "read")
+    async def merchant(self, merchant_id: Annotated[Text, Path()], _: Reading) -> Response:
         return json_response(await self.db("merchant", merchant_id))
 
     @api.get("/v1/predictions", response_model=Page, tags=["scoring"])
-    async def predictions(self, key: Key, transaction_id: Filter = None, start: From = None, end: To = None,
+    async def predictions(self, _: Reading, transaction_id: Filter = None, start: From = None, end: To = None,
                           limit: Limit = 100, cursor: Cursor = None) -> Response:
         """Stored predictions: of one transaction, or scored in a time range (paginated)."""
-        await self.allow(key, "read")
         if transaction_id is not None:
             return json_response({"items": await self.db("predictions_for", transaction_id), "next_cursor": None})
         return _page(await self.db("predictions", start, end, limit, cursor))
 
     @api.get("/v1/stats/fraud", tags=["stats"])
-    async def fraud_stats(self, key: Key, by: Literal["day", "type"] = "day", start: From = None,
+    async def fraud_stats(self, _: Reading, by: Literal["day", "type"] = "day", start: From = None,
                           end: To = None) -> Response:
         """Fraud counts and rates per IST day, or per fraud type."""
-        await self.allow(key, "read")
         return json_response({"by": by, "rows": await self.db("fraud_stats", by, start, end)})
 
     @api.get("/v1/model", tags=["scoring"])
-    async def model(self, key: Key) -> Response:
+    async def model(self, _: Reading) -> Response:
         """The active model: version, threshold, test metrics and feature list."""
-        await self.allow(key, "read")
         info = await self.scorer.info.remote()
         if not info["ready"]:
             raise ModelUnavailable(info["reason"])

@@ -25,6 +25,17 @@ SESSION_PARAMS = GenerationParams(count=300_000, seed=7, customers=3_000, mercha
 
 
 @pytest.fixture(scope="session")
+def ray_session() -> Iterator[None]:
+    """One local Ray for the whole session (2 CPUs, no dashboard), shut down at the end."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
 def plan() -> GenerationPlan:
     return GenerationPlan(SESSION_PARAMS)
 

@@ -1,0 +1,137 @@
+"""One Serve app for the API tests: a small dataset, a model trained on it, PostgreSQL behind a cuttable proxy.
+
+The app is reached over real HTTP on 127.0.0.1; its database URL points at chaos.proxy.TcpProxy so a
+test can take PostgreSQL away for real and give it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import requests
+from pg_schemas import fresh_schema, migrated
+
+from chaos.proxy import TcpProxy
+from synfinance.generate import GenerationParams
+from synfinance.model import registry
+from synfinance.model.fitting import fit_model
+from synfinance.runner import write_dataset
+from synfinance.settings import LoadedConfig, load_settings
+from synfinance.store.connect import Database
+from synfinance.store.load import load_dataset
+
+API_PARAMS = GenerationParams(count=60_000, seed=21, customers=600, merchants=1_200)
+KEYS = {  # name -> (key, scopes)
+    "admin": ("test-admin-7f3a9c", ["admin"]),
+    "reader": ("test-reader-51b2e0", ["read"]),
+    "scorer": ("test-scorer-c4d8a1", ["score"]),
+    "writer": ("test-writer-9e6f27", ["write"]),
+    "limited": ("test-limited-2b7d55", ["score", "read"]),
+}
+LIMITED_RATE = {"requests_per_s": 0.5, "burst": 2}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Api:
+    base: str
+    data: Path
+    models: Path
+    db: Database
+    proxy: TcpProxy
+    settings: LoadedConfig
+
+    def headers(self, who: str = "admin") -> dict[str, str]:
+        return {"X-API-Key": KEYS[who][0]}
+
+    def get(self, path: str, who: str | None = "admin", **kw: Any) -> requests.Response:
+        return requests.get(self.base + path, headers=self.headers(who) if who else {}, timeout=60, **kw)
+
+    def post(self, path: str, body: Any, who: str | None = "admin", **kw: Any) -> requests.Response:
+        headers = {**(self.headers(who) if who else {}), "Content-Type": "application/json"}
+        return requests.post(self.base + path, data=json.dumps(body, default=str), headers=headers, timeout=120, **kw)
+
+
+def app_settings(port: int, models: Path, overrides: dict[str, Any]) -> LoadedConfig:
+    keys = [{"name": n, "key": k, "scopes": s} for n, (k, s) in KEYS.items()]
+    environ = {"SYNFINANCE_SECURITY__API_KEYS": json.dumps(keys),
+               "SYNFINANCE_SECURITY__RATE_LIMITS": json.dumps({"limited": LIMITED_RATE}),
+               "SYNFINANCE_SECURITY__RATE_LIMIT__REQUESTS_PER_S": "100000",
+               "SYNFINANCE_SECURITY__RATE_LIMIT__BURST": "100000"}
+    return load_settings(env="test", environ=environ, overrides={
+        "server.port": port, "ml.registry_path": str(models), "server.score_batch_wait_ms": 1, **overrides})
+
+
+@pytest.fixture(scope="session")
+def api_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A dataset with features and a model trained and deployed on it."""
+    root = tmp_path_factory.mktemp("api")
+    data, models = root / "ds", root / "models"
+    write_dataset(API_PARAMS, data, features=True)
+    fitted = fit_model(data, models, seed=1, num_threads=2)
+    registry.deploy(models, fitted.version)
+    return data, models
+
+
+@pytest.fixture(scope="session")
+def api(ray_session: None, pg_url: str, api_data: tuple[Path, Path]) -> Iterator[Api]:
+    from ray import serve
+
+    from serve.builder import build_app
+
+    data, models = api_data
+    db = asyncio.run(migrated(fresh_schema(pg_url, "api")))
+    asyncio.run(load_dataset(db, data))
+    parts = urlsplit(pg_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432).start()
+    proxied = urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}"))
+    port = free_port()
+    loaded = app_settings(port, models, {
+        "server.warm_from": str(data), "database.enabled": True, "database.url": proxied,
+        "database.schema_name": db.schema, "database.breaker.fail_max": 3, "database.breaker.reset_s": 1.0,
+        "database.retry.attempts": 2, "database.retry.backoff_base_s": 0.05, "database.connect_timeout_s": 2,
+        "database.statement_timeout_s": 5})
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(build_app(loaded.settings, loaded.version), name="synfinance", route_prefix="/")
+    client = Api(f"http://127.0.0.1:{port}", data, models, db, proxy, loaded)
+    wait_for(lambda: client.get("/health/ready", None).status_code == 200, what="the app to be ready")
+    yield client
+    serve.delete("synfinance")
+    serve.shutdown()
+    proxy.stop()
+    asyncio.run(db.drop_schema())
+
+
+@pytest.fixture(scope="session")
+def no_model_api(api: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A second app on the same Serve instance, with an empty model registry and no database."""
+    from ray import serve
+
+    from serve.builder import build_app
+
+    empty = tmp_path_factory.mktemp("no-models")
+    loaded = app_settings(free_port(), empty, {"server.feature_shards": 1})  # the port is unused: one proxy serves both apps
+    serve.run(build_app(loaded.settings, loaded.version), name="nomodel", route_prefix="/nomodel")
+    return api.base + "/nomodel"

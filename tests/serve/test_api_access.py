@@ -1,0 +1,88 @@
+"""Keys, scopes, rate limits, health, metrics and logs of the API, over real HTTP."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import KEYS, LIMITED_RATE, Api
+
+pytestmark = [pytest.mark.postgres, pytest.mark.ray]
+
+
+@pytest.mark.parametrize(("method", "path", "scope"), [
+    pytest.param("post", "/v1/score", "score", id="score"),
+    pytest.param("post", "/v1/score/batch", "score", id="score-batch"),
+    pytest.param("post", "/v1/transactions", "write", id="store"),
+    pytest.param("get", "/v1/transactions", "read", id="transactions"),
+    pytest.param("get", "/v1/customers", "read", id="customers"),
+    pytest.param("get", "/v1/merchants", "read", id="merchants"),
+    pytest.param("get", "/v1/predictions", "read", id="predictions"),
+    pytest.param("get", "/v1/stats/fraud", "read", id="stats"),
+    pytest.param("get", "/v1/model", "read", id="model"),
+])
+def test_every_v1_route_needs_a_key_with_its_scope(api: Api, method: str, path: str, scope: str) -> None:
+    def call(headers: dict[str, str]) -> requests.Response:
+        return requests.request(method, api.base + path, json={} if method == "post" else None,
+                                headers=headers, timeout=60)
+
+    missing = call({})
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("ApiKey")
+    assert call({"X-API-Key": "not-a-key"}).status_code == 401
+    wrong = next(name for name, (_, scopes) in KEYS.items() if scope not in scopes and "admin" not in scopes)
+    denied = call(api.headers(wrong))
+    assert denied.status_code == 403 and scope in denied.json()["message"]
+    allowed = next(name for name, (_, scopes) in KEYS.items() if scopes == [scope])
+    assert call(api.headers(allowed)).status_code not in (401, 403)
+
+
+def test_health_and_metrics_need_no_key(api: Api) -> None:
+    for path in ("/health/live", "/health/ready", "/health/startup", "/health", "/metrics"):
+        assert api.get(path, None).status_code == 200, path
+
+
+def test_over_the_rate_limit_is_429_with_retry_after(api: Api) -> None:
+    burst = LIMITED_RATE["burst"]
+    codes = [api.get("/v1/model", "limited").status_code for _ in range(burst + 1)]
+    assert codes[:burst] == [200] * burst and codes[-1] == 429
+    r = api.get("/v1/model", "limited")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert api.get("/v1/model", "reader").status_code == 200  # other keys keep their own budget
+
+
+def test_health_reports_each_component(api: Api) -> None:
+    body = api.get("/health", None).json()
+    assert body["status"] == "ok" and body["model"]["status"] == "ok"
+    assert body["database"] == {"status": "ok", "breaker": "closed"}
+    assert body["config_version"] == api.settings.version
+    assert body["feature_store"]["shards"] == 2 and body["feature_store"]["customers"] >= 600
+    warmed = sum(s["warmed_rows"] for s in api.get("/health/startup", None).json()["feature_shards"])
+    assert warmed == 60_000  # every transaction of the dataset replayed once, across the shards
+
+
+def test_metrics_are_prometheus_text_with_route_templates(api: Api) -> None:
+    api.get("/v1/transactions/no-such-id", "reader")
+    r = api.get("/metrics", None)
+    assert r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    route = re.escape('route="/v1/transactions/{transaction_id}"')
+    assert re.search(rf'synfinance_http_requests_total\{{method="GET",{route},status="404"\}} [1-9]', text)
+    assert re.search(rf'synfinance_http_request_duration_seconds_count\{{{route}\}} [1-9]', text)
+    assert re.search(rf'synfinance_http_errors_total\{{kind="client",{route}\}} [1-9]', text)
+    assert "no-such-id" not in text  # raw paths never become labels
+    assert "_created" not in text
+
+
+def test_keys_never_reach_the_logs(api: Api) -> None:
+    for name in KEYS:
+        api.get("/v1/transactions?limit=1", name)
+    api.get("/v1/transactions?limit=1", None)
+    import ray
+
+    logs = Path(ray._private.worker._global_node.get_session_dir_path()) / "logs"  # noqa: SLF001
+    secrets = [key for key, _ in KEYS.values()]
+    leaked = [(p.name, s) for p in logs.rglob("*") if p.is_file() for s in secrets
+              if s.encode() in p.read_bytes()]
+    assert not leaked

@@ -1,0 +1,168 @@
+"""POST /v1/score and /v1/score/batch over real HTTP: results, online = offline features, limits, no model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import requests
+from api_rows import YEAR, renamed, rows, transactions
+from conftest import Api
+
+from synfinance.features.inputs import INPUT_COLUMNS
+from synfinance.features.online import OnlineShard, shard_of
+from synfinance.model import registry
+from synfinance.model.data import feature_matrix
+from synfinance.schema import FEATURE_NAMES
+
+pytestmark = [pytest.mark.postgres, pytest.mark.ray]
+
+
+def fresh_rows(api: Api, tag: str, n: int, offset: int = 0) -> list[dict]:
+    """n observable rows under new customer, merchant, device and transaction ids (no other test's state)."""
+    table = transactions(api.data).slice(offset, n)
+    return rows(renamed(table, tag, keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
+
+
+def test_score_returns_probability_decision_reasons_and_model(api: Api) -> None:
+    row = fresh_rows(api, "one-", 1)[0]
+    r = api.post("/v1/score", row, "scorer")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    model = registry.load(api.models)
+    assert body["transaction_id"] == row["transaction_id"]
+    assert body["model_version"] == model.version and body["threshold"] == model.threshold
+    assert 0 <= body["fraud_probability"] <= 1
+    expected = "approve" if body["fraud_probability"] < model.threshold else ("decline" if body["fraud_probability"]
+                                                                            >= max(model.threshold, 0.9) else "review")
+    assert body["decision"] == expected
+    assert len(body["reasons"]) == 3 and all(reason["feature"] in FEATURE_NAMES for reason in body["reasons"])
+    assert 0 <= body["anomaly_score"] <= 1 and body["processing_time_ms"] > 0
+    assert "features" not in body or body["features"] is None
+    assert r.headers["x-request-id"]
+
+
+def test_scores_are_the_models_on_the_offline_features_and_state_advances(api: Api) -> None:
+    # setup: the first five transactions of one customer, under new ids, in time order
+    table = transactions(api.data)
+    first = table.filter(pa.compute.equal(table.column("customer_id"), table.column("customer_id")[0])).slice(0, 5)
+    mine = rows(renamed(first, "adv-", keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
+    # run
+    answers = [api.post("/v1/score?features=true", r, "scorer").json() for r in mine]
+    # check: the customer's history deepens by one per request (the online state advanced each time)
+    depth = np.expm1([a["features"]["history_depth"] for a in answers])  # history_depth = log1p(earlier rows)
+    np.testing.assert_allclose(depth, [0, 1, 2, 3, 4], atol=1e-12)
+    model = registry.load(api.models)
+    x = np.array([[np.nan if a["features"][n] is None else a["features"][n] for n in FEATURE_NAMES]
+                  for a in answers])
+    np.testing.assert_allclose([a["fraud_probability"] for a in answers], model.predict(x), rtol=1e-12)
+
+
+def offline_features(api: Api, table: pa.Table) -> np.ndarray:
+    """What the dataset path computes: each shard warmed from the same dataset, then a batch extract."""
+    shards = 2
+    out = np.empty((table.num_rows, len(FEATURE_NAMES)))
+    route = shard_of(table.column("customer_id"), shards)
+    for s in range(shards):
+        positions = np.flatnonzero(route == s)
+        shard = OnlineShard(s, shards)
+        shard.warm(api.data)
+        features = shard.extractor.extract(table.take(pa.array(positions)).select(INPUT_COLUMNS))
+        out[positions] = feature_matrix(features)
+    return out
+
+
+def parity_rows(api: Api, customers: slice, tag: str) -> pa.Table:
+    """A year later, the transactions of some warmed customers, at new merchants and devices."""
+    table = transactions(api.data)
+    ids = sorted(set(table.column("customer_id").to_pylist()))[customers]
+    mine = table.filter(pa.compute.is_in(table.column("customer_id"), pa.array(ids)))
+    return renamed(mine, tag, shift=YEAR, keys=("transaction_id", "merchant_id", "device_id"))
+
+
+def as_matrix(scores: list[dict]) -> np.ndarray:
+    return np.array([[np.nan if s["features"][n] is None else s["features"][n] for n in FEATURE_NAMES]
+                     for s in scores])
+
+
+def test_online_features_one_by_one_equal_offline_batch_features(api: Api) -> None:
+    table = parity_rows(api, slice(0, 3), "par1-")
+    online = as_matrix([api.post("/v1/score?features=true", r, "scorer").json() for r in rows(table)])
+    np.testing.assert_allclose(online, offline_features(api, table), rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_batch_scores_equal_offline_and_keep_request_order(api: Api) -> None:
+    table = parity_rows(api, slice(3, 9), "par2-")
+    body = rows(table)[::-1]  # newest first: the API must still take each customer's oldest first
+    r = api.post("/v1/score/batch?features=true&explain=true", {"transactions": body}, "scorer")
+    assert r.status_code == 200, r.text
+    scores = r.json()["scores"]
+    assert [s["transaction_id"] for s in scores] == [b["transaction_id"] for b in body]
+    assert all(len(s["reasons"]) == 3 for s in scores)
+    offline = offline_features(api, table)[::-1]
+    np.testing.assert_allclose(as_matrix(scores), offline, rtol=1e-9, atol=1e-9, equal_nan=True)
+    model = registry.load(api.models)
+    np.testing.assert_allclose([s["fraud_probability"] for s in scores], model.predict(offline), rtol=1e-12)
+
+
+def test_a_transaction_older_than_the_customers_last_is_refused_by_path(api: Api) -> None:
+    table = parity_rows(api, slice(9, 10), "old-")
+    first, second = rows(table)[-1], rows(table)[0]  # newest, then an older one
+    assert api.post("/v1/score", first, "scorer").status_code == 200
+    r = api.post("/v1/score/batch", {"transactions": [second]}, "scorer")
+    assert r.status_code == 422, r.text
+    assert r.json()["details"][0]["field"] == "$.transactions[0].timestamp"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    pytest.param({"amount_inr": -5}, "$.amount_inr", id="negative-amount"),
+    pytest.param({"amount_inr": "12.345"}, "$.amount_inr", id="sub-paise"),
+    pytest.param({"category": "Casino"}, "$.category", id="unknown-category"),
+    pytest.param({"timestamp": "2026-01-01T10:00:00"}, "$.timestamp", id="no-time-zone"),
+    pytest.param({"latitude": 123.0}, "$.latitude", id="latitude-out-of-range"),
+    pytest.param({"is_fraud": True}, "$.is_fraud", id="label-field-not-accepted"),
+    pytest.param({"customer_id": "a\u0000b"}, "$.customer_id", id="nul-in-text"),
+])
+def test_bad_fields_are_named_by_json_path(api: Api, change: dict, field: str) -> None:
+    row = {**fresh_rows(api, "bad-", 1)[0], **change}
+    r = api.post("/v1/score", row, "scorer")
+    assert r.status_code == 422, r.text
+    assert field in [d["field"] for d in r.json()["details"]]
+
+
+def test_missing_field_in_a_batch_names_its_row(api: Api) -> None:
+    body = fresh_rows(api, "miss-", 3)
+    del body[1]["amount_inr"]
+    r = api.post("/v1/score/batch", {"transactions": body}, "scorer")
+    assert r.status_code == 422
+    assert [d["field"] for d in r.json()["details"]] == ["$.transactions[1].amount_inr"]
+
+
+def test_batch_over_the_limit_is_413_naming_it(api: Api) -> None:
+    one = fresh_rows(api, "big-", 1)[0]
+    r = api.post("/v1/score/batch", {"transactions": [one] * 10_001}, "scorer")
+    assert r.status_code == 413
+    assert "10,000" in r.json()["message"]
+
+
+def test_body_over_the_byte_limit_is_413_before_it_is_read(api: Api) -> None:
+    limit = api.settings.settings.server.max_request_bytes
+    r = requests.post(api.base + "/v1/score", data=b" " * (limit + 1), timeout=60,
+                      headers={**api.headers("scorer"), "Content-Type": "application/json"})
+    assert r.status_code == 413 and f"{limit:,}" in r.json()["message"]
+
+
+def test_non_json_body_is_415(api: Api) -> None:
+    r = requests.post(api.base + "/v1/score", data="amount=5", timeout=60,
+                      headers={**api.headers("scorer"), "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415
+
+
+def test_without_a_model_score_is_503_with_the_reason_and_not_ready(api: Api, no_model_api: str) -> None:
+    row = fresh_rows(api, "nomodel-", 1)[0]
+    r = requests.post(no_model_api + "/v1/score", json=row, headers=api.headers("scorer"), timeout=60)
+    assert r.status_code == 503 and r.json()["error"] == "model_unavailable"
+    assert "no active model" in r.json()["message"]
+    ready = requests.get(no_model_api + "/health/ready", timeout=60)
+    assert ready.status_code == 503 and "no active model" in ready.json()["reason"]
+    assert api.get("/health/ready", None).status_code == 200  # the other app is unaffected
