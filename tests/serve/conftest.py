@@ -132,6 +132,6 @@ def no_model_api(api: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
     from serve.builder import build_app
 
     empty = tmp_path_factory.mktemp("no-models")
-    loaded = app_settings(free_port(), empty, {"server.feature_shards": 1})  # the port is unused: one proxy serves both apps
+    loaded = app_settings(free_port(), empty, {"server.feature_shards": 1})  # port unused: one proxy for both
     serve.run(build_app(loaded.settings, loaded.version), name="nomodel", route_prefix="/nomodel")
     return api.base + "/nomodel"
