@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import synfinance
+from synfinance.cli.api import api
 from synfinance.cli.bench import bench
 from synfinance.cli.config import config
 from synfinance.cli.db import db
@@ -28,3 +29,4 @@ main.add_command(config)
 main.add_command(model)
 main.add_command(db)
 main.add_command(stream)
+main.add_command(api)

@@ -1,0 +1,134 @@
+"""Running the API as a process: in the foreground, or detached with a state file that `status` and `stop` read.
+
+    python -m serve.process --port 8000      # what `synfinance api start --detach` runs in the background
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from synfinance.errors import OutputError
+from synfinance.settings import load_settings
+
+
+
+def state_dir() -> Path:
+    """server.state_dir: the detached API's pid, URL and log."""
+    return Path(load_settings().settings.server.state_dir)
+
+
+def state_file() -> Path:
+    return state_dir() / "api.json"
+
+
+def log_file() -> Path:
+    return state_dir() / "api.log"
+
+
+def serve_forever(port: int | None = None, stop: threading.Event | None = None) -> None:
+    """Start Ray (local unless ray.address is set), Serve and the app; block until SIGTERM/SIGINT or `stop`."""
+    from ray import serve
+
+    from actors.cluster import session
+    from serve.builder import APP_NAME, build_app
+
+    loaded = load_settings(overrides={"server.port": port} if port else None)
+    server = loaded.settings.server
+    stop = stop or threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with session(loaded.settings.ray.address, loaded.settings.ray.num_cpus):
+        serve.start(http_options={"host": server.host, "port": server.port})
+        try:
+            serve.run(build_app(loaded.settings, loaded.version), name=APP_NAME, route_prefix="/")
+            state = Path(server.state_dir) / "api.json"
+            state.parent.mkdir(parents=True, exist_ok=True)
+            state.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{server.host}:{server.port}",
+                                         "config_version": loaded.version, "started_at": time.time()}))
+            print(f"SynFinance API at http://{server.host}:{server.port} (docs at /docs); Ctrl-C stops it",
+                  flush=True)
+            stop.wait()
+        finally:
+            serve.shutdown()
+            (Path(server.state_dir) / "api.json").unlink(missing_ok=True)
+
+
+def start_detached(port: int | None, timeout_s: float = 300) -> dict[str, Any]:
+    """Run serve_forever in a new session in the background; return once /health/live answers."""
+    if (current := status())["running"]:
+        raise OutputError(f"the API is running already at {current['url']} (pid {current['pid']}); "
+                          "`synfinance api stop` first")
+    state, log_path = state_file(), log_file()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.unlink(missing_ok=True)
+    args = [sys.executable, "-m", "serve.process"] + (["--port", str(port)] if port else [])
+    with log_path.open("ab") as log:
+        child = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise OutputError(f"the API exited with code {child.returncode} while starting; see {log_path}")
+        if state.is_file() and (current := status())["running"] and current.get("live"):
+            return current
+        time.sleep(0.5)
+    child.terminate()
+    raise OutputError(f"the API did not answer within {timeout_s:.0f} s; see {log_path}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status() -> dict[str, Any]:
+    """What the state file says, whether that process lives, and the API's /health if it answers."""
+    path = state_file()
+    if not path.is_file():
+        return {"running": False}
+    state = json.loads(path.read_text())
+    if not _alive(state["pid"]):
+        return {"running": False, "stale_state": str(path)}
+    try:
+        live = requests.get(state["url"] + "/health/live", timeout=5).status_code == 200
+        health = requests.get(state["url"] + "/health", timeout=30).json()
+    except requests.RequestException as exc:
+        return {**state, "running": True, "live": False, "error": str(exc)}
+    return {**state, "running": True, "live": live, "health": health}
+
+
+def stop(timeout_s: float = 120) -> dict[str, Any]:
+    """SIGTERM the detached API and wait for it to shut Serve and Ray down."""
+    current = status()
+    if not current["running"]:
+        state_file().unlink(missing_ok=True)
+        return current
+    os.kill(current["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while _alive(current["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(current["pid"]):
+        raise OutputError(f"the API (pid {current['pid']}) did not stop within {timeout_s:.0f} s")
+    state_file().unlink(missing_ok=True)
+    return {"running": False, "stopped_pid": current["pid"]}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Run the SynFinance API until SIGTERM.")
+    parser.add_argument("--port", type=int, default=None)
+    serve_forever(parser.parse_args().port)

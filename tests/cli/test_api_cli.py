@@ -1,0 +1,51 @@
+"""`synfinance api start --detach | status | stop` as a user runs them: real processes, a real Ray, real HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.ray
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_start_detached_status_and_stop(tmp_path: Path) -> None:
+    cli = shutil.which("synfinance", path=str(Path(sys.executable).parent))
+    assert cli is not None
+    env = {**os.environ, "SYNFINANCE_SERVER__STATE_DIR": str(tmp_path / "state"), "SYNFINANCE_ENV": "test",
+           "SYNFINANCE_ML__REGISTRY_PATH": str(tmp_path / "no-models"), "SYNFINANCE_SERVER__FEATURE_SHARDS": "1",
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    port = free_port()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([cli, "api", *args], env=env, capture_output=True, text=True, timeout=300)
+
+    started = run("start", "--detach", "--port", str(port))
+    try:
+        assert started.returncode == 0, started.stderr
+        assert f"http://127.0.0.1:{port}" in started.stdout
+        assert requests.get(f"http://127.0.0.1:{port}/health/live", timeout=30).status_code == 200
+        # no model in that registry: not ready, and the status says why
+        assert requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=30).status_code == 503
+        status = run("status")
+        assert status.returncode == 0 and "running" in status.stdout and "model: unavailable" in status.stdout
+        again = run("start", "--detach", "--port", str(port))
+        assert again.returncode != 0 and "running already" in again.stderr + again.stdout
+    finally:
+        stopped = run("stop")
+    assert stopped.returncode == 0 and "stopped API" in stopped.stdout
+    assert run("status").returncode == 1
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/health/live", timeout=5)
