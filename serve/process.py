@@ -22,7 +22,6 @@ from synfinance.errors import OutputError
 from synfinance.settings import load_settings
 
 
-
 def state_dir() -> Path:
     """server.state_dir: the detached API's pid, URL and log."""
     return Path(load_settings().settings.server.state_dir)
@@ -60,7 +59,7 @@ def serve_forever(port: int | None = None, stop: threading.Event | None = None) 
                   flush=True)
             stop.wait()
         finally:
-            serve.shutdown()
+            serve.shutdown()  # type: ignore[no-untyped-call]
             (Path(server.state_dir) / "api.json").unlink(missing_ok=True)
 
 
