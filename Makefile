@@ -4,15 +4,16 @@
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-demo: ## Main job end to end: install, generate 1M transactions with features on a local Ray, train, evaluate, score
+demo: ## Main job end to end: install, generate 1M with features on a local Ray, train, score, serve, score over HTTP
 	scripts/demo
 
 test: ## Whole test suite: ruff, mypy, docs freshness, pytest
 	scripts/test
 
-bench: ## Benchmarks (medians, same-run baselines): generate, features, model, db, pipeline
+bench: ## Benchmarks (medians, same-run baselines): generate, features, model, db, pipeline, api
 	scripts/bootstrap && scripts/postgres && .venv/bin/synfinance bench generate && .venv/bin/synfinance bench features \
-		&& .venv/bin/synfinance bench model && .venv/bin/synfinance bench db && .venv/bin/synfinance bench pipeline
+		&& .venv/bin/synfinance bench model && .venv/bin/synfinance bench db && .venv/bin/synfinance bench pipeline \
+		&& .venv/bin/synfinance bench api
 
 lint: ## ruff and mypy only
 	scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/mypy

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
+from typing import Any
 
 import click
+
+from synfinance.features.inputs import INPUT_COLUMNS
 
 
 @click.group()
@@ -56,3 +61,45 @@ def stop_cmd() -> None:
 
     result = process.stop()
     click.echo(f"stopped API (pid {result['stopped_pid']})" if "stopped_pid" in result else "API was not running")
+
+
+@api.command("score")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="The dataset the API was warmed from.")
+@click.option("--count", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--url", default=None, help="API base URL [default: the detached API's].")
+@click.option("--key", envvar="API_KEY", default=None, help="X-API-Key to send (or $API_KEY; kept out of argv).")
+def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
+    """Score the next transaction of a few customers over HTTP: their latest ones, an hour later, new ids."""
+    import requests
+    from rich.console import Console
+    from rich.table import Table
+
+    from serve import process
+    from synfinance.output.dataset import read_dataset
+
+    url = url or process.status().get("url")
+    if url is None:
+        raise click.UsageError("no --url and no detached API running (`synfinance api start --detach`)")
+    txns = read_dataset(data, verify=False)["transactions"].sort_by([("timestamp", "descending")])
+    latest: dict[str, dict[str, Any]] = {}
+    for row in txns.slice(0, 50 * count).to_pylist():
+        latest.setdefault(row["customer_id"], row)
+        if len(latest) == count:
+            break
+    table = Table(title=f"POST {url}/v1/score")
+    for column in ("transaction", "customer", "amount ₹", "probability", "decision", "top reason", "ms"):
+        table.add_column(column)
+    for row in latest.values():
+        body = {name: row[name] for name in INPUT_COLUMNS}
+        body["transaction_id"] = f"API-{row['transaction_id']}"
+        body["timestamp"] = row["timestamp"] + dt.timedelta(hours=1)
+        answer = requests.post(f"{url}/v1/score", data=json.dumps(body, default=str), timeout=30,
+                               headers={"X-API-Key": key or "", "Content-Type": "application/json"})
+        if answer.status_code != 200:
+            raise click.ClickException(f"HTTP {answer.status_code}: {answer.text[:300]}")
+        s = answer.json()
+        table.add_row(s["transaction_id"], row["customer_id"], f"{row['amount_inr']:,}",
+                      f"{s['fraud_probability']:.4f}", s["decision"], s["reasons"][0]["feature"],
+                      f"{s['processing_time_ms']:.1f}")
+    Console().print(table)

@@ -206,3 +206,34 @@ def pipeline_bench(count: int, large: int, runs: int) -> None:
         ],
         summary,
     )
+
+
+@bench.command("api")
+@click.option("--count", type=click.IntRange(min=50_000), default=200_000, show_default=True,
+              help="Transactions generated to warm the feature store and to send.")
+@click.option("--seconds", type=click.FloatRange(min=5, max=300), default=30, show_default=True,
+              help="Length of each fixed-rate phase.")
+@click.option("--rate", type=click.FloatRange(min=1, max=1000), default=50, show_default=True, help="Requests/s.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=1000, show_default=True)
+@click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True, help="Batch runs (median).")
+def api_bench(count: int, seconds: float, rate: float, batch_size: int, runs: int) -> None:
+    """/v1/score latency at a fixed rate vs a no-op Serve endpoint, max single-score rate, batch throughput."""
+    from serve.bench import CLIENTS, run
+
+    s = run(count, seconds, rate, batch_size, runs, on_step=lambda m: click.echo(m, err=True))
+    print_report(
+        f"bench api: {rate:g} req/s, {CLIENTS} clients, {seconds:g} s per phase, 127.0.0.1",
+        [
+            ("floor: no-op Serve endpoint p50 / p99", f"{s['floor_p50_ms']:.2f} / {s['floor_p99_ms']:.2f} ms",
+             "one Serve hop, same bodies"),
+            ("/v1/score p50 / p99", f"{s['score_p50_ms']:.2f} / {s['score_p99_ms']:.2f} ms",
+             "target p50 <= floor + 5 ms, p99 <= 50 ms"),
+            ("/v1/score p50 over floor", f"{s['score_p50_over_floor_ms']:.2f} ms", "target <= 5 ms"),
+            ("/v1/score errors", f"{s['score_errors']} of {s['score_requests']}", "target 0"),
+            ("max single-score rate", f"{s['max_score_rate_per_s']:,.0f} req/s",
+             f"closed loop, {CLIENTS} clients; p50 {s['max_rate_p50_ms']:.1f} ms"),
+            (f"batch ({batch_size:,} per request)", f"{s['batch_rows_per_s']:,.0f} rows/s",
+             f"median of {runs}, 2 clients; target >= 50,000"),
+        ],
+        s,
+    )

@@ -8,9 +8,9 @@ import numpy as np
 from synfinance.schema import FEATURE_NAMES
 
 
-def contributions(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
+def contributions(booster: lgb.Booster, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
     """(rows, features + 1): per-feature contributions, last column the bias; rows sum to the raw score."""
-    return np.asarray(booster.predict(x, pred_contrib=True))
+    return np.asarray(booster.predict(x, pred_contrib=True, num_threads=num_threads))
 
 
 def top_reasons(contrib: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:

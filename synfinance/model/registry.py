@@ -39,8 +39,8 @@ class FraudModel:
         """Fraud probability per row of a (rows, 69) matrix in FEATURE_NAMES order."""
         return np.asarray(self.booster.predict(x, num_threads=num_threads))
 
-    def explain(self, x: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
-        return top_reasons(contributions(self.booster, x), k)
+    def explain(self, x: np.ndarray, k: int = 3, num_threads: int = 0) -> list[list[tuple[str, float]]]:
+        return top_reasons(contributions(self.booster, x, num_threads), k)
 
 
 def versions(root: Path) -> list[str]:

@@ -16,9 +16,10 @@ REASONS = 3
 
 def score_rows(model: FraudModel, x: np.ndarray, explain: bool = True) -> list[dict[str, Any]]:
     """One result per row of a (rows, 69) feature matrix in FEATURE_NAMES order (NaN = missing)."""
+    # One thread: a serving process shares the cores with others, and idle OpenMP threads spin.
     probability = model.predict(x, num_threads=1)
     decisions = decide(probability, model.threshold)
-    reasons = model.explain(x, REASONS) if explain else [[] for _ in range(len(x))]
+    reasons = model.explain(x, REASONS, num_threads=1) if explain else [[] for _ in range(len(x))]
     anomaly = np.nan_to_num(x[:, ANOMALY], nan=0.0)
     return [
         {"fraud_probability": p, "decision": d, "threshold": model.threshold, "model_version": model.version,

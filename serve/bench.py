@@ -1,0 +1,196 @@
+"""`synfinance bench api`: the scoring API against a no-op Serve endpoint (the platform floor), in one run.
+
+Everything targets 127.0.0.1 and is bounded in time and count. The load generator is asyncio + aiohttp
+in the driver process (it shares the two cores with the app, as a client on the same laptop would).
+Each client owns a disjoint set of customers and sends their transactions oldest first, so no request
+is refused for being older than its customer's last one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from ray import serve
+from starlette.requests import Request
+from starlette.responses import Response
+
+from synfinance.features.inputs import INPUT_COLUMNS
+from synfinance.generate import GenerationParams
+from synfinance.model import registry
+from synfinance.model.fitting import fit_model
+from synfinance.output.dataset import read_dataset
+from synfinance.runner import write_dataset
+from synfinance.settings import load_settings
+
+CLIENTS = 8
+KEY = "bench-key-0c1d"
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
+class Noop:
+    """The floor: one Serve hop that reads the body and answers a constant."""
+
+    async def __call__(self, request: Request) -> Response:
+        await request.body()
+        return Response(b'{"ok": true}', media_type="application/json")
+
+
+@dataclass
+class Load:
+    latencies_ms: list[float]
+    errors: int
+    seconds: float
+
+    def quantile(self, q: float) -> float:
+        return float(np.quantile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+
+def bodies(data: Path, years: int, clients: int = CLIENTS) -> list[list[bytes]]:
+    """Per client, JSON bodies of its customers' transactions `years` after the dataset, oldest first."""
+    table = read_dataset(data, verify=False)["transactions"].select(list(INPUT_COLUMNS))
+    table = table.sort_by([("timestamp", "ascending")])
+    shift = pa.scalar(dt.timedelta(days=365 * years), pa.duration("us"))
+    table = table.set_column(table.column_names.index("timestamp"), "timestamp", pc.add(table["timestamp"], shift))
+    days = pc.add(table["local_date"].cast(pa.int32()), pa.scalar(365 * years, pa.int32())).cast(pa.date32())
+    table = table.set_column(table.column_names.index("local_date"), "local_date", days)
+    ids = pc.binary_join_element_wise(pa.scalar(f"Y{years}-"), table["transaction_id"], "")
+    table = table.set_column(0, "transaction_id", ids)
+    customer = pc.dictionary_encode(table["customer_id"]).combine_chunks().indices.to_numpy()
+    rows = table.to_pylist()
+    per_client: list[list[bytes]] = [[] for _ in range(clients)]
+    for row, c in zip(rows, customer.tolist(), strict=True):
+        per_client[c % clients].append(json.dumps(row, default=str).encode())
+    return per_client
+
+
+async def paced(url: str, per_client: list[list[bytes]], rate: float, seconds: float) -> Load:
+    """Open loop: request k of client w is due at start + (k * clients + w) / rate; latency from send."""
+    clients = len(per_client)
+    latencies: list[float] = []
+    errors = 0
+    headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
+    start = time.perf_counter() + 0.2
+
+    async def client(w: int, session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        for k, body in enumerate(per_client[w]):
+            due = start + (k * clients + w) / rate
+            if due - start >= seconds:
+                return
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            sent = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as r:
+                await r.read()
+                errors += r.status != 200
+            latencies.append((time.perf_counter() - sent) * 1000)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+        await asyncio.gather(*(client(w, session) for w in range(clients)))
+    return Load(latencies, errors, time.perf_counter() - start)
+
+
+async def closed(url: str, per_client: list[list[bytes]], seconds: float) -> Load:
+    """Closed loop: each client sends its next request as soon as the previous one answered."""
+    latencies: list[float] = []
+    errors = 0
+    headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
+    start = time.perf_counter()
+
+    async def client(bodies_: list[bytes], session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        for body in bodies_:
+            if time.perf_counter() - start >= seconds:
+                return
+            sent = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as r:
+                await r.read()
+                errors += r.status != 200
+            latencies.append((time.perf_counter() - sent) * 1000)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=len(per_client))) as session:
+        await asyncio.gather(*(client(b, session) for b in per_client))
+    return Load(latencies, errors, time.perf_counter() - start)
+
+
+def batches(per_client: list[list[bytes]], size: int) -> list[list[bytes]]:
+    """Per client, batch bodies of `size` of its transactions, oldest first."""
+    return [[b'{"transactions": [' + b",".join(rows[i:i + size]) + b"]}" for i in range(0, len(rows) - size + 1, size)]
+            for rows in per_client]
+
+
+def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
+        on_step: Callable[[str], None] = print) -> dict[str, Any]:
+    from actors.cluster import session
+    from serve.builder import build_app
+
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        data, models = Path(tmp) / "ds", Path(tmp) / "models"
+        on_step(f"generating {count:,} transactions with features and training a model ...")
+        write_dataset(GenerationParams(count=count, seed=5), data, features=True)
+        registry.deploy(models, fit_model(data, models, seed=1, num_threads=2).version)
+        loaded = load_settings(env="test", environ={
+            "SYNFINANCE_SECURITY__API_KEYS": json.dumps([{"name": "bench", "key": KEY, "scopes": ["score"]}]),
+            "SYNFINANCE_SECURITY__RATE_LIMIT__REQUESTS_PER_S": "1000000",
+            "SYNFINANCE_SECURITY__RATE_LIMIT__BURST": "1000000"},
+            overrides={"ml.registry_path": str(models), "server.warm_from": str(data)})
+        port = loaded.settings.server.port
+        base = f"http://127.0.0.1:{port}"
+        with session(None, 2):
+            serve.start(http_options={"host": "127.0.0.1", "port": port})
+            try:
+                on_step("starting the app and the no-op floor ...")
+                serve.run(build_app(loaded.settings, loaded.version), name="synfinance", route_prefix="/")
+                serve.run(Noop.bind(), name="noop", route_prefix="/noop")  # type: ignore[attr-defined]
+                return asyncio.run(_measure(base, data, seconds, rate, batch_size, runs, on_step)) | {"count": count}
+            finally:
+                serve.shutdown()  # type: ignore[no-untyped-call]
+
+
+async def _measure(base: str, data: Path, seconds: float, rate: float, batch_size: int, runs: int,
+                   on_step: Callable[[str], None]) -> dict[str, Any]:
+    warm = bodies(data, 1)
+    await paced(base + "/v1/score", [b[:20] for b in warm], rate, 1.0)  # connections and code paths warm
+    await paced(base + "/noop", [b[:20] for b in warm], rate, 1.0)
+    on_step(f"floor: no-op endpoint at {rate:g} req/s, {CLIENTS} clients, {seconds:g} s ...")
+    floor = await paced(base + "/noop", bodies(data, 2), rate, seconds)
+    on_step(f"/v1/score at {rate:g} req/s, {CLIENTS} clients, {seconds:g} s ...")
+    score = await paced(base + "/v1/score", bodies(data, 3), rate, seconds)
+    on_step(f"/v1/score closed loop, {CLIENTS} clients, {seconds / 3:g} s ...")
+    top = await closed(base + "/v1/score", bodies(data, 4), seconds / 3)
+    on_step(f"/v1/score/batch: {batch_size:,}-transaction batches, 2 clients, {runs} runs ...")
+    per_batch = batches(bodies(data, 5), batch_size)
+    batch_runs = []
+    for r in range(runs):
+        chunk = [b[r * 4:(r + 1) * 4] for b in per_batch[:2]]  # contiguous: each customer's rows stay in order
+        load = await closed(base + "/v1/score/batch", chunk, 120)
+        batch_runs.append((len(load.latencies_ms) * batch_size / load.seconds, load.errors))
+    batch_rate = statistics.median(x for x, _ in batch_runs)
+    return {
+        "rate": rate, "seconds": seconds, "clients": CLIENTS,
+        "floor_p50_ms": round(floor.quantile(0.5), 3), "floor_p99_ms": round(floor.quantile(0.99), 3),
+        "floor_errors": floor.errors,
+        "score_p50_ms": round(score.quantile(0.5), 3), "score_p99_ms": round(score.quantile(0.99), 3),
+        "score_requests": len(score.latencies_ms), "score_errors": score.errors,
+        "score_p50_over_floor_ms": round(score.quantile(0.5) - floor.quantile(0.5), 3),
+        "max_score_rate_per_s": round(top.rate, 1), "max_rate_p50_ms": round(top.quantile(0.5), 3),
+        "max_rate_errors": top.errors,
+        "batch_size": batch_size, "batch_rows_per_s": round(batch_rate),
+        "runs_batch_rows_per_s": [round(x) for x, _ in batch_runs], "batch_errors": sum(e for _, e in batch_runs),
+    }

@@ -1,0 +1,27 @@
+"""serve/config.yaml is a valid Serve deploy config covering every deployment the app builds, each autoscaled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from ray.serve.schema import ServeDeploySchema
+
+from serve.builder import build_app
+from synfinance.settings import load_settings
+
+CONFIG = Path(__file__).parents[2] / "serve" / "config.yaml"
+
+
+def test_config_yaml_is_valid_and_autoscales_every_deployment() -> None:
+    config = ServeDeploySchema.model_validate(yaml.safe_load(CONFIG.read_text()))
+    (app,) = config.applications
+    assert app.import_path == "serve.builder:app_builder"
+    named = {d.name: d for d in app.deployments}
+    built = build_app(load_settings(env="test").settings)
+    names = {built._bound_deployment.name}  # noqa: SLF001 - the ingress; its bound arguments hold the rest
+    args = built._bound_deployment.init_args  # noqa: SLF001
+    names |= {a._bound_deployment.name for a in args[0]} | {args[1]._bound_deployment.name,  # noqa: SLF001
+                                                           args[2]._bound_deployment.name}  # noqa: SLF001
+    assert names == set(named)
+    assert all(d.autoscaling_config for d in named.values())
