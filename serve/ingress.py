@@ -103,6 +103,12 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
+def _observe_scores(results: list[dict[str, Any]]) -> None:
+    for r in results:
+        metrics.SCORES.labels(r["decision"], r["model_version"]).inc()
+        metrics.FRAUD_PROBABILITY.observe(r["fraud_probability"])
+
+
 def _no_repeats(ids: list[str]) -> None:
     seen: dict[str, int] = {}
     problems = []
@@ -155,6 +161,7 @@ class Ingress:
         shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
         x = await self.shards[shard].one.remote(row)
         result = await self.scorer.one.remote(x)
+        _observe_scores([result])
         body = score_body(row["transaction_id"], result, x if features else None, started)
         return json_response(body)
 
@@ -172,6 +179,7 @@ class Ingress:
         table = pa.Table.from_pydict({n: [getattr(r, n) for r in rows] for n in INPUT_COLUMNS}, schema=INPUT_SCHEMA)
         x = await self.features_of(table)
         results = await self.scorer.many.remote(x, explain) if len(rows) else []
+        _observe_scores(results)
         ids = table.column("transaction_id").to_pylist()
         scores = [score_body(i, r, x[k] if features else None, started) for k, (i, r) in
                   enumerate(zip(ids, results, strict=True))]
@@ -205,6 +213,7 @@ class Ingress:
             await self.db("absent", table.column("transaction_id").to_pylist())
         x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
         results = await self.scorer.many.remote(x, False) if x is not None else None
+        _observe_scores(results or [])
         ids = table.column("transaction_id")
         stored = await self.db("store", table, None if x is None else feature_table(ids, x),
                                None if results is None else prediction_table(ids, results))

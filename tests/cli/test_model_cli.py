@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from synfinance.cli import main
+from synfinance.model import registry
+from synfinance.model.decision import decide
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -51,7 +53,10 @@ def test_train_list_evaluate_predict(data: Path, tmp_path: Path) -> None:
     )
     assert code == 0, stdout
     scores = pq.read_table(tmp_path / "scores" / "scores.parquet")
-    assert scores.num_rows == 60000 and set(scores.column("decision").unique().to_pylist()) <= {"review", "approve"}
+    assert scores.num_rows == 60000 and set(scores.column("decision").unique().to_pylist()) <= {
+        "approve", "review", "decline"}
+    assert scores.column("decision").to_pylist() == decide(scores.column("score").to_numpy(),
+                                                           registry.load(models).threshold).tolist()
     assert all(len(r) == 3 for r in scores.column("reasons").to_pylist()[:100])
 
 

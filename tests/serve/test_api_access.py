@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from api_rows import renamed, rows, transactions
 from conftest import KEYS, LIMITED_RATE, Api
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
@@ -64,6 +65,9 @@ def test_health_reports_each_component(api: Api) -> None:
 
 def test_metrics_are_prometheus_text_with_route_templates(api: Api) -> None:
     api.get("/v1/transactions/no-such-id", "reader")
+    one = rows(renamed(transactions(api.data).slice(0, 1), "met-",
+                       keys=("transaction_id", "customer_id", "merchant_id", "device_id")))[0]
+    decision = api.post("/v1/score", one, "scorer").json()["decision"]
     r = api.get("/metrics", None)
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text
@@ -71,6 +75,7 @@ def test_metrics_are_prometheus_text_with_route_templates(api: Api) -> None:
     assert re.search(rf'synfinance_http_requests_total\{{method="GET",{route},status="404"\}} [1-9]', text)
     assert re.search(rf'synfinance_http_request_duration_seconds_count\{{{route}\}} [1-9]', text)
     assert re.search(rf'synfinance_http_errors_total\{{kind="client",{route}\}} [1-9]', text)
+    assert re.search(rf'synfinance_scores_total\{{decision="{decision}",model_version="v0001"\}} [1-9]', text)
     assert "no-such-id" not in text  # raw paths never become labels
     assert "_created" not in text
 
