@@ -120,6 +120,10 @@ def _drive(n_shards: int, pool: list[Any], submit: Callable[[Any], Any], bound: 
     idle = deque(range(len(pool)))
     generating: dict[Any, tuple[int, int, Any]] = {}  # facts ref -> (shard, worker index, shard ref)
     writing: dict[Any, tuple[int, dict[str, Any]]] = {}  # sink ref -> (shard, facts)
+    # A worker that died gets no shard until Ray has restarted it: a call sent while it restarts fails
+    # at once ("the actor is restarting") and would be miscounted as a second death. The probe is retried
+    # by Ray until the actor is back, then the worker is idle again.
+    recovering: dict[Any, int] = {}  # probe ref -> worker index
     while todo or generating or writing:
         while todo and idle and len(generating) + len(writing) < bound:
             shard, worker = todo.popleft(), idle.popleft()
@@ -128,16 +132,21 @@ def _drive(n_shards: int, pool: list[Any], submit: Callable[[Any], Any], bound: 
         in_flight = len(generating) + len(writing)
         report.peak_in_flight = max(report.peak_in_flight, in_flight)
         metrics.in_flight().set(in_flight)
-        ready, _ = ray.wait([*generating, *writing], num_returns=1)
+        ready, _ = ray.wait([*generating, *writing, *recovering], num_returns=1)
         for ref in ready:
-            if ref in generating:
-                shard, worker, shard_ref = generating.pop(ref)
+            if ref in recovering:
+                worker = recovering.pop(ref)
+                ray.get(ref)  # retried until the actor is back; an error here means it cannot come back
                 idle.append(worker)
+            elif ref in generating:
+                shard, worker, shard_ref = generating.pop(ref)
                 try:
                     facts = ray.get(ref)
                 except RayActorError:
                     _redo(shard, todo, max_retries, report)
+                    recovering[pool[worker].pid.options(max_task_retries=-1).remote()] = worker
                     continue
+                idle.append(worker)
                 writing[submit(shard_ref)] = (shard, facts)
             else:
                 shard, facts = writing.pop(ref)
