@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from localhost import free_port, wait_for
 
 from synfinance.generate import GenerationParams
 from synfinance.runner import write_dataset
@@ -22,11 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 RAY = str(Path(sys.executable).parent / "ray")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
@@ -34,11 +29,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("RAY_ADDRESS", None)
-    dashboard = _free_port()
+    dashboard = free_port()
     temp = tmp_path_factory.mktemp("ray")
     subprocess.run(
-        [RAY, "start", "--head", "--num-cpus=2", f"--port={_free_port()}", "--include-dashboard=true",
-         "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}", f"--ray-client-server-port={_free_port()}",
+        [RAY, "start", "--head", "--num-cpus=2", f"--port={free_port()}", "--include-dashboard=true",
+         "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}", f"--ray-client-server-port={free_port()}",
          f"--temp-dir={temp}", "--disable-usage-stats"],
         env=env, check=True, capture_output=True, timeout=120,
     )
@@ -57,12 +52,26 @@ def test_generation_runs_as_a_ray_job(cluster: tuple[str, dict[str, str]], tmp_p
     params = GenerationParams(count=20_000, seed=5, customers=400, merchants=2_000, shard_size=100)
     out = tmp_path / "job-ds"
     client = JobSubmissionClient(address)
-    job = client.submit_job(
-        entrypoint=(f"python -m actors.job generate transactions --count {params.count} --seed {params.seed} "
-                    f"--customers {params.customers} --merchants {params.merchants} --shard-size 100 "
-                    f"--workers 2 --quiet --out {out}"),
-        runtime_env={"working_dir": str(ROOT), "excludes": [".venv", ".git", "dataset", "models", "*.parquet"]},
-    )
+    jobs: list[str] = []
+
+    def submitted() -> bool:
+        """Submit once the head's job agent has registered (just after `ray start` it may not have yet)."""
+        try:
+            jobs.append(client.submit_job(
+                entrypoint=(f"python -m actors.job generate transactions --count {params.count} "
+                            f"--seed {params.seed} --customers {params.customers} --merchants {params.merchants} "
+                            f"--shard-size 100 --workers 2 --quiet --out {out}"),
+                runtime_env={"working_dir": str(ROOT), "excludes": [
+                    ".venv", ".git", ".synfinance", ".hypothesis", "dataset", "models", "*.parquet"]},
+            ))
+        except RuntimeError as exc:
+            if "No available agent" not in str(exc):
+                raise
+            return False
+        return True
+
+    wait_for(submitted, 120, "the cluster's job agent")
+    (job,) = jobs
 
     async def logs_until_the_job_ends() -> list[str]:
         return [chunk async for chunk in client.tail_job_logs(job)]  # the stream closes when the job ends

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 from api_rows import YEAR, renamed, rows, transactions
-from conftest import Api, wait_for
+from conftest import Api
+from localhost import wait_for
 
 from synfinance.schema import TRANSACTION_SCHEMA
 
