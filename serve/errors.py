@@ -22,6 +22,7 @@ from synfinance.errors import (
     ModelUnavailable,
     NotFound,
     RateLimited,
+    RetryLater,
     SchemaError,
     StoreUnavailable,
     SynFinanceError,
@@ -93,7 +94,7 @@ def for_error(request: Request, exc: BaseException) -> Response:
     for cls, status, kind in STATUS:
         if isinstance(exc, cls):
             headers = None
-            if isinstance(exc, RateLimited | CircuitOpen):
+            if isinstance(exc, RetryLater):
                 headers = {"Retry-After": str(max(1, round(exc.retry_after_s + 0.499)))}
             elif isinstance(exc, StoreUnavailable | ModelUnavailable):
                 headers = {"Retry-After": "5"}

@@ -11,7 +11,7 @@
     │   └── ModelUnavailable        no model can be served right now (none trained/deployed); says why
     ├── MigrationError              a schema migration is missing, edited after it ran, or failed (names the statement)
     ├── StoreUnavailable            the database cannot be reached or answered with a failure
-    │   └── CircuitOpen             the breaker in front of a dependency is open; retry later
+    │   └── CircuitOpen             the breaker in front of a dependency is open (also a RetryLater)
     ├── WorkerLost                  a pipeline worker died more often than a shard's retry budget
     ├── NotFound                    no record with the id asked for
     ├── Conflict                    the record exists already (e.g. a duplicate transaction id)
@@ -20,7 +20,8 @@
     ├── AccessDenied                an API request without the right key
     │   ├── Unauthenticated         no key, or an unknown one
     │   └── Forbidden               a known key without the scope the route needs
-    ├── RateLimited                 a key's request rate is above its limit; retry after retry_after_s
+    ├── RetryLater                  says when to try again (retry_after_s): CircuitOpen, RateLimited
+    │   └── RateLimited             a key's request rate is above its limit
     └── InjectedFault               a fault deliberately injected through a chaos/ seam
 
 Callers catch the narrowest class they can handle; the CLI maps ValidationError,
@@ -116,8 +117,8 @@ class StoreUnavailable(SynFinanceError):
     """The database cannot be reached, or it answered with a failure."""
 
 
-class CircuitOpen(StoreUnavailable):
-    """The circuit breaker in front of a dependency is open; retry after retry_after_s."""
+class RetryLater(SynFinanceError):
+    """Mixed into errors that say when to try again (an HTTP Retry-After)."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
@@ -125,6 +126,10 @@ class CircuitOpen(StoreUnavailable):
 
     def __reduce__(self) -> tuple[object, ...]:  # survives pickling across Ray processes
         return (type(self), (str(self), self.retry_after_s))
+
+
+class CircuitOpen(StoreUnavailable, RetryLater):
+    """The circuit breaker in front of a dependency is open; retry after retry_after_s."""
 
 
 class WorkerLost(SynFinanceError):
@@ -163,12 +168,5 @@ class Forbidden(AccessDenied):
     """A valid API key without the scope the route needs."""
 
 
-class RateLimited(SynFinanceError):
+class RateLimited(RetryLater):
     """The key's request rate is above its limit."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (str(self), self.retry_after_s))
