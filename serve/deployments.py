@@ -66,6 +66,7 @@ class Scorer:
     def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float) -> None:
         self.ml = ml
         self.model: registry.FraudModel | None = None
+        self.test_metrics: dict[str, Any] = {}  # the model's test-week metrics, read once with the model
         self.reason = "not loaded yet"
         self.load()
         self.one.set_max_batch_size(batch_max)  # type: ignore[attr-defined]
@@ -73,9 +74,13 @@ class Scorer:
 
     def load(self) -> None:
         try:
-            self.model = registry.load(Path(self.ml.registry_path), self.ml.active_version)
+            model = registry.load(Path(self.ml.registry_path), self.ml.active_version)
         except ModelError as exc:
             self.reason = str(exc)
+            return
+        metrics_path = Path(self.ml.registry_path) / model.version / "metrics.json"
+        self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
+        self.model = model
 
     def ready_model(self) -> registry.FraudModel:
         if self.model is None:
@@ -89,10 +94,8 @@ class Scorer:
             model = self.ready_model()
         except ModelUnavailable as exc:
             return {"ready": False, "reason": str(exc)}
-        metrics_path = Path(self.ml.registry_path) / model.version / "metrics.json"
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
         return {"ready": True, "version": model.version, "threshold": model.threshold,
-                "created_at": model.metadata.get("created_at"), "metrics": metrics.get("test", {}),
+                "created_at": model.metadata.get("created_at"), "metrics": self.test_metrics,
                 "feature_names": list(FEATURE_NAMES), "registry": str(self.ml.registry_path)}
 
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)
@@ -134,12 +137,15 @@ class Query:
 
         return await self.guard.call(attempt)
 
-    def health(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "breaker": self.guard.state, "where": self.db.where}
-
-    async def ping(self) -> dict[str, Any]:
-        await self._run(lambda pool: pool.fetchval("SELECT 1"))
-        return self.health()
+    async def status(self) -> dict[str, Any]:
+        """For /health: ok, disabled or unavailable (with why), and the breaker's state after a SELECT 1."""
+        if not self.enabled:
+            return {"status": "disabled", "breaker": self.guard.state}
+        try:
+            await self._run(lambda pool: pool.fetchval("SELECT 1"))
+        except StoreUnavailable as exc:
+            return {"status": "unavailable", "breaker": self.guard.state, "reason": str(exc)}
+        return {"status": "ok", "breaker": self.guard.state}
 
     async def transaction(self, transaction_id: str) -> dict[str, Any]:
         row = await self._run(lambda pool: TransactionRepository(pool).get(transaction_id))

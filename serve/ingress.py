@@ -20,7 +20,7 @@ from ray import serve
 
 from serve import errors
 from serve.edge import Edge
-from serve.responses import feature_table, json_response, prediction_table, score_body
+from serve.responses import elapsed_ms, feature_table, json_response, prediction_table, score_body
 from serve.schemas import (
     MAX_BATCH,
     ErrorBody,
@@ -40,7 +40,6 @@ from synfinance.errors import (
     ModelUnavailable,
     Problem,
     RateLimited,
-    StoreUnavailable,
     TooLarge,
     ValidationError,
 )
@@ -99,8 +98,11 @@ def _page(page: Any) -> Response:
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
+def _within_limit(rows: list[Any]) -> list[Any]:
+    """The rows of a request, or TooLarge (413) naming the limit."""
+    if len(rows) > MAX_BATCH:
+        raise TooLarge(f"{len(rows):,} transactions in one request; the limit is {MAX_BATCH:,}")
+    return rows
 
 
 def _observe_scores(results: list[dict[str, Any]]) -> None:
@@ -162,8 +164,7 @@ class Ingress:
         x = await self.shards[shard].one.remote(row)
         result = await self.scorer.one.remote(x)
         _observe_scores([result])
-        body = score_body(row["transaction_id"], result, x if features else None, started)
-        return json_response(body)
+        return json_response(score_body(row["transaction_id"], result, x if features else None, elapsed_ms(started)))
 
     @api.post("/v1/score/batch", response_model=Scores, tags=["scoring"],
               responses={413: {"model": ErrorBody, "description": f"More than {MAX_BATCH:,} transactions."}})
@@ -172,18 +173,16 @@ class Ingress:
                           features: bool = Query(False, description="Include the 69 features.")) -> Response:
         """Score up to 10,000 transactions; each customer's are taken oldest first, results in request order."""
         started = time.perf_counter()
-        rows = batch.transactions
-        if len(rows) > MAX_BATCH:
-            raise TooLarge(f"{len(rows):,} transactions in one batch; the limit is {MAX_BATCH:,}")
+        rows = _within_limit(batch.transactions)
         await self.model_ready()
         table = pa.Table.from_pydict({n: [getattr(r, n) for r in rows] for n in INPUT_COLUMNS}, schema=INPUT_SCHEMA)
         x = await self.features_of(table)
         results = await self.scorer.many.remote(x, explain) if len(rows) else []
         _observe_scores(results)
-        ids = table.column("transaction_id").to_pylist()
-        scores = [score_body(i, r, x[k] if features else None, started) for k, (i, r) in
+        ids, elapsed = table.column("transaction_id").to_pylist(), elapsed_ms(started)
+        scores = [score_body(i, r, x[k] if features else None, elapsed) for k, (i, r) in
                   enumerate(zip(ids, results, strict=True))]
-        return json_response({"scores": scores, "processing_time_ms": _ms(started)})
+        return json_response({"scores": scores, "processing_time_ms": elapsed})
 
     async def features_of(self, table: pa.Table) -> np.ndarray:
         """Features of every row, each shard computing its customers' rows concurrently."""
@@ -203,21 +202,20 @@ class Ingress:
                     score: bool = Query(True, description="Score them and store the predictions too.")) -> Response:
         """Store whole transactions (and, unless ?score=false, their features and predictions) atomically."""
         started = time.perf_counter()
-        rows = records.transactions
-        if len(rows) > MAX_BATCH:
-            raise TooLarge(f"{len(rows):,} transactions in one request; the limit is {MAX_BATCH:,}")
-        table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=TRANSACTION_SCHEMA)  # type: ignore[attr-defined]
-        _no_repeats(table.column("transaction_id").to_pylist())
+        rows = _within_limit(records.transactions)
+        table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=TRANSACTION_SCHEMA)
+        ids = table.column("transaction_id")
+        _no_repeats(ids.to_pylist())
         if score:
             await self.model_ready()
-            await self.db("absent", table.column("transaction_id").to_pylist())
+            await self.db("absent", ids.to_pylist())
         x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
         results = await self.scorer.many.remote(x, False) if x is not None else None
         _observe_scores(results or [])
-        ids = table.column("transaction_id")
         stored = await self.db("store", table, None if x is None else feature_table(ids, x),
                                None if results is None else prediction_table(ids, results))
-        scores = None if results is None else [score_body(i, r, None, started) for i, r in
+        elapsed = elapsed_ms(started)
+        scores = None if results is None else [score_body(i, r, None, elapsed) for i, r in
                                                zip(ids.to_pylist(), results, strict=True)]
         return json_response({"stored": stored, "scores": scores}, 201)
 
@@ -299,9 +297,10 @@ class Ingress:
     @api.get("/health", tags=["health"])
     async def health(self) -> Response:
         """Each component's state: model, feature store, database (with its breaker), config version."""
-        info, shards = await asyncio.gather(self.scorer.info.remote(),
-                                            asyncio.gather(*(s.stats.remote() for s in self.shards)))
-        database = await self.database_health()
+        info, shards, database = await asyncio.gather(
+            self.scorer.info.remote(), asyncio.gather(*(s.stats.remote() for s in self.shards)),
+            self.query.status.remote())
+        metrics.BREAKER_OPEN.labels("database").set(database["breaker"] == "open")
         model = {"status": "ok", "version": info["version"]} if info["ready"] else \
             {"status": "unavailable", "reason": info["reason"]}
         ok = info["ready"] and database["status"] in ("ok", "disabled")
@@ -310,20 +309,6 @@ class Ingress:
             "feature_store": {"status": "ok", "shards": len(shards),
                               "customers": sum(s["customers"] for s in shards), "detail": shards},
             "database": database})
-
-    async def database_health(self) -> dict[str, Any]:
-        state = await self.query.health.remote()
-        if not state["enabled"]:
-            return {"status": "disabled", "breaker": state["breaker"]}
-        try:
-            state = await self.db("ping")
-            return {"status": "ok", "breaker": state["breaker"]}
-        except Exception as exc:
-            cause = errors.unwrap(exc)
-            if not isinstance(cause, StoreUnavailable):
-                raise
-            state = await self.query.health.remote()
-            return {"status": "unavailable", "breaker": state["breaker"], "reason": str(cause)}
 
     @api.get("/metrics", tags=["health"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})

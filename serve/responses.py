@@ -36,9 +36,13 @@ def _maybe(v: float) -> float | None:
     return None if math.isnan(v) else v
 
 
-def score_body(transaction_id: str, result: dict[str, Any], x: np.ndarray | None, started: float) -> dict[str, Any]:
-    body = {"transaction_id": transaction_id, **result,
-            "processing_time_ms": round((time.perf_counter() - started) * 1000, 3)}
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since a time.perf_counter() reading, to the microsecond."""
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def score_body(transaction_id: str, result: dict[str, Any], x: np.ndarray | None, elapsed: float) -> dict[str, Any]:
+    body = {"transaction_id": transaction_id, **result, "processing_time_ms": elapsed}
     if x is not None:
         body["features"] = {n: _maybe(v) for n, v in zip(FEATURE_NAMES, x.ravel().tolist(), strict=True)}
     return body

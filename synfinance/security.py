@@ -69,14 +69,14 @@ class RateLimiter:
 
     async def check(self, name: str) -> None:
         """Take a token for this key now, or raise RateLimited saying when one will be free."""
+        limit = self.limit(name)
         bucket = self._buckets.get(name)
         if bucket is None:
-            limit = self.limit(name)
             # aiolimiter: at most max_rate acquisitions per time_period, i.e. a bucket of `burst` tokens
             # refilled at burst / time_period = requests_per_s.
             bucket = self._buckets[name] = AsyncLimiter(limit.burst, limit.burst / limit.requests_per_s)
         if not bucket.has_capacity():
-            retry_after_s = 1.0 / self.limit(name).requests_per_s
-            raise RateLimited(f"key {name!r} is over its limit of {self.limit(name).requests_per_s:g} requests/s "
-                              f"(burst {self.limit(name).burst}); retry in {retry_after_s:.2f} s", retry_after_s)
+            retry_after_s = 1.0 / limit.requests_per_s
+            raise RateLimited(f"key {name!r} is over its limit of {limit.requests_per_s:g} requests/s "
+                              f"(burst {limit.burst}); retry in {retry_after_s:.2f} s", retry_after_s)
         await bucket.acquire()  # has capacity: returns at once, without yielding to another request
