@@ -21,7 +21,6 @@ from typing import Any
 
 import aiohttp
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 from ray import serve
 from starlette.requests import Request
@@ -29,6 +28,7 @@ from starlette.responses import Response
 
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.generate import GenerationParams
+from synfinance.generate.replay import replayed
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
 from synfinance.output.dataset import read_dataset
@@ -65,13 +65,7 @@ class Load:
 def bodies(data: Path, years: int, clients: int = CLIENTS) -> list[list[bytes]]:
     """Per client, JSON bodies of its customers' transactions `years` after the dataset, oldest first."""
     table = read_dataset(data, verify=False)["transactions"].select(list(INPUT_COLUMNS))
-    table = table.sort_by([("timestamp", "ascending")])
-    shift = pa.scalar(dt.timedelta(days=365 * years), pa.duration("us"))
-    table = table.set_column(table.column_names.index("timestamp"), "timestamp", pc.add(table["timestamp"], shift))
-    days = pc.add(table["local_date"].cast(pa.int32()), pa.scalar(365 * years, pa.int32())).cast(pa.date32())
-    table = table.set_column(table.column_names.index("local_date"), "local_date", days)
-    ids = pc.binary_join_element_wise(pa.scalar(f"Y{years}-"), table["transaction_id"], "")
-    table = table.set_column(0, "transaction_id", ids)
+    table = replayed(table.sort_by([("timestamp", "ascending")]), f"Y{years}-", dt.timedelta(days=365 * years))
     customer = pc.dictionary_encode(table["customer_id"]).combine_chunks().indices.to_numpy()
     rows = table.to_pylist()
     per_client: list[list[bytes]] = [[] for _ in range(clients)]

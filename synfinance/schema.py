@@ -15,6 +15,7 @@ import pyarrow as pa
 SCHEMA_VERSION = "1.0"
 
 IST_OFFSET_S = 19_800  # India Standard Time is UTC+05:30, no daylight saving.
+US_PER_DAY = 86_400_000_000
 
 AMOUNT_TYPE = pa.decimal128(14, 2)
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
@@ -188,6 +189,13 @@ def amounts_from_paise(paise: np.ndarray) -> pa.Array:
     words[:, 0] = paise
     words[:, 1] = paise >> 63  # sign-extend into the high 64 bits of the 128-bit value
     return pa.Array.from_buffers(AMOUNT_TYPE, len(paise), [None, pa.py_buffer(words)])
+
+
+def ist_calendar(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Days since 1970-01-01, hour of day and weekday (0 = Monday), in India (IST), of UTC microseconds."""
+    local_us = ts + IST_OFFSET_S * 1_000_000
+    day = local_us // US_PER_DAY
+    return day, (local_us % US_PER_DAY) // 3_600_000_000, (day + 3) % 7  # 1970-01-01 was a Thursday
 
 
 def paise_from_amounts(amounts: pa.Array | pa.ChunkedArray) -> np.ndarray:

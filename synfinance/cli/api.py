@@ -76,6 +76,7 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
     from rich.table import Table
 
     from serve import process
+    from synfinance.generate.replay import replayed
     from synfinance.output.dataset import read_dataset
 
     url = url or process.status().get("url")
@@ -83,7 +84,8 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
         raise click.UsageError("no --url and no detached API running (`synfinance api start --detach`)")
     txns = read_dataset(data, verify=False)["transactions"].sort_by([("timestamp", "descending")])
     latest: dict[str, dict[str, Any]] = {}
-    for row in txns.slice(0, 50 * count).to_pylist():
+    for row in replayed(txns.slice(0, 50 * count).select(list(INPUT_COLUMNS)), "API-", dt.timedelta(hours=1))\
+            .to_pylist():
         latest.setdefault(row["customer_id"], row)
         if len(latest) == count:
             break
@@ -91,10 +93,7 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
     for column in ("transaction", "customer", "amount ₹", "probability", "decision", "top reason", "ms"):
         table.add_column(column)
     for row in latest.values():
-        body = {name: row[name] for name in INPUT_COLUMNS}
-        body["transaction_id"] = f"API-{row['transaction_id']}"
-        body["timestamp"] = row["timestamp"] + dt.timedelta(hours=1)
-        answer = requests.post(f"{url}/v1/score", data=json.dumps(body, default=str), timeout=30,
+        answer = requests.post(f"{url}/v1/score", data=json.dumps(row, default=str), timeout=30,
                                headers={"X-API-Key": key or "", "Content-Type": "application/json"})
         if answer.status_code != 200:
             raise click.ClickException(f"HTTP {answer.status_code}: {answer.text[:300]}")

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from synfinance.errors import SchemaError
 from synfinance.population.categories import CATEGORY_NAMES
 from synfinance.population.payments import CHANNELS, MODES
-from synfinance.schema import IST_OFFSET_S, LABEL_FIELDS, TRANSACTION_SCHEMA, paise_from_amounts
+from synfinance.schema import LABEL_FIELDS, TRANSACTION_SCHEMA, ist_calendar, paise_from_amounts
 
 # The columns features may read. No label field is among them (asserted below), so no feature can leak one.
 INPUT_COLUMNS = (
@@ -88,8 +88,7 @@ KEY_COLUMNS = ("customer_id", "merchant_id", "device_id", "city")
 
 
 def _weekend(ts: np.ndarray) -> np.ndarray:
-    day = (ts // 1_000_000 + IST_OFFSET_S) // 86_400
-    return (day + 3) % 7 >= 5
+    return ist_calendar(ts)[2] >= 5
 
 
 def to_rows(table: pa.Table) -> Rows:

@@ -14,12 +14,10 @@ from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.segments import AGE_GROUP_EDGES, AGE_GROUPS, INCOME_BRACKETS, SEGMENT_NAMES
 from synfinance.sampling import format_ids, seed_tag, take
-from synfinance.schema import IST_OFFSET_S, TIMESTAMP_TYPE, TRANSACTION_SCHEMA, amounts_from_paise
+from synfinance.schema import TIMESTAMP_TYPE, TRANSACTION_SCHEMA, amounts_from_paise, ist_calendar
 
 if TYPE_CHECKING:
     from synfinance.generate.plan import GenerationPlan
-
-US_PER_DAY = 86_400_000_000
 
 
 def _v(names: tuple[str, ...]) -> pa.Array:
@@ -42,9 +40,7 @@ def assemble(plan: GenerationPlan, shard: int, frame: Frame) -> pa.Table:
     f = frame.cols
     n = len(frame)
     cust, merchant, ts = f["cust"], f["merchant"], f["ts"]
-    local_us = ts + IST_OFFSET_S * 1_000_000
-    day = local_us // US_PER_DAY
-    hour = (local_us % US_PER_DAY) // 3_600_000_000
+    day, hour, weekday = ist_calendar(ts)
     first_day = (plan.params.start - plan.EPOCH).days
     in_range = np.clip(day - first_day, 0, plan.calendar.days - 1)
     festival = plan.calendar.festival[CITY_ZONE[c.city[cust]], in_range]
@@ -62,7 +58,7 @@ def assemble(plan: GenerationPlan, shard: int, frame: Frame) -> pa.Table:
         pa.array(ts, TIMESTAMP_TYPE),
         pa.array(day.astype(np.int32), pa.date32()),
         pa.array(hour.astype(np.int8)),
-        pa.array(((day + 3) % 7).astype(np.int8)),  # 1970-01-01 was a Thursday
+        pa.array(weekday.astype(np.int8)),
         take(VOCAB["festival"], festival, festival > 0),
         amounts_from_paise(f["paise"]),
         take(VOCAB["currency"], np.zeros(n, dtype=np.int64)),

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from api_rows import renamed, rows, transactions
+from api_rows import rows, transactions
 from conftest import KEYS, LIMITED_RATE, Api
+
+from synfinance.generate.replay import replayed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 
@@ -65,7 +67,7 @@ def test_health_reports_each_component(api: Api) -> None:
 
 def test_metrics_are_prometheus_text_with_route_templates(api: Api) -> None:
     api.get("/v1/transactions/no-such-id", "reader")
-    one = rows(renamed(transactions(api.data).slice(0, 1), "met-",
+    one = rows(replayed(transactions(api.data).slice(0, 1), "met-",
                        keys=("transaction_id", "customer_id", "merchant_id", "device_id")))[0]
     decision = api.post("/v1/score", one, "scorer").json()["decision"]
     r = api.get("/metrics", None)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from api_rows import YEAR, renamed, rows, transactions
+from api_rows import YEAR, rows, transactions
 from conftest import Api
 from localhost import wait_for
 
+from synfinance.generate.replay import replayed
 from synfinance.schema import TRANSACTION_SCHEMA
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 
 
 def records(api: Api, tag: str, n: int) -> list[dict]:
-    table = renamed(transactions(api.data).slice(100, n), tag, shift=YEAR,
+    table = replayed(transactions(api.data).slice(100, n), tag, shift=YEAR,
                     keys=("transaction_id", "customer_id", "merchant_id", "device_id"))
     return rows(table, tuple(TRANSACTION_SCHEMA.names))
 
@@ -108,7 +109,7 @@ def test_population_stats_and_model_routes(api: Api) -> None:
 
 def test_breaker_opens_when_the_database_goes_and_closes_when_it_returns(api: Api) -> None:
     tid = transactions(api.data).column("transaction_id")[0].as_py()
-    score_row = rows(renamed(transactions(api.data).slice(0, 1), "brk-", keys=(
+    score_row = rows(replayed(transactions(api.data).slice(0, 1), "brk-", keys=(
         "transaction_id", "customer_id", "merchant_id", "device_id")))[0]
     api.proxy.cut()
     try:

@@ -6,11 +6,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import requests
-from api_rows import YEAR, renamed, rows, transactions
+from api_rows import YEAR, rows, transactions
 from conftest import Api
 
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import OnlineShard, shard_of
+from synfinance.generate.replay import replayed
 from synfinance.model import registry
 from synfinance.model.data import feature_matrix
 from synfinance.schema import FEATURE_NAMES
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 def fresh_rows(api: Api, tag: str, n: int, offset: int = 0) -> list[dict]:
     """n observable rows under new customer, merchant, device and transaction ids (no other test's state)."""
     table = transactions(api.data).slice(offset, n)
-    return rows(renamed(table, tag, keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
+    return rows(replayed(table, tag, keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
 
 
 def test_score_returns_probability_decision_reasons_and_model(api: Api) -> None:
@@ -46,7 +47,7 @@ def test_scores_are_the_models_on_the_offline_features_and_state_advances(api: A
     # setup: the first five transactions of one customer, under new ids, in time order
     table = transactions(api.data)
     first = table.filter(pa.compute.equal(table.column("customer_id"), table.column("customer_id")[0])).slice(0, 5)
-    mine = rows(renamed(first, "adv-", keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
+    mine = rows(replayed(first, "adv-", keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
     # run
     answers = [api.post("/v1/score?features=true", r, "scorer").json() for r in mine]
     # check: the customer's history deepens by one per request (the online state advanced each time)
@@ -77,7 +78,7 @@ def parity_rows(api: Api, customers: slice, tag: str) -> pa.Table:
     table = transactions(api.data)
     ids = sorted(set(table.column("customer_id").to_pylist()))[customers]
     mine = table.filter(pa.compute.is_in(table.column("customer_id"), pa.array(ids)))
-    return renamed(mine, tag, shift=YEAR, keys=("transaction_id", "merchant_id", "device_id"))
+    return replayed(mine, tag, shift=YEAR, keys=("transaction_id", "merchant_id", "device_id"))
 
 
 def as_matrix(scores: list[dict]) -> np.ndarray:
