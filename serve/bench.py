@@ -74,53 +74,31 @@ def bodies(data: Path, years: int, clients: int = CLIENTS) -> list[list[bytes]]:
     return per_client
 
 
-async def paced(url: str, per_client: list[list[bytes]], rate: float, seconds: float) -> Load:
-    """Open loop: request k of client w is due at start + (k * clients + w) / rate; latency from send."""
+async def load(url: str, per_client: list[list[bytes]], seconds: float, rate: float | None = None) -> Load:
+    """Each client posts its bodies in order for `seconds`: at a fixed total `rate` (open loop: request k of
+    client w is due at start + (k * clients + w) / rate), or, with no rate, each as soon as the previous one
+    was answered (closed loop). Latency is measured from send."""
     clients = len(per_client)
-    latencies: list[float] = []
-    errors = 0
+    result = Load([], 0, 0.0)
     headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
-    start = time.perf_counter() + 0.2
+    start = time.perf_counter() + (0.2 if rate else 0.0)
 
     async def client(w: int, session: aiohttp.ClientSession) -> None:
-        nonlocal errors
         for k, body in enumerate(per_client[w]):
-            due = start + (k * clients + w) / rate
+            due = start + (k * clients + w) / rate if rate else time.perf_counter()
             if due - start >= seconds:
                 return
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             sent = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as r:
                 await r.read()
-                errors += r.status != 200
-            latencies.append((time.perf_counter() - sent) * 1000)
+                result.errors += r.status != 200
+            result.latencies_ms.append((time.perf_counter() - sent) * 1000)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
         await asyncio.gather(*(client(w, session) for w in range(clients)))
-    return Load(latencies, errors, time.perf_counter() - start)
-
-
-async def closed(url: str, per_client: list[list[bytes]], seconds: float) -> Load:
-    """Closed loop: each client sends its next request as soon as the previous one answered."""
-    latencies: list[float] = []
-    errors = 0
-    headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
-    start = time.perf_counter()
-
-    async def client(bodies_: list[bytes], session: aiohttp.ClientSession) -> None:
-        nonlocal errors
-        for body in bodies_:
-            if time.perf_counter() - start >= seconds:
-                return
-            sent = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as r:
-                await r.read()
-                errors += r.status != 200
-            latencies.append((time.perf_counter() - sent) * 1000)
-
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=len(per_client))) as session:
-        await asyncio.gather(*(client(b, session) for b in per_client))
-    return Load(latencies, errors, time.perf_counter() - start)
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def batches(per_client: list[list[bytes]], size: int) -> list[list[bytes]]:
@@ -160,21 +138,21 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
 async def _measure(base: str, data: Path, seconds: float, rate: float, batch_size: int, runs: int,
                    on_step: Callable[[str], None]) -> dict[str, Any]:
     warm = bodies(data, 1)
-    await paced(base + "/v1/score", [b[:20] for b in warm], rate, 1.0)  # connections and code paths warm
-    await paced(base + "/noop", [b[:20] for b in warm], rate, 1.0)
+    await load(base + "/v1/score", [b[:20] for b in warm], 1.0, rate)  # connections and code paths warm
+    await load(base + "/noop", [b[:20] for b in warm], 1.0, rate)
     on_step(f"floor: no-op endpoint at {rate:g} req/s, {CLIENTS} clients, {seconds:g} s ...")
-    floor = await paced(base + "/noop", bodies(data, 2), rate, seconds)
+    floor = await load(base + "/noop", bodies(data, 2), seconds, rate)
     on_step(f"/v1/score at {rate:g} req/s, {CLIENTS} clients, {seconds:g} s ...")
-    score = await paced(base + "/v1/score", bodies(data, 3), rate, seconds)
+    score = await load(base + "/v1/score", bodies(data, 3), seconds, rate)
     on_step(f"/v1/score closed loop, {CLIENTS} clients, {seconds / 3:g} s ...")
-    top = await closed(base + "/v1/score", bodies(data, 4), seconds / 3)
+    top = await load(base + "/v1/score", bodies(data, 4), seconds / 3)
     on_step(f"/v1/score/batch: {batch_size:,}-transaction batches, 2 clients, {runs} runs ...")
     per_batch = batches(bodies(data, 5), batch_size)
     batch_runs = []
     for r in range(runs):
         chunk = [b[r * 4:(r + 1) * 4] for b in per_batch[:2]]  # contiguous: each customer's rows stay in order
-        load = await closed(base + "/v1/score/batch", chunk, 120)
-        batch_runs.append((len(load.latencies_ms) * batch_size / load.seconds, load.errors))
+        done = await load(base + "/v1/score/batch", chunk, 120)
+        batch_runs.append((len(done.latencies_ms) * batch_size / done.seconds, done.errors))
     batch_rate = statistics.median(x for x, _ in batch_runs)
     return {
         "rate": rate, "seconds": seconds, "clients": CLIENTS,
