@@ -43,17 +43,22 @@ def db(ctx: click.Context, schema: str | None) -> None:
     ctx.obj = {"schema": schema}
 
 
+def _each(migrations: list[Any], done: str, none: str) -> None:
+    """One line per migration applied or undone, or one saying there was none."""
+    for m in migrations:
+        click.echo(f"{done} {m.label}")
+    if not migrations:
+        click.echo(none)
+
+
 @db.command("migrate")
 @click.option("--to", "to", type=int, default=None, help="Stop at this version [default: the latest].")
 @MIGRATIONS
 @click.pass_obj
 def migrate_cmd(obj: dict[str, Any], to: int | None, directory: Path) -> None:
     """Apply pending migrations, each in its own transaction."""
-    applied = _with_runner(obj["schema"], directory, lambda r: r.migrate(to))
-    for m in applied:
-        click.echo(f"applied {m.label}")
-    if not applied:
-        click.echo("nothing to apply: the schema is up to date")
+    _each(_with_runner(obj["schema"], directory, lambda r: r.migrate(to)), "applied",
+          "nothing to apply: the schema is up to date")
 
 
 @db.command("rollback")
@@ -62,11 +67,7 @@ def migrate_cmd(obj: dict[str, Any], to: int | None, directory: Path) -> None:
 @click.pass_obj
 def rollback_cmd(obj: dict[str, Any], steps: int, directory: Path) -> None:
     """Undo the most recent migrations, newest first."""
-    undone = _with_runner(obj["schema"], directory, lambda r: r.rollback(steps))
-    for m in undone:
-        click.echo(f"rolled back {m.label}")
-    if not undone:
-        click.echo("nothing to roll back")
+    _each(_with_runner(obj["schema"], directory, lambda r: r.rollback(steps)), "rolled back", "nothing to roll back")
 
 
 @db.command("status")

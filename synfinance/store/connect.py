@@ -121,17 +121,17 @@ class Database:
 
     async def drop_schema(self) -> None:
         """Drop the schema and everything in it (tests and benchmarks work in throw-away schemas)."""
-        conn = await self.connect()
-        try:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.schema)} CASCADE")
-        finally:
-            await conn.close()
+        await self._execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.schema)} CASCADE")
 
     async def ensure_schema(self) -> None:
         """Create the schema if it is missing (migrations create the tables in it)."""
+        await self._execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
+
+    async def _execute(self, sql: str) -> None:
+        """One statement on a connection of its own."""
         conn = await self.connect()
         try:
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
+            await conn.execute(sql)
         finally:
             await conn.close()
 

@@ -42,6 +42,11 @@ class Where:
             refs.append(f"${len(self.params)}")
         self.clauses.append(fragment.format(*refs))
 
+    def equal(self, column: str, value: Any) -> None:
+        """`column = value` when a value is given (column is fixed SQL, never input)."""
+        if value is not None:
+            self.add(f"{column} = {{}}", value)
+
     def param(self, value: Any) -> str:
         self.params.append(value)
         return f"${len(self.params)}"
@@ -124,20 +129,16 @@ class TransactionRepository:
             if score is not None and not 0.0 <= score <= 1.0:
                 raise ValidationError.single(name, score, "a probability from 0 to 1")
         where = Where()
-        if f.customer_id is not None:
-            where.add("t.customer_id = {}", f.customer_id)
-        if f.merchant_id is not None:
-            where.add("t.merchant_id = {}", f.merchant_id)
+        where.equal("t.customer_id", f.customer_id)
+        where.equal("t.merchant_id", f.merchant_id)
         if f.start is not None:
             where.add("t.timestamp >= {}", f.start)
         if f.end is not None:
             where.add("t.timestamp < {}", f.end)
-        if f.fraud_type is not None:
-            where.add("t.fraud_type = {}", f.fraud_type)
-        if f.status is not None:
-            where.add("t.status = {}", f.status)
-            if f.status != "approved":
-                where.add("t.status <> 'approved'")  # lets the partial index on the rarer statuses serve it
+        where.equal("t.fraud_type", f.fraud_type)
+        where.equal("t.status", f.status)
+        if f.status is not None and f.status != "approved":
+            where.add("t.status <> 'approved'")  # lets the partial index on the rarer statuses serve it
         if f.min_score is not None or f.max_score is not None:
             low, high = f.min_score or 0.0, 1.0 if f.max_score is None else f.max_score
             where.add("EXISTS (SELECT 1 FROM predictions p WHERE p.transaction_id = t.transaction_id "
@@ -161,23 +162,21 @@ class PopulationRepository:
 
     async def customers(self, city: str | None = None, segment: str | None = None, limit: int = 100,
                         cursor: str | None = None) -> Page:
-        where = Where()
-        if city is not None:
-            where.add("c.city = {}", city)
-        if segment is not None:
-            where.add("c.segment = {}", segment)
-        select = f"SELECT {_columns('customers', 'c')} FROM customers c"
-        return await _page(self.db, "customers", select, where, ("c.customer_id",), (str,), limit, cursor)
+        return await self._listing("customers", "c", {"city": city, "segment": segment}, limit, cursor)
 
     async def merchants(self, category: str | None = None, city: str | None = None, limit: int = 100,
                         cursor: str | None = None) -> Page:
+        return await self._listing("merchants", "m", {"category": category, "city": city}, limit, cursor)
+
+    async def _listing(self, table: str, alias: str, equal: dict[str, str | None], limit: int,
+                       cursor: str | None) -> Page:
+        """Rows of a population table matching every given column value, in key order."""
         where = Where()
-        if category is not None:
-            where.add("m.category = {}", category)
-        if city is not None:
-            where.add("m.city = {}", city)
-        select = f"SELECT {_columns('merchants', 'm')} FROM merchants m"
-        return await _page(self.db, "merchants", select, where, ("m.merchant_id",), (str,), limit, cursor)
+        for column, value in equal.items():
+            where.equal(f"{alias}.{column}", value)
+        (key,) = TABLES[table].key
+        select = f"SELECT {_columns(table, alias)} FROM {table} {alias}"
+        return await _page(self.db, table, select, where, (f"{alias}.{key}",), (str,), limit, cursor)
 
 
 class PredictionRepository:
