@@ -25,7 +25,7 @@ def build_app(settings: Settings, config_version: str = "-") -> Application:
         settings.ml, server.score_batch_max, server.score_batch_wait_ms)
     query = Query.bind(settings.database)  # type: ignore[attr-defined]
     return Ingress.options(num_replicas=server.replicas).bind(  # type: ignore[attr-defined,no-any-return]
-        shards, scorer, query, settings.security, server.max_request_bytes, config_version)
+        shards, scorer, query, settings.security, server.max_request_bytes, config_version, settings.monitoring)
 
 
 def app_builder(args: dict[str, Any]) -> Application:

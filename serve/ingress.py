@@ -34,7 +34,7 @@ from serve.schemas import (
     TransactionIn,
     Transactions,
 )
-from synfinance import metrics
+from synfinance import logs, metrics
 from synfinance.errors import (
     CircuitOpen,
     ModelUnavailable,
@@ -47,7 +47,7 @@ from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import shard_of
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
-from synfinance.settings.models import SecurityConfig
+from synfinance.settings.models import MonitoringConfig, SecurityConfig
 from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -128,7 +128,8 @@ def _no_repeats(ids: list[str]) -> None:
 @serve.ingress(api)
 class Ingress:
     def __init__(self, shards: list[Any], scorer: Any, query: Any, security: SecurityConfig,
-                 max_request_bytes: int, config_version: str) -> None:
+                 max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
+        logs.configure(monitoring.log_level, monitoring.log_format)  # JSON lines, secrets masked
         self.shards, self.scorer, self.query = shards, scorer, query
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`
         self.config_version = config_version

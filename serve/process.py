@@ -78,8 +78,8 @@ def start_detached(port: int | None, timeout_s: float = 300) -> dict[str, Any]:
     while time.monotonic() < deadline:
         if child.poll() is not None:
             raise OutputError(f"the API exited with code {child.returncode} while starting; see {log_path}")
-        if state.is_file() and (current := status())["running"] and current.get("live"):
-            return current
+        if state.is_file() and status(health=False).get("live"):
+            return status()
         time.sleep(0.5)
     child.terminate()
     raise OutputError(f"the API did not answer within {timeout_s:.0f} s; see {log_path}")
@@ -95,8 +95,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def status() -> dict[str, Any]:
-    """What the state file says, whether that process lives, and the API's /health if it answers."""
+def status(health: bool = True) -> dict[str, Any]:
+    """What the state file says, whether that process lives, and (with health) the API's /health if it answers."""
     path = state_file()
     if not path.is_file():
         return {"running": False}
@@ -105,10 +105,10 @@ def status() -> dict[str, Any]:
         return {"running": False, "stale_state": str(path)}
     try:
         live = requests.get(state["url"] + "/health/live", timeout=5).status_code == 200
-        health = requests.get(state["url"] + "/health", timeout=30).json()
+        report = requests.get(state["url"] + "/health", timeout=30).json() if health else None
     except requests.RequestException as exc:
         return {**state, "running": True, "live": False, "error": str(exc)}
-    return {**state, "running": True, "live": live, "health": health}
+    return {**state, "running": True, "live": live, **({"health": report} if health else {})}
 
 
 def stop(timeout_s: float = 120) -> dict[str, Any]:
