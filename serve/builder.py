@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from ray.serve import Application
+from ray.serve.config import DeploymentActorConfig
 
-from serve.deployments import FeatureShard, Query, Scorer
+from serve.deployments import FeatureShard, Query, Scorer, shard_actor
 from serve.ingress import Ingress
 from synfinance.settings import Settings, load_settings
 
@@ -18,14 +19,17 @@ APP_NAME = "synfinance"
 
 def build_app(settings: Settings, config_version: str = "-") -> Application:
     server = settings.server
+    shards = [DeploymentActorConfig(name=shard_actor(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
+                                    init_args=(i, server.feature_shards, server.warm_from))
+              for i in range(server.feature_shards)]
     # mypy sees the classes, not the Deployments the decorators made of them.
-    shards = [FeatureShard.options(name=f"FeatureShard{i}")  # type: ignore[attr-defined]
-              .bind(i, server.feature_shards, server.warm_from) for i in range(server.feature_shards)]
     scorer = Scorer.bind(  # type: ignore[attr-defined]
         settings.ml, server.score_batch_max, server.score_batch_wait_ms)
     query = Query.bind(settings.database)  # type: ignore[attr-defined]
-    return Ingress.options(num_replicas=server.replicas).bind(  # type: ignore[attr-defined,no-any-return]
-        shards, scorer, query, settings.security, server.max_request_bytes, config_version, settings.monitoring)
+    ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=shards)  # type: ignore[attr-defined]
+    return ingress.bind(  # type: ignore[no-any-return]
+        server.feature_shards, scorer, query, settings.security, server.max_request_bytes, config_version,
+        settings.monitoring)
 
 
 def app_builder(args: dict[str, Any]) -> Application:

@@ -17,8 +17,10 @@ from fastapi import Depends, FastAPI, Path, Query, Request, Security
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 from ray import serve
+from ray.exceptions import RayActorError
 
 from serve import errors
+from serve.deployments import shard_actor
 from serve.edge import Edge
 from serve.responses import elapsed_ms, feature_table, json_response, prediction_table, score_body
 from serve.schemas import (
@@ -127,10 +129,11 @@ def _no_repeats(ids: list[str]) -> None:
 @serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
 @serve.ingress(api)
 class Ingress:
-    def __init__(self, shards: list[Any], scorer: Any, query: Any, security: SecurityConfig,
+    def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
         logs.configure(monitoring.log_level, monitoring.log_format)  # JSON lines, secrets masked
-        self.shards, self.scorer, self.query = shards, scorer, query
+        self.shards = [serve.get_deployment_actor(shard_actor(i)) for i in range(feature_shards)]
+        self.scorer, self.query = scorer, query
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`
         self.config_version = config_version
         self.model_version: str | None = None
@@ -143,6 +146,17 @@ class Ingress:
             if not info["ready"]:
                 raise ModelUnavailable(info["reason"])
             self.model_version = info["version"]
+
+    async def on_shard(self, index: int, method: str, *args: Any) -> Any:
+        """Call a feature-store shard; if Serve has recreated it since (a stale handle), look it up once more."""
+        try:
+            return await getattr(self.shards[index], method).remote(*args)
+        except RayActorError:
+            self.shards[index] = serve.get_deployment_actor(shard_actor(index))
+            return await getattr(self.shards[index], method).remote(*args)
+
+    async def shard_stats(self) -> list[dict[str, int]]:
+        return list(await asyncio.gather(*(self.on_shard(i, "stats") for i in range(len(self.shards)))))
 
     async def db(self, method: str, *args: Any) -> Any:
         try:
@@ -162,7 +176,7 @@ class Ingress:
         await self.model_ready()
         row = transaction.model_dump()  # type: ignore[attr-defined]
         shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
-        x = await self.shards[shard].one.remote(row)
+        x = await self.on_shard(shard, "one", row)
         result = await self.scorer.one.remote(x)
         _observe_scores([result])
         return json_response(score_body(row["transaction_id"], result, x if features else None, elapsed_ms(started)))
@@ -191,7 +205,7 @@ class Ingress:
         x = np.empty((table.num_rows, len(FEATURE_NAMES)))
         parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
         parts = [(s, p) for s, p in parts if len(p)]
-        found = await asyncio.gather(*(self.shards[s].many.remote(table.take(pa.array(p)), p) for s, p in parts))
+        found = await asyncio.gather(*(self.on_shard(s, "many", table.take(pa.array(p)), p) for s, p in parts))
         for (_, positions), values in zip(parts, found, strict=True):
             x[positions] = values
         return x
@@ -284,8 +298,7 @@ class Ingress:
 
     @api.get("/health/startup", tags=["health"])
     async def startup(self) -> Response:
-        shards = await asyncio.gather(*(s.stats.remote() for s in self.shards))
-        return json_response({"status": "ok", "feature_shards": shards})
+        return json_response({"status": "ok", "feature_shards": await self.shard_stats()})
 
     @api.get("/health/ready", tags=["health"])
     async def ready(self) -> Response:
@@ -299,7 +312,7 @@ class Ingress:
     async def health(self) -> Response:
         """Each component's state: model, feature store, database (with its breaker), config version."""
         info, shards, database = await asyncio.gather(
-            self.scorer.info.remote(), asyncio.gather(*(s.stats.remote() for s in self.shards)),
+            self.scorer.info.remote(), self.shard_stats(),
             self.query.status.remote())
         metrics.BREAKER_OPEN.labels("database").set(database["breaker"] == "open")
         model = {"status": "ok", "version": info["version"]} if info["ready"] else \

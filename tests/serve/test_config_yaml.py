@@ -19,9 +19,7 @@ def test_config_yaml_is_valid_and_autoscales_every_deployment() -> None:
     assert app.import_path == "serve.builder:app_builder"
     named = {d.name: d for d in app.deployments}
     built = build_app(load_settings(env="test").settings)
-    names = {built._bound_deployment.name}  # noqa: SLF001 - the ingress; its bound arguments hold the rest
-    args = built._bound_deployment.init_args  # noqa: SLF001
-    names |= {a._bound_deployment.name for a in args[0]} | {args[1]._bound_deployment.name,  # noqa: SLF001
-                                                           args[2]._bound_deployment.name}  # noqa: SLF001
+    ingress = built._bound_deployment  # noqa: SLF001 - the ingress; its bound arguments hold the rest
+    names = {ingress.name} | {a._bound_deployment.name for a in ingress.init_args[1:3]}  # noqa: SLF001
     assert names == set(named)
     assert all(d.autoscaling_config for d in named.values())
