@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import math
 import statistics
 import tempfile
 import time
@@ -21,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 from ray import serve
 from starlette.requests import Request
@@ -36,6 +38,8 @@ from synfinance.runner import write_dataset
 from synfinance.settings import load_settings
 
 CLIENTS = 8
+CLOSED_LOOP_MAX_RATE = 1_000  # single scores/s the closed-loop phase has bodies for
+BATCHES_PER_RUN = 4  # per client, in each batch run
 KEY = "bench-key-0c1d"
 
 
@@ -62,16 +66,20 @@ class Load:
         return len(self.latencies_ms) / self.seconds
 
 
-def bodies(data: Path, years: int, clients: int = CLIENTS) -> list[list[bytes]]:
-    """Per client, JSON bodies of its customers' transactions `years` after the dataset, oldest first."""
+def by_client(data: Path, clients: int = CLIENTS) -> list[pa.Table]:
+    """The dataset's observable fields, read once, split so each client owns a disjoint set of customers;
+    each client's rows oldest first."""
     table = read_dataset(data, verify=False)["transactions"].select(list(INPUT_COLUMNS))
-    table = replayed(table.sort_by([("timestamp", "ascending")]), f"Y{years}-", dt.timedelta(days=365 * years))
-    customer = pc.dictionary_encode(table["customer_id"]).combine_chunks().indices.to_numpy()
-    rows = table.to_pylist()
-    per_client: list[list[bytes]] = [[] for _ in range(clients)]
-    for row, c in zip(rows, customer.tolist(), strict=True):
-        per_client[c % clients].append(json.dumps(row, default=str).encode())
-    return per_client
+    table = table.sort_by([("timestamp", "ascending")])
+    client = pc.dictionary_encode(table["customer_id"]).combine_chunks().indices.to_numpy() % clients
+    return [table.filter(pa.array(client == c)) for c in range(clients)]
+
+
+def bodies(per_client: list[pa.Table], years: int, limit: int) -> list[list[bytes]]:
+    """Per client, JSON bodies of its first `limit` transactions moved `years` after the dataset (new ids)."""
+    shift = dt.timedelta(days=365 * years)
+    return [[json.dumps(row, default=str).encode() for row in replayed(t.slice(0, limit), f"Y{years}-", shift)
+             .to_pylist()] for t in per_client]
 
 
 async def load(url: str, per_client: list[list[bytes]], seconds: float, rate: float | None = None) -> Load:
@@ -137,20 +145,25 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
 
 async def _measure(base: str, data: Path, seconds: float, rate: float, batch_size: int, runs: int,
                    on_step: Callable[[str], None]) -> dict[str, Any]:
-    warm = bodies(data, 1)
-    await load(base + "/v1/score", [b[:20] for b in warm], 1.0, rate)  # connections and code paths warm
-    await load(base + "/noop", [b[:20] for b in warm], 1.0, rate)
+    rows = by_client(data)
+    paced = math.ceil(rate * seconds / CLIENTS) + 1  # requests each client sends in a fixed-rate phase
+    warm = bodies(rows, 1, 20)
+    await load(base + "/v1/score", warm, 1.0, rate)  # connections and code paths warm
+    await load(base + "/noop", warm, 1.0, rate)
     on_step(f"floor: no-op endpoint at {rate:g} req/s, {CLIENTS} clients, {seconds:g} s ...")
-    floor = await load(base + "/noop", bodies(data, 2), seconds, rate)
+    floor = await load(base + "/noop", bodies(rows, 2, paced), seconds, rate)
     on_step(f"/v1/score at {rate:g} req/s, {CLIENTS} clients, {seconds:g} s ...")
-    score = await load(base + "/v1/score", bodies(data, 3), seconds, rate)
+    score = await load(base + "/v1/score", bodies(rows, 3, paced), seconds, rate)
     on_step(f"/v1/score closed loop, {CLIENTS} clients, {seconds / 3:g} s ...")
-    top = await load(base + "/v1/score", bodies(data, 4), seconds / 3)
+    # enough for CLOSED_LOOP_MAX_RATE req/s; a faster app runs out early, which shortens but does not skew it
+    top = await load(base + "/v1/score", bodies(rows, 4, math.ceil(CLOSED_LOOP_MAX_RATE * seconds / 3 / CLIENTS)),
+                     seconds / 3)
     on_step(f"/v1/score/batch: {batch_size:,}-transaction batches, 2 clients, {runs} runs ...")
-    per_batch = batches(bodies(data, 5), batch_size)
+    per_batch = batches(bodies(rows[:2], 5, runs * BATCHES_PER_RUN * batch_size), batch_size)
     batch_runs = []
     for r in range(runs):
-        chunk = [b[r * 4:(r + 1) * 4] for b in per_batch[:2]]  # contiguous: each customer's rows stay in order
+        # contiguous: each customer's rows stay in order
+        chunk = [b[r * BATCHES_PER_RUN:(r + 1) * BATCHES_PER_RUN] for b in per_batch]
         done = await load(base + "/v1/score/batch", chunk, 120)
         batch_runs.append((len(done.latencies_ms) * batch_size / done.seconds, done.errors))
     batch_rate = statistics.median(x for x, _ in batch_runs)
