@@ -28,6 +28,7 @@ from ray import serve
 from starlette.requests import Request
 from starlette.responses import Response
 
+from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.generate import GenerationParams
 from synfinance.generate.replay import replayed
@@ -39,7 +40,7 @@ from synfinance.settings import load_settings
 
 CLIENTS = 8
 CLOSED_LOOP_MAX_RATE = 1_000  # single scores/s the closed-loop phase has bodies for
-BATCHES_PER_RUN = 4  # per client, in each batch run
+BATCHES_PER_RUN = 8  # per client, in each batch run
 KEY = "bench-key-0c1d"
 
 
@@ -82,13 +83,14 @@ def bodies(per_client: list[pa.Table], years: int, limit: int) -> list[list[byte
              .to_pylist()] for t in per_client]
 
 
-async def load(url: str, per_client: list[list[bytes]], seconds: float, rate: float | None = None) -> Load:
+async def load(url: str, per_client: list[list[bytes]], seconds: float, rate: float | None = None,
+               media: str = "application/json") -> Load:
     """Each client posts its bodies in order for `seconds`: at a fixed total `rate` (open loop: request k of
     client w is due at start + (k * clients + w) / rate), or, with no rate, each as soon as the previous one
     was answered (closed loop). Latency is measured from send."""
     clients = len(per_client)
     result = Load([], 0, 0.0)
-    headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
+    headers = {"X-API-Key": KEY, "Content-Type": media, "Accept": media}
     start = time.perf_counter() + (0.2 if rate else 0.0)
 
     async def client(w: int, session: aiohttp.ClientSession) -> None:
@@ -113,6 +115,16 @@ def batches(per_client: list[list[bytes]], size: int) -> list[list[bytes]]:
     """Per client, batch bodies of `size` of its transactions, oldest first."""
     return [[b'{"transactions": [' + b",".join(rows[i:i + size]) + b"]}" for i in range(0, len(rows) - size + 1, size)]
             for rows in per_client]
+
+
+def arrow_batches(per_client: list[pa.Table], years: int, size: int, count: int) -> list[list[bytes]]:
+    """Per client, Arrow IPC bodies of `size` of its first `count` transactions moved `years` on, oldest first."""
+    shift = dt.timedelta(days=365 * years)
+    out = []
+    for t in per_client:
+        moved = replayed(t.slice(0, count), f"Y{years}-", shift)
+        out.append([to_stream(moved.slice(i, size)) for i in range(0, moved.num_rows - size + 1, size)])
+    return out
 
 
 def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
@@ -158,15 +170,20 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
     # enough for CLOSED_LOOP_MAX_RATE req/s; a faster app runs out early, which shortens but does not skew it
     top = await load(base + "/v1/score", bodies(rows, 4, math.ceil(CLOSED_LOOP_MAX_RATE * seconds / 3 / CLIENTS)),
                      seconds / 3)
-    on_step(f"/v1/score/batch: {batch_size:,}-transaction batches, 2 clients, {runs} runs ...")
-    per_batch = batches(bodies(rows[:2], 5, runs * BATCHES_PER_RUN * batch_size), batch_size)
-    batch_runs = []
-    for r in range(runs):
-        # contiguous: each customer's rows stay in order
-        chunk = [b[r * BATCHES_PER_RUN:(r + 1) * BATCHES_PER_RUN] for b in per_batch]
-        done = await load(base + "/v1/score/batch", chunk, 120)
-        batch_runs.append((len(done.latencies_ms) * batch_size / done.seconds, done.errors))
-    batch_rate = statistics.median(x for x, _ in batch_runs)
+    on_step(f"/v1/score/batch: {batch_size:,}-transaction batches, 2 clients, {runs} runs, JSON then Arrow ...")
+    per_run = BATCHES_PER_RUN * batch_size
+    json_runs, arrow_runs = [], []
+    for r in range(runs):  # each run replays the clients' rows a year later than the one before: still in order
+        json_body = batches(bodies(rows[:2], 5 + 2 * r, per_run), batch_size)
+        json_runs.append(await load(base + "/v1/score/batch", json_body, 120))
+        arrow_body = arrow_batches(rows[:2], 6 + 2 * r, batch_size, per_run)
+        arrow_runs.append(await load(base + "/v1/score/batch", arrow_body, 120, media=ARROW_STREAM))
+
+    def rows_per_s(done: Load) -> float:
+        return len(done.latencies_ms) * batch_size / done.seconds
+
+    batch_rate = statistics.median(rows_per_s(d) for d in json_runs)
+    arrow_rate = statistics.median(rows_per_s(d) for d in arrow_runs)
     return {
         "rate": rate, "seconds": seconds, "clients": CLIENTS,
         "floor_p50_ms": round(floor.quantile(0.5), 3), "floor_p99_ms": round(floor.quantile(0.99), 3),
@@ -177,5 +194,10 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
         "max_score_rate_per_s": round(top.rate, 1), "max_rate_p50_ms": round(top.quantile(0.5), 3),
         "max_rate_errors": top.errors,
         "batch_size": batch_size, "batch_rows_per_s": round(batch_rate),
-        "runs_batch_rows_per_s": [round(x) for x, _ in batch_runs], "batch_errors": sum(e for _, e in batch_runs),
+        "runs_batch_rows_per_s": [round(rows_per_s(d)) for d in json_runs],
+        "batch_errors": sum(d.errors for d in json_runs),
+        "arrow_batch_rows_per_s": round(arrow_rate), "runs_arrow_batch_rows_per_s": [round(rows_per_s(d)) for d in
+                                                                                   arrow_runs],
+        "arrow_batch_errors": sum(d.errors for d in arrow_runs),
+        "arrow_vs_json_batch": round(arrow_rate / batch_rate, 2),
     }

@@ -21,7 +21,7 @@ from ray import serve
 from synfinance.errors import Conflict, ModelError, ModelUnavailable, NotFound, StoreUnavailable
 from synfinance.features.online import OnlineShard
 from synfinance.model import registry
-from synfinance.model.scoring import score_rows
+from synfinance.model.scoring import Scored, score_columns
 from synfinance.resilience import Guard
 from synfinance.schema import FEATURE_NAMES
 from synfinance.settings.models import DatabaseConfig, MLConfig
@@ -111,10 +111,10 @@ class Scorer:
 
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)
     async def one(self, rows: list[np.ndarray]) -> list[dict[str, Any]]:
-        return score_rows(self.ready_model(), np.vstack(rows), explain=True)
+        return score_columns(self.ready_model(), np.vstack(rows), explain=True).rows()
 
-    def many(self, x: np.ndarray, explain: bool) -> list[dict[str, Any]]:
-        return score_rows(self.ready_model(), x, explain=explain)
+    def many(self, x: np.ndarray, explain: bool) -> Scored:
+        return score_columns(self.ready_model(), x, explain=explain)
 
 
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=64)

@@ -2,7 +2,8 @@
 
 - `X-Request-ID`: taken from the request when it is a sane token, else made; echoed on the response and
   put in every error body and log line.
-- Bodies: a request with a body must say it is JSON (else 415) and may not exceed max_request_bytes
+- Bodies: a request with a body must say it is JSON, or an Arrow IPC stream where a route takes one
+  (else 415), and may not exceed max_request_bytes
   (413, checked on Content-Length and again while the body streams in, so chunked bodies are bounded too).
 - Metrics: requests, errors and latency per route template (synfinance.metrics).
 """
@@ -17,12 +18,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serve.columnar import ARROW_STREAM
 from serve.errors import for_error
 from synfinance import metrics
 from synfinance.errors import TooLarge, UnsupportedMedia
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+JSON = "application/json"
+ARROW_PATHS = frozenset({"/v1/score/batch"})  # routes that also take ARROW_STREAM bodies
 
 
 class Edge:
@@ -51,7 +55,7 @@ class Edge:
 
         limit = getattr(scope["app"].state, "max_request_bytes", self.default_max_bytes) if "app" in scope \
             else self.default_max_bytes
-        problem = self._check(scope["method"], headers, limit)
+        problem = self._check(scope["method"], scope["path"], headers, limit)
         if problem is not None:
             await for_error(Request(scope), problem)(scope, receive, send_with_id)
         else:
@@ -59,15 +63,16 @@ class Edge:
         self._observe(scope, status[0], time.perf_counter() - started)
 
     @staticmethod
-    def _check(method: str, headers: dict[str, str], limit: int) -> Exception | None:
+    def _check(method: str, path: str, headers: dict[str, str], limit: int) -> Exception | None:
         if method not in BODY_METHODS:
             return None
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return TooLarge(f"request body of {int(length):,} bytes exceeds the limit of {limit:,}")
         media = headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != "application/json" and (length is None or length != "0"):
-            return UnsupportedMedia(f"request body must be application/json, got {media or 'no Content-Type'}")
+        allowed = (JSON, ARROW_STREAM) if path in ARROW_PATHS else (JSON,)
+        if media not in allowed and (length is None or length != "0"):
+            return UnsupportedMedia(f"request body must be {' or '.join(allowed)}, got {media or 'no Content-Type'}")
         return None
 
     @staticmethod

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 from fastapi.responses import Response
 
+from synfinance.model.scoring import Scored
 from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA
 from synfinance.store.tables import TABLES
 
@@ -53,14 +54,15 @@ def feature_table(ids: pa.ChunkedArray | pa.Array, x: np.ndarray) -> pa.Table:
     return pa.Table.from_arrays([ids, *columns], schema=FEATURE_TABLE_SCHEMA)
 
 
-def prediction_table(ids: pa.ChunkedArray | pa.Array, results: list[dict[str, Any]]) -> pa.Table:
+def prediction_table(ids: pa.ChunkedArray | pa.Array, scored: Scored) -> pa.Table:
     now = dt.datetime.now(dt.UTC)
+    n = len(scored)
     return pa.table({
         "transaction_id": ids,
-        "model_version": [r["model_version"] for r in results],
-        "score": [r["fraud_probability"] for r in results],
-        "decision": [r["decision"] for r in results],
-        "threshold": [r["threshold"] for r in results],
-        "reasons": [json.dumps(r["reasons"]) for r in results],
-        "scored_at": pa.array([now] * len(results), TABLES["predictions"].schema.field("scored_at").type),
+        "model_version": [scored.model_version] * n,
+        "score": scored.probability,
+        "decision": scored.decision.tolist(),
+        "threshold": np.full(n, scored.threshold),
+        "reasons": [json.dumps([{"feature": f, "contribution": round(c, 6)} for f, c in r]) for r in scored.reasons],
+        "scored_at": pa.array([now] * n, TABLES["predictions"].schema.field("scored_at").type),
     }, schema=TABLES["predictions"].schema)

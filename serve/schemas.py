@@ -22,7 +22,8 @@ from synfinance.schema import CUSTOMER_SCHEMA, LABEL_FIELDS, MERCHANT_SCHEMA, TR
 MAX_BATCH = 10_000
 EARLIEST, LATEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 # Text without NUL (PostgreSQL text cannot hold it) and of a sane length.
-Text = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
+TEXT_MAX = 128
+Text = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_MAX, pattern=r"^[^\x00]*$")]
 CHOICES: dict[str, tuple[str, ...]] = {
     "category": CATEGORY_NAMES, "payment_mode": MODES, "channel": CHANNELS, "status": STATUSES, "currency": ("INR",),
 }

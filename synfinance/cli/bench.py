@@ -232,8 +232,10 @@ def api_bench(count: int, seconds: float, rate: float, batch_size: int, runs: in
             ("/v1/score errors", f"{s['score_errors']} of {s['score_requests']}", "target 0"),
             ("max single-score rate", f"{s['max_score_rate_per_s']:,.0f} req/s",
              f"closed loop, {CLIENTS} clients; p50 {s['max_rate_p50_ms']:.1f} ms"),
-            (f"batch ({batch_size:,} per request)", f"{s['batch_rows_per_s']:,.0f} rows/s",
+            (f"batch ({batch_size:,} per request), JSON", f"{s['batch_rows_per_s']:,.0f} rows/s",
              f"median of {runs}, 2 clients; target >= 50,000"),
+            (f"batch ({batch_size:,} per request), Arrow", f"{s['arrow_batch_rows_per_s']:,.0f} rows/s",
+             f"{s['arrow_vs_json_batch']}x JSON; Arrow IPC body and response"),
         ],
         s,
     )

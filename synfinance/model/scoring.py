@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,15 +15,35 @@ ANOMALY = FEATURE_NAMES.index("anomaly_score")
 REASONS = 3
 
 
-def score_rows(model: FraudModel, x: np.ndarray, explain: bool = True) -> list[dict[str, Any]]:
-    """One result per row of a (rows, 69) feature matrix in FEATURE_NAMES order (NaN = missing)."""
+@dataclass(frozen=True)
+class Scored:
+    """The scores of a batch, column by column (cheap to pass between processes and to write as Arrow)."""
+
+    probability: np.ndarray
+    decision: np.ndarray  # approve / review / decline, as Python strings
+    threshold: float
+    model_version: str
+    reasons: list[list[tuple[str, float]]]  # per row; empty lists when not explained
+    anomaly: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.probability)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per row, the fields of the API's Score."""
+        return [
+            {"fraud_probability": p, "decision": d, "threshold": self.threshold, "model_version": self.model_version,
+             "reasons": [{"feature": name, "contribution": round(c, 6)} for name, c in r], "anomaly_score": a}
+            for p, d, r, a in zip(self.probability.tolist(), self.decision.tolist(), self.reasons,
+                                  self.anomaly.tolist(), strict=True)
+        ]
+
+
+def score_columns(model: FraudModel, x: np.ndarray, explain: bool = True) -> Scored:
+    """Scores of every row of a (rows, 69) feature matrix in FEATURE_NAMES order (NaN = missing)."""
     # One thread: a serving process shares the cores with others, and idle OpenMP threads spin.
     probability = model.predict(x, num_threads=1)
-    decisions = decide(probability, model.threshold)
     reasons = model.explain(x, REASONS, num_threads=1) if explain else [[] for _ in range(len(x))]
-    anomaly = np.nan_to_num(x[:, ANOMALY], nan=0.0)
-    return [
-        {"fraud_probability": p, "decision": d, "threshold": model.threshold, "model_version": model.version,
-         "reasons": [{"feature": name, "contribution": round(c, 6)} for name, c in r], "anomaly_score": a}
-        for p, d, r, a in zip(probability.tolist(), decisions.tolist(), reasons, anomaly.tolist(), strict=True)
-    ]
+    return Scored(probability, decide(probability, model.threshold), model.threshold, model.version, reasons,
+                  np.nan_to_num(x[:, ANOMALY], nan=0.0))
+

@@ -9,6 +9,7 @@ import requests
 from api_rows import YEAR, rows, transactions
 from conftest import Api
 
+from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import OnlineShard, shard_of
 from synfinance.generate.replay import replayed
@@ -167,3 +168,52 @@ def test_without_a_model_score_is_503_with_the_reason_and_not_ready(api: Api, no
     ready = requests.get(no_model_api + "/health/ready", timeout=60)
     assert ready.status_code == 503 and "no active model" in ready.json()["reason"]
     assert api.get("/health/ready", None).status_code == 200  # the other app is unaffected
+
+
+def post_arrow(api: Api, path: str, table: pa.Table, accept: str = ARROW_STREAM) -> requests.Response:
+    headers = {**api.headers("scorer"), "Content-Type": ARROW_STREAM, "Accept": accept}
+    return requests.post(api.base + path, data=to_stream(table.select(list(INPUT_COLUMNS))), headers=headers,
+                         timeout=120)
+
+
+def test_arrow_batch_scores_equal_offline_and_keep_request_order(api: Api) -> None:
+    table = parity_rows(api, slice(10, 16), "arrow1-")
+    reverse = table.take(pa.array(np.arange(table.num_rows)[::-1]))  # newest first
+    r = post_arrow(api, "/v1/score/batch?features=true&explain=true", reverse)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == ARROW_STREAM
+    scores = pa.ipc.open_stream(r.content).read_all()
+    assert scores.column("transaction_id").to_pylist() == reverse.column("transaction_id").to_pylist()
+    assert all(len(reasons) == 3 for reasons in scores.column("reasons").to_pylist())
+    online = np.column_stack([scores.column(f"features.{n}").to_numpy(zero_copy_only=False) for n in FEATURE_NAMES])
+    offline = offline_features(api, table)[::-1]
+    np.testing.assert_allclose(online, offline, rtol=1e-9, atol=1e-9, equal_nan=True)
+    model = registry.load(api.models)
+    np.testing.assert_allclose(scores.column("fraud_probability").to_numpy(), model.predict(offline), rtol=1e-12)
+    assert set(scores.column("model_version").to_pylist()) == {model.version}
+
+
+def test_arrow_body_answers_json_unless_arrow_is_accepted(api: Api) -> None:
+    table = parity_rows(api, slice(16, 18), "arrow2-")
+    r = post_arrow(api, "/v1/score/batch", table, accept="application/json")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert [s["transaction_id"] for s in r.json()["scores"]] == table.column("transaction_id").to_pylist()
+
+
+def test_bad_arrow_values_are_named_by_row(api: Api) -> None:
+    table = parity_rows(api, slice(18, 19), "arrow3-").slice(0, 3)
+    categories = table.column("category").to_pylist()
+    categories[1] = "Casino"
+    bad = table.set_column(table.schema.get_field_index("category"), "category", pa.array(categories))
+    r = post_arrow(api, "/v1/score/batch", bad)
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["details"]] == ["$.transactions[1].category"]
+    garbage = requests.post(api.base + "/v1/score/batch", data=b"not arrow", timeout=60,
+                            headers={**api.headers("scorer"), "Content-Type": ARROW_STREAM})
+    assert garbage.status_code == 422 and garbage.json()["details"][0]["field"] == "$"
+
+
+def test_arrow_is_taken_only_where_a_route_says_so(api: Api) -> None:
+    table = parity_rows(api, slice(19, 20), "arrow4-").slice(0, 1)
+    r = post_arrow(api, "/v1/score", table)
+    assert r.status_code == 415 and "application/json" in r.json()["message"]

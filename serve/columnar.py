@@ -1,0 +1,179 @@
+"""Arrow IPC bodies for bulk scoring: a batch in as columns, its scores out as columns.
+
+`POST /v1/score/batch` with `Content-Type: application/vnd.apache.arrow.stream` takes an Arrow IPC
+stream holding the observable columns (INPUT_SCHEMA) and, with `Accept: application/vnd.apache.arrow.stream`,
+answers with an Arrow stream of scores. The checks are the JSON body's (serve/schemas.py: the same
+choices, bounds, lengths and time range), done column by column; each problem names the row as a JSON
+path would (`$.transactions[17].amount_inr`), so both formats report the same fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from serve.schemas import BOUNDS, CHOICES, EARLIEST, LATEST, MAX_BATCH, TEXT_MAX
+from synfinance.errors import Problem, TooLarge, ValidationError
+from synfinance.features.inputs import INPUT_SCHEMA
+from synfinance.model.scoring import Scored
+from synfinance.schema import FEATURE_NAMES
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+MAX_PROBLEMS = 20  # rows reported per request; the count of all is in the message
+REASON = pa.struct([("feature", pa.string()), ("contribution", pa.float64())])
+SCORE_SCHEMA = pa.schema([
+    ("transaction_id", pa.string()), ("fraud_probability", pa.float64()), ("decision", pa.string()),
+    ("threshold", pa.float64()), ("model_version", pa.string()), ("reasons", pa.list_(REASON)),
+    ("anomaly_score", pa.float64()), ("processing_time_ms", pa.float64()),
+])
+_TEXT_TYPES = (pa.string(), pa.large_string())
+_Check = Callable[[pa.Array], pa.Array]  # a column -> true where a row is bad
+
+
+def read_batch(body: bytes) -> pa.Table:
+    """The transactions of an Arrow IPC stream, checked and cast to INPUT_SCHEMA.
+
+    ValidationError lists every problem (missing, unknown or mistyped columns; bad values by row);
+    TooLarge if it holds more than MAX_BATCH rows.
+    """
+    try:
+        table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ValidationError.single("$", f"{len(body):,} bytes", f"an Arrow IPC stream ({exc})") from exc
+    if table.num_rows > MAX_BATCH:
+        raise TooLarge(f"{table.num_rows:,} transactions in one request; the limit is {MAX_BATCH:,}")
+    problems = Problems(
+        Problem(f"$.transactions[*].{name}", "an unknown column",
+                f"only the observable columns ({', '.join(INPUT_SCHEMA.names)})")
+        for name in table.column_names if name not in INPUT_SCHEMA.names)
+    columns = []
+    for field in INPUT_SCHEMA:
+        if field.name not in table.column_names:
+            problems.append(Problem(f"$.transactions[*].{field.name}", "no such column", f"a column of {field.type}"))
+            continue
+        column = table.column(field.name).combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        cast = _cast(column, field, problems)
+        if cast is not None:
+            _check_values(cast, field, problems)
+            columns.append(cast)
+    if problems:
+        raise ValidationError(problems.reported())
+    return pa.Table.from_arrays(columns, schema=INPUT_SCHEMA)
+
+
+def _cast(column: pa.Array, field: pa.Field, problems: Problems) -> pa.Array | None:
+    """The column as the field's type; a column-level problem when its type cannot hold the field."""
+    t, given = field.type, column.type
+    ok = (
+        (given in _TEXT_TYPES and (pa.types.is_string(t)))
+        or (pa.types.is_timestamp(given) and given.tz is not None and pa.types.is_timestamp(t))
+        or (pa.types.is_date(given) and pa.types.is_date(t))
+        or (pa.types.is_boolean(given) and pa.types.is_boolean(t))
+        or ((pa.types.is_integer(given) or pa.types.is_floating(given)) and pa.types.is_floating(t))
+        or (pa.types.is_integer(given) and pa.types.is_integer(t))
+        or ((pa.types.is_decimal(given) or pa.types.is_integer(given) or pa.types.is_floating(given))
+            and pa.types.is_decimal(t))
+    )
+    if not ok:
+        want = f"{t} with a time zone" if pa.types.is_timestamp(t) else str(t)
+        problems.append(Problem(f"$.transactions[*].{field.name}", str(given), f"a column of {want}"))
+        return None
+    low, high = BOUNDS.get(field.name, (None, None))
+    if pa.types.is_integer(t):  # bounds before the cast, which would fail on the first outsider
+        bits = t.bit_width - 1
+        low = -(2**bits) if low is None else low
+        high = 2**bits - 1 if high is None else high
+        _rows(column, field, problems, lambda c: pc.or_(pc.less(c, low), pc.greater(c, high)),
+              f"an integer from {low} to {high}")
+        column = pc.min_element_wise(pc.max_element_wise(column, low), high)  # reported; now castable
+    if pa.types.is_floating(given) and (pa.types.is_floating(t) or pa.types.is_decimal(t)):
+        _rows(column, field, problems, lambda c: pc.invert(pc.is_finite(c)), "a finite number")
+        column = pc.if_else(pc.is_finite(column), column, 0.0)  # reported; now castable
+    if pa.types.is_decimal(t):
+        column = pc.round(column, 2) if pa.types.is_floating(given) else column  # a float: to the paisa
+        try:
+            return column.cast(t)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            problems.append(Problem(f"$.transactions[*].{field.name}", str(exc)[:200],
+                                    f"amounts of at most {t.precision - t.scale} digits and {t.scale} decimals"))
+            return None
+    return column.cast(t)
+
+
+def _check_values(column: pa.Array, field: pa.Field, problems: Problems) -> None:
+    name, t = field.name, field.type
+    if not field.nullable:
+        _rows(column, field, problems, pc.is_null, "a value (not null)")
+    low, high = BOUNDS.get(name, (None, None))
+    if name in CHOICES:
+        choices = pa.array(CHOICES[name])
+        _rows(column, field, problems, lambda c: pc.invert(pc.is_in(c, value_set=choices)),
+              f"one of {', '.join(CHOICES[name])}")
+    elif pa.types.is_string(t):
+        _rows(column, field, problems,
+              lambda c: pc.or_(pc.or_(pc.less(pc.utf8_length(c), 1), pc.greater(pc.utf8_length(c), TEXT_MAX)),
+                               pc.match_substring(c, "\x00")),
+              f"text of 1 to {TEXT_MAX} characters without NUL")
+    elif pa.types.is_timestamp(t):
+        early, late = pa.scalar(EARLIEST, t), pa.scalar(LATEST, t)
+        _rows(column, field, problems, lambda c: pc.or_(pc.less(c, early), pc.greater_equal(c, late)),
+              f"a time from {EARLIEST.date()} to before {LATEST.date()}")
+    elif pa.types.is_date(t):
+        early, late = pa.scalar(EARLIEST.date(), t), pa.scalar(LATEST.date(), t)
+        _rows(column, field, problems, lambda c: pc.or_(pc.less(c, early), pc.greater_equal(c, late)),
+              f"a date from {EARLIEST.date()} to before {LATEST.date()}")
+    elif (pa.types.is_floating(t) or pa.types.is_decimal(t)) and (low is not None or high is not None):
+        lo = -np.inf if low is None else low
+        hi = np.inf if high is None else high
+        _rows(column, field, problems,
+              lambda c: pc.or_(pc.less(c.cast(pa.float64()), lo), pc.greater(c.cast(pa.float64()), hi)),
+              f"a number from {lo:g} to {hi:g}")
+
+
+class Problems(list[Problem]):
+    """Problems found, and how many more rows were bad beyond those listed (at most MAX_PROBLEMS a check)."""
+
+    unlisted = 0
+
+    def reported(self) -> list[Problem]:
+        """At most MAX_PROBLEMS, then one line counting the rest."""
+        more = len(self) - MAX_PROBLEMS + self.unlisted
+        if more <= 0:
+            return list(self)
+        return [*self[:MAX_PROBLEMS], Problem("$", f"{more} more", "the problems above fixed first")]
+
+
+def _rows(column: pa.Array, field: pa.Field, problems: Problems, bad: _Check, expected: str) -> None:
+    """A problem for each row where `bad` holds (nulls are judged by the null check alone)."""
+    rows = np.flatnonzero(pc.fill_null(bad(column), False).to_numpy(zero_copy_only=False))
+    problems.unlisted += max(0, len(rows) - MAX_PROBLEMS)
+    for i in rows[:MAX_PROBLEMS].tolist():
+        problems.append(Problem(f"$.transactions[{i}].{field.name}", column[i].as_py(), expected))
+
+
+def scores_table(ids: pa.Array | pa.ChunkedArray, scored: Scored, elapsed_ms: float,
+                 x: np.ndarray | None = None) -> pa.Table:
+    """The scores of a batch as Arrow, rows in request order; with x, the 69 features as columns too."""
+    n = len(scored)
+    reasons = pa.array([[{"feature": f, "contribution": round(c, 6)} for f, c in r] for r in scored.reasons],
+                       pa.list_(REASON))
+    columns = [ids, pa.array(scored.probability), pa.array(scored.decision.tolist(), pa.string()),
+               pa.array(np.full(n, scored.threshold)), pa.array([scored.model_version] * n, pa.string()), reasons,
+               pa.array(scored.anomaly), pa.array(np.full(n, elapsed_ms))]
+    table = pa.Table.from_arrays(columns, schema=SCORE_SCHEMA)
+    if x is not None:
+        for j, name in enumerate(FEATURE_NAMES):
+            table = table.append_column(f"features.{name}", pa.array(x[:, j], from_pandas=True))  # NaN -> null
+    return table
+
+
+def to_stream(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue())

@@ -1,0 +1,147 @@
+"""serve.columnar without Ray: Arrow batch bodies are checked like JSON ones and name the same fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from decimal import Decimal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from api_rows import rows
+from pydantic import ValidationError as PydanticError
+
+from serve.columnar import MAX_PROBLEMS, SCORE_SCHEMA, read_batch, scores_table, to_stream
+from serve.errors import json_path
+from serve.schemas import MAX_BATCH, Transactions
+from synfinance.errors import TooLarge, ValidationError
+from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
+from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.model.scoring import Scored
+from synfinance.schema import FEATURE_NAMES
+
+
+@pytest.fixture(scope="module")
+def batch() -> pa.Table:
+    table = generate_shard(GenerationPlan(GenerationParams(count=2000, seed=3)), 0).select(list(INPUT_COLUMNS))
+    return table.slice(0, 3)
+
+
+def replace(table: pa.Table, name: str, column: pa.Array) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, column)
+
+
+def at(table: pa.Table, name: str, row: int, value: object, type_: pa.DataType | None = None) -> pa.Table:
+    """The table with one cell changed (the column keeps its type unless type_ is given)."""
+    values = table.column(name).to_pylist()
+    values[row] = value
+    return replace(table, name, pa.array(values, type_ or table.schema.field(name).type))
+
+
+def json_fields(table: pa.Table) -> list[str]:
+    """The JSON paths the JSON body's model names for the same rows."""
+    body = json.dumps({"transactions": rows(table)}, default=str)
+    with pytest.raises(PydanticError) as caught:
+        Transactions.model_validate_json(body)
+    return sorted({json_path(("body", *e["loc"])) for e in caught.value.errors()})
+
+
+def arrow_fields(table: pa.Table) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        read_batch(to_stream(table))
+    return sorted({p.field for p in caught.value.problems})
+
+
+def test_a_valid_stream_reads_back_as_the_input_schema(batch: pa.Table) -> None:
+    # smaller integer, other string and dictionary types are accepted and cast
+    loose = replace(batch, "local_hour", batch.column("local_hour").cast(pa.int64()))
+    loose = replace(loose, "city", pc.dictionary_encode(loose.column("city")))
+    loose = replace(loose, "customer_id", loose.column("customer_id").cast(pa.large_string()))
+    got = read_batch(to_stream(loose))
+    assert got.schema == INPUT_SCHEMA
+    assert got.equals(batch.cast(INPUT_SCHEMA))
+
+
+def test_float_amounts_are_taken_to_the_paisa(batch: pa.Table) -> None:
+    floats = replace(batch, "amount_inr", pa.array([0.1 + 0.2, 12.5, 99.999]))
+    assert read_batch(to_stream(floats)).column("amount_inr").to_pylist() == [
+        Decimal("0.30"), Decimal("12.50"), Decimal("100.00")]
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda t: at(t, "amount_inr", 1, Decimal("-5.00")), id="negative-amount"),
+    pytest.param(lambda t: at(t, "category", 2, "Casino"), id="unknown-category"),
+    pytest.param(lambda t: at(t, "latitude", 0, 123.0), id="latitude-out-of-range"),
+    pytest.param(lambda t: at(t, "merchant_reputation", 1, 1.5), id="reputation-over-one"),
+    pytest.param(lambda t: at(t, "customer_id", 1, "a\u0000b"), id="nul-in-text"),
+    pytest.param(lambda t: at(t, "merchant_id", 2, "m" * 129), id="text-too-long"),
+    pytest.param(lambda t: at(t, "local_hour", 0, 24), id="hour-24"),
+    pytest.param(lambda t: at(t, "timestamp", 1, dt.datetime(1999, 12, 31, tzinfo=dt.UTC)), id="too-early"),
+    pytest.param(lambda t: at(t, "payment_mode", 0, None), id="null-in-required"),
+])
+def test_bad_values_are_named_by_the_same_path_as_in_json(batch: pa.Table, change: Callable) -> None:
+    bad = change(batch)
+    fields = arrow_fields(bad)
+    assert fields == json_fields(bad)
+    assert all(f.startswith("$.transactions[") for f in fields)
+
+
+def test_nan_and_infinity_are_refused_by_row(batch: pa.Table) -> None:
+    bad = at(batch, "distance_from_home_km", 2, float("nan"))
+    bad = at(bad, "longitude", 0, float("inf"))
+    assert arrow_fields(bad) == ["$.transactions[0].longitude", "$.transactions[2].distance_from_home_km"]
+
+
+@pytest.mark.parametrize(("change", "field", "expected"), [
+    pytest.param(lambda t: t.drop_columns(["amount_inr"]), "$.transactions[*].amount_inr", "decimal128(14, 2)",
+                 id="missing-column"),
+    pytest.param(lambda t: t.append_column("is_fraud", pa.array([True] * 3)), "$.transactions[*].is_fraud",
+                 "observable columns", id="label-column"),
+    pytest.param(lambda t: replace(t, "amount_inr", pc.cast(t.column("amount_inr"), pa.string())),
+                 "$.transactions[*].amount_inr", "decimal128(14, 2)", id="amount-as-text"),
+    pytest.param(lambda t: replace(t, "timestamp", pc.cast(t.column("timestamp"), pa.timestamp("us"))),
+                 "$.transactions[*].timestamp", "with a time zone", id="naive-timestamp"),
+])
+def test_column_problems_name_the_column(batch: pa.Table, change: Callable, field: str, expected: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        read_batch(to_stream(change(batch)))
+    problems = {p.field: p.expected for p in caught.value.problems}
+    assert field in problems and expected in problems[field]
+
+
+def test_not_a_stream_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        read_batch(b'{"transactions": []}')
+    assert caught.value.problems[0].field == "$" and "Arrow IPC stream" in caught.value.problems[0].expected
+
+
+def test_many_bad_rows_are_reported_up_to_the_cap(batch: pa.Table) -> None:
+    big = pa.concat_tables([batch] * 20)  # 60 rows
+    bad = replace(big, "category", pa.array(["Casino"] * big.num_rows))
+    with pytest.raises(ValidationError) as caught:
+        read_batch(to_stream(bad))
+    problems = caught.value.problems
+    assert len(problems) == MAX_PROBLEMS + 1 and problems[-1].got == f"{big.num_rows - MAX_PROBLEMS} more"
+    assert [p.field for p in problems[:3]] == [f"$.transactions[{i}].category" for i in range(3)]
+
+
+def test_more_rows_than_the_limit_is_too_large(batch: pa.Table) -> None:
+    big = pa.concat_tables([batch] * (MAX_BATCH // 3 + 1))
+    with pytest.raises(TooLarge, match="10,000"):
+        read_batch(to_stream(big))
+
+
+def test_scores_table_keeps_rows_reasons_and_features() -> None:
+    x = np.arange(2 * len(FEATURE_NAMES), dtype=float).reshape(2, -1)
+    x[1, 0] = np.nan
+    scored = Scored(np.array([0.1, 0.95]), np.array(["approve", "decline"], object), 0.5, "v1",
+                    [[], [("amount_log", 0.25)]], np.array([0.0, 0.7]))
+    table = pa.ipc.open_stream(to_stream(scores_table(pa.array(["a", "b"]), scored, 1.5, x))).read_all()
+    assert table.schema.names[:len(SCORE_SCHEMA)] == SCORE_SCHEMA.names
+    assert table.column("decision").to_pylist() == ["approve", "decline"]
+    assert table.column("reasons").to_pylist() == [[], [{"feature": "amount_log", "contribution": 0.25}]]
+    assert table.column(f"features.{FEATURE_NAMES[0]}").to_pylist() == [0.0, None]  # NaN -> null
+    assert table.column("processing_time_ms").to_pylist() == [1.5, 1.5]
