@@ -45,9 +45,11 @@ def serve_forever(port: int | None = None, stop: threading.Event | None = None) 
     loaded = load_settings(overrides={"server.port": port} if port else None)
     server = loaded.settings.server
     stop = stop or threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     with session(loaded.settings.ray.address, loaded.settings.ray.num_cpus):
+        # after Ray starts: a local Ray installs a SIGTERM handler that kills its processes and exits at
+        # once, which skipped serve.shutdown/ray.shutdown and left its dashboard and runtime-env agents behind
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
         serve.start(http_options={"host": server.host, "port": server.port})
         try:
             serve.run(build_app(loaded.settings, loaded.version), name=APP_NAME, route_prefix="/")

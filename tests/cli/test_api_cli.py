@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from localhost import free_port
+from localhost import free_port, wait_for
 
 pytestmark = pytest.mark.ray
 
@@ -23,6 +23,7 @@ def test_start_detached_status_and_stop(tmp_path: Path) -> None:
            "SYNFINANCE_ML__REGISTRY_PATH": str(tmp_path / "no-models"), "SYNFINANCE_SERVER__FEATURE_SHARDS": "1",
            "RAY_USAGE_STATS_ENABLED": "0"}
     port = free_port()
+    agents = ray_agents()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([cli, "api", *args], env=env, capture_output=True, text=True, timeout=300)
@@ -44,3 +45,18 @@ def test_start_detached_status_and_stop(tmp_path: Path) -> None:
     assert run("status").returncode == 1
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/health/live", timeout=5)
+    # the API's own Ray went with it: no agent of its node is left behind
+    wait_for(lambda: ray_agents() <= agents, 20, "the API's Ray agents to exit")  # left alone they linger ~1 min
+
+
+def ray_agents() -> set[int]:
+    """Pids of Ray's per-node agent processes on this machine."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            title = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if proc.name.isdigit() and (b"DashboardAgent" in title or b"RuntimeEnvAgent" in title):
+            found.add(int(proc.name))
+    return found
