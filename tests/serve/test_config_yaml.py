@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from ray.serve.schema import ServeDeploySchema
 
+from actors.cluster import LOCAL_RAY_ENV
 from serve.builder import build_app
 from synfinance.settings import load_settings
 
@@ -23,3 +24,8 @@ def test_config_yaml_is_valid_and_autoscales_every_deployment() -> None:
     names = {ingress.name} | {a._bound_deployment.name for a in ingress.init_args[1:3]}  # noqa: SLF001
     assert names == set(named)
     assert all(d.autoscaling_config for d in named.values())
+
+
+def test_config_yaml_tunes_replicas_as_a_local_ray_is_tuned() -> None:
+    (app,) = ServeDeploySchema.model_validate(yaml.safe_load(CONFIG.read_text())).applications
+    assert LOCAL_RAY_ENV.items() <= app.runtime_env["env_vars"].items()
