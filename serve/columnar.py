@@ -45,10 +45,15 @@ def read_batch(body: bytes) -> pa.Table:
         raise ValidationError.single("$", f"{len(body):,} bytes", f"an Arrow IPC stream ({exc})") from exc
     if table.num_rows > MAX_BATCH:
         raise TooLarge(f"{table.num_rows:,} transactions in one request; the limit is {MAX_BATCH:,}")
+    names = table.column_names
     problems = Problems(
         Problem(f"$.transactions[*].{name}", "an unknown column",
                 f"only the observable columns ({', '.join(INPUT_SCHEMA.names)})")
-        for name in table.column_names if name not in INPUT_SCHEMA.names)
+        for name in names if name not in INPUT_SCHEMA.names)
+    problems.extend(Problem(f"$.transactions[*].{name}", f"{names.count(name)} columns", "one column of that name")
+                    for name in sorted(set(names)) if names.count(name) > 1)
+    if problems:
+        raise ValidationError(problems.reported())
     columns = []
     for field in INPUT_SCHEMA:
         if field.name not in table.column_names:
@@ -94,15 +99,15 @@ def _cast(column: pa.Array, field: pa.Field, problems: Problems) -> pa.Array | N
     if pa.types.is_floating(given) and (pa.types.is_floating(t) or pa.types.is_decimal(t)):
         _rows(column, field, problems, lambda c: pc.invert(pc.is_finite(c)), "a finite number")
         column = pc.if_else(pc.is_finite(column), column, 0.0)  # reported; now castable
-    if pa.types.is_decimal(t):
-        column = pc.round(column, 2) if pa.types.is_floating(given) else column  # a float: to the paisa
-        try:
-            return column.cast(t)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            problems.append(Problem(f"$.transactions[*].{field.name}", str(exc)[:200],
-                                    f"amounts of at most {t.precision - t.scale} digits and {t.scale} decimals"))
-            return None
-    return column.cast(t)
+    if pa.types.is_decimal(t) and pa.types.is_floating(given):
+        column = pc.round(column, 2)  # a float amount: to the paisa
+    try:
+        return column.cast(t)  # safe: a value it would change (sub-microsecond times, extra decimals) fails
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        want = (f"amounts of at most {t.precision - t.scale} digits and {t.scale} decimals"
+                if pa.types.is_decimal(t) else f"values {t} holds exactly")
+        problems.append(Problem(f"$.transactions[*].{field.name}", str(exc)[:200], want))
+        return None
 
 
 def _check_values(column: pa.Array, field: pa.Field, problems: Problems) -> None:

@@ -145,3 +145,20 @@ def test_scores_table_keeps_rows_reasons_and_features() -> None:
     assert table.column("reasons").to_pylist() == [[], [{"feature": "amount_log", "contribution": 0.25}]]
     assert table.column(f"features.{FEATURE_NAMES[0]}").to_pylist() == [0.0, None]  # NaN -> null
     assert table.column("processing_time_ms").to_pylist() == [1.5, 1.5]
+
+
+def test_values_a_cast_would_change_are_refused_by_column(batch: pa.Table) -> None:
+    nanos = pc.add(batch.column("timestamp").cast(pa.timestamp("ns", "UTC")), pa.scalar(1, pa.duration("ns")))
+    thousandths = pa.array([Decimal("1.005"), Decimal("2.000"), Decimal("3.000")], pa.decimal128(10, 3))
+    for name, column in (("timestamp", nanos), ("amount_inr", thousandths)):
+        with pytest.raises(ValidationError) as caught:
+            read_batch(to_stream(replace(batch, name, column)))
+        assert [p.field for p in caught.value.problems] == [f"$.transactions[*].{name}"]
+
+
+def test_a_column_given_twice_is_refused(batch: pa.Table) -> None:
+    twice = batch.append_column("city", batch.column("city"))
+    with pytest.raises(ValidationError) as caught:
+        read_batch(to_stream(twice))
+    assert [(p.field, p.expected) for p in caught.value.problems] == [("$.transactions[*].city",
+                                                                       "one column of that name")]
