@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -70,29 +69,32 @@ def stop_cmd() -> None:
 @click.option("--url", default=None, help="API base URL [default: the detached API's].")
 @click.option("--key", envvar="API_KEY", default=None, help="X-API-Key to send (or $API_KEY; kept out of argv).")
 def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
-    """Score the next transaction of a few customers over HTTP: their latest ones, an hour later, new ids."""
+    """Score a few customers' next transactions over HTTP: the same population generated over the days after
+    the dataset's (so each has the history the API was warmed with), with what actually happened beside it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import requests
     from rich.console import Console
     from rich.table import Table
 
     from serve import process
+    from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
     from synfinance.generate.replay import replayed
-    from synfinance.output.dataset import read_dataset
+    from synfinance.output.dataset import read_manifest
 
     url = url or process.status().get("url")
     if url is None:
         raise click.UsageError("no --url and no detached API running (`synfinance api start --detach`)")
-    txns = read_dataset(data, verify=False)["transactions"].sort_by([("timestamp", "descending")])
-    latest: dict[str, dict[str, Any]] = {}
-    for row in replayed(txns.slice(0, 50 * count).select(list(INPUT_COLUMNS)), "API-", dt.timedelta(hours=1))\
-            .to_pylist():
-        latest.setdefault(row["customer_id"], row)
-        if len(latest) == count:
-            break
-    table = Table(title=f"POST {url}/v1/score")
-    for column in ("transaction", "customer", "amount ₹", "probability", "decision", "top reason", "ms"):
+    params = GenerationParams.from_json(read_manifest(data)["parameters"]).next_period()
+    nxt = generate_shard(GenerationPlan(params), 0).sort_by([("timestamp", "ascending")])
+    first = np.unique(pc.dictionary_encode(nxt.column("customer_id")).combine_chunks().indices.to_numpy(),
+                      return_index=True)[1]  # each customer's first row (rows are in time order)
+    picked = replayed(nxt.take(pa.array(np.sort(first)[:count])), "API-")  # ids apart from the dataset's
+    table = Table(title=f"POST {url}/v1/score  (next transactions after {params.start - dt.timedelta(days=1)})")
+    for column in ("transaction", "customer", "amount ₹", "probability", "decision", "top reason", "ms", "actual"):
         table.add_column(column)
-    for row in latest.values():
+    for row, truth in zip(picked.select(list(INPUT_COLUMNS)).to_pylist(), picked.to_pylist(), strict=True):
         answer = requests.post(f"{url}/v1/score", data=json.dumps(row, default=str), timeout=30,
                                headers={"X-API-Key": key or "", "Content-Type": "application/json"})
         if answer.status_code != 200:
@@ -100,5 +102,6 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
         s = answer.json()
         table.add_row(s["transaction_id"], row["customer_id"], f"{row['amount_inr']:,}",
                       f"{s['fraud_probability']:.4f}", s["decision"], s["reasons"][0]["feature"],
-                      f"{s['processing_time_ms']:.1f}")
+                      f"{s['processing_time_ms']:.1f}", truth["fraud_type"] or ("anomaly" if truth["is_anomaly"]
+                                                                              else "legitimate"))
     Console().print(table)

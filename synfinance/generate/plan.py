@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -118,6 +118,20 @@ class GenerationParams:
             if unknown or not self.fraud_types:
                 p.append(Problem("fraud_types", ",".join(unknown) or "", f"names from: {', '.join(FRAUD_NAMES)}"))
         return p
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> GenerationParams:
+        """The parameters to_json wrote (a dataset manifest's "parameters")."""
+        d = dict(d)
+        d["start"] = dt.date.fromisoformat(d["start"])
+        d["fraud_types"] = tuple(d["fraud_types"]) if d.get("fraud_types") is not None else None
+        for key in ("fraud_weights", "anomaly_weights"):
+            d[key] = tuple(d[key].items()) if d.get(key) else None
+        return cls(**d)
+
+    def next_period(self) -> GenerationParams:
+        """The same population and rates over the `days` that follow: what these customers do next."""
+        return replace(self, start=self.start + dt.timedelta(days=self.days))
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import numpy as np
 import pyarrow as pa
 import pytest
 import requests
 from api_rows import YEAR, rows, transactions
-from conftest import Api
+from click.testing import CliRunner
+from conftest import KEYS, Api
 
 from serve.columnar import ARROW_STREAM, to_stream
+from synfinance.cli import main as cli
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import OnlineShard, shard_of
+from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.generate.replay import replayed
 from synfinance.model import registry
 from synfinance.model.data import feature_matrix
@@ -217,3 +223,21 @@ def test_arrow_is_taken_only_where_a_route_says_so(api: Api) -> None:
     table = parity_rows(api, slice(19, 20), "arrow4-").slice(0, 1)
     r = post_arrow(api, "/v1/score", table)
     assert r.status_code == 415 and "application/json" in r.json()["message"]
+
+
+def test_api_score_scores_warmed_customers_next_transactions(api: Api) -> None:
+    # the customers keep their ids: their next transactions come after the history the shards were warmed with
+    result = CliRunner().invoke(cli, ["api", "score", "--data", str(api.data), "--url", api.base, "--count", "3"],
+                                env={"API_KEY": KEYS["scorer"][0], "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "API-TXN-" in line]
+    assert len(lines) == 3 and all("CUST_" in line for line in lines)
+    assert all(any(d in line for d in ("approve", "review", "decline")) for line in lines)
+
+
+def test_params_read_back_from_a_manifest_and_the_next_period_follows() -> None:
+    params = GenerationParams(count=5_000, seed=3, days=30, fraud_types=("card_cloning",),
+                              fraud_weights=(("card_cloning", 2.0),), anomaly_weights=(("amount_spike", 1.0),))
+    assert GenerationParams.from_json(json.loads(json.dumps(params.to_json()))) == params
+    assert params.next_period().start == params.start + dt.timedelta(days=30)
+    assert GenerationPlan(params.next_period()).customers.ids.equals(GenerationPlan(params).customers.ids)
