@@ -76,11 +76,14 @@ def by_client(data: Path, clients: int = CLIENTS) -> list[pa.Table]:
     return [table.filter(pa.array(client == c)) for c in range(clients)]
 
 
+def moved(per_client: list[pa.Table], years: int, limit: int) -> list[pa.Table]:
+    """Per client, its first `limit` transactions moved `years` after the dataset, under new ids."""
+    return [replayed(t.slice(0, limit), f"Y{years}-", dt.timedelta(days=365 * years)) for t in per_client]
+
+
 def bodies(per_client: list[pa.Table], years: int, limit: int) -> list[list[bytes]]:
     """Per client, JSON bodies of its first `limit` transactions moved `years` after the dataset (new ids)."""
-    shift = dt.timedelta(days=365 * years)
-    return [[json.dumps(row, default=str).encode() for row in replayed(t.slice(0, limit), f"Y{years}-", shift)
-             .to_pylist()] for t in per_client]
+    return [[json.dumps(row, default=str).encode() for row in t.to_pylist()] for t in moved(per_client, years, limit)]
 
 
 async def load(url: str, per_client: list[list[bytes]], seconds: float, rate: float | None = None,
@@ -119,12 +122,8 @@ def batches(per_client: list[list[bytes]], size: int) -> list[list[bytes]]:
 
 def arrow_batches(per_client: list[pa.Table], years: int, size: int, count: int) -> list[list[bytes]]:
     """Per client, Arrow IPC bodies of `size` of its first `count` transactions moved `years` on, oldest first."""
-    shift = dt.timedelta(days=365 * years)
-    out = []
-    for t in per_client:
-        moved = replayed(t.slice(0, count), f"Y{years}-", shift)
-        out.append([to_stream(moved.slice(i, size)) for i in range(0, moved.num_rows - size + 1, size)])
-    return out
+    return [[to_stream(t.slice(i, size)) for i in range(0, t.num_rows - size + 1, size)]
+            for t in moved(per_client, years, count)]
 
 
 def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,

@@ -165,8 +165,7 @@ def scores_table(ids: pa.Array | pa.ChunkedArray, scored: Scored, elapsed_ms: fl
                  x: np.ndarray | None = None) -> pa.Table:
     """The scores of a batch as Arrow, rows in request order; with x, the 69 features as columns too."""
     n = len(scored)
-    reasons = pa.array([[{"feature": f, "contribution": round(c, 6)} for f, c in r] for r in scored.reasons],
-                       pa.list_(REASON))
+    reasons = pa.array(scored.reason_lists(), pa.list_(REASON))
     columns = [ids, pa.array(scored.probability), pa.array(scored.decision.tolist(), pa.string()),
                pa.array(np.full(n, scored.threshold)), pa.array([scored.model_version] * n, pa.string()), reasons,
                pa.array(scored.anomaly), pa.array(np.full(n, elapsed_ms))]

@@ -29,6 +29,11 @@ JSON = "application/json"
 ARROW_PATHS = frozenset({"/v1/score/batch"})  # routes that also take ARROW_STREAM bodies
 
 
+def media_type(content_type: str) -> str:
+    """'Application/JSON; charset=utf-8' -> 'application/json'."""
+    return content_type.split(";")[0].strip().lower()
+
+
 class Edge:
     """Limits come from the app's state (`app.state.max_request_bytes`), set by whoever serves the app."""
 
@@ -69,7 +74,7 @@ class Edge:
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return TooLarge(f"request body of {int(length):,} bytes exceeds the limit of {limit:,}")
-        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        media = media_type(headers.get("content-type", ""))
         allowed = (JSON, ARROW_STREAM) if path in ARROW_PATHS else (JSON,)
         if media not in allowed and (length is None or length != "0"):
             return UnsupportedMedia(f"request body must be {' or '.join(allowed)}, got {media or 'no Content-Type'}")

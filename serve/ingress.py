@@ -25,7 +25,7 @@ from ray.exceptions import RayActorError
 from serve import errors
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
 from serve.deployments import shard_actor
-from serve.edge import Edge
+from serve.edge import Edge, media_type
 from serve.responses import elapsed_ms, feature_table, json_response, prediction_table, score_body
 from serve.schemas import (
     MAX_BATCH,
@@ -119,15 +119,14 @@ def _observe_scores(decisions: list[str], probabilities: list[float], model_vers
         metrics.FRAUD_PROBABILITY.observe(p)
 
 
-def _observe_scored(scored: Scored | None) -> None:
-    if scored is not None:
-        _observe_scores(scored.decision.tolist(), scored.probability.tolist(), scored.model_version)
+def _observe_scored(scored: Scored) -> None:
+    _observe_scores(scored.decision.tolist(), scored.probability.tolist(), scored.model_version)
 
 
 async def _batch_table(request: Request) -> pa.Table:
     """A batch body as INPUT_SCHEMA columns: an Arrow IPC stream, or JSON checked by the Transactions model."""
     raw = await request.body()
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() == ARROW_STREAM:
+    if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
         return read_batch(raw)
     try:
         batch = Transactions.model_validate_json(raw)
@@ -225,16 +224,14 @@ class Ingress:
         table = await _batch_table(request)
         await self.model_ready()
         x = await self.features_of(table)
-        scored = await self.scorer.many.remote(x, explain) if table.num_rows else None
+        scored = await self.scorer.many.remote(x, explain) if table.num_rows else Scored.empty()
         ids, elapsed = table.column("transaction_id"), elapsed_ms(started)
         _observe_scored(scored)
         if ARROW_STREAM in request.headers.get("accept", ""):
-            empty = Scored(np.zeros(0), np.zeros(0, object), 0.0, "", [], np.zeros(0))
-            body = to_stream(scores_table(ids, scored or empty, elapsed, x if features else None))
+            body = to_stream(scores_table(ids, scored, elapsed, x if features else None))
             return Response(body, media_type=ARROW_STREAM)
-        results = scored.rows() if scored is not None else []
         scores = [score_body(i, r, x[k] if features else None, elapsed) for k, (i, r) in
-                  enumerate(zip(ids.to_pylist(), results, strict=True))]
+                  enumerate(zip(ids.to_pylist(), scored.rows(), strict=True))]
         return json_response({"scores": scores, "processing_time_ms": elapsed})
 
     async def features_of(self, table: pa.Table) -> np.ndarray:
@@ -264,7 +261,8 @@ class Ingress:
             await self.db("absent", ids.to_pylist())
         x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
         scored = await self.scorer.many.remote(x, False) if x is not None else None
-        _observe_scored(scored)
+        if scored is not None:
+            _observe_scored(scored)
         stored = await self.db("store", table, None if x is None else feature_table(ids, x),
                                None if scored is None else prediction_table(ids, scored))
         elapsed = elapsed_ms(started)

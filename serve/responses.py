@@ -63,6 +63,6 @@ def prediction_table(ids: pa.ChunkedArray | pa.Array, scored: Scored) -> pa.Tabl
         "score": scored.probability,
         "decision": scored.decision.tolist(),
         "threshold": np.full(n, scored.threshold),
-        "reasons": [json.dumps([{"feature": f, "contribution": round(c, 6)} for f, c in r]) for r in scored.reasons],
+        "reasons": [json.dumps(r) for r in scored.reason_lists()],
         "scored_at": pa.array([now] * n, TABLES["predictions"].schema.field("scored_at").type),
     }, schema=TABLES["predictions"].schema)

@@ -94,7 +94,8 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
     table = Table(title=f"POST {url}/v1/score  (next transactions after {params.start - dt.timedelta(days=1)})")
     for column in ("transaction", "customer", "amount ₹", "probability", "decision", "top reason", "ms", "actual"):
         table.add_column(column)
-    for row, truth in zip(picked.select(list(INPUT_COLUMNS)).to_pylist(), picked.to_pylist(), strict=True):
+    truths = picked.select(["fraud_type", "is_anomaly"]).to_pylist()
+    for row, truth in zip(picked.select(list(INPUT_COLUMNS)).to_pylist(), truths, strict=True):
         answer = requests.post(f"{url}/v1/score", data=json.dumps(row, default=str), timeout=30,
                                headers={"X-API-Key": key or "", "Content-Type": "application/json"})
         if answer.status_code != 200:

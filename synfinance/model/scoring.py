@@ -26,15 +26,24 @@ class Scored:
     reasons: list[list[tuple[str, float]]]  # per row; empty lists when not explained
     anomaly: np.ndarray
 
+    @classmethod
+    def empty(cls) -> Scored:
+        """The scores of no rows."""
+        return cls(np.zeros(0), np.zeros(0, object), 0.0, "", [], np.zeros(0))
+
     def __len__(self) -> int:
         return len(self.probability)
+
+    def reason_lists(self) -> list[list[dict[str, Any]]]:
+        """Each row's reasons as {feature, contribution} (rounded to 6 places), as the API and store show them."""
+        return [[{"feature": name, "contribution": round(c, 6)} for name, c in r] for r in self.reasons]
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per row, the fields of the API's Score."""
         return [
             {"fraud_probability": p, "decision": d, "threshold": self.threshold, "model_version": self.model_version,
-             "reasons": [{"feature": name, "contribution": round(c, 6)} for name, c in r], "anomaly_score": a}
-            for p, d, r, a in zip(self.probability.tolist(), self.decision.tolist(), self.reasons,
+             "reasons": r, "anomaly_score": a}
+            for p, d, r, a in zip(self.probability.tolist(), self.decision.tolist(), self.reason_lists(),
                                   self.anomaly.tolist(), strict=True)
         ]
 
