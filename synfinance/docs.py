@@ -44,8 +44,9 @@ def render_config_schema() -> str:
 
 def render_patterns() -> str:
     """docs/patterns.md: every fraud and anomaly pattern, from the pattern classes."""
-    from synfinance.patterns.difficulty import DIFFICULTIES
-    from synfinance.patterns.registry import NAMES, pattern_class, type_shares
+    from synfinance.patterns.registry import pattern_class
+    from synfinance.world.catalogue import NAMES, type_shares
+    from synfinance.world.difficulty import DIFFICULTIES
 
     lines = [
         "# Fraud and anomaly patterns",

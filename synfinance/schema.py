@@ -1,12 +1,14 @@
-"""The one definition of every table SynFinance writes: Customer, Merchant, Transaction.
+"""The one definition of every table SynFinance writes: Customer, Merchant, Transaction, features, predictions.
 
-Each field carries its type, nullability and a one-line description (Arrow field
-metadata key ``description``). Parquet files, CSV/JSONL readers, the docs and, later,
-SQL migrations, API models and quality checks are derived from or tested against this.
+Each field carries its type, nullability and a one-line description (Arrow field metadata key
+``description``). Parquet files, CSV/JSONL readers, the SQL tables (synfinance/store/tables.py, checked
+against migrations/ by a test), the API's models and the docs are derived from or tested against this.
+The time constants every stage shares live here too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import numpy as np
@@ -15,7 +17,11 @@ import pyarrow as pa
 SCHEMA_VERSION = "1.0"
 
 IST_OFFSET_S = 19_800  # India Standard Time is UTC+05:30, no daylight saving.
-US_PER_DAY = 86_400_000_000
+US_PER_S = 1_000_000
+US_PER_HOUR = 3_600 * US_PER_S
+US_PER_DAY = 24 * US_PER_HOUR
+EPOCH_DATE = dt.date(1970, 1, 1)  # day 0 of the microsecond timestamps
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 AMOUNT_TYPE = pa.decimal128(14, 2)
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
@@ -195,7 +201,7 @@ def ist_calendar(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Days since 1970-01-01, hour of day and weekday (0 = Monday), in India (IST), of UTC microseconds."""
     local_us = ts + IST_OFFSET_S * 1_000_000
     day = local_us // US_PER_DAY
-    return day, (local_us % US_PER_DAY) // 3_600_000_000, (day + 3) % 7  # 1970-01-01 was a Thursday
+    return day, (local_us % US_PER_DAY) // US_PER_HOUR, (day + 3) % 7  # 1970-01-01 was a Thursday
 
 
 def paise_from_amounts(amounts: pa.Array | pa.ChunkedArray) -> np.ndarray:

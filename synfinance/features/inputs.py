@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from synfinance.errors import SchemaError
 from synfinance.population.categories import CATEGORY_NAMES
 from synfinance.population.payments import CHANNELS, MODES
-from synfinance.schema import LABEL_FIELDS, TRANSACTION_SCHEMA, ist_calendar, paise_from_amounts
+from synfinance.schema import EPOCH, LABEL_FIELDS, TRANSACTION_SCHEMA, ist_calendar, paise_from_amounts
 
 # The columns features may read. No label field is among them (asserted below), so no feature can leak one.
 INPUT_COLUMNS = (
@@ -120,7 +120,6 @@ def to_rows(table: pa.Table) -> Rows:
     )
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _CATEGORY_CODE = {name: i for i, name in enumerate(CATEGORY_NAMES)}
 _MODE_CODE = {name: i for i, name in enumerate(MODES)}
 _CHANNEL_CODE = {name: i for i, name in enumerate(CHANNELS)}
@@ -136,7 +135,7 @@ def _one(value: Any, kind: type, name: str, problems: list[str], nullable: bool 
             stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
             if stamp.tzinfo is None:
                 raise ValueError("no time zone")
-            return (stamp - _EPOCH) // dt.timedelta(microseconds=1)
+            return (stamp - EPOCH) // dt.timedelta(microseconds=1)
         if kind is dt.date:
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         if kind is bool:

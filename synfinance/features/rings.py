@@ -1,6 +1,6 @@
 """Ring buffers seen from a batch: each key's stored ring followed by its rows in the batch.
 
-For rows sorted by key (then time), `Sequence` lays out, per key, the K ring entries and then
+For rows sorted by key (then time), `RingLayout` lays out, per key, the K ring entries and then
 the key's batch rows; row i's previous K entries are positions pos[i]-K .. pos[i]-1, which never
 leave the key's block. The last K positions of each block are the key's new ring.
 """
@@ -19,7 +19,9 @@ def _single(k: int) -> tuple[np.ndarray, ...]:
     return np.zeros(1, np.int64), np.ones(1, np.int64), np.zeros(1, np.int64), np.array([k]), ring_pos, ring_pos + 1
 
 
-class Sequence:
+class RingLayout:
+    """Where each row's ring entries and batch rows sit in one array laid out key block by key block."""
+
     def __init__(self, keys: np.ndarray, ring_size: int) -> None:
         """keys: one slot per row, rows sorted by key (ties in time order)."""
         self.k = ring_size

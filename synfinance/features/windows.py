@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from synfinance.features.inputs import Rows
-from synfinance.features.rings import Sequence
+from synfinance.features.rings import RingLayout
 from synfinance.features.state import CUSTOMER_RING, DEVICE_RING, EMPTY_TS, MERCHANT_RING, Keyed
+from synfinance.schema import US_PER_DAY, US_PER_HOUR
 
-HOUR_US = 3_600_000_000
-DAY_US = 24 * HOUR_US
 MICRO_INR = 100.0
 _RING_COLUMNS = ("ts", "amount", "merchant", "device", "city_bit", "category_bit", "declined", "reversed")
 
@@ -51,7 +50,7 @@ class CustomerWindows:
 
     def __init__(self, rows: Rows, slot: np.ndarray, merchant: np.ndarray, device: np.ndarray, city: np.ndarray,
                  state: Keyed) -> None:
-        self.seq = Sequence(slot, CUSTOMER_RING)
+        self.seq = RingLayout(slot, CUSTOMER_RING)
         values = {"ts": rows.ts, "amount": rows.amount, "merchant": merchant, "device": device,
                   "city_bit": city_bit(city), "category_bit": category_bit(rows.category), "declined": rows.declined,
                   "reversed": rows.reversed}
@@ -71,7 +70,7 @@ class CustomerWindows:
             return np.count_nonzero(self.age < us, axis=1)
         laid_ts, pos = self.laid["ts"], self.seq.pos
         block = np.repeat(np.arange(len(self.seq.count)), self.seq.count + self.seq.k)
-        lo = min(int(ts.min()) - 31 * DAY_US, int(laid_ts[laid_ts > EMPTY_TS].min(initial=ts.min())))
+        lo = min(int(ts.min()) - 31 * US_PER_DAY, int(laid_ts[laid_ts > EMPTY_TS].min(initial=ts.min())))
         rel = np.maximum(laid_ts, lo) - lo
         span = int(rel.max()) + us + 1
         key = block * span + rel
@@ -87,15 +86,15 @@ class CustomerWindows:
     def features(self, rows: Rows, merchant: np.ndarray, device: np.ndarray, city: np.ndarray,
                  out: dict[str, np.ndarray]) -> None:
         p = self.prev
-        hour = self.within(HOUR_US)
+        hour = self.within(US_PER_HOUR)
         # a window is the last few entries: sum it from a right-to-left running sum of just K terms
         from_right = np.cumsum(p["amount"][:, ::-1], axis=1)
         rows_idx = np.arange(len(merchant))
-        for label, us in (("1h", HOUR_US), ("6h", 6 * HOUR_US), ("24h", DAY_US)):
+        for label, us in (("1h", US_PER_HOUR), ("6h", 6 * US_PER_HOUR), ("24h", US_PER_DAY)):
             count = self.window_count(rows.ts, us)
             out[f"txn_count_{label}"] = count.astype(float)
             out[f"amount_sum_{label}"] = np.where(count > 0, from_right[rows_idx, np.maximum(count - 1, 0)], 0.0)
-        week, month = self.within(7 * DAY_US), self.within(30 * DAY_US)
+        week, month = self.within(7 * US_PER_DAY), self.within(30 * US_PER_DAY)
         out["distinct_cities_7d"] = _distinct(p["city_bit"], week, city_bit(city))
         out["category_diversity_30d"] = _distinct(p["category_bit"], month, category_bit(rows.category))
         same_merchant = p["merchant"] == merchant[:, None]
@@ -115,8 +114,8 @@ class CustomerWindows:
         """Recent deviating transactions, then store every ring (flags are known only now)."""
         laid_flags = self.seq.lay_out(state["ring_flag"], flags)
         prev_flags = self.seq.previous(laid_flags)
-        out["recent_devs_24h"] = np.count_nonzero(prev_flags & self.within(DAY_US), axis=1).astype(float)
-        out["recent_devs_7d"] = np.count_nonzero(prev_flags & self.within(7 * DAY_US), axis=1).astype(float)
+        out["recent_devs_24h"] = np.count_nonzero(prev_flags & self.within(US_PER_DAY), axis=1).astype(float)
+        out["recent_devs_7d"] = np.count_nonzero(prev_flags & self.within(7 * US_PER_DAY), axis=1).astype(float)
         self.seq.store(state["ring_flag"], laid_flags)
         for name, laid in self.laid.items():
             self.seq.store(state[f"ring_{name}"], laid)
@@ -126,12 +125,12 @@ def merchant_features(rows: Rows, merchant: np.ndarray, customer: np.ndarray, st
                       out: dict[str, np.ndarray]) -> None:
     """Distinct customers and amount at each row's merchant in the last hour (rows in time order)."""
     order = np.argsort(merchant, kind="stable")
-    seq = Sequence(merchant[order], MERCHANT_RING)
+    seq = RingLayout(merchant[order], MERCHANT_RING)
     laid = {"ts": seq.lay_out(state["ring_ts"], rows.ts[order]),
             "customer": seq.lay_out(state["ring_customer"], customer[order]),
             "amount": seq.lay_out(state["ring_amount"], rows.amount[order])}
     prev = {k: seq.previous(v) for k, v in laid.items()}
-    inside = (prev["customer"] >= 0) & (rows.ts[order][:, None] - prev["ts"] < HOUR_US)
+    inside = (prev["customer"] >= 0) & (rows.ts[order][:, None] - prev["ts"] < US_PER_HOUR)
     busy = np.flatnonzero(inside.any(axis=1))  # only these need a sort; the rest see just this customer
     customers = np.ones(len(order))
     who = np.where(inside[busy], prev["customer"][busy], -1)
@@ -150,7 +149,7 @@ def device_features(device: np.ndarray, customer: np.ndarray, state: Keyed, out:
     used = np.flatnonzero(device >= 0)
     order = used[np.argsort(device[used], kind="stable")]
     if len(order):
-        seq = Sequence(device[order], DEVICE_RING)
+        seq = RingLayout(device[order], DEVICE_RING)
         laid = seq.lay_out(state["ring_customer"], customer[order])
         prev = seq.previous(laid)
         others = np.where(prev != customer[order][:, None], prev, -1)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from synfinance.generate.plan import GenerationParams, GenerationPlan
 from synfinance.generate.transactions import generate_shard
+from synfinance.world.plan import GenerationParams, GenerationPlan
 
 __all__ = ["GenerationParams", "GenerationPlan", "generate_shard", "generate_table"]
 

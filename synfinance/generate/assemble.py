@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from synfinance.generate.calendar import CITY_ZONE, FESTIVAL_NAMES
 from synfinance.generate.context import customer_context
-from synfinance.generate.frame import SEVERITIES, Frame, Labels, order_by
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.segments import AGE_GROUP_EDGES, AGE_GROUPS, INCOME_BRACKETS, SEGMENT_NAMES
 from synfinance.sampling import format_ids, seed_tag, take
-from synfinance.schema import TIMESTAMP_TYPE, TRANSACTION_SCHEMA, amounts_from_paise, ist_calendar
+from synfinance.schema import EPOCH_DATE, TIMESTAMP_TYPE, TRANSACTION_SCHEMA, amounts_from_paise, ist_calendar
+from synfinance.world.calendar import CITY_ZONE, FESTIVAL_NAMES
+from synfinance.world.frame import SEVERITIES, Frame, Labels, order_by
 
 if TYPE_CHECKING:
-    from synfinance.generate.plan import GenerationPlan
+    from synfinance.world.plan import GenerationPlan
 
 
 def _v(names: tuple[str, ...]) -> pa.Array:
@@ -41,7 +41,7 @@ def assemble(plan: GenerationPlan, shard: int, frame: Frame) -> pa.Table:
     n = len(frame)
     cust, merchant, ts = f["cust"], f["merchant"], f["ts"]
     day, hour, weekday = ist_calendar(ts)
-    first_day = (plan.params.start - plan.EPOCH).days
+    first_day = (plan.params.start - EPOCH_DATE).days
     in_range = np.clip(day - first_day, 0, plan.calendar.days - 1)
     festival = plan.calendar.festival[CITY_ZONE[c.city[cust]], in_range]
     ctx = customer_context(cust, ts, day, merchant, f["paise"])

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synfinance.world.running import running_group_count, running_group_sum
+
 
 @dataclass(frozen=True)
 class Context:
@@ -13,21 +15,6 @@ class Context:
     first_with_merchant: np.ndarray  # bool
     daily_count: np.ndarray  # int32, this transaction included
     daily_paise: np.ndarray  # int64, this transaction included
-
-
-def running_group_count(starts: np.ndarray) -> np.ndarray:
-    """1, 2, 3, ... restarting wherever starts is True (rows already in group order)."""
-    idx = np.arange(len(starts))
-    first = np.maximum.accumulate(np.where(starts, idx, 0))
-    return idx - first + 1
-
-
-def running_group_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Cumulative sum of values restarting wherever starts is True."""
-    total = np.cumsum(values)
-    idx = np.arange(len(starts))
-    first = np.maximum.accumulate(np.where(starts, idx, 0))
-    return total - total[first] + values[first]
 
 
 def customer_context(

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pyarrow as pa
 
-from synfinance.generate.amounts import draw_paise, median_inr
 from synfinance.generate.assemble import assemble
-from synfinance.generate.calendar import (
-    CITY_ZONE,
-    FESTIVAL_CATEGORY_BOOST,
-    N_FESTIVALS,
-    Calendar,
-)
-from synfinance.generate.frame import Frame
-from synfinance.generate.payment import draw_payment
-from synfinance.generate.plan import GenerationPlan
+from synfinance.patterns import inject
 from synfinance.population import geography as geo
 from synfinance.population.categories import CATEGORY_ONLINE_SHARE, category_index
 from synfinance.population.customers import Customers
@@ -27,7 +16,17 @@ from synfinance.population.segments import (
     SEGMENT_HOURS,
 )
 from synfinance.sampling import STREAM_PATTERNS, STREAM_SHARD, categorical, mix64, rng_for
-from synfinance.schema import IST_OFFSET_S
+from synfinance.schema import EPOCH_DATE, IST_OFFSET_S
+from synfinance.world.amounts import draw_paise, median_inr
+from synfinance.world.calendar import (
+    CITY_ZONE,
+    FESTIVAL_CATEGORY_BOOST,
+    N_FESTIVALS,
+    Calendar,
+)
+from synfinance.world.frame import Frame
+from synfinance.world.payment import draw_payment
+from synfinance.world.plan import GenerationPlan
 
 PREFERRED_HOUR_P = 0.3
 PREFERRED_CATEGORY_P = 0.45
@@ -41,7 +40,6 @@ _TRAVEL = category_index("Travel")
 _CAT_WEIGHTS = (SEGMENT_CATEGORY_WEIGHTS[:, None, :] * FESTIVAL_CATEGORY_BOOST[None, :, :]).reshape(
     -1, SEGMENT_CATEGORY_WEIGHTS.shape[1]
 )
-_EPOCH = dt.date(1970, 1, 1)
 
 
 def _trips(rng: np.random.Generator, c: Customers, lo: int, hi: int, days: int) -> tuple[np.ndarray, ...]:
@@ -64,22 +62,23 @@ def _trips(rng: np.random.Generator, c: Customers, lo: int, hi: int, days: int) 
 
 def draw_frame(plan: GenerationPlan, shard: int, rng: np.random.Generator) -> Frame:
     """The shard's ordinary transactions, drawn column by column, in customer blocks."""
-    p, c, m, cal = plan.params, plan.customers, plan.merchants, plan.calendar
+    params, customers, merchants, calendar = plan.params, plan.customers, plan.merchants, plan.calendar
     lo, hi = plan.shard_bounds[shard]
     counts = plan.counts[lo:hi]
     cust = np.repeat(np.arange(lo, hi), counts)
     n = len(cust)
-    segment, home = c.segment[cust], c.city[cust]
+    segment, home = customers.segment[cust], customers.city[cust]
     zone = CITY_ZONE[home]
 
     # when
-    day = categorical(rng, cal.day_weight, Calendar.key(c.segment, c.weekend_shopper, CITY_ZONE[c.city])[cust])
+    day = categorical(rng, calendar.day_weight, Calendar.key(customers.segment, customers.weekend_shopper,
+                                                             CITY_ZONE[customers.city])[cust])
     hour = categorical(rng, SEGMENT_HOURS, segment)
-    hour = np.where(rng.random(n) < PREFERRED_HOUR_P, c.pref_hours[cust, rng.integers(0, 3, n)], hour)
-    festival = cal.festival[zone, day]
+    hour = np.where(rng.random(n) < PREFERRED_HOUR_P, customers.pref_hours[cust, rng.integers(0, 3, n)], hour)
+    festival = calendar.festival[zone, day]
 
     # where: at home, or on a trip
-    t_start, t_end, t_dest = _trips(rng, c, lo, hi, p.days)
+    t_start, t_end, t_dest = _trips(rng, customers, lo, hi, params.days)
     local = cust - lo
     inside = (day[:, None] >= t_start[local]) & (day[:, None] < t_end[local])
     on_trip = inside.any(axis=1)
@@ -88,27 +87,27 @@ def draw_frame(plan: GenerationPlan, shard: int, rng: np.random.Generator) -> Fr
     # what
     category = categorical(rng, _CAT_WEIGHTS, segment * (N_FESTIVALS + 1) + festival)
     pref_p = np.where(festival > 0, FESTIVAL_PREFERRED_CATEGORY_P, PREFERRED_CATEGORY_P)
-    pref = c.pref_categories[cust, categorical(rng, np.array([[0.5, 0.3, 0.2]]), np.zeros(n, dtype=np.int64))]
+    pref = customers.pref_categories[cust, categorical(rng, np.array([[0.5, 0.3, 0.2]]), np.zeros(n, dtype=np.int64))]
     category = np.where(rng.random(n) < pref_p, pref, category)
     category = np.where(on_trip & (rng.random(n) < TRIP_TRAVEL_P), _TRAVEL, category)
-    online_p = CATEGORY_ONLINE_SHARE[category] * c.online_pref[cust] / ONLINE_PREF_PIVOT
+    online_p = CATEGORY_ONLINE_SHARE[category] * customers.online_pref[cust] / ONLINE_PREF_PIVOT
     online = rng.random(n) < np.clip(online_p, 0.0, 0.97)
 
     # from whom
     merchant_city = np.where(online, online_hub(cust, category), city)
-    merchant = pick_merchant(rng, m, c, cust, category, merchant_city, online)
+    merchant = pick_merchant(rng, merchants, customers, cust, category, merchant_city, online)
 
     # how much, how paid
-    paise = draw_paise(rng, median_inr(category, c.income[cust], festival, c.impulse[cust]), category)
-    payment = draw_payment(rng, c, cust, online, paise)
+    paise = draw_paise(rng, median_inr(category, customers.income[cust], festival, customers.impulse[cust]), category)
+    payment = draw_payment(rng, customers, cust, online, paise)
 
     # exact time and place
-    epoch_day = (p.start - _EPOCH).days + day
+    epoch_day = (params.start - EPOCH_DATE).days + day
     local_s = epoch_day * 86_400 + hour * 3600 + rng.integers(0, 3600, n)
     ts_us = (local_s - IST_OFFSET_S) * 1_000_000 + rng.integers(0, 1_000_000, n)
     jitter = np.where(on_trip, 0.03, 0.015)
-    lat = np.where(on_trip, geo.CITY_LAT[city], c.home_lat[cust]) + jitter * rng.standard_normal(n)
-    lon = np.where(on_trip, geo.CITY_LON[city], c.home_lon[cust]) + jitter * rng.standard_normal(n)
+    lat = np.where(on_trip, geo.CITY_LAT[city], customers.home_lat[cust]) + jitter * rng.standard_normal(n)
+    lon = np.where(on_trip, geo.CITY_LON[city], customers.home_lon[cust]) + jitter * rng.standard_normal(n)
     device = np.where(payment.device_slot >= 0, cust * 2 + np.maximum(payment.device_slot, 0), -1)
     cols = {
         "cust": cust, "ts": ts_us, "city": city, "lat": lat, "lon": lon, "category": category, "online": online,
@@ -150,7 +149,5 @@ def generate_shard(plan: GenerationPlan, shard: int) -> pa.Table:
     rng = rng_for(plan.params.seed, STREAM_SHARD, shard)
     frame = draw_frame(plan, shard, rng)
     if plan.params.patterns:
-        from synfinance.patterns import inject
-
         inject(plan, shard, frame, rng_for(plan.params.seed, STREAM_PATTERNS, shard))
     return assemble(plan, shard, frame)

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
 from synfinance.patterns.context import PatternContext
-from synfinance.patterns.registry import NAMES, pattern_class, type_shares
+from synfinance.patterns.registry import pattern_class
+from synfinance.world.catalogue import NAMES, type_shares
+from synfinance.world.frame import Frame
 
 if TYPE_CHECKING:
-    from synfinance.generate.plan import GenerationPlan
+    from synfinance.world.plan import GenerationPlan
 
 
 def _run_order(kind: str, name: str) -> tuple[bool, bool, str]:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from synfinance.errors import PatternError
-from synfinance.generate.frame import SEVERITIES, Frame
+from synfinance.world.frame import SEVERITIES, Frame
 
 if TYPE_CHECKING:
     from synfinance.patterns.context import PatternContext
@@ -48,7 +48,6 @@ class Pattern(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]  # what happens, one sentence
     signals: ClassVar[str]  # what gives it away
-    share: ClassVar[float]  # default share of its kind's rate
     rows_per_case: ClassVar[float]  # mean rows one case rewrites
     min_history: ClassVar[int] = 0  # prior transactions a customer needs before this can fire
     from_network: ClassVar[bool] = False  # cases come from the population's networks, not the budget
@@ -83,18 +82,6 @@ class Pattern(ABC):
         whole = int(expected)
         return whole + int(ctx.rng.random() < expected - whole)
 
-    def take_cases(self, frame: Frame, ctx: PatternContext, budget_rows: int, need: int,
-                   k: int | tuple[int, int] = 1, eligible: np.ndarray | None = None) -> Cases | None:
-        """Victims enough to fill the budget (each with need free rows past min_history) and k rows of each.
-
-        k is a count, or (low, high): a count drawn per victim from low to high - 1. None when nothing fits.
-        """
-        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=need, min_history=self.min_history,
-                              eligible=eligible)
-        per = np.full(len(victims), k) if isinstance(k, int) else ctx.rng.integers(k[0], k[1], len(victims))
-        rows, owner = ctx.take_rows(frame, victims, per, min_history=self.min_history)
-        return Cases(victims, rows, owner, per) if len(rows) else None
-
     @abstractmethod
     def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None: ...
 
@@ -116,3 +103,31 @@ class Pattern(ABC):
             problems.append("confidence outside 0..1")
         if problems:
             raise PatternError(f"pattern {self.name!r}: " + "; ".join(problems))
+
+
+class VictimPattern(Pattern):
+    """A pattern whose cases are customers picked to fill the row budget, `per_victim` rows taken from each.
+
+    The subclass says how many free rows a victim needs (`need`, past min_history), how many rows it takes
+    of each (`per_victim`: a count, or (low, high) drawn per victim from low to high - 1), which customers
+    qualify (`eligible`, default all), and rewrites the rows it was given in `_rewrite`.
+    """
+
+    need: ClassVar[int]
+    per_victim: ClassVar[int | tuple[int, int]]
+
+    def eligible(self, ctx: PatternContext) -> np.ndarray | None:
+        """Customers this pattern may pick (a mask over the population), or None for all."""
+        return None
+
+    def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
+        eligible = self.eligible(ctx)
+        victims = ctx.victims(frame, self.cases(ctx, budget_rows), need=self.need, min_history=self.min_history,
+                              eligible=eligible)
+        k = self.per_victim
+        per = np.full(len(victims), k) if isinstance(k, int) else ctx.rng.integers(k[0], k[1], len(victims))
+        rows, owner = ctx.take_rows(frame, victims, per, min_history=self.min_history)
+        return self._rewrite(frame, ctx, Cases(victims, rows, owner, per)) if len(rows) else None
+
+    @abstractmethod
+    def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection: ...

@@ -7,20 +7,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from synfinance.generate.amounts import MAX_PAISE, MIN_PAISE
-from synfinance.generate.context import running_group_count
-from synfinance.generate.frame import Frame
-from synfinance.generate.payment import channel_for, instrument_for, network_for
-from synfinance.patterns.difficulty import DIFFICULTIES
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
-from synfinance.schema import IST_OFFSET_S
+from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.world.amounts import MAX_PAISE, MIN_PAISE
+from synfinance.world.catalogue import NAMES
+from synfinance.world.difficulty import DIFFICULTIES
+from synfinance.world.frame import Frame
+from synfinance.world.payment import channel_for, instrument_for, network_for
+from synfinance.world.running import running_group_count
 
 if TYPE_CHECKING:
-    from synfinance.generate.plan import GenerationPlan
+    from synfinance.world.plan import GenerationPlan
 
-US = 1_000_000
 GROCERIES, FOOD, FUEL, FASHION, ELECTRONICS, JEWELLERY, TRAVEL, ENTERTAINMENT, UTILITIES = (
     category_index(n) for n in ("Groceries", "Food & Dining", "Fuel", "Fashion", "Electronics", "Jewellery",
                                 "Travel", "Entertainment", "Utilities")
@@ -28,7 +28,6 @@ GROCERIES, FOOD, FUEL, FASHION, ELECTRONICS, JEWELLERY, TRAVEL, ENTERTAINMENT, U
 GIFTS, TRANSFERS = category_index("Sweets & Gifts"), category_index("Transfers")
 LOW, MEDIUM, HIGH, CRITICAL = range(4)
 CITY_KM = geo.haversine_km(geo.CITY_LAT[:, None], geo.CITY_LON[:, None], geo.CITY_LAT[None, :], geo.CITY_LON[None, :])
-DAY_US = 86_400 * US
 SEVERITY_EDGES_INR = np.array([2_000, 20_000, 100_000])  # low | medium | high | critical
 
 
@@ -37,18 +36,18 @@ class PatternContext:
 
     def __init__(self, plan: GenerationPlan, shard: int, frame: Frame, rng: np.random.Generator) -> None:
         self.plan, self.shard, self.rng = plan, shard, rng
-        self.c, self.m, self.devices = plan.customers, plan.merchants, plan.devices
+        self.customers, self.merchants, self.devices = plan.customers, plan.merchants, plan.devices
         self.difficulty = DIFFICULTIES[plan.params.difficulty]
-        first_day = (plan.params.start - plan.EPOCH).days
-        self.t0 = first_day * DAY_US - IST_OFFSET_S * US  # first instant of the range, UTC
-        self.t1 = self.t0 + plan.params.days * DAY_US
+        first_day = (plan.params.start - EPOCH_DATE).days
+        self.t0 = first_day * US_PER_DAY - IST_OFFSET_S * US_PER_S  # first instant of the range, UTC
+        self.t1 = self.t0 + plan.params.days * US_PER_DAY
         self.lo, self.hi = plan.shard_bounds[shard]
         self.history = frame.time_rank()  # prior transactions of the customer, as generated
         self.free_rows = frame.free()  # neither labelled nor referred to by another pattern's evidence
         self._cust_local = frame["cust"] - self.lo
         self._free_counts: dict[int, np.ndarray] = {}  # min_history -> free rows per customer
         self.counts: dict[str, int] = {}
-        self.avg_inr = self.c.table.column("avg_transaction_amount").to_numpy()  # each customer's usual ticket
+        self.avg_inr = self.customers.table.column("avg_transaction_amount").to_numpy()  # each customer's usual ticket
 
     # -- choosing victims and rows ---------------------------------------------------------
     def free(self, frame: Frame) -> np.ndarray:
@@ -107,11 +106,11 @@ class PatternContext:
     # -- time ------------------------------------------------------------------------------
     def anchors(self, count: int, night: np.ndarray | None = None, margin_days: float = 1.0) -> np.ndarray:
         """Random instants in the range (leaving room for what follows); at night (IST 0-4h) where asked."""
-        span = max(self.t1 - self.t0 - int(margin_days * DAY_US), DAY_US // 2)
+        span = max(self.t1 - self.t0 - int(margin_days * US_PER_DAY), US_PER_DAY // 2)
         ts = self.t0 + (self.rng.random(count) * span).astype(np.int64)
         if night is not None:
-            day_start = (ts + IST_OFFSET_S * US) // DAY_US * DAY_US - IST_OFFSET_S * US
-            night_ts = day_start + (self.rng.random(count) * 4 * 3600 * US).astype(np.int64)
+            day_start = (ts + IST_OFFSET_S * US_PER_S) // US_PER_DAY * US_PER_DAY - IST_OFFSET_S * US_PER_S
+            night_ts = day_start + (self.rng.random(count) * 4 * 3600 * US_PER_S).astype(np.int64)
             ts = np.where(night, night_ts, ts)
         return ts
 
@@ -123,7 +122,7 @@ class PatternContext:
         idx = np.arange(len(owner))
         first = np.maximum.accumulate(np.where(starts, idx, 0))
         offset = total - total[first]  # the first row of a case sits at the anchor
-        return np.clip(anchor[owner] + (offset * US).astype(np.int64), self.t0, self.t1 - 1)
+        return np.clip(anchor[owner] + (offset * US_PER_S).astype(np.int64), self.t0, self.t1 - 1)
 
     def position(self, owner: np.ndarray) -> np.ndarray:
         """0, 1, 2, ... within each owner's rows."""
@@ -137,9 +136,9 @@ class PatternContext:
         cust = frame["cust"][rows]
         n = len(rows)
         if city is None:
-            frame["city"][rows] = self.c.city[cust]
-            frame["lat"][rows] = self.c.home_lat[cust] + 0.015 * self.rng.standard_normal(n)
-            frame["lon"][rows] = self.c.home_lon[cust] + 0.015 * self.rng.standard_normal(n)
+            frame["city"][rows] = self.customers.city[cust]
+            frame["lat"][rows] = self.customers.home_lat[cust] + 0.015 * self.rng.standard_normal(n)
+            frame["lon"][rows] = self.customers.home_lon[cust] + 0.015 * self.rng.standard_normal(n)
         else:
             frame["city"][rows] = city
             frame["lat"][rows] = geo.CITY_LAT[city] + 0.03 * self.rng.standard_normal(n)
@@ -156,22 +155,22 @@ class PatternContext:
                     worst: bool = False) -> np.ndarray:
         """A merchant of the category in the city: any, chains only, or among the least reputable."""
         category = np.broadcast_to(np.asarray(category), city.shape)
-        start = self.m.pool_start[city, category]
-        size = self.m.pool_size[city, category]
-        chains = self.m.pool_chains[city, category]
+        start = self.merchants.pool_start[city, category]
+        size = self.merchants.pool_size[city, category]
+        chains = self.merchants.pool_chains[city, category]
         span = np.where(chains_only & (chains > 0), chains, size)
         offset = np.floor(self.rng.random(len(city)) * span).astype(np.int64)
         if worst:  # locals sit after the chains; their reputations are lower
-            local = size - self.m.pool_chains[city, category]
+            local = size - self.merchants.pool_chains[city, category]
             pick_local = local > 0
-            offset = np.where(pick_local, self.m.pool_chains[city, category]
+            offset = np.where(pick_local, self.merchants.pool_chains[city, category]
                               + np.floor(self.rng.random(len(city)) * np.maximum(local, 1)), offset).astype(np.int64)
         return start + offset
 
     def set_merchant(self, frame: Frame, rows: np.ndarray, merchant: np.ndarray) -> None:
         frame["merchant"][rows] = merchant
-        frame["category"][rows] = self.m.category[merchant]
-        frame["merchant_city"][rows] = self.m.city[merchant]
+        frame["category"][rows] = self.merchants.category[merchant]
+        frame["merchant_city"][rows] = self.merchants.city[merchant]
 
     def set_payment(self, frame: Frame, rows: np.ndarray, mode: np.ndarray | int, online: np.ndarray | bool,
                     device: np.ndarray | None = None) -> None:
@@ -180,14 +179,14 @@ class PatternContext:
         cust = frame["cust"][rows]
         mode = np.broadcast_to(np.asarray(mode), (n,)).copy()
         online = np.broadcast_to(np.asarray(online), (n,)).copy()
-        no_cc = ~self.c.has_credit_card[cust]
+        no_cc = ~self.customers.has_credit_card[cust]
         mode[no_cc & ((mode == pay.CREDIT) | (mode == pay.EMI))] = pay.DEBIT
         mode[online & (mode == pay.CASH)] = pay.UPI
         mode[~online & (mode == pay.NETBANKING)] = pay.UPI
         mode[(mode == pay.EMI) & (frame["paise"][rows] < pay.EMI_MIN_INR * 100)] = pay.CREDIT
         mode[no_cc & (mode == pay.CREDIT)] = pay.DEBIT
         channel = channel_for(self.rng, mode, online)
-        own = cust * 2 + np.where((channel == pay.WEB) & (self.c.desktop_os[cust] >= 0), 1, 0)
+        own = cust * 2 + np.where((channel == pay.WEB) & (self.customers.desktop_os[cust] >= 0), 1, 0)
         chosen = own if device is None else device
         in_person = (channel == pay.POS) | (channel == pay.IN_STORE)
         frame["mode"][rows] = mode
@@ -195,11 +194,11 @@ class PatternContext:
         frame["channel"][rows] = channel
         frame["device"][rows] = np.where(in_person, -1, chosen)
         frame["instrument"][rows] = instrument_for(cust, mode)
-        frame["card_network"][rows] = network_for(self.c, cust, mode)
+        frame["card_network"][rows] = network_for(self.customers, cust, mode)
 
     def card_mode(self, cust: np.ndarray) -> np.ndarray:
         """The customer's credit card if they hold one, else their debit card."""
-        return np.where(self.c.has_credit_card[cust], pay.CREDIT, pay.DEBIT)
+        return np.where(self.customers.has_credit_card[cust], pay.CREDIT, pay.DEBIT)
 
     def typical_paise(self, cust: np.ndarray) -> np.ndarray:
         return np.round(self.avg_inr[cust] * 100)
@@ -230,7 +229,6 @@ class PatternContext:
     # -- labels ----------------------------------------------------------------------------
     def code(self, kind: str, name: str) -> int:
         """The label code of a pattern (its index among its kind's names)."""
-        from synfinance.patterns.registry import NAMES
 
         return NAMES[kind].index(name)
 
@@ -242,11 +240,11 @@ class PatternContext:
         return np.clip(base + 0.08 * self.rng.standard_normal(n), 0.05, 1.0)
 
     def customer_ids(self, cust: np.ndarray) -> pa.Array:
-        return self.c.ids.take(pa.array(cust))
+        return self.customers.ids.take(pa.array(cust))
 
     def instrument_ids(self, rows: np.ndarray, frame: Frame) -> pa.Array:
         inst = frame["instrument"][rows]
-        return self.c.instrument_ids.take(pa.array(np.maximum(inst, 0), mask=inst < 0))
+        return self.customers.instrument_ids.take(pa.array(np.maximum(inst, 0), mask=inst < 0))
 
     def device_ids(self, device: np.ndarray) -> pa.Array:
         return self.devices.ids.take(pa.array(np.maximum(device, 0), mask=device < 0))

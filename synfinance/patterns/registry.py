@@ -6,8 +6,10 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from synfinance.errors import PatternError
 from synfinance.patterns import anomaly, fraud
 from synfinance.patterns.base import REGISTRY, Pattern
+from synfinance.world.catalogue import NAMES
 
 
 def _import_all(package: ModuleType) -> None:
@@ -15,31 +17,19 @@ def _import_all(package: ModuleType) -> None:
         importlib.import_module(f"{package.__name__}.{module.name}")
 
 
+def _check_catalogue() -> None:
+    """Every type of the catalogue has exactly one class, and every class a type of the catalogue."""
+    for kind, names in NAMES.items():
+        missing, extra = set(names) - set(REGISTRY[kind]), set(REGISTRY[kind]) - set(names)
+        if missing or extra:
+            raise PatternError(f"{kind} patterns and synfinance/world/catalogue.py disagree: "
+                               f"no class for {sorted(missing)}, not in the catalogue {sorted(extra)}")
+
+
 _import_all(fraud)
 _import_all(anomaly)
-
-FRAUD_NAMES = tuple(sorted(REGISTRY["fraud"]))
-ANOMALY_NAMES = tuple(sorted(REGISTRY["anomaly"]))
-NAMES = {"fraud": FRAUD_NAMES, "anomaly": ANOMALY_NAMES}
+_check_catalogue()
 
 
 def pattern_class(kind: str, name: str) -> type[Pattern]:
     return REGISTRY[kind][name]
-
-
-def type_shares(
-    kind: str, enabled: tuple[str, ...] | None = None, weights: tuple[tuple[str, float], ...] | None = None
-) -> dict[str, float]:
-    """Share of the kind's rate per type, summing to 1 over the enabled types.
-
-    weights replaces the classes' default shares for the types it names (relative weights).
-    """
-    names = NAMES[kind] if enabled is None else tuple(n for n in NAMES[kind] if n in enabled)
-    given = dict(weights or ())
-    raw = {n: given.get(n, REGISTRY[kind][n].share) for n in names}
-    total = sum(raw.values())
-    return {n: w / total for n, w in raw.items() if w > 0} if total else {}
-
-
-def unknown_types(kind: str, names: tuple[str, ...]) -> list[str]:
-    return [n for n in names if n not in REGISTRY[kind]]

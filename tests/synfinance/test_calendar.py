@@ -8,7 +8,7 @@ import holidays
 import numpy as np
 import pytest
 
-from synfinance.generate.calendar import FESTIVALS, FIRST_YEAR, LAST_YEAR, ZONES, build_calendar, festival_days
+from synfinance.world.calendar import FESTIVALS, FIRST_YEAR, LAST_YEAR, ZONES, build_calendar, festival_days
 
 # festival -> (holidays subdivision, name fragment that marks the main day)
 REFERENCE = {

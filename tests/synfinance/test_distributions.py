@@ -12,11 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synfinance.generate.amounts import median_inr
-from synfinance.generate.calendar import CITY_ZONE, FESTIVALS, SALARY_LIFT
 from synfinance.population.categories import CATEGORY_NAMES, CATEGORY_SIGMA
 from synfinance.population.geography import CITY_NAMES
 from synfinance.population.segments import INCOME_BRACKETS, SEGMENT_NAMES, SEGMENT_SHARE
+from synfinance.world.amounts import median_inr
+from synfinance.world.calendar import CITY_ZONE, FESTIVALS, SALARY_LIFT
 
 Z = 5.0
 

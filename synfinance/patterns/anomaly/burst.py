@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
-from synfinance.patterns.base import Injection, Pattern
+from synfinance.patterns.base import Cases, Injection, VictimPattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
+from synfinance.world.frame import Frame
 
 
-class Burst(Pattern):
+class Burst(VictimPattern):
     kind = "anomaly"
     name = "burst"
     summary = "A customer with a history makes 4-7 payments within ten minutes."
     signals = "many payments in a short window for this customer"
-    share = 0.10
     rows_per_case = 5.5
     min_history = 5
+    need = 8
+    per_victim = (4, 8)
 
-    def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        cases = self.take_cases(frame, ctx, budget_rows, need=8, k=(4, 8))
-        if cases is None:
-            return None
-        victims, rows, owner, k = cases.victims, cases.rows, cases.owner, cases.k
-        n = len(rows)
-        anchor = frame["ts"][rows[np.searchsorted(owner, np.arange(len(victims)))]]
-        frame["ts"][rows] = ctx.sequence(anchor, owner, ctx.rng.uniform(20, 600 / k[owner], n))
-        window = np.zeros(len(victims))
-        np.maximum.at(window, owner, (frame["ts"][rows] - anchor[owner]) / 60e6)
-        ev = evidence(n, burst=k[owner], window_min=window[owner])
-        return Injection(rows, np.zeros(n, dtype=np.int8), ctx.confidence(n), ev)
+    def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection:
+        n = len(cases.rows)
+        anchor = frame["ts"][cases.rows[np.searchsorted(cases.owner, np.arange(len(cases.victims)))]]
+        frame["ts"][cases.rows] = ctx.sequence(anchor, cases.owner, ctx.rng.uniform(20, 600 / cases.k[cases.owner], n))
+        window = np.zeros(len(cases.victims))
+        np.maximum.at(window, cases.owner, (frame["ts"][cases.rows] - anchor[cases.owner]) / 60e6)
+        ev = evidence(n, burst=cases.k[cases.owner], window_min=window[cases.owner])
+        return Injection(cases.rows, np.zeros(n, dtype=np.int8), ctx.confidence(n), ev)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame, order_by
 from synfinance.patterns.base import Injection, Pattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.population.geography import haversine_km
+from synfinance.world.frame import Frame, order_by
 
 MIN_KMH = 800.0
 MIN_GAP_US = 60_000_000
@@ -19,7 +19,6 @@ class ImpossibleTravel(Pattern):
     name = "impossible_travel"
     summary = "A payment appears 1,000+ km from the customer's previous one, minutes to an hour later."
     signals = "implied speed from the previous payment above 800 km/h"
-    share = 0.10
     rows_per_case = 1.0
     min_history = 5
     runs_last = True  # the pair must stay adjacent: nothing may move the customer's other rows afterwards

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
 from synfinance.patterns.base import Injection, Pattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.population.geography import haversine_km
+from synfinance.world.frame import Frame
 
 JUMP_KM = 500.0
 
@@ -18,7 +18,6 @@ class LocationJump(Pattern):
     name = "location_jump"
     summary = "A payment is made 500+ km from home outside any trip; cloned-card fraud rows qualify too."
     signals = "distance from home above 500 km; the city is not the customer's"
-    share = 0.10
     rows_per_case = 1.0
     min_history = 5
 
@@ -28,12 +27,13 @@ class LocationJump(Pattern):
         cloned = cloned[: budget_rows // 3]
         victims = ctx.victims(frame, self.cases(ctx, budget_rows - len(cloned)), need=1, min_history=self.min_history)
         moved, _ = ctx.take_rows(frame, victims, 1, min_history=self.min_history)
-        ctx.place(frame, moved, ctx.far_city(ctx.c.city[frame["cust"][moved]], min_km=JUMP_KM + 100))
+        ctx.place(frame, moved, ctx.far_city(ctx.customers.city[frame["cust"][moved]], min_km=JUMP_KM + 100))
         rows = np.concatenate([cloned, moved])
         if not len(rows):
             return None
         cust = frame["cust"][rows]
-        km = haversine_km(frame["lat"][rows], frame["lon"][rows], ctx.c.home_lat[cust], ctx.c.home_lon[cust])
+        km = haversine_km(frame["lat"][rows], frame["lon"][rows], ctx.customers.home_lat[cust],
+                          ctx.customers.home_lon[cust])
         n = len(rows)
         ev = evidence(n, city=ctx.city_names(frame["city"][rows]), km_from_home=km)
         return Injection(rows, np.ones(n, dtype=np.int8), ctx.confidence(n), ev)

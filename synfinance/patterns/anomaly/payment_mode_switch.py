@@ -5,40 +5,37 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from synfinance.generate.frame import Frame
-from synfinance.patterns.base import Injection, Pattern
+from synfinance.patterns.base import Cases, Injection, VictimPattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.population import payments as pay
+from synfinance.world.frame import Frame
 
 _MODES = pa.array(pay.MODES)
 
 
-class PaymentModeSwitch(Pattern):
+class PaymentModeSwitch(VictimPattern):
     kind = "anomaly"
     name = "payment_mode_switch"
     summary = "A customer with a history pays by a mode outside their favourites and rare for their savviness."
     signals = "payment mode the customer does not use; e.g. a senior on a wallet, a student on net banking"
-    share = 0.10
     rows_per_case = 1.0
     min_history = 10
+    need = 1
+    per_victim = 1
 
-    def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        cases = self.take_cases(frame, ctx, budget_rows, need=1, k=1)
-        if cases is None:
-            return None
-        rows = cases.rows
-        n = len(rows)
-        cust = frame["cust"][rows]
-        online = frame["online"][rows]
-        table = np.where(online[:, None], pay.ONLINE_MODE_WEIGHTS[ctx.c.savviness[cust]],
-                         pay.OFFLINE_MODE_WEIGHTS[ctx.c.savviness[cust]])
+    def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection:
+        n = len(cases.rows)
+        cust = frame["cust"][cases.rows]
+        online = frame["online"][cases.rows]
+        table = np.where(online[:, None], pay.ONLINE_MODE_WEIGHTS[ctx.customers.savviness[cust]],
+                         pay.OFFLINE_MODE_WEIGHTS[ctx.customers.savviness[cust]])
         table = np.where(table > 0, table, np.inf)  # modes impossible in this channel stay out
-        table[np.arange(n)[:, None], ctx.c.pref_modes[cust]] = np.inf
+        table[np.arange(n)[:, None], ctx.customers.pref_modes[cust]] = np.inf
         table[:, pay.EMI] = np.inf
-        table[~ctx.c.has_credit_card[cust], pay.CREDIT] = np.inf
+        table[~ctx.customers.has_credit_card[cust], pay.CREDIT] = np.inf
         mode = np.argmin(table, axis=1)
-        ctx.set_payment(frame, rows, mode, online)
-        ev = evidence(n, mode=_MODES.take(pa.array(frame["mode"][rows])),
-                      usual=_MODES.take(pa.array(ctx.c.pref_modes[cust, 0])))
-        return Injection(rows, np.zeros(n, dtype=np.int8), ctx.confidence(n), ev)
+        ctx.set_payment(frame, cases.rows, mode, online)
+        ev = evidence(n, mode=_MODES.take(pa.array(frame["mode"][cases.rows])),
+                      usual=_MODES.take(pa.array(ctx.customers.pref_modes[cust, 0])))
+        return Injection(cases.rows, np.zeros(n, dtype=np.int8), ctx.confidence(n), ev)

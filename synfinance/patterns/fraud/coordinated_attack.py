@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
 from synfinance.patterns.base import Injection, Pattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.sampling import format_ids
+from synfinance.world.frame import Frame
 
 WINDOW_S = 2 * 3600
 
@@ -18,7 +18,6 @@ class CoordinatedAttack(Pattern):
     name = "coordinated_attack"
     summary = "Combined: one device, with stolen credentials of many customers, buys at one merchant within 2 hours."
     signals = "the same device on many customers' payments; one merchant; a two-hour window; attack id"
-    share = 0.04
     rows_per_case = 1.0
     from_network = True
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
 from synfinance.patterns.base import Injection, Pattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.sampling import format_ids
+from synfinance.world.frame import Frame
 
 
 class MerchantCollusion(Pattern):
@@ -16,7 +16,6 @@ class MerchantCollusion(Pattern):
     name = "merchant_collusion"
     summary = "Colluding local merchants of a ring charge inflated card-not-present amounts to many customers."
     signals = "many distinct customers at the same low-reputation merchants; out-of-town merchant; ring id"
-    share = 0.06
     rows_per_case = 1.5
     from_network = True
 
@@ -36,5 +35,6 @@ class MerchantCollusion(Pattern):
         ctx.set_amount(frame, rows, ctx.amounts(cust, 1.5, 3.5))
         ctx.set_payment(frame, rows, ctx.card_mode(cust), online=True)
         ctx.place(frame, rows)
-        ev = evidence(n, ring=format_ids("R-", ring, 4), merchant=ctx.m.table.column("merchant_id").take(merchant))
+        ev = evidence(n, ring=format_ids("R-", ring, 4),
+                      merchant=ctx.merchants.table.column("merchant_id").take(merchant))
         return Injection(rows, ctx.severity(frame["paise"][rows]), ctx.confidence(n), ev)

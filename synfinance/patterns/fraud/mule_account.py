@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
 from synfinance.patterns.base import Injection, Pattern
 from synfinance.patterns.context import TRANSFERS, PatternContext
 from synfinance.patterns.evidence import evidence
-from synfinance.patterns.networks import TYPOLOGIES
 from synfinance.population import payments as pay
 from synfinance.sampling import format_ids
+from synfinance.world.frame import Frame
+from synfinance.world.networks import TYPOLOGIES
 
 ROLES = ("sender", "hop", "hub")
 
@@ -20,7 +20,6 @@ class MuleAccount(Pattern):
     name = "mule_account"
     summary = "Accounts of a mule network move money on by UPI/IMPS transfers in a laundering typology."
     signals = "person-to-person transfers of similar, structured amounts hopping through the same accounts"
-    share = 0.07
     rows_per_case = 8.0
     from_network = True
 
@@ -37,7 +36,7 @@ class MuleAccount(Pattern):
         n = len(rows)
         cust = frame["cust"][rows]
         frame["ts"][rows] = edges.ts[edge]
-        ctx.set_merchant(frame, rows, ctx.merchant_in(ctx.c.city[cust], TRANSFERS, chains_only=True))
+        ctx.set_merchant(frame, rows, ctx.merchant_in(ctx.customers.city[cust], TRANSFERS, chains_only=True))
         ctx.set_amount(frame, rows, edges.paise[edge])
         ctx.set_payment(frame, rows, pay.UPI, online=True)
         ctx.place(frame, rows)

@@ -4,35 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
-from synfinance.patterns.base import Injection, Pattern
+from synfinance.patterns.base import Cases, Injection, VictimPattern
 from synfinance.patterns.context import ELECTRONICS, FASHION, FUEL, GROCERIES, JEWELLERY, PatternContext
 from synfinance.patterns.evidence import evidence
+from synfinance.world.frame import Frame
 
 
-class StolenCard(Pattern):
+class StolenCard(VictimPattern):
     kind = "fraud"
     name = "stolen_card"
     summary = "A stolen physical card is used at several new shops in the home city, amounts climbing."
     signals = "card present; merchants never visited; minutes apart; each ticket larger than the last"
-    share = 0.07
     rows_per_case = 4.5
+    need = 7
+    per_victim = (3, 7)
 
-    def _apply(self, frame: Frame, ctx: PatternContext, budget_rows: int) -> Injection | None:
-        cases = self.take_cases(frame, ctx, budget_rows, need=7, k=(3, 7))
-        if cases is None:
-            return None
-        victims, rows, owner = cases.victims, cases.rows, cases.owner
-        n = len(rows)
-        cust = frame["cust"][rows]
-        step = ctx.position(owner)
-        frame["ts"][rows] = ctx.sequence(ctx.anchors(len(victims)), owner, ctx.rng.uniform(300, 2400, n))
+    def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection:
+        n = len(cases.rows)
+        cust = frame["cust"][cases.rows]
+        step = ctx.position(cases.owner)
+        frame["ts"][cases.rows] = ctx.sequence(ctx.anchors(len(cases.victims)), cases.owner, ctx.rng.uniform(300,
+                                                                                                             2400, n))
         categories = ctx.pick((GROCERIES, FUEL, FASHION, ELECTRONICS, JEWELLERY), n)
-        ctx.set_merchant(frame, rows, ctx.merchant_in(ctx.c.city[cust], categories, worst=True))
-        growth = ctx.lift(1.4, 2.2, len(victims))[owner] ** step
-        ctx.set_amount(frame, rows, np.round(ctx.typical_paise(cust) * 0.6 * growth, -2))
-        ctx.set_payment(frame, rows, ctx.card_mode(cust), online=False)
-        ctx.place(frame, rows)
-        span_min = (frame["ts"][rows] - frame["ts"][rows][np.searchsorted(owner, owner)]) / 60e6
-        ev = evidence(n, card=ctx.instrument_ids(rows, frame), step=step + 1, minutes_since_first=span_min)
-        return Injection(rows, ctx.severity(frame["paise"][rows]), ctx.confidence(n), ev)
+        ctx.set_merchant(frame, cases.rows, ctx.merchant_in(ctx.customers.city[cust], categories, worst=True))
+        growth = ctx.lift(1.4, 2.2, len(cases.victims))[cases.owner] ** step
+        ctx.set_amount(frame, cases.rows, np.round(ctx.typical_paise(cust) * 0.6 * growth, -2))
+        ctx.set_payment(frame, cases.rows, ctx.card_mode(cust), online=False)
+        ctx.place(frame, cases.rows)
+        span_min = (frame["ts"][cases.rows] - frame["ts"][cases.rows][np.searchsorted(cases.owner, cases.owner)]) / 60e6
+        ev = evidence(n, card=ctx.instrument_ids(cases.rows, frame), step=step + 1, minutes_since_first=span_min)
+        return Injection(cases.rows, ctx.severity(frame["paise"][cases.rows]), ctx.confidence(n), ev)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.frame import Frame
 from synfinance.patterns.base import Injection, Pattern
-from synfinance.patterns.context import DAY_US, ELECTRONICS, JEWELLERY, TRAVEL, PatternContext
+from synfinance.patterns.context import ELECTRONICS, JEWELLERY, TRAVEL, PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.population import payments as pay
+from synfinance.schema import US_PER_DAY
+from synfinance.world.frame import Frame
 
 
 class SyntheticIdentity(Pattern):
@@ -16,7 +17,6 @@ class SyntheticIdentity(Pattern):
     name = "synthetic_identity"
     summary = "A synthetic identity spends normally, then busts out with large credit and EMI purchases."
     signals = "cluster of large credit/EMI purchases in the last days of the history; far above income norms"
-    share = 0.05
     rows_per_case = 4.5
     from_network = True
 
@@ -28,10 +28,11 @@ class SyntheticIdentity(Pattern):
         n = len(rows)
         cust = frame["cust"][rows]
         days_before_end = ctx.rng.uniform(0.5, min(10, ctx.plan.params.days), len(victims))
-        anchor = ctx.t1 - (days_before_end * DAY_US).astype(np.int64)
+        anchor = ctx.t1 - (days_before_end * US_PER_DAY).astype(np.int64)
         frame["ts"][rows] = ctx.sequence(anchor, owner, ctx.rng.uniform(600, 14_400, n))
-        ctx.set_merchant(frame, rows, ctx.merchant_in(ctx.c.city[cust], ctx.pick((ELECTRONICS, JEWELLERY, TRAVEL), n)))
-        income = ctx.c.monthly_income[cust] * 100
+        ctx.set_merchant(frame, rows, ctx.merchant_in(ctx.customers.city[cust], ctx.pick((ELECTRONICS, JEWELLERY,
+                                                                                          TRAVEL), n)))
+        income = ctx.customers.monthly_income[cust] * 100
         ctx.set_amount(frame, rows, np.round(income * ctx.lift(0.4, 1.5, n), -2))
         ctx.set_payment(frame, rows, ctx.pick((pay.CREDIT, pay.EMI), n), online=ctx.rng.random(n) < 0.5)
         ctx.place(frame, rows)

@@ -8,8 +8,8 @@ import pytest
 
 from synfinance.generate import GenerationParams
 from synfinance.model.fitting import fit_model
-from synfinance.patterns.registry import FRAUD_NAMES
 from synfinance.runner import write_dataset
+from synfinance.world.catalogue import FRAUD_NAMES
 
 
 @pytest.mark.slow

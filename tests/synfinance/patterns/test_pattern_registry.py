@@ -15,8 +15,8 @@ from synfinance.generate.transactions import draw_frame
 from synfinance.patterns.base import REGISTRY, Injection, Pattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
-from synfinance.patterns.registry import FRAUD_NAMES, type_shares
 from synfinance.sampling import rng_for
+from synfinance.world.catalogue import FRAUD_NAMES, type_shares
 
 
 @pytest.fixture

@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synfinance.generate.context import running_group_sum
 from synfinance.population import geography as geo
 from synfinance.population.categories import category_index
 from synfinance.sampling import STREAM_NETWORKS, rng_for
+from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.world.catalogue import type_shares
+from synfinance.world.running import running_group_sum
 
 if TYPE_CHECKING:
-    from synfinance.generate.plan import GenerationPlan
+    from synfinance.world.plan import GenerationPlan
 
 TYPOLOGIES = ("fan_in", "fan_out", "cycle", "scatter_gather")
-DAY_US = 86_400_000_000
 _ONLINE_RISKY = (category_index("Electronics"), category_index("Fashion"), category_index("Entertainment"))
 
 
@@ -55,8 +56,6 @@ class Networks:
 
 
 def _target_rows(plan: GenerationPlan, name: str) -> float:
-    from synfinance.patterns.registry import type_shares
-
     if not plan.params.patterns:
         return 0.0
     p = plan.params
@@ -65,8 +64,8 @@ def _target_rows(plan: GenerationPlan, name: str) -> float:
 
 def build_networks(plan: GenerationPlan) -> Networks:
     rng = rng_for(plan.params.seed, STREAM_NETWORKS)
-    c, m = plan.customers, plan.merchants
-    n = len(c)
+    customers, merchants = plan.customers, plan.merchants
+    n = len(customers)
     taken = plan.counts < 3  # customers with too few transactions cannot carry a network's rows
 
     def members(k: int, extra: np.ndarray | None = None) -> np.ndarray:
@@ -83,10 +82,10 @@ def build_networks(plan: GenerationPlan) -> Networks:
     ring_city = rng.choice(len(geo.CITIES), size=n_rings, p=geo.CITY_WEIGHT)
     ring_cat = rng.choice(np.array(_ONLINE_RISKY), size=n_rings)
     # two colluding local shops per ring (locals follow the chains in a pool)
-    chains = m.pool_chains[ring_city, ring_cat]
-    local = np.maximum(m.pool_size[ring_city, ring_cat] - chains, 1)
-    first_local = np.minimum(m.pool_start[ring_city, ring_cat] + chains,
-                             m.pool_start[ring_city, ring_cat] + m.pool_size[ring_city, ring_cat] - 1)
+    chains = merchants.pool_chains[ring_city, ring_cat]
+    local = np.maximum(merchants.pool_size[ring_city, ring_cat] - chains, 1)
+    first_local = np.minimum(merchants.pool_start[ring_city, ring_cat] + chains,
+                             merchants.pool_start[ring_city, ring_cat] + merchants.pool_size[ring_city, ring_cat] - 1)
     ring_merchants = first_local[:, None] + rng.integers(0, local[:, None], size=(n_rings, 2)) % local[:, None]
 
     edges = _mule_edges(plan, rng, members)
@@ -98,16 +97,16 @@ def build_networks(plan: GenerationPlan) -> Networks:
     attack_of[attack_victims] = rng.integers(0, max(n_attacks, 1), len(attack_victims))
     hub = rng.choice(np.array(geo.ONLINE_HUBS), size=n_attacks)
     cat = rng.choice(np.array(_ONLINE_RISKY), size=n_attacks)
-    attack_merchant = m.pool_start[hub, cat] + rng.integers(0, np.maximum(m.pool_chains[hub, cat], 1))
+    attack_merchant = merchants.pool_start[hub, cat] + rng.integers(0, np.maximum(merchants.pool_chains[hub, cat], 1))
     attack_device = plan.devices.fraud_device(rng.integers(0, 2**62, n_attacks))
-    span = plan.params.days * DAY_US
-    first_us = ((plan.params.start - plan.EPOCH).days * DAY_US) - 19_800_000_000
-    attack_start = first_us + (rng.random(n_attacks) * max(span - DAY_US // 8, 1)).astype(np.int64)
+    span = plan.params.days * US_PER_DAY
+    first_us = ((plan.params.start - EPOCH_DATE).days * US_PER_DAY) - IST_OFFSET_S * US_PER_S
+    attack_start = first_us + (rng.random(n_attacks) * max(span - US_PER_DAY // 8, 1)).astype(np.int64)
     attack_size = np.bincount(attack_of[attack_of >= 0], minlength=n_attacks)
 
     # synthetic identities: credit-card holders who bust out with ~4.5 large purchases
     synthetic = np.zeros(n, dtype=bool)
-    able = c.has_credit_card & (plan.counts >= 8)
+    able = customers.has_credit_card & (plan.counts >= 8)
     synthetic[members(round(_target_rows(plan, "synthetic_identity") / 4.5), able)] = True
 
     return Networks(ring_of, ring_merchants, edges, attack_of, attack_device, attack_merchant, attack_start,
@@ -117,8 +116,8 @@ def build_networks(plan: GenerationPlan) -> Networks:
 def _mule_edges(plan: GenerationPlan, rng: np.random.Generator, pick: Callable[[int], np.ndarray]) -> Edges:
     """Transfers of every mule network; each network uses one typology and ~8 transfers."""
     n_networks = round(_target_rows(plan, "mule_account") / 8)
-    span = plan.params.days * DAY_US
-    first_us = ((plan.params.start - plan.EPOCH).days * DAY_US) - 19_800_000_000
+    span = plan.params.days * US_PER_DAY
+    first_us = ((plan.params.start - EPOCH_DATE).days * US_PER_DAY) - IST_OFFSET_S * US_PER_S
     edges: list[tuple[int, int, int, int, int, int]] = []  # sender, receiver, paise, network, typology, role
     for net in range(n_networks):
         typology = int(rng.integers(0, len(TYPOLOGIES)))
@@ -141,7 +140,7 @@ def _mule_edges(plan: GenerationPlan, rng: np.random.Generator, pick: Callable[[
     table = np.array(edges, dtype=np.int64).reshape(-1, 6)
     network = table[:, 3]
     # hops follow each other 20 minutes to 4 hours apart, from a start fixed per network
-    start = first_us + (rng.random(max(n_networks, 1)) * max(span - 3 * DAY_US, 1)).astype(np.int64)
+    start = first_us + (rng.random(max(n_networks, 1)) * max(span - 3 * US_PER_DAY, 1)).astype(np.int64)
     gaps = rng.integers(20, 240, len(table)) * 60_000_000
     first = np.ones(len(table), dtype=bool)
     first[1:] = network[1:] != network[:-1]

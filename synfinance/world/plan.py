@@ -6,19 +6,19 @@ import datetime as dt
 import math
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from synfinance.errors import ParameterError, Problem
-from synfinance.generate.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
 from synfinance.population.customers import Customers, build_customers
 from synfinance.population.devices import Devices, build_devices
 from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for
-
-if TYPE_CHECKING:
-    from synfinance.patterns.networks import Networks
+from synfinance.world.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
+from synfinance.world.catalogue import ANOMALY_NAMES, FRAUD_NAMES, NAMES, unknown_types
+from synfinance.world.difficulty import DIFFICULTIES
+from synfinance.world.networks import Networks, build_networks
 
 MAX_TXNS_PER_CUSTOMER_DAY = 50
 TARGET_ROWS_PER_SHARD = 200_000
@@ -97,9 +97,6 @@ class GenerationParams:
         return p
 
     def _pattern_problems(self) -> list[Problem]:
-        from synfinance.patterns.difficulty import DIFFICULTIES
-        from synfinance.patterns.registry import FRAUD_NAMES, NAMES, unknown_types
-
         p: list[Problem] = []
         if not isinstance(self.fraud_rate, int | float) or not 0.005 <= self.fraud_rate <= 0.03:
             p.append(Problem("fraud_rate", self.fraud_rate, "a share from 0.005 to 0.03"))
@@ -143,8 +140,6 @@ class GenerationParams:
 
 
 class GenerationPlan:
-    EPOCH = dt.date(1970, 1, 1)
-
     """Everything fixed before generation: population, merchants, per-customer counts, shards.
 
     Shards are blocks of consecutive customers whose size depends only on the parameters,
@@ -190,20 +185,14 @@ class GenerationPlan:
     @cached_property
     def networks(self) -> Networks:
         """Fraud rings, mule networks and coordinated attacks: fixed with the population."""
-        from synfinance.patterns.networks import build_networks
-
         return build_networks(self)
 
     @property
     def fraud_type_names(self) -> tuple[str, ...]:
-        from synfinance.patterns.registry import FRAUD_NAMES
-
         return FRAUD_NAMES
 
     @property
     def anomaly_type_names(self) -> tuple[str, ...]:
-        from synfinance.patterns.registry import ANOMALY_NAMES
-
         return ANOMALY_NAMES
 
     @property

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.calendar import FESTIVAL_AMOUNT_BOOST
 from synfinance.population.categories import CATEGORY_MEDIAN_INR, CATEGORY_SIGMA, category_index
 from synfinance.population.segments import INCOME_AMOUNT_MULTIPLIER
+from synfinance.world.calendar import FESTIVAL_AMOUNT_BOOST
 
 IMPULSE_LIFT = 1.15
 MIN_PAISE = 100  # ₹1
