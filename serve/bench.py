@@ -37,6 +37,7 @@ from synfinance.model.fitting import fit_model
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
 from synfinance.settings import load_settings
+from synfinance.settings.models import RayConfig
 
 CLIENTS = 8
 CLOSED_LOOP_MAX_RATE = 1_000  # single scores/s the closed-loop phase has bodies for
@@ -128,8 +129,8 @@ def arrow_batches(per_client: list[pa.Table], years: int, size: int, count: int)
 
 def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
         on_step: Callable[[str], None] = print) -> dict[str, Any]:
-    from actors.cluster import session
-    from serve.builder import build_app
+    from actors.handles import deploy, serving, session
+    from serve.builder import APP_NAME, build_app
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         data, models = Path(tmp) / "ds", Path(tmp) / "models"
@@ -143,15 +144,11 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
             overrides={"ml.registry_path": str(models), "server.warm_from": str(data)})
         port = loaded.settings.server.port
         base = f"http://127.0.0.1:{port}"
-        with session(None, 2):
-            serve.start(http_options={"host": "127.0.0.1", "port": port})
-            try:
-                on_step("starting the app and the no-op floor ...")
-                serve.run(build_app(loaded.settings, loaded.version), name="synfinance", route_prefix="/")
-                serve.run(Noop.bind(), name="noop", route_prefix="/noop")  # type: ignore[attr-defined]
-                return asyncio.run(_measure(base, data, seconds, rate, batch_size, runs, on_step)) | {"count": count}
-            finally:
-                serve.shutdown()  # type: ignore[no-untyped-call]
+        with session(RayConfig(num_cpus=2)), serving("127.0.0.1", port):
+            on_step("starting the app and the no-op floor ...")
+            deploy(build_app(loaded.settings, loaded.version), APP_NAME)
+            deploy(Noop.bind(), "noop", "/noop")  # type: ignore[attr-defined]
+            return asyncio.run(_measure(base, data, seconds, rate, batch_size, runs, on_step)) | {"count": count}
 
 
 async def _measure(base: str, data: Path, seconds: float, rate: float, batch_size: int, runs: int,

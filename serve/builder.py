@@ -10,7 +10,8 @@ from typing import Any
 from ray.serve import Application
 from ray.serve.config import DeploymentActorConfig
 
-from serve.deployments import FeatureShard, Query, Scorer, shard_actor
+from actors.handles import FeatureShards
+from serve.deployments import FeatureShard, Query, Scorer
 from serve.ingress import Ingress
 from synfinance.settings import Settings, load_settings
 
@@ -19,7 +20,7 @@ APP_NAME = "synfinance"
 
 def build_app(settings: Settings, config_version: str = "-") -> Application:
     server = settings.server
-    shards = [DeploymentActorConfig(name=shard_actor(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
+    shards = [DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
                                     init_args=(i, server.feature_shards, server.warm_from))
               for i in range(server.feature_shards)]
     # mypy sees the classes, not the Deployments the decorators made of them.

@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve.columnar import ARROW_STREAM
 from serve.errors import for_error
-from synfinance import metrics
 from synfinance.errors import TooLarge, UnsupportedMedia
+from synfinance.observability import metrics
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -31,7 +31,7 @@ from synfinance.errors import (
     UnsupportedMedia,
     ValidationError,
 )
-from synfinance.logs import get_logger
+from synfinance.observability.logs import get_logger
 
 log = get_logger("synfinance.serve")
 
@@ -51,15 +51,6 @@ STATUS: tuple[tuple[type[SynFinanceError], int, str], ...] = (
     (ModelUnavailable, 503, "model_unavailable"),
 )
 GOT_CHARS = 200
-
-
-def unwrap(exc: BaseException) -> BaseException:
-    """The exception a deployment raised, not Ray's wrapper around it."""
-    from ray.exceptions import RayTaskError
-
-    while isinstance(exc, RayTaskError) and exc.cause is not None:
-        exc = exc.cause
-    return exc
 
 
 def request_id(request: Request) -> str:
@@ -89,8 +80,7 @@ def json_path(loc: tuple[Any, ...]) -> str:
 
 
 def for_error(request: Request, exc: BaseException) -> Response:
-    """The response for any exception a route raised."""
-    exc = unwrap(exc)
+    """The response for any exception a route raised (actors.handles re-raises a deployment's own errors)."""
     for cls, status, kind in STATUS:
         if isinstance(exc, cls):
             headers = None
@@ -126,10 +116,8 @@ def install(app: FastAPI) -> None:
         return body(request, exc.status_code, kinds.get(exc.status_code, "http"), str(exc.detail),
                     headers=getattr(exc, "headers", None))
 
-    from ray.exceptions import RayTaskError
-
     async def mapped(request: Request, exc: Exception) -> Response:
         return for_error(request, exc)
 
-    for cls in (SynFinanceError, RayTaskError, Exception):
+    for cls in (SynFinanceError, Exception):
         app.add_exception_handler(cls, mapped)

@@ -16,15 +16,16 @@ import numpy as np
 import pyarrow as pa
 from fastapi import Depends, FastAPI, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 from pydantic import ValidationError as PydanticError
 from ray import serve
-from ray.exceptions import RayActorError
 
+from actors.handles import FeatureShards, QueryHandle, ScorerHandle
 from serve import errors
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
-from serve.deployments import shard_actor
+from serve.deployments import FeatureShard
 from serve.edge import Edge, media_type
 from serve.responses import elapsed_ms, feature_table, json_response, prediction_table, score_body
 from serve.schemas import (
@@ -40,7 +41,6 @@ from serve.schemas import (
     TransactionIn,
     Transactions,
 )
-from synfinance import logs, metrics
 from synfinance.errors import (
     CircuitOpen,
     ModelUnavailable,
@@ -52,9 +52,11 @@ from synfinance.errors import (
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import shard_of
 from synfinance.model.scoring import Scored
+from synfinance.observability import logs, metrics
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
 from synfinance.settings.models import MonitoringConfig, SecurityConfig
+from synfinance.store.gateway import Gateway
 from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -115,8 +117,9 @@ def _within_limit(rows: list[Any]) -> list[Any]:
 def _observe_scores(decisions: list[str], probabilities: list[float], model_version: str) -> None:
     for decision, count in Counter(decisions).items():
         metrics.SCORES.labels(decision, model_version).inc(count)
+    probability = metrics.FRAUD_PROBABILITY.labels()
     for p in probabilities:
-        metrics.FRAUD_PROBABILITY.observe(p)
+        probability.observe(p)
 
 
 def _observe_scored(scored: Scored) -> None:
@@ -162,37 +165,34 @@ class Ingress:
     def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
         logs.configure(monitoring.log_level, monitoring.log_format)  # JSON lines, secrets masked
-        self.shards = [serve.get_deployment_actor(shard_actor(i)) for i in range(feature_shards)]
-        self.scorer, self.query = scorer, query
+        self.shards = FeatureShards(feature_shards)
+        self.scorer, self.query = ScorerHandle(scorer), QueryHandle(query)
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`
         self.config_version = config_version
         self.model_version: str | None = None
         api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
+        if security.cors_origins:  # outermost: a browser's preflight is answered before auth and body checks
+            api.add_middleware(CORSMiddleware, allow_origins=list(security.cors_origins), allow_methods=["GET", "POST"],
+                               allow_headers=[HEADER, "Content-Type", "X-Request-ID"],
+                               expose_headers=["X-Request-ID", "Retry-After"])
 
     async def model_ready(self) -> None:
         """Refuse (503, with the reason) before touching any state when there is no model to score with."""
         if self.model_version is None:
-            info = await self.scorer.info.remote()
+            info = await self.scorer.info()
             if not info["ready"]:
                 raise ModelUnavailable(info["reason"])
             self.model_version = info["version"]
 
-    async def on_shard(self, index: int, method: str, *args: Any) -> Any:
-        """Call a feature-store shard; if Serve has recreated it since (a stale handle), look it up once more."""
-        try:
-            return await getattr(self.shards[index], method).remote(*args)
-        except RayActorError:
-            self.shards[index] = serve.get_deployment_actor(shard_actor(index))
-            return await getattr(self.shards[index], method).remote(*args)
-
     async def shard_stats(self) -> list[dict[str, int]]:
-        return list(await asyncio.gather(*(self.on_shard(i, "stats") for i in range(len(self.shards)))))
+        return list(await asyncio.gather(*(self.shards.call(i, FeatureShard.stats) for i in range(len(self.shards)))))
 
-    async def db(self, method: str, *args: Any) -> Any:
+    async def db(self, method: Any, *args: Any) -> Any:
+        """A Gateway method through the Query deployment, keeping the breaker gauge current."""
         try:
-            result = await getattr(self.query, method).remote(*args)
+            result = await self.query.call(method, *args)
         except Exception as exc:
-            metrics.BREAKER_OPEN.labels("database").set(isinstance(errors.unwrap(exc), CircuitOpen))
+            metrics.BREAKER_OPEN.labels("database").set(isinstance(exc, CircuitOpen))
             raise
         metrics.BREAKER_OPEN.labels("database").set(0)
         return result
@@ -206,8 +206,8 @@ class Ingress:
         await self.model_ready()
         row = transaction.model_dump()  # type: ignore[attr-defined]
         shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
-        x = await self.on_shard(shard, "one", row)
-        result = await self.scorer.one.remote(x)
+        x = await self.shards.call(shard, FeatureShard.one, row)
+        result = await self.scorer.one(x)
         _observe_scores([result["decision"]], [result["fraud_probability"]], result["model_version"])
         return json_response(score_body(row["transaction_id"], result, x if features else None, elapsed_ms(started)))
 
@@ -224,7 +224,7 @@ class Ingress:
         table = await _batch_table(request)
         await self.model_ready()
         x = await self.features_of(table)
-        scored = await self.scorer.many.remote(x, explain) if table.num_rows else Scored.empty()
+        scored = await self.scorer.many(x, explain) if table.num_rows else Scored.empty()
         ids, elapsed = table.column("transaction_id"), elapsed_ms(started)
         _observe_scored(scored)
         if ARROW_STREAM in request.headers.get("accept", ""):
@@ -240,7 +240,8 @@ class Ingress:
         x = np.empty((table.num_rows, len(FEATURE_NAMES)))
         parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
         parts = [(s, p) for s, p in parts if len(p)]
-        found = await asyncio.gather(*(self.on_shard(s, "many", table.take(pa.array(p)), p) for s, p in parts))
+        found = await asyncio.gather(*(self.shards.call(s, FeatureShard.many, table.take(pa.array(p)), p)
+                                       for s, p in parts))
         for (_, positions), values in zip(parts, found, strict=True):
             x[positions] = values
         return x
@@ -258,12 +259,12 @@ class Ingress:
         _no_repeats(ids.to_pylist())
         if score:
             await self.model_ready()
-            await self.db("absent", ids.to_pylist())
+            await self.db(Gateway.absent, ids.to_pylist())
         x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
-        scored = await self.scorer.many.remote(x, False) if x is not None else None
+        scored = await self.scorer.many(x, False) if x is not None else None
         if scored is not None:
             _observe_scored(scored)
-        stored = await self.db("store", table, None if x is None else feature_table(ids, x),
+        stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
                                None if scored is None else prediction_table(ids, scored))
         elapsed = elapsed_ms(started)
         scores = None if scored is None else [score_body(i, r, None, elapsed) for i, r in
@@ -274,7 +275,7 @@ class Ingress:
     @api.get("/v1/transactions/{transaction_id}", tags=["transactions"],
              responses={404: {"model": ErrorBody, "description": "No such transaction."}})
     async def transaction(self, transaction_id: Annotated[Text, Path()], _: Reading) -> Response:
-        return json_response(await self.db("transaction", transaction_id))
+        return json_response(await self.db(Gateway.transaction, transaction_id))
 
     @api.get("/v1/transactions", response_model=Page, tags=["transactions"])
     async def transactions(self, _: Reading, customer_id: Filter = None, merchant_id: Filter = None,
@@ -283,46 +284,46 @@ class Ingress:
                            status: Filter = None, limit: Limit = 100, cursor: Cursor = None) -> Response:
         """Transactions oldest first, filtered; follow next_cursor for the next page."""
         f = TransactionFilter(customer_id, merchant_id, start, end, fraud_type, status, min_score)
-        return _page(await self.db("transactions", f, limit, cursor))
+        return _page(await self.db(Gateway.transactions, f, limit, cursor))
 
     @api.get("/v1/customers", response_model=Page, tags=["population"])
     async def customers(self, _: Reading, city: Filter = None, segment: Filter = None, limit: Limit = 100,
                         cursor: Cursor = None) -> Response:
-        return _page(await self.db("customers", city, segment, limit, cursor))
+        return _page(await self.db(Gateway.customers, city, segment, limit, cursor))
 
     @api.get("/v1/customers/{customer_id}", tags=["population"],
              responses={404: {"model": ErrorBody, "description": "No such customer."}})
     async def customer(self, customer_id: Annotated[Text, Path()], _: Reading) -> Response:
-        return json_response(await self.db("customer", customer_id))
+        return json_response(await self.db(Gateway.customer, customer_id))
 
     @api.get("/v1/merchants", response_model=Page, tags=["population"])
     async def merchants(self, _: Reading, category: Filter = None, city: Filter = None, limit: Limit = 100,
                         cursor: Cursor = None) -> Response:
-        return _page(await self.db("merchants", category, city, limit, cursor))
+        return _page(await self.db(Gateway.merchants, category, city, limit, cursor))
 
     @api.get("/v1/merchants/{merchant_id}", tags=["population"],
              responses={404: {"model": ErrorBody, "description": "No such merchant."}})
     async def merchant(self, merchant_id: Annotated[Text, Path()], _: Reading) -> Response:
-        return json_response(await self.db("merchant", merchant_id))
+        return json_response(await self.db(Gateway.merchant, merchant_id))
 
     @api.get("/v1/predictions", response_model=Page, tags=["scoring"])
     async def predictions(self, _: Reading, transaction_id: Filter = None, start: From = None, end: To = None,
                           limit: Limit = 100, cursor: Cursor = None) -> Response:
         """Stored predictions: of one transaction, or scored in a time range (paginated)."""
         if transaction_id is not None:
-            return json_response({"items": await self.db("predictions_for", transaction_id), "next_cursor": None})
-        return _page(await self.db("predictions", start, end, limit, cursor))
+            return json_response({"items": await self.db(Gateway.predictions_for, transaction_id), "next_cursor": None})
+        return _page(await self.db(Gateway.predictions, start, end, limit, cursor))
 
     @api.get("/v1/stats/fraud", tags=["stats"])
     async def fraud_stats(self, _: Reading, by: Literal["day", "type"] = "day", start: From = None,
                           end: To = None) -> Response:
         """Fraud counts and rates per IST day, or per fraud type."""
-        return json_response({"by": by, "rows": await self.db("fraud_stats", by, start, end)})
+        return json_response({"by": by, "rows": await self.db(Gateway.fraud_stats, by, start, end)})
 
     @api.get("/v1/model", tags=["scoring"])
     async def model(self, _: Reading) -> Response:
         """The active model: version, threshold, test metrics and feature list."""
-        info = await self.scorer.info.remote()
+        info = await self.scorer.info()
         if not info["ready"]:
             raise ModelUnavailable(info["reason"])
         return json_response(info)
@@ -339,7 +340,7 @@ class Ingress:
     @api.get("/health/ready", tags=["health"])
     async def ready(self) -> Response:
         """Ready to score: a model is loaded (the database is not needed to score)."""
-        info = await self.scorer.info.remote()
+        info = await self.scorer.info()
         body = {"status": "ok" if info["ready"] else "unavailable", "model": info.get("version"),
                 "reason": info.get("reason")}
         return json_response(body, 200 if info["ready"] else 503)
@@ -348,8 +349,7 @@ class Ingress:
     async def health(self) -> Response:
         """Each component's state: model, feature store, database (with its breaker), config version."""
         info, shards, database = await asyncio.gather(
-            self.scorer.info.remote(), self.shard_stats(),
-            self.query.status.remote())
+            self.scorer.info(), self.shard_stats(), self.query.call(Gateway.status))
         metrics.BREAKER_OPEN.labels("database").set(database["breaker"] == "open")
         model = {"status": "ok", "version": info["version"]} if info["ready"] else \
             {"status": "unavailable", "reason": info["reason"]}

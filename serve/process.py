@@ -37,32 +37,29 @@ def log_file() -> Path:
 
 def serve_forever(port: int | None = None, stop: threading.Event | None = None) -> None:
     """Start Ray (local unless ray.address is set), Serve and the app; block until SIGTERM/SIGINT or `stop`."""
-    from ray import serve
-
-    from actors.cluster import session
+    from actors.handles import deploy, serving, session
     from serve.builder import APP_NAME, build_app
 
     loaded = load_settings(overrides={"server.port": port} if port else None)
     server = loaded.settings.server
     stop = stop or threading.Event()
-    with session(loaded.settings.ray.address, loaded.settings.ray.num_cpus):
+    with session(loaded.settings.ray):
         # after Ray starts: a local Ray installs a SIGTERM handler that kills its processes and exits at
         # once, which skipped serve.shutdown/ray.shutdown and left its dashboard and runtime-env agents behind
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        serve.start(http_options={"host": server.host, "port": server.port})
+        state = Path(server.state_dir) / "api.json"
         try:
-            serve.run(build_app(loaded.settings, loaded.version), name=APP_NAME, route_prefix="/")
-            state = Path(server.state_dir) / "api.json"
-            state.parent.mkdir(parents=True, exist_ok=True)
-            state.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{server.host}:{server.port}",
-                                         "config_version": loaded.version, "started_at": time.time()}))
-            print(f"SynFinance API at http://{server.host}:{server.port} (docs at /docs); Ctrl-C stops it",
-                  flush=True)
-            stop.wait()
+            with serving(server.host, server.port):
+                deploy(build_app(loaded.settings, loaded.version), APP_NAME)
+                state.parent.mkdir(parents=True, exist_ok=True)
+                state.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{server.host}:{server.port}",
+                                             "config_version": loaded.version, "started_at": time.time()}))
+                print(f"SynFinance API at http://{server.host}:{server.port} (docs at /docs); Ctrl-C stops it",
+                      flush=True)
+                stop.wait()
         finally:
-            serve.shutdown()  # type: ignore[no-untyped-call]
-            (Path(server.state_dir) / "api.json").unlink(missing_ok=True)
+            state.unlink(missing_ok=True)
 
 
 def start_detached(port: int | None, timeout_s: float = 300) -> dict[str, Any]:

@@ -13,6 +13,8 @@
     ├── StoreUnavailable            the database cannot be reached or answered with a failure
     │   └── CircuitOpen             the breaker in front of a dependency is open (also a RetryLater)
     ├── WorkerLost                  a pipeline worker died more often than a shard's retry budget
+    ├── ActorDied                   a Ray actor's process died during a call (Ray restarts it; redo the work)
+    ├── ShardDataLost               a finished shard's data went with its node before a sink read it
     ├── NotFound                    no record with the id asked for
     ├── Conflict                    the record exists already (e.g. a duplicate transaction id)
     ├── TooLarge                    a request exceeds a size limit (body bytes, batch rows); names the limit
@@ -20,9 +22,8 @@
     ├── AccessDenied                an API request without the right key
     │   ├── Unauthenticated         no key, or an unknown one
     │   └── Forbidden               a known key without the scope the route needs
-    ├── RetryLater                  says when to try again (retry_after_s): CircuitOpen, RateLimited
-    │   └── RateLimited             a key's request rate is above its limit
-    └── InjectedFault               a fault deliberately injected through a chaos/ seam
+    └── RetryLater                  says when to try again (retry_after_s): CircuitOpen, RateLimited
+        └── RateLimited             a key's request rate is above its limit
 
 Callers catch the narrowest class they can handle; the CLI maps ValidationError,
 SchemaError and OutputError to exit code 2 with one line per problem, and the HTTP layer
@@ -136,8 +137,12 @@ class WorkerLost(SynFinanceError):
     """A pipeline worker died more often than a shard's retry budget allows."""
 
 
-class InjectedFault(SynFinanceError):
-    """A fault injected on purpose through a chaos seam."""
+class ActorDied(SynFinanceError):
+    """A Ray actor's process died during a call; Ray restarts it, and the caller may redo the work."""
+
+
+class ShardDataLost(SynFinanceError):
+    """A finished shard's data went with its node (object store) before a sink read it."""
 
 
 class NotFound(SynFinanceError):

@@ -1,6 +1,6 @@
 """Calls to a dependency through a circuit breaker, a per-try timeout and a bounded retry with jittered back-off.
 
-    guard = Guard.from_config("database", settings.database)
+    guard = Guard.from_config("database", settings.database, failures=synfinance.store.connect.FAILURES)
     rows = await guard.call(repo.get, transaction_id)   # StoreUnavailable / CircuitOpen when it cannot
 
 A failed try (StoreUnavailable, a connection error, a timeout) counts against the breaker; after
@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiobreaker
@@ -25,15 +25,9 @@ from synfinance.errors import CircuitOpen, StoreUnavailable
 from synfinance.settings.models import DatabaseConfig
 
 T = TypeVar("T")
-# What a dependency failure looks like from here; anything else is the caller's problem, not the dependency's.
+# What any dependency's failure looks like; the dependency's client adds its own (store.connect.FAILURES).
+# Anything else is the caller's problem, not the dependency's.
 FAILURES: tuple[type[BaseException], ...] = (StoreUnavailable, OSError, TimeoutError)
-
-
-def _failures() -> tuple[type[BaseException], ...]:
-    import asyncpg  # lazy: the guard itself is not tied to PostgreSQL
-
-    return (*FAILURES, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-            asyncpg.exceptions.QueryCanceledError, asyncpg.exceptions.CannotConnectNowError)
 
 
 @dataclass
@@ -46,9 +40,10 @@ class Guard:
     timeout_s: float = 5.0
     fail_max: int = 5
     reset_s: float = 10.0
+    client_failures: tuple[type[BaseException], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        failures = _failures()
+        failures = (*FAILURES, *self.client_failures)
         self.failures = failures
         self.breaker = aiobreaker.CircuitBreaker(
             fail_max=self.fail_max, timeout_duration=dt.timedelta(seconds=self.reset_s),
@@ -56,11 +51,12 @@ class Guard:
         self._random = random.Random()
 
     @classmethod
-    def from_config(cls, name: str, config: DatabaseConfig) -> Guard:
+    def from_config(cls, name: str, config: DatabaseConfig,
+                    failures: tuple[type[BaseException], ...] = ()) -> Guard:
         r, b = config.retry, config.breaker
         # One try may take a connection plus a statement; the guard's timeout covers both.
         return cls(name, r.attempts, r.backoff_base_s, r.backoff_max_s, r.jitter,
-                   config.connect_timeout_s + config.statement_timeout_s, b.fail_max, b.reset_s)
+                   config.connect_timeout_s + config.statement_timeout_s, b.fail_max, b.reset_s, failures)
 
     @property
     def state(self) -> str:

@@ -27,10 +27,10 @@ SESSION_PARAMS = GenerationParams(count=300_000, seed=7, customers=3_000, mercha
 @pytest.fixture(scope="session")
 def ray_session() -> Iterator[None]:
     """One local Ray for the whole session (2 CPUs, no dashboard), shut down at the end; tuned as
-    `synfinance` tunes a Ray it starts (actors.cluster.LOCAL_RAY_ENV)."""
+    `synfinance` tunes a Ray it starts (actors.handles.LOCAL_RAY_ENV)."""
     import ray
 
-    from actors.cluster import local_ray_env
+    from actors.handles import local_ray_env
 
     if not ray.is_initialized():
         local_ray_env()

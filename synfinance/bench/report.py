@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from synfinance.bench.memory import peak_rss_mb
+from synfinance.observability.memory import peak_rss_mb
 
 
 def emit(kind: str, result: dict[str, Any]) -> None:

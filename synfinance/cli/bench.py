@@ -165,7 +165,7 @@ def db_bench(count: int, runs: int) -> None:
 @click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
 def pipeline_bench(count: int, large: int, runs: int) -> None:
     """Ray pipeline (generate + patterns + features -> Parquet): 1 vs 2 workers, in-process floor, peak RSS."""
-    probe = "synfinance.bench.pipeline_probe"
+    probe = "actors.bench"
     local = repeat_probe(probe, "local", count, runs)
     one = repeat_probe(probe, "pipeline", count, runs, extra=["1"])
     two = repeat_probe(probe, "pipeline", count, runs, extra=["2"])

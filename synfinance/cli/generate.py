@@ -16,15 +16,15 @@ from rich.table import Table
 
 from synfinance.cli.options import DATE
 from synfinance.errors import OutputError, ParameterError, Problem
-from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.generate import GenerationParams
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import atomic_path
 from synfinance.output.formats import FORMATS, SUFFIX, write_table
 from synfinance.population.customers import build_customers
 from synfinance.population.merchants import build_merchants
-from synfinance.runner import write_dataset
+from synfinance.runner import run_shards, write_dataset
 from synfinance.settings import load_settings
-from synfinance.stream.sinks import JsonlSink
+from synfinance.sinks import DatasetSink, JsonlSink, Sink
 
 FORMAT = click.Choice(FORMATS)
 
@@ -123,7 +123,9 @@ def transactions(
         if workers == 0 or local:
             manifest = write_dataset(params, out, fmt, on_progress=advance, features=with_features)
         else:
-            manifest = _run_on_ray(params, out, fmt, workers, with_features, address, advance)
+            on_ray = _run_on_ray(params, DatasetSink(out, fmt), workers, with_features, address, advance)
+            assert on_ray is not None  # a dataset sink always writes its manifest
+            manifest = on_ray
     elapsed = time.perf_counter() - begun
     if not quiet:
         _summary(params, manifest, elapsed)
@@ -134,31 +136,22 @@ def _to_stdout(params: GenerationParams, fmt: str, workers: int, address: str | 
     """--out -: transactions as JSON Lines on stdout, shard after shard (in-process: in shard order)."""
     if fmt != "jsonl":
         raise ParameterError([Problem("format", fmt, "jsonl when --out is - (stdout)")])
-    jsonl = JsonlSink(sys.stdout.buffer)
+    sink = JsonlSink(sys.stdout.buffer)
     if workers == 0:
-        plan = GenerationPlan(params)
-        for shard in range(plan.n_shards):
-            table = generate_shard(plan, shard)
-            jsonl(table)
-            advance(table.num_rows, "")
-        return
-    from actors.cluster import session
+        run_shards(params, sink, on_progress=lambda rows: advance(rows, ""))
+    else:
+        _run_on_ray(params, sink, workers, False, address, advance)
+
+
+def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bool, address: str | None,
+                advance: Callable[[int, str], None]) -> Path | None:
+    """The same run through the Ray pipeline (imported here: the in-process path never loads Ray)."""
+    from actors.handles import session
     from actors.pipeline import run_pipeline
 
-    with session(address):
-        run_pipeline(params, workers=workers, stdout=sys.stdout.buffer, on_progress=advance)
-
-
-def _run_on_ray(params: GenerationParams, out: Path, fmt: str, workers: int, features: bool, address: str | None,
-                advance: Callable[[int, str], None]) -> Path:
-    """The same dataset through the Ray pipeline (imported here: the in-process path never loads Ray)."""
-    from actors.cluster import session
-    from actors.pipeline import run_pipeline
-
-    with session(address):
-        report = run_pipeline(params, out, fmt, workers=workers, features=features, on_progress=advance)
-    assert report.manifest is not None
-    return report.manifest
+    ray = load_settings().settings.ray
+    with session(ray.model_copy(update={"address": address}) if address else ray):
+        return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance).manifest
 
 
 def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from synfinance.errors import ParameterError, Problem
 from synfinance.settings import load_settings
+from synfinance.sinks import HttpSink, JsonlSink, PostgresSink, Sink
 from synfinance.stream.pacer import stream as run_stream
-from synfinance.stream.sinks import HttpSink, JsonlSink, PostgresSink
 
 
 @click.command("stream")
@@ -33,7 +33,7 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
         raise ParameterError([Problem("url", url, "a URL to POST to when --sink http")])
     if sink == "jsonl":
         target = sys.stdout.buffer if out is None else out.open("ab")
-        emit: JsonlSink | PostgresSink | HttpSink = JsonlSink(target)
+        emit: Sink = JsonlSink(target)
     elif sink == "postgres":
         from synfinance.store.connect import Database
 
@@ -45,7 +45,7 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
         report = run_stream(rate, duration, emit, seed=settings.generation.seed if seed is None else seed,
                             speedup=speedup)
     finally:
-        emit.close()
+        emit.close([])
     table = Table(title="stream" + (" (interrupted)" if report.interrupted else ""), show_header=False)
     for key, value in [
         ("rows", f"{report.rows:,}"), ("elapsed", f"{report.seconds:.2f} s"),

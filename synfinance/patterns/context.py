@@ -21,12 +21,10 @@ from synfinance.world.running import running_group_count
 if TYPE_CHECKING:
     from synfinance.world.plan import GenerationPlan
 
-GROCERIES, FOOD, FUEL, FASHION, ELECTRONICS, JEWELLERY, TRAVEL, ENTERTAINMENT, UTILITIES = (
+GROCERIES, FOOD, FUEL, FASHION, ELECTRONICS, JEWELLERY, TRAVEL, ENTERTAINMENT, TRANSFERS = (
     category_index(n) for n in ("Groceries", "Food & Dining", "Fuel", "Fashion", "Electronics", "Jewellery",
-                                "Travel", "Entertainment", "Utilities")
+                                "Travel", "Entertainment", "Transfers")
 )
-GIFTS, TRANSFERS = category_index("Sweets & Gifts"), category_index("Transfers")
-LOW, MEDIUM, HIGH, CRITICAL = range(4)
 CITY_KM = geo.haversine_km(geo.CITY_LAT[:, None], geo.CITY_LON[:, None], geo.CITY_LAT[None, :], geo.CITY_LON[None, :])
 SEVERITY_EDGES_INR = np.array([2_000, 20_000, 100_000])  # low | medium | high | critical
 

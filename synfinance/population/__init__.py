@@ -1,0 +1,1 @@
+"""The population: customers, merchants, devices, cities, categories and payment instruments."""

@@ -118,7 +118,6 @@ N_CATEGORIES = len(CATEGORIES)
 CATEGORY_MEDIAN_INR = np.array([c.median_inr for c in CATEGORIES])
 CATEGORY_SIGMA = np.array([c.sigma for c in CATEGORIES])
 CATEGORY_ONLINE_SHARE = np.array([c.online_share for c in CATEGORIES])
-CATEGORY_DEMAND = np.array([c.demand for c in CATEGORIES])
 
 
 def category_index(name: str) -> int:

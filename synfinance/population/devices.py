@@ -26,9 +26,6 @@ class Devices:
     first_fraud: int  # row of the first fraudster device
     n_fraud: int
 
-    def customer_device(self, cust: np.ndarray, slot: np.ndarray) -> np.ndarray:
-        return cust * 2 + slot
-
     def fraud_device(self, key: np.ndarray) -> np.ndarray:
         """A fraudster device chosen by key; the same key always gives the same device."""
         return self.first_fraud + (mix64(key) % np.uint64(self.n_fraud)).astype(np.int64)

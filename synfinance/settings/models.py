@@ -76,13 +76,6 @@ class DatabaseConfig(Section):
     breaker: BreakerConfig = Field(default_factory=BreakerConfig, description="Circuit breaker on every call.")
 
 
-class CacheConfig(Section):
-    max_customers: int = Field(1_000_000, ge=1, le=100_000_000, description="Customers held in the online store.")
-    max_merchants: int = Field(200_000, ge=1, le=10_000_000, description="Merchants held in the online store.")
-    ttl_s: float = Field(86_400.0, gt=0, le=31_536_000, description="Idle time before an entry may go.")
-    eviction: Literal["lru", "lfu", "fifo"] = Field("lru", description="Which entry goes first when full.")
-
-
 class GenerationConfig(Section):
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Default seed; the same seed gives the same bytes.")
     customers: int | None = Field(None, ge=1, le=5_000_000, description="Population size (null: count / 100).")
@@ -106,22 +99,12 @@ class GenerationConfig(Section):
 class MLConfig(Section):
     registry_path: Path = Field(Path("models"), description="Directory of model versions.")
     active_version: str | None = Field(None, description="Version to serve (null: the registry's pointer).")
-    threshold: float = Field(0.5, gt=0, lt=1, description="Fraud decision threshold on the probability.")
-    batch_size: int = Field(1000, ge=1, le=100_000, description="Rows per scoring batch.")
     num_threads: int = Field(2, ge=1, le=256, description="LightGBM threads (Ray workers default to 1).")
 
 
-class TracingConfig(Section):
-    exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")
-    endpoint: str = Field("http://127.0.0.1:4317", description="OTLP collector address.")
-    sampling_ratio: float = Field(1.0, ge=0, le=1, description="Share of traces kept.")
-
-
 class MonitoringConfig(Section):
-    metrics_port: int = Field(9090, ge=1, le=65535, description="Prometheus port.", json_schema_extra=RESTART_ONLY)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
     log_format: Literal["json", "console"] = Field("json", description="Log line format.")
-    tracing: TracingConfig = Field(default_factory=TracingConfig, description="OpenTelemetry tracing.")
 
 
 class ApiKey(Section):
@@ -150,7 +133,10 @@ class SecurityConfig(Section):
     api_keys: tuple[ApiKey, ...] = Field((), description="Accepted API keys with their scopes.")
     rate_limit: RateLimit = Field(default_factory=RateLimit, description="Limit for each key.")
     rate_limits: dict[str, RateLimit] = Field(default_factory=dict, description="Per-key-name overrides.")
-    cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS.")
+    cors_origins: tuple[str, ...] = Field(
+        (), description="Browser origins allowed to call the API (CORS); empty: no cross-origin access.",
+        json_schema_extra=RESTART_ONLY,
+    )
 
 
 class RayConfig(Section):
@@ -162,9 +148,11 @@ class RayConfig(Section):
         None, ge=1, le=4096, description="CPUs of a local Ray.", json_schema_extra=RESTART_ONLY
     )
     object_store_mb: int | None = Field(
-        None, ge=64, le=1_048_576, description="Object store size of a local Ray.", json_schema_extra=RESTART_ONLY
+        None, ge=64, le=1_048_576, description="Object store size of a local Ray (null: Ray's default).",
+        json_schema_extra=RESTART_ONLY,
     )
-    namespace: str = Field("synfinance", min_length=1, description="Ray namespace.", json_schema_extra=RESTART_ONLY)
+    namespace: str = Field("synfinance", min_length=1, description="Ray namespace the drivers work in.",
+                           json_schema_extra=RESTART_ONLY)
 
 
 class Settings(BaseSettings):
@@ -177,10 +165,9 @@ class Settings(BaseSettings):
     env: Literal["development", "staging", "production", "test"] = Field("development", description="Environment.")
     server: ServerConfig = Field(default_factory=ServerConfig, description="HTTP API.")
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="PostgreSQL.")
-    cache: CacheConfig = Field(default_factory=CacheConfig, description="Online feature store.")
     generation: GenerationConfig = Field(default_factory=GenerationConfig, description="Data generation.")
     ml: MLConfig = Field(default_factory=MLConfig, description="Fraud model.")
-    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Metrics, logs, traces.")
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Logs.")
     security: SecurityConfig = Field(default_factory=SecurityConfig, description="API keys, limits, CORS.")
     ray: RayConfig = Field(default_factory=RayConfig, description="Ray cluster.")
 

@@ -65,6 +65,10 @@ def _reason(exc: BaseException) -> str:
 
 # What a connection can fail with before SynFinance gets to use it.
 CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# asyncpg's errors that say the server is unhealthy (for synfinance.resilience.Guard), not that a query is wrong.
+FAILURES: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.QueryCanceledError,
+    asyncpg.exceptions.CannotConnectNowError)
 
 
 @dataclass(frozen=True)

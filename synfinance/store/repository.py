@@ -122,6 +122,12 @@ class TransactionRepository:
     async def get(self, transaction_id: str) -> Row | None:
         return await _by_key(self.db, "transactions", "t", "transaction_id", transaction_id)
 
+    async def stored(self, ids: list[str]) -> list[str]:
+        """Which of these transaction ids are stored already."""
+        rows = await self.db.fetch("SELECT transaction_id FROM transactions WHERE transaction_id = ANY($1::text[])",
+                                   ids)
+        return [r["transaction_id"] for r in rows]
+
     async def list(self, f: TransactionFilter, limit: int = 100, cursor: str | None = None) -> Page:
         """Transactions matching every given filter, oldest first."""
         check_range(f.start, f.end)
@@ -240,23 +246,4 @@ class Aggregates:
             "SELECT fraud_type, count(*) AS transactions, sum(amount_inr) AS amount_inr "
             f"FROM transactions WHERE {where.sql} GROUP BY fraud_type ORDER BY count(*) DESC, fraud_type",
             *where.params)
-        return [dict(r) for r in rows]
-
-    async def top_fraud_merchants(self, limit: int = 10, start: dt.datetime | None = None,
-                                  end: dt.datetime | None = None) -> list[Row]:
-        check_page(limit)
-        where = self._range(start, end)
-        where.add("fraud_type IS NOT NULL")
-        rows = await self.db.fetch(
-            "SELECT merchant_id, count(*) AS fraud, sum(amount_inr) AS amount_inr "
-            f"FROM transactions WHERE {where.sql} GROUP BY merchant_id ORDER BY count(*) DESC, merchant_id "
-            f"LIMIT {where.param(limit)}", *where.params)
-        return [dict(r) for r in rows]
-
-    async def amount_by_category(self, start: dt.datetime | None = None,
-                                 end: dt.datetime | None = None) -> list[Row]:
-        where = self._range(start, end)
-        rows = await self.db.fetch(
-            "SELECT category, count(*) AS transactions, sum(amount_inr) AS amount_inr "
-            f"FROM transactions WHERE {where.sql} GROUP BY category ORDER BY category", *where.params)
         return [dict(r) for r in rows]

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synfinance.errors import ParameterError, Problem
-from synfinance.generate import generate_table
+from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.sinks import ShardOutput, Sink
 
 MAX_ROWS = 20_000_000
-Sink = Callable[[pa.Table], None]
 
 
 @dataclass(frozen=True)
@@ -63,21 +63,23 @@ def check(rate: float, duration_s: float, speedup: float | None) -> int:
     return max(rows, 1)
 
 
-def source(rows: int, seed: int, speedup: float | None, duration_s: float) -> tuple[pa.Table, np.ndarray]:
-    """The run's rows in event-time order and each row's due offset in seconds from the start.
+def source(rows: int, seed: int, speedup: float | None, duration_s: float
+           ) -> tuple[GenerationPlan, pa.Table, np.ndarray]:
+    """The run's plan, its rows in event-time order and each row's due offset in seconds from the start.
 
     With a speedup, the simulated span is duration x speedup (whole days) and `rows` is spread over the
     whole span, so the emission rate follows the data's own daily rhythm around the requested average.
     """
     days = 92 if speedup is None else max(1, math.ceil(duration_s * speedup / 86_400))
-    table = generate_table(count=rows, seed=seed, days=days)
+    plan = GenerationPlan(GenerationParams(count=rows, seed=seed, days=days))
+    table = pa.concat_tables(generate_shard(plan, shard) for shard in range(plan.n_shards))
     table = table.take(pc.sort_indices(table, [("timestamp", "ascending"), ("transaction_id", "ascending")]))
     if speedup is None:
         due = np.arange(rows, dtype=np.float64) * (duration_s / rows)
     else:
         ts = table["timestamp"].combine_chunks().cast(pa.int64()).to_numpy() / 1e6
         due = (ts - ts[0]) / speedup
-    return table, due
+    return plan, table, due
 
 
 def run(table: pa.Table, due: np.ndarray, sink: Sink, duration_s: float, requested_rate: float,
@@ -85,7 +87,8 @@ def run(table: pa.Table, due: np.ndarray, sink: Sink, duration_s: float, request
     """Emit `table` paced by `due` (seconds from start) until the rows or the duration run out, or Ctrl-C."""
     clock = clock or Clock()
     start = clock.now()
-    emitted, lags, interrupted = 0, [], False
+    emitted, interrupted = 0, False
+    lags: list[np.ndarray] = []
     try:
         while emitted < len(due):
             elapsed = clock.now() - start
@@ -93,7 +96,7 @@ def run(table: pa.Table, due: np.ndarray, sink: Sink, duration_s: float, request
                 break
             ready = int(np.searchsorted(due, elapsed, side="right"))
             if ready > emitted:
-                sink(table.slice(emitted, ready - emitted))
+                sink.write(ShardOutput(len(lags), table.slice(emitted, ready - emitted)))  # each tick's batch in turn
                 lags.append(elapsed - due[emitted:ready])
                 emitted = ready
             if emitted < len(due):
@@ -114,6 +117,7 @@ def stream(rate: float, duration_s: float, sink: Sink, seed: int = 42, speedup: 
     if speedup is not None:  # the average rate over the whole simulated span
         span_s = max(1, math.ceil(duration_s * speedup / 86_400)) * 86_400
         rows = check(rate, span_s / speedup, speedup)
-    table, due = source(rows, seed, speedup, duration_s)
+    plan, table, due = source(rows, seed, speedup, duration_s)
+    sink.open(plan)
     return run(table, due, sink, duration_s, rate, clock)
 

@@ -12,10 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-COLUMNS = (
-    "cust", "ts", "city", "lat", "lon", "category", "online", "merchant_city", "merchant", "paise",
-    "mode", "channel", "device", "instrument", "card_network", "status",
-)
 SEVERITIES = ("low", "medium", "high", "critical")
 
 

@@ -58,7 +58,7 @@ def test_generation_runs_as_a_ray_job(cluster: tuple[str, dict[str, str]], tmp_p
         """Submit once the head's job agent has registered (just after `ray start` it may not have yet)."""
         try:
             jobs.append(client.submit_job(
-                entrypoint=(f"python -m actors.job generate transactions --count {params.count} "
+                entrypoint=(f"python -m synfinance generate transactions --count {params.count} "
                             f"--seed {params.seed} --customers {params.customers} --merchants {params.merchants} "
                             f"--shard-size 100 --workers 2 --quiet --out {out}"),
                 runtime_env={"working_dir": str(ROOT), "excludes": [

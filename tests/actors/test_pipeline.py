@@ -17,6 +17,7 @@ from chaos.faults import SinkFaults, WorkerFaults
 from synfinance.errors import ParameterError
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.runner import write_dataset
+from synfinance.sinks import DatasetSink, JsonlSink, PostgresSink
 from synfinance.store.connect import Database
 
 pytestmark = [pytest.mark.ray, pytest.mark.usefixtures("ray_session")]
@@ -43,7 +44,7 @@ def test_the_plan_has_several_shards() -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_same_bytes_whatever_the_worker_count(workers: int, tmp_path: Path,
                                               reference: list[dict[str, Any]]) -> None:
-    report = run_pipeline(PARAMS, tmp_path / "ds", workers=workers, features=True)
+    report = run_pipeline(PARAMS, DatasetSink(tmp_path / "ds"), workers=workers, features=True)
     assert files(tmp_path / "ds") == reference
     assert report.rows == PARAMS.count
     assert len(report.rows_by_worker) == workers  # every worker did some of it
@@ -52,7 +53,7 @@ def test_same_bytes_whatever_the_worker_count(workers: int, tmp_path: Path,
 def test_a_worker_killed_mid_shard_is_redone_exactly_once(tmp_path: Path, reference: list[dict[str, Any]]) -> None:
     faults = WorkerFaults.arm(tmp_path / "faults", {1, 3})
 
-    report = run_pipeline(PARAMS, tmp_path / "ds", workers=2, features=True, worker_faults=faults)
+    report = run_pipeline(PARAMS, DatasetSink(tmp_path / "ds"), workers=2, features=True, worker_fault=faults)
 
     assert faults.tripped() == {1, 3}  # both processes really died
     assert report.retries == {1: 1, 3: 1} and report.restarts == 2
@@ -72,8 +73,8 @@ def _overlap(report: PipelineReport) -> int:
 
 def test_a_slow_sink_makes_the_workers_wait(tmp_path: Path) -> None:
     slow = SinkFaults(delay_s=0.6)  # far slower than a 5,000-row shard takes to make, even on a busy machine
-    bounded = run_pipeline(PARAMS, tmp_path / "a", workers=2, max_in_flight=2, sink_faults=slow)
-    unbounded = run_pipeline(PARAMS, tmp_path / "b", workers=2, max_in_flight=100, sink_faults=slow)
+    bounded = run_pipeline(PARAMS, DatasetSink(tmp_path / "a"), workers=2, max_in_flight=2, write_fault=slow)
+    unbounded = run_pipeline(PARAMS, DatasetSink(tmp_path / "b"), workers=2, max_in_flight=100, write_fault=slow)
 
     assert bounded.peak_in_flight == 2
     assert _overlap(bounded) <= 2
@@ -84,15 +85,15 @@ def test_a_slow_sink_makes_the_workers_wait(tmp_path: Path) -> None:
 
 def test_bad_arguments_are_named(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="workers"):
-        run_pipeline(PARAMS, tmp_path / "x", workers=0)
-    with pytest.raises(ParameterError, match="out"):
-        run_pipeline(PARAMS, None, workers=1)
+        run_pipeline(PARAMS, DatasetSink(tmp_path / "x"), workers=0)
+    with pytest.raises(ParameterError, match="max_in_flight"):
+        run_pipeline(PARAMS, DatasetSink(tmp_path / "x"), workers=1, max_in_flight=-1)
 
 
 @pytest.mark.postgres
 def test_postgres_sink_loads_exactly_once(db: Database) -> None:
     for _ in range(2):
-        report = run_pipeline(PARAMS, database=db, workers=2, features=True)
+        report = run_pipeline(PARAMS, PostgresSink(db), workers=2, features=True)
         assert report.rows == PARAMS.count
 
     async def counts() -> dict[str, int]:
@@ -107,7 +108,7 @@ def test_stdout_sink_writes_every_row_once() -> None:
     from synfinance.output.jsonl import encode_jsonl
 
     stream = io.BytesIO()
-    report = run_pipeline(PARAMS, stdout=stream, workers=2)
+    report = run_pipeline(PARAMS, JsonlSink(stream), workers=2)
     expected = encode_jsonl(generate_table(count=PARAMS.count, seed=PARAMS.seed, customers=PARAMS.customers,
                                            merchants=PARAMS.merchants, shard_size=PARAMS.shard_size))
     assert report.rows == PARAMS.count

@@ -52,7 +52,7 @@ def test_show_masks_secrets(env: dict[str, str], fmt: str) -> None:
 def test_show_one_section(env: dict[str, str]) -> None:
     result = cli(env, "config", "show", "--section", "ml", "--format", "json")
     data = json.loads(result.stdout)
-    assert set(data["settings"]) == {"registry_path", "active_version", "threshold", "batch_size", "num_threads"}
+    assert set(data["settings"]) == {"registry_path", "active_version", "num_threads"}
     assert len(data["meta"]["version"]) == 12
 
 
@@ -87,7 +87,7 @@ def test_set_changes_the_value_and_keeps_comments(env: dict[str, str]) -> None:
         ),
         pytest.param("database.pool.max_sise", "5", "under database.pool: min_size, max_size", id="unknown-key"),
         pytest.param("database.pool", "5", "a setting, not a section", id="section"),
-        pytest.param("ml.threshold.x", "5", "ml.threshold to be a section", id="below-a-setting"),
+        pytest.param("ml.num_threads.x", "5", "ml.num_threads to be a section", id="below-a-setting"),
         pytest.param("monitoring.log_level", "LOUD", "monitoring.log_level = 'LOUD'", id="bad-choice"),
     ],
 )

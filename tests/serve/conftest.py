@@ -60,6 +60,9 @@ class Api:
         return requests.post(self.base + path, data=json.dumps(body, default=str), headers=headers, timeout=120, **kw)
 
 
+CORS_ORIGIN = "http://console.example"  # the one browser origin the session app lets in
+
+
 def app_settings(port: int, models: Path, overrides: dict[str, Any]) -> LoadedConfig:
     keys = [{"name": n, "key": k, "scopes": s} for n, (k, s) in KEYS.items()]
     environ = {"SYNFINANCE_SECURITY__API_KEYS": json.dumps(keys),
@@ -98,7 +101,7 @@ def api(ray_session: None, pg_url: str, api_data: tuple[Path, Path]) -> Iterator
         "server.warm_from": str(data), "database.enabled": True, "database.url": proxied,
         "database.schema_name": db.schema, "database.breaker.fail_max": 3, "database.breaker.reset_s": 1.0,
         "database.retry.attempts": 2, "database.retry.backoff_base_s": 0.05, "database.connect_timeout_s": 2,
-        "database.statement_timeout_s": 5})
+        "database.statement_timeout_s": 5, "security.cors_origins": [CORS_ORIGIN]})
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     serve.run(build_app(loaded.settings, loaded.version), name="synfinance", route_prefix="/")
     client = Api(f"http://127.0.0.1:{port}", data, models, db, proxy, loaded)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 from api_rows import rows, transactions
-from conftest import KEYS, LIMITED_RATE, Api
+from conftest import CORS_ORIGIN, KEYS, LIMITED_RATE, Api
 
 from synfinance.generate.replay import replayed
 
@@ -93,3 +93,18 @@ def test_keys_never_reach_the_logs(api: Api) -> None:
     leaked = [(p.name, s) for p in logs.rglob("*") if p.is_file() for s in secrets
               if s.encode() in p.read_bytes()]
     assert not leaked
+
+
+def test_cors_lets_in_the_configured_origin_only(api: Api) -> None:
+    def preflight(origin: str) -> requests.Response:
+        return requests.options(api.base + "/v1/score", timeout=60, headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-api-key,content-type"})
+
+    allowed = preflight(CORS_ORIGIN)
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == CORS_ORIGIN
+    assert "x-api-key" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    refused = preflight("http://elsewhere.example")
+    assert refused.status_code == 400 and "Access-Control-Allow-Origin" not in refused.headers
+    answered = requests.get(api.base + "/v1/model", headers={**api.headers(), "Origin": CORS_ORIGIN}, timeout=60)
+    assert answered.status_code == 200 and answered.headers["Access-Control-Allow-Origin"] == CORS_ORIGIN

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from ray.serve.schema import ServeDeploySchema
 
-from actors.cluster import LOCAL_RAY_ENV
+from actors.handles import LOCAL_RAY_ENV
 from serve.builder import build_app
 from synfinance.settings import load_settings
 

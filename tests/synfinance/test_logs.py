@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from synfinance.logs import MASK, configure, get_logger
+from synfinance.observability.logs import MASK, configure, get_logger
 
 
 def test_json_lines_with_secrets_masked(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from synfinance.world.amounts import median_inr
 from synfinance.world.frame import Frame
 
 
-class AmountSpike(VictimPattern):
+class AmountSpikePattern(VictimPattern):
     kind = "anomaly"
     name = "amount_spike"
     summary = "A payment 10-20 times the category's median ticket for the customer's income bracket."

@@ -10,7 +10,7 @@ from synfinance.patterns.evidence import evidence
 from synfinance.world.frame import Frame
 
 
-class Burst(VictimPattern):
+class BurstPattern(VictimPattern):
     kind = "anomaly"
     name = "burst"
     summary = "A customer with a history makes 4-7 payments within ten minutes."

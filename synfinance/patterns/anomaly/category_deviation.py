@@ -16,7 +16,7 @@ from synfinance.world.frame import Frame
 _NAMES = pa.array(CATEGORY_NAMES)
 
 
-class CategoryDeviation(VictimPattern):
+class CategoryDeviationPattern(VictimPattern):
     kind = "anomaly"
     name = "category_deviation"
     summary = "A customer with an established history buys in one of the categories their segment likes least."

@@ -14,7 +14,7 @@ MIN_KMH = 800.0
 MIN_GAP_US = 60_000_000
 
 
-class ImpossibleTravel(Pattern):
+class ImpossibleTravelPattern(Pattern):
     kind = "anomaly"
     name = "impossible_travel"
     summary = "A payment appears 1,000+ km from the customer's previous one, minutes to an hour later."

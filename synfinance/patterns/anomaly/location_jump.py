@@ -13,7 +13,7 @@ from synfinance.world.frame import Frame
 JUMP_KM = 500.0
 
 
-class LocationJump(Pattern):
+class LocationJumpPattern(Pattern):
     kind = "anomaly"
     name = "location_jump"
     summary = "A payment is made 500+ km from home outside any trip; cloned-card fraud rows qualify too."

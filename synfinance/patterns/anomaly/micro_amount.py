@@ -10,7 +10,7 @@ from synfinance.patterns.evidence import evidence
 from synfinance.world.frame import Frame
 
 
-class MicroAmount(VictimPattern):
+class MicroAmountPattern(VictimPattern):
     kind = "anomaly"
     name = "micro_amount"
     summary = "A payment of ₹10-50 from a customer whose usual ticket is at least ₹500."

@@ -14,7 +14,7 @@ from synfinance.world.frame import Frame
 _MODES = pa.array(pay.MODES)
 
 
-class PaymentModeSwitch(VictimPattern):
+class PaymentModeSwitchPattern(VictimPattern):
     kind = "anomaly"
     name = "payment_mode_switch"
     summary = "A customer with a history pays by a mode outside their favourites and rare for their savviness."

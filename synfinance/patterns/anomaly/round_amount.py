@@ -12,7 +12,7 @@ from synfinance.world.frame import Frame
 ROUND_INR = np.array([5_000, 10_000, 20_000, 25_000, 50_000])
 
 
-class RoundAmount(VictimPattern):
+class RoundAmountPattern(VictimPattern):
     kind = "anomaly"
     name = "round_amount"
     summary = "A payment of exactly ₹5,000, 10,000, 20,000, 25,000 or 50,000."

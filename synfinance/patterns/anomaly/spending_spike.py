@@ -10,7 +10,7 @@ from synfinance.patterns.evidence import evidence
 from synfinance.world.frame import Frame
 
 
-class SpendingSpike(VictimPattern):
+class SpendingSpikePattern(VictimPattern):
     kind = "anomaly"
     name = "spending_spike"
     summary = "A customer with a history suddenly pays 3-5 times their usual amount."

@@ -13,7 +13,7 @@ from synfinance.schema import IST_OFFSET_S, US_PER_DAY, US_PER_HOUR
 from synfinance.world.frame import Frame
 
 
-class UnusualHour(VictimPattern):
+class UnusualHourPattern(VictimPattern):
     kind = "anomaly"
     name = "unusual_hour"
     summary = "A customer whose favourite hours are all daytime pays between 1 and 4 a.m. IST."

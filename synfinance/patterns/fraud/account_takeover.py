@@ -12,7 +12,7 @@ from synfinance.population import payments as pay
 from synfinance.world.frame import Frame
 
 
-class AccountTakeover(VictimPattern):
+class AccountTakeoverPattern(VictimPattern):
     kind = "fraud"
     name = "account_takeover"
     summary = "A fraudster takes over the app or net-banking login and spends from a device never seen before."

@@ -13,7 +13,7 @@ from synfinance.world.frame import Frame
 THRESHOLDS_INR = np.array([10_000, 50_000, 200_000])
 
 
-class AmountManipulation(VictimPattern):
+class AmountManipulationPattern(VictimPattern):
     kind = "fraud"
     name = "amount_manipulation"
     summary = "Payments are sized just under a review or reporting limit (₹10k, ₹50k, ₹2L)."

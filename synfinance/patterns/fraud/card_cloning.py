@@ -9,7 +9,7 @@ from synfinance.population.geography import haversine_km
 from synfinance.world.frame import Frame
 
 
-class CardCloning(VictimPattern):
+class CardCloningPattern(VictimPattern):
     kind = "fraud"
     name = "card_cloning"
     summary = "A skimmed copy of the customer's card is swiped at shops in a distant city within hours."

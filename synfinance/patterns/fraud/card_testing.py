@@ -13,7 +13,7 @@ from synfinance.world.frame import Frame
 MICRO_INR = (1, 50)
 
 
-class CardTesting(VictimPattern):
+class CardTestingPattern(VictimPattern):
     kind = "fraud"
     name = "card_testing"
     summary = "A burst of ₹1-50 charges at a small online merchant probes the card; a large purchase follows."

@@ -13,7 +13,7 @@ from synfinance.world.frame import Frame
 STAGES = np.array(["takeover", "testing", "cash_out"], dtype=object)
 
 
-class ChainedAttack(VictimPattern):
+class ChainedAttackPattern(VictimPattern):
     kind = "fraud"
     name = "chained_attack"
     summary = "Combined: a new device takes over the account, probes the card with micro charges, then cashes out."

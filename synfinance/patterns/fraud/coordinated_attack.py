@@ -13,7 +13,7 @@ from synfinance.world.frame import Frame
 WINDOW_S = 2 * 3600
 
 
-class CoordinatedAttack(Pattern):
+class CoordinatedAttackPattern(Pattern):
     kind = "fraud"
     name = "coordinated_attack"
     summary = "Combined: one device, with stolen credentials of many customers, buys at one merchant within 2 hours."

@@ -11,7 +11,7 @@ from synfinance.population import payments as pay
 from synfinance.world.frame import Frame
 
 
-class FirstPartyFraud(VictimPattern):
+class FirstPartyFraudPattern(VictimPattern):
     kind = "fraud"
     name = "first_party_fraud"
     summary = "A genuine customer buys electronics and jewellery on EMI well beyond their income, never to repay."

@@ -13,7 +13,7 @@ from synfinance.world.frame import Frame
 REASONS = ("item_not_received", "not_authorised", "not_as_described")
 
 
-class FriendlyFraud(VictimPattern):
+class FriendlyFraudPattern(VictimPattern):
     kind = "fraud"
     name = "friendly_fraud"
     summary = "The customer makes an ordinary online purchase and later files a chargeback for it."

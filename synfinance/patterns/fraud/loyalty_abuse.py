@@ -14,7 +14,7 @@ from synfinance.world.frame import Frame
 THRESHOLDS_INR = np.array([500, 1000, 2000])
 
 
-class LoyaltyAbuse(VictimPattern):
+class LoyaltyAbusePattern(VictimPattern):
     kind = "fraud"
     name = "loyalty_abuse"
     summary = "A basket is split into several payments at one chain, each just above a cashback threshold."

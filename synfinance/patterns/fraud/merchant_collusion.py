@@ -11,7 +11,7 @@ from synfinance.sampling import format_ids
 from synfinance.world.frame import Frame
 
 
-class MerchantCollusion(Pattern):
+class MerchantCollusionPattern(Pattern):
     kind = "fraud"
     name = "merchant_collusion"
     summary = "Colluding local merchants of a ring charge inflated card-not-present amounts to many customers."

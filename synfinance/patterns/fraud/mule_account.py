@@ -15,7 +15,7 @@ from synfinance.world.networks import TYPOLOGIES
 ROLES = ("sender", "hop", "hub")
 
 
-class MuleAccount(Pattern):
+class MuleAccountPattern(Pattern):
     kind = "fraud"
     name = "mule_account"
     summary = "Accounts of a mule network move money on by UPI/IMPS transfers in a laundering typology."

@@ -12,7 +12,7 @@ from synfinance.schema import US_PER_DAY
 from synfinance.world.frame import Frame
 
 
-class ProgressiveEscalation(VictimPattern):
+class ProgressiveEscalationPattern(VictimPattern):
     kind = "fraud"
     name = "progressive_escalation"
     summary = "Combined: a compromised card is charged every day or two over a week or more, each charge larger."

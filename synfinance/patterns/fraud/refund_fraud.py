@@ -12,7 +12,7 @@ from synfinance.population import payments as pay
 from synfinance.world.frame import Frame
 
 
-class RefundFraud(VictimPattern):
+class RefundFraudPattern(VictimPattern):
     kind = "fraud"
     name = "refund_fraud"
     summary = "A purchase is followed by several refund claims of the same amount at the same merchant."

@@ -11,7 +11,7 @@ from synfinance.population.geography import ONLINE_HUBS
 from synfinance.world.frame import Frame
 
 
-class ShippingFraud(VictimPattern):
+class ShippingFraudPattern(VictimPattern):
     kind = "fraud"
     name = "shipping_fraud"
     summary = "Online orders on the customer's card go to a drop address in another city, often from a new device."

@@ -10,7 +10,7 @@ from synfinance.patterns.evidence import evidence
 from synfinance.world.frame import Frame
 
 
-class StolenCard(VictimPattern):
+class StolenCardPattern(VictimPattern):
     kind = "fraud"
     name = "stolen_card"
     summary = "A stolen physical card is used at several new shops in the home city, amounts climbing."

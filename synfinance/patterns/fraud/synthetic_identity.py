@@ -12,7 +12,7 @@ from synfinance.schema import US_PER_DAY
 from synfinance.world.frame import Frame
 
 
-class SyntheticIdentity(Pattern):
+class SyntheticIdentityPattern(Pattern):
     kind = "fraud"
     name = "synthetic_identity"
     summary = "A synthetic identity spends normally, then busts out with large credit and EMI purchases."

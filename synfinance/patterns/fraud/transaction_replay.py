@@ -14,7 +14,7 @@ COPIED = ("merchant", "category", "merchant_city", "paise", "mode", "channel", "
           "card_network", "online", "city", "lat", "lon")
 
 
-class TransactionReplay(VictimPattern):
+class TransactionReplayPattern(VictimPattern):
     kind = "fraud"
     name = "transaction_replay"
     summary = "A genuine payment's message is captured and replayed: the same charge repeats within minutes."

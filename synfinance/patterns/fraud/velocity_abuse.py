@@ -9,7 +9,7 @@ from synfinance.population import payments as pay
 from synfinance.world.frame import Frame
 
 
-class VelocityAbuse(VictimPattern):
+class VelocityAbusePattern(VictimPattern):
     kind = "fraud"
     name = "velocity_abuse"
     summary = "A compromised UPI handle or wallet fires off a dozen payments within an hour."

@@ -43,25 +43,25 @@ LAYERS = ["default", "env_yaml", "dotenv", "variable", "override"]
     ],
 )
 def test_each_layer_overrides_the_ones_before(config_dir: Path, tmp_path: Path, present: list[str]) -> None:
-    # setup: each present layer sets ml.batch_size to its own value
+    # setup: each present layer sets ml.num_threads to its own value
     value = {"default": 11, "env_yaml": 22, "dotenv": 33, "variable": 44, "override": 55}
-    (config_dir / "default.yaml").write_text(f"ml:\n  batch_size: {value['default']}\n")
-    (config_dir / "test.yaml").write_text(f"ml:\n  batch_size: {value['env_yaml']}\n" if "env_yaml" in present else "")
-    dotenv = f"SYNFINANCE_ML__BATCH_SIZE={value['dotenv']}\n" if "dotenv" in present else None
-    environ = {"SYNFINANCE_ML__BATCH_SIZE": str(value["variable"])} if "variable" in present else {}
-    overrides = {"ml.batch_size": value["override"]} if "override" in present else None
+    (config_dir / "default.yaml").write_text(f"ml:\n  num_threads: {value['default']}\n")
+    (config_dir / "test.yaml").write_text(f"ml:\n  num_threads: {value['env_yaml']}\n" if "env_yaml" in present else "")
+    dotenv = f"SYNFINANCE_ML__NUM_THREADS={value['dotenv']}\n" if "dotenv" in present else None
+    environ = {"SYNFINANCE_ML__NUM_THREADS": str(value["variable"])} if "variable" in present else {}
+    overrides = {"ml.num_threads": value["override"]} if "override" in present else None
     # run
     loaded = load(config_dir, tmp_path, environ=environ, dotenv=dotenv, overrides=overrides)
     # check: the last present layer wins and is named as the source
     winner = present[-1]
-    assert loaded.settings.ml.batch_size == value[winner]
-    source = loaded.source_of(("ml", "batch_size"))
+    assert loaded.settings.ml.num_threads == value[winner]
+    source = loaded.source_of(("ml", "num_threads"))
     expected_source = {
         "default": "default.yaml",
         "env_yaml": "test.yaml",
         "dotenv": ".env",
-        "variable": "SYNFINANCE_ML__BATCH_SIZE",
-        "override": "override ml.batch_size",
+        "variable": "SYNFINANCE_ML__NUM_THREADS",
+        "override": "override ml.num_threads",
     }[winner]
     assert expected_source in source
 
@@ -133,7 +133,7 @@ def test_every_problem_is_reported_with_file_key_value_and_expectation(config_di
     assert f"{prod}: database.pool.max_size = -1: should be greater than or equal to 1" in lines
     assert any(line.startswith(f"{prod}: server.port = 'http': should be a valid integer") for line in lines)
     assert any(
-        line.startswith(f"{prod}: ml.thresold = 0.4: a known key (here: registry_path, active_version, threshold")
+        line.startswith(f"{prod}: ml.thresold = 0.4: a known key (here: registry_path, active_version, num_threads")
         for line in lines
     )
     assert any("security.api_keys" in line for line in lines)  # the production gate reports alongside

@@ -15,7 +15,7 @@ from synfinance.settings.watch import ConfigWatcher
 
 @pytest.fixture
 def watcher(config_dir: Path, tmp_path: Path) -> Iterator[ConfigWatcher]:
-    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.5\n")
+    (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 0.02\n")
     w = ConfigWatcher(lambda: load_settings(env="test", config_dir=config_dir, env_file=tmp_path / ".env", environ={}))
     w.start()
     yield w
@@ -26,22 +26,22 @@ def test_an_edit_reaches_the_subscriber(watcher: ConfigWatcher, config_dir: Path
     seen: list[tuple[float, float]] = []
 
     def on_ml(old: BaseModel, new: BaseModel) -> None:
-        seen.append((old.threshold, new.threshold))  # type: ignore[attr-defined]
+        seen.append((old.fraud_rate, new.fraud_rate))  # type: ignore[attr-defined]
 
-    watcher.subscribe("ml", on_ml)
+    watcher.subscribe("generation", on_ml)
     version = watcher.current.version
-    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.72\n")
-    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.72)
-    assert seen == [(0.5, 0.72)]
-    assert watcher.settings.ml.threshold == 0.72 and watcher.current.version != version
+    (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 0.025\n")
+    assert watcher.wait_until(lambda w: w.settings.generation.fraud_rate == 0.025)
+    assert seen == [(0.02, 0.025)]
+    assert watcher.settings.generation.fraud_rate == 0.025 and watcher.current.version != version
 
 
 def test_other_sections_subscribers_are_not_called(watcher: ConfigWatcher, config_dir: Path) -> None:
     calls: list[str] = []
     watcher.subscribe("database", lambda old, new: calls.append("database"))
-    watcher.subscribe("ml", lambda old, new: calls.append("ml"))
-    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.6\n")
-    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.6)
+    watcher.subscribe("generation", lambda old, new: calls.append("ml"))
+    (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 0.021\n")
+    assert watcher.wait_until(lambda w: w.settings.generation.fraud_rate == 0.021)
     assert calls == ["ml"]
 
 
@@ -49,21 +49,21 @@ def test_an_invalid_edit_keeps_the_previous_config(watcher: ConfigWatcher, confi
     before = watcher.current
     reloads = watcher.reloads
     with capture_logs() as logs:
-        (config_dir / "test.yaml").write_text("ml:\n  threshold: 7\n")
+        (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 7\n")
         assert watcher.wait_until(lambda w: w.reloads > reloads)
-    assert watcher.current is before and watcher.settings.ml.threshold == 0.5
+    assert watcher.current is before and watcher.settings.generation.fraud_rate == 0.02
     rejected = [e for e in logs if e["event"] == "config_rejected"]
-    assert rejected and "ml.threshold = 7: should be less than 1" in rejected[0]["reason"][0]
+    assert rejected and "generation.fraud_rate = 7: should be less than or equal to 0.03" in rejected[0]["reason"][0]
     # and a later valid edit still applies
-    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.55\n")
-    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.55)
+    (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 0.022\n")
+    assert watcher.wait_until(lambda w: w.settings.generation.fraud_rate == 0.022)
 
 
 def test_restart_only_changes_are_reported_not_applied(watcher: ConfigWatcher, config_dir: Path) -> None:
     (config_dir / "test.yaml").write_text(
-        "ml:\n  threshold: 0.61\nray:\n  namespace: elsewhere\nserver:\n  port: 9999\n"
+        "generation:\n  fraud_rate: 0.023\nray:\n  namespace: elsewhere\nserver:\n  port: 9999\n"
     )
-    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.61)
+    assert watcher.wait_until(lambda w: w.settings.generation.fraud_rate == 0.023)
     assert watcher.settings.ray.namespace == "synfinance" and watcher.settings.server.port == 8000
     assert watcher.pending_restart == ("ray.namespace", "server.port")
 
@@ -74,11 +74,11 @@ def test_a_failing_subscriber_does_not_block_the_others(watcher: ConfigWatcher, 
     def broken(old: BaseModel, new: BaseModel) -> None:
         raise KeyError("bug in a subscriber")
 
-    watcher.subscribe("ml", broken)
-    watcher.subscribe("ml", lambda old, new: seen.append(new.threshold))  # type: ignore[attr-defined]
-    (config_dir / "test.yaml").write_text("ml:\n  threshold: 0.66\n")
-    assert watcher.wait_until(lambda w: w.settings.ml.threshold == 0.66)
-    assert seen == [0.66]
+    watcher.subscribe("generation", broken)
+    watcher.subscribe("generation", lambda old, new: seen.append(new.fraud_rate))  # type: ignore[attr-defined]
+    (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 0.024\n")
+    assert watcher.wait_until(lambda w: w.settings.generation.fraud_rate == 0.024)
+    assert seen == [0.024]
 
 
 def test_unknown_section_is_refused(watcher: ConfigWatcher) -> None:
@@ -88,7 +88,7 @@ def test_unknown_section_is_refused(watcher: ConfigWatcher) -> None:
 
 def test_reload_without_change_notifies_no_one(watcher: ConfigWatcher) -> None:
     calls: list[str] = []
-    watcher.subscribe("ml", lambda old, new: calls.append("ml"))
+    watcher.subscribe("generation", lambda old, new: calls.append("ml"))
     result = watcher.reload()
     assert result.applied and result.changed_sections == () and calls == []
 

@@ -14,9 +14,32 @@ import pytest
 from pg_schemas import count_rows
 
 from synfinance.errors import ParameterError
+from synfinance.output.dataset import FileEntry
+from synfinance.sinks import HttpSink, JsonlSink, PostgresSink, ShardOutput
 from synfinance.store.connect import Database
 from synfinance.stream.pacer import Clock, run, source, stream
-from synfinance.stream.sinks import HttpSink, JsonlSink, PostgresSink
+
+
+class Collected:
+    """A sink that keeps what it is given (the Sink protocol; a plain user sink looks like this)."""
+
+    kind, travels = "memory", True
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.batches: list[pa.Table] = []
+        self.stop_after = stop_after
+
+    def open(self, plan: object) -> list[FileEntry]:
+        return []
+
+    def write(self, output: ShardOutput) -> list[FileEntry]:
+        if self.stop_after is not None and len(self.batches) >= self.stop_after:
+            raise KeyboardInterrupt
+        self.batches.append(output.transactions)
+        return []
+
+    def close(self, entries: list[FileEntry]) -> None:
+        return None
 
 
 class VirtualClock:
@@ -34,9 +57,9 @@ class VirtualClock:
 
 def test_rows_leave_in_time_order_on_schedule() -> None:
     clock = VirtualClock()
-    batches: list[pa.Table] = []
-    report = stream(rate=500, duration_s=4, sink=batches.append, seed=3, clock=Clock(clock.now, clock.sleep))
-    rows = pa.concat_tables(batches)
+    sink = Collected()
+    report = stream(rate=500, duration_s=4, sink=sink, seed=3, clock=Clock(clock.now, clock.sleep))
+    rows = pa.concat_tables(sink.batches)
     assert report.rows == rows.num_rows == 2000
     ts = rows["timestamp"].to_pylist()
     assert ts == sorted(ts)  # event-time order across the whole stream
@@ -45,7 +68,7 @@ def test_rows_leave_in_time_order_on_schedule() -> None:
 
 
 def test_speedup_paces_by_the_rows_own_timestamps() -> None:
-    table, due = source(rows=5000, seed=3, speedup=86_400.0, duration_s=1.0)
+    _, table, due = source(rows=5000, seed=3, speedup=86_400.0, duration_s=1.0)
     ts = table["timestamp"].cast(pa.int64()).to_numpy() / 1e6
     assert due[0] == 0 and due[-1] <= 1.0  # a day of data in one second
     assert due == pytest.approx((ts - ts[0]) / 86_400.0)
@@ -53,25 +76,19 @@ def test_speedup_paces_by_the_rows_own_timestamps() -> None:
 
 def test_the_requested_rate_is_achieved_within_ten_percent() -> None:
     # the acceptance criterion; 1,000/s for 1.5 s is far below what any machine here sustains
-    report = stream(rate=1000, duration_s=1.5, sink=lambda batch: None, seed=3)
+    report = stream(rate=1000, duration_s=1.5, sink=Collected(), seed=3)
     assert report.achieved_rate == pytest.approx(1000, rel=0.10)
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_emitted() -> None:
+    sink = Collected(stop_after=3)
+    clock = VirtualClock()
+    report = stream(rate=100, duration_s=10, sink=sink, seed=3, clock=Clock(clock.now, clock.sleep))
+    assert report.interrupted
     out = io.BytesIO()
     jsonl = JsonlSink(out)
-    seen = 0
-
-    def interrupting(batch: pa.Table) -> None:
-        nonlocal seen
-        if seen >= 3:
-            raise KeyboardInterrupt
-        jsonl(batch)
-        seen += 1
-
-    clock = VirtualClock()
-    report = stream(rate=100, duration_s=10, sink=interrupting, seed=3, clock=Clock(clock.now, clock.sleep))
-    assert report.interrupted
+    for k, batch in enumerate(sink.batches):
+        jsonl.write(ShardOutput(k, batch))
     lines = out.getvalue().splitlines()
     assert 0 < len(lines) == report.rows < 1000
     assert all(json.loads(line)["transaction_id"].startswith("TXN-") for line in lines)
@@ -85,7 +102,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_emitted() -> None:
 ])
 def test_bad_parameters_name_the_field(kwargs: dict[str, float], field: str) -> None:
     with pytest.raises(ParameterError) as error:
-        stream(sink=lambda b: None, **kwargs)  # type: ignore[arg-type]
+        stream(sink=Collected(), **kwargs)  # type: ignore[arg-type]
     assert error.value.problems[0].field == field
 
 
@@ -112,7 +129,7 @@ def collector() -> Iterator[tuple[str, list[bytes]]]:
 
 def test_http_sink_posts_every_row(collector: tuple[str, list[bytes]]) -> None:
     url, received = collector
-    table, due = source(rows=300, seed=3, speedup=None, duration_s=0.3)
+    _, table, due = source(rows=300, seed=3, speedup=None, duration_s=0.3)
     report = run(table, due, HttpSink(url), duration_s=5, requested_rate=1000)
     lines = [line for body in received for line in body.splitlines()]
     assert len(lines) == report.rows == 300
@@ -121,11 +138,12 @@ def test_http_sink_posts_every_row(collector: tuple[str, list[bytes]]) -> None:
 
 @pytest.mark.postgres
 def test_postgres_sink_stores_every_row(db: Database) -> None:
-    table, due = source(rows=400, seed=3, speedup=None, duration_s=0.2)
+    plan, table, due = source(rows=400, seed=3, speedup=None, duration_s=0.2)
     sink = PostgresSink(db)
     try:
+        sink.open(plan)
         report = run(table, due, sink, duration_s=5, requested_rate=2000)
     finally:
-        sink.close()
+        sink.close([])
 
     assert report.rows == asyncio.run(count_rows(db, "transactions")) == 400

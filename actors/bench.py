@@ -1,7 +1,7 @@
 """Pipeline measurements in a fresh process (its own local Ray); prints one JSON line.
 
-    python -m synfinance.bench.pipeline_probe pipeline COUNT OUT WORKERS     Ray pipeline, WORKERS actors
-    python -m synfinance.bench.pipeline_probe local COUNT OUT                in-process write_dataset (no Ray)
+    python -m actors.bench pipeline COUNT OUT WORKERS     Ray pipeline, WORKERS actors
+    python -m actors.bench local COUNT OUT                in-process write_dataset (no Ray)
 
 Both generate + inject patterns + extract features and write Parquet. Memory: this driver's peak RSS,
 plus (pipeline) each worker's and the sink's peak RSS and peak private (anonymous) memory, read from the
@@ -15,9 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from actors.handles import connect
+from actors.pipeline import run_pipeline
 from synfinance.bench.report import emit
 from synfinance.generate import GenerationParams
 from synfinance.runner import write_dataset
+from synfinance.settings.models import RayConfig
+from synfinance.sinks import DatasetSink
 
 
 def measure(kind: str, count: int, workers: int, out: Path) -> dict[str, Any]:
@@ -26,11 +30,8 @@ def measure(kind: str, count: int, workers: int, out: Path) -> dict[str, Any]:
         begun = time.perf_counter()
         write_dataset(params, out, features=True)
         return {"rows_per_s": count / (time.perf_counter() - begun)}
-    from actors.cluster import connect
-    from actors.pipeline import run_pipeline
-
-    connect(num_cpus=2)
-    report = run_pipeline(params, out, workers=workers, features=True)
+    connect(RayConfig(num_cpus=2))
+    report = run_pipeline(params, DatasetSink(out), workers=workers, features=True)
     return {"rows_per_s": report.rows / report.seconds, "actors_memory_mb": report.memory_mb,
             "peak_in_flight": report.peak_in_flight}
 

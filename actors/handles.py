@@ -1,0 +1,243 @@
+"""The one door to Ray: connecting, the pipeline's actors, and the API's deployments, as typed handles.
+
+Nothing else in SynFinance calls `.remote(`, `ray.get`, `ray.wait` or Serve's start/run/shutdown (the actor
+and deployment classes themselves aside; a test holds it). Ray's own errors come out of here as
+SynFinance's: an actor that died during a call is ActorDied, a shard's data gone with its node is
+ShardDataLost, and an error raised inside a deployment is re-raised as itself (not Ray's wrapper).
+
+    with session(settings.ray):                         # a local Ray, or the cluster ray.address names
+        workers = [WorkerHandle.start(ShardWorker, params, ...) for _ in range(2)]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeAlias
+
+import ray
+from ray import serve
+from ray.exceptions import ObjectLostError, RayActorError, RayTaskError
+
+from synfinance.errors import ActorDied, ShardDataLost
+from synfinance.settings.models import RayConfig
+
+Ref: TypeAlias = Any  # a Ray ObjectRef: the result of a call, not yet fetched
+P = ParamSpec("P")
+# A deployment's or actor's method, named by the class's own function (Gateway.transaction): the call's
+# arguments are type-checked against its signature, and the method is found by name on the other side.
+Method: TypeAlias = Callable[Concatenate[Any, P], Any]
+
+# Environment of a Ray started here (a variable already set wins): Serve's throughput mode runs each
+# replica's user code and handle router on its main event loop; direct ingress (an extra HTTP and gRPC
+# port per ingress replica) stays off. docs/benchmarks.md has the measurements behind both.
+LOCAL_RAY_ENV = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0"}
+
+
+# -- the cluster ---------------------------------------------------------------------------------------------
+def local_ray_env() -> None:
+    """Set LOCAL_RAY_ENV in this process (before Ray starts here, so every Ray process inherits it)."""
+    for name, value in LOCAL_RAY_ENV.items():
+        os.environ.setdefault(name, value)
+
+
+def connect(config: RayConfig | None = None) -> bool:
+    """Make sure Ray is initialised; returns True if this call started it (the caller shuts it down).
+
+    ray.address None starts a local Ray (unless one runs in this process already, or RAY_ADDRESS names a
+    cluster, as inside `ray job submit`) with ray.num_cpus and ray.object_store_mb; "auto" or
+    "ray://host:port" joins a cluster. Either way the driver works in ray.namespace.
+    """
+    if ray.is_initialized():
+        return False
+    config = config or RayConfig()
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # also for a cluster: this driver reports nothing
+    address = config.address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, namespace=config.namespace, log_to_driver=False)
+    else:
+        local_ray_env()
+        store = config.object_store_mb * 1024 * 1024 if config.object_store_mb else None
+        ray.init(num_cpus=config.num_cpus, object_store_memory=store, namespace=config.namespace,
+                 include_dashboard=False, log_to_driver=False)
+    return True
+
+
+@contextmanager
+def session(config: RayConfig | None = None) -> Iterator[None]:
+    """Ray for the duration of a block (see connect); shuts down only a Ray this block started."""
+    started = connect(config)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def namespace() -> str:
+    """The namespace this driver's Ray session works in."""
+    return str(ray.get_runtime_context().namespace)
+
+
+# -- calls and their results ---------------------------------------------------------------------------------
+def result(ref: Ref) -> Any:
+    """The value behind ref: ActorDied if its actor died during the call, ShardDataLost if its data is gone."""
+    try:
+        return ray.get(ref)
+    except RayActorError as exc:
+        raise ActorDied(str(exc)) from exc
+    except ObjectLostError as exc:
+        raise ShardDataLost(str(exc)) from exc
+
+
+def results(refs: Sequence[Ref]) -> list[Any]:
+    return [result(ref) for ref in refs]
+
+
+def first_ready(refs: Sequence[Ref]) -> list[Ref]:
+    """Block until at least one of refs has a result; returns those that have."""
+    ready, _ = ray.wait(list(refs), num_returns=1)
+    return list(ready)
+
+
+def put(value: Any) -> Ref:
+    return ray.put(value)
+
+
+# -- the pipeline's actors -----------------------------------------------------------------------------------
+class WorkerHandle:
+    """A shard worker actor (actors.workers.ShardWorker)."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+
+    @classmethod
+    def start(cls, actor_class: Any, *args: Any) -> WorkerHandle:
+        return cls(actor_class.remote(*args))
+
+    def run(self, shard: int) -> tuple[Ref, Ref]:
+        """(ref of the shard's small facts, ref of the shard's output): the driver reads one, a sink the other."""
+        facts, output = self.actor.run.remote(shard)
+        return facts, output
+
+    def back(self) -> Ref:
+        """A call Ray retries until the actor is running again after a death; its result means it is back."""
+        return self.actor.pid.options(max_task_retries=-1).remote()
+
+    def memory_mb(self) -> Ref:
+        return self.actor.memory_mb.remote()
+
+    def stop(self) -> None:
+        ray.kill(self.actor)
+
+
+class SinkHandle:
+    """A sink actor (actors.workers.SinkActor) writing shards through a synfinance.sinks.Sink."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+
+    @classmethod
+    def start(cls, actor_class: Any, *args: Any) -> SinkHandle:
+        return cls(actor_class.remote(*args))
+
+    def open(self, *args: Any) -> Any:
+        return result(self.actor.open.remote(*args))
+
+    def write(self, shard_ref: Ref) -> Ref:
+        return self.actor.write.remote(shard_ref)
+
+    def close(self) -> Any:
+        return result(self.actor.close.remote())
+
+    def memory_mb(self) -> Ref:
+        return self.actor.memory_mb.remote()
+
+    def stop(self) -> None:
+        ray.kill(self.actor)
+
+
+# -- Serve ---------------------------------------------------------------------------------------------------
+@contextmanager
+def serving(host: str, port: int) -> Iterator[None]:
+    """Serve's HTTP proxy on host:port for the duration of a block; every app is shut down after it."""
+    serve.start(http_options={"host": host, "port": port})
+    try:
+        yield
+    finally:
+        serve.shutdown()  # type: ignore[no-untyped-call]
+
+
+def deploy(app: Any, name: str, route_prefix: str = "/") -> None:
+    """Run a Serve application (blocks until it is healthy)."""
+    serve.run(app, name=name, route_prefix=route_prefix)
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The exception a deployment or actor raised, not Ray's wrapper around it."""
+    while isinstance(exc, RayTaskError) and exc.cause is not None:
+        exc = exc.cause
+    return exc
+
+
+async def _awaited(response: Any) -> Any:
+    try:
+        return await response
+    except RayTaskError as exc:
+        raise unwrap(exc) from None
+
+
+class ScorerHandle:
+    """The Scorer deployment (serve.deployments.Scorer)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    async def info(self) -> dict[str, Any]:
+        return await _awaited(self.handle.info.remote())  # type: ignore[no-any-return]
+
+    async def one(self, x: Any) -> dict[str, Any]:
+        return await _awaited(self.handle.one.remote(x))  # type: ignore[no-any-return]
+
+    async def many(self, x: Any, explain: bool) -> Any:
+        return await _awaited(self.handle.many.remote(x, explain))
+
+
+class QueryHandle:
+    """The Query deployment (serve.deployments.Query): the database behind the API.
+
+        row = await query.call(Gateway.transaction, "TXN-...")
+    """
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    async def call(self, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
+        return await _awaited(getattr(self.handle, method.__name__).remote(*args, **kwargs))
+
+
+class FeatureShards:
+    """The ingress's feature-store shards: deployment-scoped actors named `features-<i>`.
+
+    Called as plain actors (one hop, cheaper than a Serve handle). If Serve recreated a shard since its
+    handle was looked up, the call is sent once more to the new one.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.handles = [serve.get_deployment_actor(self.name(i)) for i in range(count)]
+
+    @staticmethod
+    def name(index: int) -> str:
+        return f"features-{index}"
+
+    def __len__(self) -> int:
+        return len(self.handles)
+
+    async def call(self, index: int, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
+        """shards.call(2, FeatureShard.one, row): the method of shard 2, by name."""
+        try:
+            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **kwargs))
+        except RayActorError:
+            self.handles[index] = serve.get_deployment_actor(self.name(index))
+            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **kwargs))

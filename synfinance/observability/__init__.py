@@ -1,0 +1,1 @@
+"""What SynFinance tells operators about itself: structured logs, the metrics catalogue, process memory."""

@@ -1,0 +1,1 @@
+"""File formats and the on-disk dataset layout: Parquet, CSV, JSON Lines, atomic writes, the manifest."""

@@ -1,0 +1,143 @@
+"""The database as the API uses it: a connection pool, the repositories, every call through the breaker guard.
+
+    gateway = Gateway(settings.database)
+    row = await gateway.transaction("TXN...")     # NotFound, StoreUnavailable, CircuitOpen
+    await gateway.store(transactions, features, predictions)   # one transaction; Conflict on a known id
+
+serve.deployments.Query is this class as a Ray Serve deployment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import pyarrow as pa
+
+from synfinance.errors import Conflict, NotFound, StoreUnavailable
+from synfinance.resilience import Guard
+from synfinance.settings.models import DatabaseConfig
+from synfinance.store.connect import FAILURES, Database
+from synfinance.store.copy import copy_rows
+from synfinance.store.load import load_part
+from synfinance.store.repository import (
+    Aggregates,
+    Page,
+    PopulationRepository,
+    PredictionRepository,
+    TransactionFilter,
+    TransactionRepository,
+)
+from synfinance.store.tables import TABLES
+
+
+class Gateway:
+    def __init__(self, config: DatabaseConfig) -> None:
+        self.enabled = config.enabled
+        self.db = Database.from_config(config)
+        self.guard = Guard.from_config("database", config, failures=FAILURES)
+        self._pool: Any = None
+        self._pool_lock = asyncio.Lock()
+
+    async def _connected(self) -> Any:
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await self.db.pool()
+            return self._pool
+
+    async def _run(self, work: Any, *args: Any) -> Any:
+        if not self.enabled:
+            raise StoreUnavailable("the database is disabled (set database.enabled: true to query and store)")
+
+        async def attempt() -> Any:
+            pool = await self._connected()
+            try:
+                return await work(pool, *args)
+            except asyncpg.UndefinedTableError as exc:
+                raise StoreUnavailable(f"{self.db.where} has no SynFinance tables: run `synfinance db migrate`"
+                                       f" ({exc})") from exc
+
+        return await self.guard.call(attempt)
+
+    async def status(self) -> dict[str, Any]:
+        """For /health: ok, disabled or unavailable (with why), and the breaker's state after a SELECT 1."""
+        if not self.enabled:
+            return {"status": "disabled", "breaker": self.guard.state}
+        try:
+            await self._run(lambda pool: pool.fetchval("SELECT 1"))
+        except StoreUnavailable as exc:
+            return {"status": "unavailable", "breaker": self.guard.state, "reason": str(exc)}
+        return {"status": "ok", "breaker": self.guard.state}
+
+    async def transaction(self, transaction_id: str) -> dict[str, Any]:
+        row = await self._run(lambda pool: TransactionRepository(pool).get(transaction_id))
+        return _found(row, "transaction", transaction_id)
+
+    async def transactions(self, f: TransactionFilter, limit: int, cursor: str | None) -> Page:
+        return await self._run(lambda pool: TransactionRepository(pool).list(f, limit, cursor))
+
+    async def customer(self, customer_id: str) -> dict[str, Any]:
+        return _found(await self._run(lambda pool: PopulationRepository(pool).customer(customer_id)),
+                      "customer", customer_id)
+
+    async def customers(self, city: str | None, segment: str | None, limit: int, cursor: str | None) -> Page:
+        return await self._run(
+            lambda pool: PopulationRepository(pool).customers(city, segment, limit, cursor))
+
+    async def merchant(self, merchant_id: str) -> dict[str, Any]:
+        return _found(await self._run(lambda pool: PopulationRepository(pool).merchant(merchant_id)),
+                      "merchant", merchant_id)
+
+    async def merchants(self, category: str | None, city: str | None, limit: int, cursor: str | None) -> Page:
+        return await self._run(
+            lambda pool: PopulationRepository(pool).merchants(category, city, limit, cursor))
+
+    async def predictions_for(self, transaction_id: str) -> list[dict[str, Any]]:
+        return await self._run(
+            lambda pool: PredictionRepository(pool).for_transaction(transaction_id))
+
+    async def predictions(self, start: Any, end: Any, limit: int, cursor: str | None) -> Page:
+        return await self._run(
+            lambda pool: PredictionRepository(pool).between(start, end, limit, cursor))
+
+    async def fraud_stats(self, by: str, start: Any, end: Any) -> list[dict[str, Any]]:
+        async def stats(pool: Any) -> list[dict[str, Any]]:
+            agg = Aggregates(pool)
+            return await (agg.fraud_by_day(start, end) if by == "day" else agg.fraud_by_type(start, end))
+        return await self._run(stats)
+
+    async def absent(self, ids: list[str]) -> None:
+        """Conflict unless none of these transaction ids is stored."""
+        await self._run(_absent, ids)
+
+    async def store(self, txns: pa.Table, features: pa.Table | None, predictions: pa.Table | None) -> int:
+        """Transactions (with their features and predictions) in one transaction; Conflict on a known id."""
+        async def store(pool: Any) -> int:
+            async with pool.acquire() as conn, conn.transaction():
+                ids = txns.column("transaction_id").to_pylist()
+                await _absent(conn, ids)
+                counts = await load_part(conn, txns, features)
+                if predictions is not None:
+                    await copy_rows(conn, TABLES["predictions"], predictions)
+                if counts.rows.get("transactions", 0) < len(ids):  # another request stored one meanwhile
+                    raise Conflict(_duplicates(ids))
+                return len(ids)
+        return await self._run(store)
+
+
+async def _absent(db: Any, ids: list[str]) -> None:
+    known = await TransactionRepository(db).stored(ids)
+    if known:
+        raise Conflict(_duplicates(known))
+
+
+def _duplicates(ids: list[str]) -> str:
+    shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+    return f"transaction id already stored: {shown}"
+
+
+def _found(row: dict[str, Any] | None, kind: str, key: str) -> dict[str, Any]:
+    if row is None:
+        raise NotFound(f"no {kind} with id {key!r}")
+    return row
