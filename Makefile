@@ -7,7 +7,7 @@ help: ## List the tasks
 demo: ## Main job end to end: install, generate 1M with features on a local Ray, train, score, serve, score over HTTP
 	scripts/demo
 
-test: ## Whole test suite: ruff, mypy, docs freshness, pytest
+test: ## Whole test suite: ruff, mypy, lint-imports, deptry, vulture, docs freshness, pytest
 	scripts/test
 
 bench: ## Benchmarks (medians, same-run baselines): generate, features, model, db, pipeline, api
@@ -15,8 +15,9 @@ bench: ## Benchmarks (medians, same-run baselines): generate, features, model, d
 		&& .venv/bin/synfinance bench model && .venv/bin/synfinance bench db && .venv/bin/synfinance bench pipeline \
 		&& .venv/bin/synfinance bench api
 
-lint: ## ruff and mypy only
-	scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/mypy
+lint: ## ruff, mypy, import contracts, dependencies and dead code only
+	scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/mypy && .venv/bin/lint-imports --no-cache \
+		&& .venv/bin/deptry . && .venv/bin/vulture
 
 docs: ## Regenerate docs/*.md pages that come from the code
 	scripts/bootstrap && .venv/bin/synfinance docs build

@@ -63,6 +63,13 @@ def render_patterns() -> str:
         + "; ".join(f"**{d.name}** intensity {d.intensity}, camouflage {d.camouflage}" for d in DIFFICULTIES.values())
         + ". Intensity scales how far amounts depart from the customer's norm; camouflage is the share of",
         "optional tells (night hours, unknown devices) left out.",
+        "",
+        "Adding a pattern is adding a file under `synfinance/patterns/fraud/` or `.../anomaly/` (found by the",
+        "registry) and its name and default share in `synfinance/world/catalogue.py` (the label vocabulary the",
+        "plan validates against; the registry refuses to load when the two disagree). Most patterns are a",
+        "`VictimPattern`: the class says how many free rows a victim needs (`need`), how many it takes from",
+        "each (`per_victim`) and who qualifies (`eligible`); the base class picks the victims and rows and",
+        "hands them to `_rewrite` as `cases`. Network patterns take their cases from `plan.networks` instead.",
     ]
     for kind in ("fraud", "anomaly"):
         shares = type_shares(kind)

@@ -25,8 +25,7 @@ BASE_PARAMS: dict[str, Any] = {
     "force_row_wise": True,
     "verbose": -1,
 }
-# A tree budget keeps batch scoring above 200k rows/s: 150 trees at rate 0.2 score ~270k rows/s on
-# two threads at test PR-AUC ~0.77, where 600 trees at 0.08 reach ~0.80 but score only ~60k rows/s.
+# A tree budget keeps batch scoring fast at a small cost in PR-AUC (docs/benchmarks.md, "Design measurements").
 MAX_ROUNDS = 150
 EARLY_STOPPING = 20
 

@@ -18,8 +18,8 @@ FORMATS = ("parquet", "csv", "jsonl")
 SUFFIX = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 LIST_SEPARATOR = "|"  # CSV has no lists: list cells are joined with this
 # Columns whose values hardly repeat: dictionary encoding only costs there. Floating-point columns (the 69
-# features among them) are never dictionary-encoded either: measured on features, dictionary attempts made
-# writing 2.2x slower and the files 18% larger.
+# features among them) are never dictionary-encoded either: it made writing slower and the files larger
+# (docs/benchmarks.md, "Design measurements").
 _UNIQUE_LIKE = {
     "transaction_id", "timestamp", "latitude", "longitude", "distance_from_home_km", "time_since_last_txn_s",
     "amount_inr", "daily_txn_amount_inr", "instrument_id", "device_id", "customer_id", "merchant_id",

@@ -12,7 +12,6 @@ from synfinance.population.customers import Customers
 from synfinance.sampling import format_ids, mix64, rng_for
 
 STREAM_DEVICES = 5
-MOBILE, DESKTOP = 0, 1  # slots of a customer's devices
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ class Merchants:
     pool_start: np.ndarray  # (cities, categories)
     pool_size: np.ndarray
     pool_chains: np.ndarray
-    subcategory: np.ndarray  # per merchant, index into its category's subcategories
     city: np.ndarray  # per merchant, index into CITIES
     category: np.ndarray  # per merchant, index into CATEGORIES
     reputation: np.ndarray
@@ -68,7 +67,6 @@ def build_merchants(seed: int, n: int) -> Merchants:
     sizes = _apportion(n, weights).reshape(len(geo.CITIES), N_CATEGORIES)
     columns: dict[str, list[object]] = {name: [] for name in MERCHANT_SCHEMA.names}
     chains = np.zeros_like(sizes)
-    subcats: list[int] = []
     for ci, city in enumerate(geo.CITIES):
         local_names = _LOCAL_NAMES[city.region]
         for ki, cat in enumerate(CATEGORIES):
@@ -89,7 +87,6 @@ def build_merchants(seed: int, n: int) -> Merchants:
                     name = f"{local_names[rng.integers(len(local_names))]} {word}"
                     sub_i = int(rng.integers(len(sub_names)))
                     reputation = 0.3 + 0.7 * rng.beta(6, 2.5)
-                subcats.append(sub_i)
                 columns["merchant_id"].append(f"MER_{cat.code}_{city.code}_{j + 1:03d}")
                 columns["name"].append(name)
                 columns["category"].append(cat.name)
@@ -105,4 +102,4 @@ def build_merchants(seed: int, n: int) -> Merchants:
     city_code = np.repeat(np.arange(len(geo.CITIES)), sizes.sum(axis=1))
     category = np.concatenate([np.repeat(np.arange(N_CATEGORIES), row) for row in sizes])
     reputation = table.column("reputation").to_numpy()
-    return Merchants(table, start, sizes, chains, np.array(subcats), city_code, category, reputation)
+    return Merchants(table, start, sizes, chains, city_code, category, reputation)

@@ -150,8 +150,6 @@ async def restore(db: Database, source: Path) -> dict[str, int]:
         async with conn.transaction():
             for name, spec in TABLES.items():
                 counts[name] = await _restore_table(conn, spec, source / manifest["tables"][name]["file"])
-            await conn.execute("SELECT setval(pg_get_serial_sequence('quality_runs', 'run_id'), "
-                               "coalesce(max(run_id), 1), max(run_id) IS NOT NULL) FROM quality_runs")
             for name, count in counts.items():
                 expected = manifest["tables"][name]["rows"]
                 if count != expected:

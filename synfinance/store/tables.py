@@ -88,29 +88,5 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("predictions", PREDICTION_SCHEMA, ("transaction_id", "model_version"), frozenset({"reasons"})),
         TableSpec("fraud_labels", _LABEL_SCHEMA, ("transaction_id",), frozenset({"evidence"})),
         TableSpec("anomaly_labels", _LABEL_SCHEMA, ("transaction_id",), frozenset({"evidence"})),
-        TableSpec(
-            "model_versions",
-            _schema(
-                ("version", pa.string(), False),
-                ("created_at", TIMESTAMP_TYPE, False),
-                ("active", pa.bool_(), False),
-                ("metrics", pa.string(), False),
-                ("metadata", pa.string(), False),
-            ),
-            ("version",),
-            frozenset({"metrics", "metadata"}),
-        ),
-        TableSpec(
-            "quality_runs",
-            _schema(
-                ("run_id", pa.int64(), False),
-                ("dataset", pa.string(), False),
-                ("started_at", TIMESTAMP_TYPE, False),
-                ("passed", pa.bool_(), False),
-                ("report", pa.string(), False),
-            ),
-            ("run_id",),
-            frozenset({"report"}),
-        ),
     )
 }

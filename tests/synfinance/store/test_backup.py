@@ -40,9 +40,6 @@ async def _fill(db: Database, dataset_dir: Path) -> pa.Table:
             "INSERT INTO predictions (transaction_id, model_version, score, decision, threshold, reasons) "
             "VALUES ($1, 'v0001', 0.91, 'decline', 0.5, $2::jsonb)",
             part["transaction_id"][0].as_py(), json.dumps([{"feature": "amount_zscore", "contribution": 1.2}]))
-        await conn.execute("INSERT INTO model_versions (version, created_at, active, metrics) "
-                           "VALUES ('v0001', now(), true, '{\"pr_auc\": 0.77}')")
-        await conn.execute("INSERT INTO quality_runs (dataset, passed, report) VALUES ('ds', true, '{}')")
     finally:
         await conn.close()
     return part
@@ -56,7 +53,7 @@ async def test_round_trip_reproduces_every_table(db: Database, second_db: Databa
     counts = await restore(second_db, tmp_path / "a")
     again = await backup(second_db, tmp_path / "b")
 
-    assert counts["transactions"] == part.num_rows and counts["quality_runs"] == 1
+    assert counts["transactions"] == part.num_rows and counts["predictions"] == 1
     assert {k: v["rows"] for k, v in first["tables"].items()} == counts
     assert {k: v["sha256"] for k, v in first["tables"].items()} == {k: v["sha256"] for k, v in again["tables"].items()}
     restored = pq.read_table(tmp_path / "b" / "transactions.parquet")
