@@ -216,7 +216,7 @@ class Ingress:
                          200: {"content": {ARROW_STREAM: {"schema": {"type": "string", "format": "binary"}}},
                                "description": "Scores in request order; as Arrow with Accept: " + ARROW_STREAM}})
     async def score_batch(self, request: Request, _: Scoring,
-                          explain: bool = Query(False, description="Add top reasons (TreeSHAP per row: far slower than the score)."),
+                          explain: bool = Query(False, description="Add top reasons (slower than a score)."),
                           features: bool = Query(False, description="Include the 69 features.")) -> Response:
         """Score up to 10,000 transactions; each customer's are taken oldest first, results in request order.
         The body is JSON or, for bulk clients, an Arrow IPC stream of the same columns."""
