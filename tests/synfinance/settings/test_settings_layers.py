@@ -172,7 +172,7 @@ def test_version_follows_content_including_secrets_but_never_shows_them(config_d
     a = load(config_dir, tmp_path)
     b = load(config_dir, tmp_path)
     c = load(config_dir, tmp_path, environ={"SYNFINANCE_DATABASE__URL": STRONG_URL})
-    d = load(config_dir, tmp_path, environ={"SYNFINANCE_ML__THRESHOLD": "0.6"})
+    d = load(config_dir, tmp_path, environ={"SYNFINANCE_ML__NUM_THREADS": "3"})
     assert a.version == b.version
     assert len({a.version, c.version, d.version}) == 3
     assert a.loaded_at.tzinfo is not None
