@@ -12,6 +12,7 @@ app_builder  # serve.builder: the entry point of `serve run serve.builder:app_bu
 _.convert  # click.ParamType's hook, called by click
 _.__class__  # synfinance.generate: the module made callable (synfinance.generate(count=...))
 _.settings_customise_sources  # pydantic-settings' hook, with its fixed signature
+__getattr__  # synfinance.sinks: a module's lazy attribute hook, called by Python
 settings_cls  # ditto
 env_settings  # ditto
 dotenv_settings  # ditto
@@ -33,6 +34,7 @@ _.brand_p  # ditto
 _.impulse_p  # ditto
 
 # Library API that only tests call today
+_.decide  # Policy: the one-call form of the decision rule (codes() is what the scorer uses; tests, docs)
 _.source_of  # LoadedConfig: which layer set a key (tests; `config show` prints the same provenance)
 _.snapshot  # FeatureState: persist the online store and restore it (tests; extractor docstring shows the use)
 _.subscribe  # ConfigWatcher: hot reload; tests drive it, the running API does not yet (issue 18 wires it)

@@ -200,7 +200,7 @@ class ScorerHandle:
     async def one(self, x: Any) -> dict[str, Any]:
         return await _awaited(self.handle.one.remote(x))  # type: ignore[no-any-return]
 
-    async def many(self, x: Any, explain: bool) -> Any:
+    async def many(self, x: Any, explain: str) -> Any:
         return await _awaited(self.handle.many.remote(x, explain))
 
 

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actors import metrics as ray_metrics
 from actors.handles import Ref, SinkHandle, WorkerHandle, first_ready, put, result, results
@@ -29,6 +29,9 @@ from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics
 from synfinance.output.dataset import FileEntry
 from synfinance.sinks import ShardOutput, Sink
+
+if TYPE_CHECKING:
+    from synfinance.model.scoring import ScoreStage
 
 Progress = Callable[[int, str], None]  # rows just written, by which worker
 
@@ -58,6 +61,7 @@ def run_pipeline(
     worker_fault: ShardFault | None = None,
     write_fault: WriteFault | None = None,
     max_retries: int = 3,
+    score: ScoreStage | None = None,
 ) -> PipelineReport:
     """Generate (+ features) on `workers` actors into sink; Ray must be connected (actors.handles.session)."""
     if workers < 1:
@@ -73,7 +77,8 @@ def run_pipeline(
     actor = SinkHandle.start(SinkActor, sink, write_fault) if sink.travels else None
     # submit(shard ref) -> ref of (entries, written at): the sink actor's write, or this process's own
     submit: Callable[[Ref], Ref] = actor.write if actor is not None else (lambda ref: _write_here(sink, ref))
-    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault) for i in range(workers)]
+    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score)
+            for i in range(workers)]
     report = PipelineReport(0, 0.0, workers, bound)
     try:
         _drive(plan.n_shards, pool, submit, bound, max_retries, report, files, on_progress)

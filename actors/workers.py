@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 
@@ -20,6 +20,9 @@ from synfinance.observability.memory import peak_rss_mb, private_mb
 from synfinance.output.dataset import FileEntry
 from synfinance.runner import build_shard
 from synfinance.sinks import ShardOutput, Sink
+
+if TYPE_CHECKING:
+    from synfinance.model.scoring import ScoreStage
 
 
 class MemoryWatch:
@@ -39,10 +42,11 @@ class MemoryWatch:
 class ShardWorker:
     """Builds the plan once, then shards on request. Restarted by Ray if its process dies."""
 
-    def __init__(self, params: GenerationParams, features: bool, name: str, fault: ShardFault | None = None) -> None:
+    def __init__(self, params: GenerationParams, features: bool, name: str, fault: ShardFault | None = None,
+                 score: ScoreStage | None = None) -> None:
         ray_metrics.install()
         self.plan = GenerationPlan(params)
-        self.features, self.name, self.fault = features, name, fault
+        self.features, self.name, self.fault, self.score = features, name, fault, score
         self.memory = MemoryWatch()
 
     @ray.method(num_returns=2)
@@ -51,7 +55,7 @@ class ShardWorker:
         started = time.time()
         if self.fault is not None:
             self.fault.before_shard(shard)
-        output = build_shard(self.plan, shard, self.features)
+        output = build_shard(self.plan, shard, self.features, self.score)
         seconds = time.time() - started
         metrics.ROWS_GENERATED.labels(self.name).inc(output.transactions.num_rows)
         metrics.SHARD_SECONDS.labels(self.name).observe(seconds)

@@ -19,16 +19,12 @@ from serve.schemas import BOUNDS, CHOICES, EARLIEST, LATEST, MAX_BATCH, TEXT_MAX
 from synfinance.errors import Problem, TooLarge, ValidationError
 from synfinance.features.inputs import INPUT_SCHEMA
 from synfinance.model.scoring import Scored
-from synfinance.schema import FEATURE_NAMES
+from synfinance.schema import FEATURE_NAMES, PREDICTION_SCHEMA
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 MAX_PROBLEMS = 20  # rows reported per request; the count of all is in the message
-REASON = pa.struct([("feature", pa.string()), ("contribution", pa.float64())])
-SCORE_SCHEMA = pa.schema([
-    ("transaction_id", pa.string()), ("fraud_probability", pa.float64()), ("decision", pa.string()),
-    ("threshold", pa.float64()), ("model_version", pa.string()), ("reasons", pa.list_(REASON)),
-    ("anomaly_score", pa.float64()), ("processing_time_ms", pa.float64()),
-])
+# The predictions schema (synfinance.schema.PREDICTION_SCHEMA) and the time the request took.
+SCORE_SCHEMA = PREDICTION_SCHEMA.append(pa.field("processing_time_ms", pa.float64(), nullable=False))
 _TEXT_TYPES = (pa.string(), pa.large_string())
 _Check = Callable[[pa.Array], pa.Array]  # a column -> true where a row is bad
 
@@ -161,15 +157,11 @@ def _rows(column: pa.Array, field: pa.Field, problems: Problems, bad: _Check, ex
         problems.append(Problem(f"$.transactions[{i}].{field.name}", column[i].as_py(), expected))
 
 
-def scores_table(ids: pa.Array | pa.ChunkedArray, scored: Scored, elapsed_ms: float,
+def scores_table(ids: pa.Array | pa.ChunkedArray, scored: Scored, scored_at_us: int, elapsed_ms: float,
                  x: np.ndarray | None = None) -> pa.Table:
     """The scores of a batch as Arrow, rows in request order; with x, the 69 features as columns too."""
-    n = len(scored)
-    reasons = pa.array(scored.reason_lists(), pa.list_(REASON))
-    columns = [ids, pa.array(scored.probability), pa.array(scored.decision.tolist(), pa.string()),
-               pa.array(np.full(n, scored.threshold)), pa.array([scored.model_version] * n, pa.string()), reasons,
-               pa.array(scored.anomaly), pa.array(np.full(n, elapsed_ms))]
-    table = pa.Table.from_arrays(columns, schema=SCORE_SCHEMA)
+    table = scored.table(ids, scored_at_us)
+    table = table.append_column(SCORE_SCHEMA.field("processing_time_ms"), pa.array(np.full(len(scored), elapsed_ms)))
     if x is not None:
         for j, name in enumerate(FEATURE_NAMES):
             table = table.append_column(f"features.{name}", pa.array(x[:, j], from_pandas=True))  # NaN -> null

@@ -9,6 +9,7 @@ actors.handles.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,22 +53,34 @@ class FeatureShard:
         return self.shard.stats()
 
 
+RELOAD_CHECK_S = 2.0  # how often the scorer looks for a newly deployed version or policy
+
+
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=256)
 class Scorer:
-    """The active model; concurrent single scores are batched (@serve.batch) into one predict call."""
+    """The active model; concurrent single scores are batched (@serve.batch) into one predict call.
+
+    Every RELOAD_CHECK_S it looks at the registry: a version deployed since, or a policy re-derived with
+    `model deploy V --review-rate R`, is loaded and used from the next request on (no restart).
+    """
 
     def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float) -> None:
         self.ml = ml
         self.model: registry.FraudModel | None = None
         self.test_metrics: dict[str, Any] = {}  # the model's test-week metrics, read once with the model
         self.reason = "not loaded yet"
+        self.revision: tuple[Any, ...] | None = None
+        self.checked_at = time.monotonic()
         self.load()
         self.one.set_max_batch_size(batch_max)  # type: ignore[attr-defined]
         self.one.set_batch_wait_timeout_s(batch_wait_ms / 1000)  # type: ignore[attr-defined]
 
     def load(self) -> None:
+        """Load the active (or pinned) version; on failure keep serving the one loaded before, if any."""
+        root = Path(self.ml.registry_path)
+        self.revision = registry.revision(root, self.ml.active_version)
         try:
-            model = registry.load(Path(self.ml.registry_path), self.ml.active_version)
+            model = registry.load(root, self.ml.active_version)
         except ModelError as exc:
             self.reason = str(exc)
             return
@@ -76,8 +89,12 @@ class Scorer:
         self.model = model
 
     def ready_model(self) -> registry.FraudModel:
-        if self.model is None:
-            self.load()  # a model trained and deployed since start-up is picked up
+        now = time.monotonic()
+        if self.model is None or now - self.checked_at >= RELOAD_CHECK_S:
+            self.checked_at = now
+            if self.model is None or registry.revision(Path(self.ml.registry_path),
+                                                       self.ml.active_version) != self.revision:
+                self.load()  # a model or policy deployed since is picked up
         if self.model is None:
             raise ModelUnavailable(f"no model to score with: {self.reason}")
         return self.model
@@ -87,16 +104,16 @@ class Scorer:
             model = self.ready_model()
         except ModelUnavailable as exc:
             return {"ready": False, "reason": str(exc)}
-        return {"ready": True, "version": model.version, "threshold": model.threshold,
+        return {"ready": True, "version": model.version, "policy": model.policy.to_json(),
                 "created_at": model.metadata.get("created_at"), "metrics": self.test_metrics,
                 "feature_names": list(FEATURE_NAMES), "registry": str(self.ml.registry_path)}
 
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)
     async def one(self, rows: list[np.ndarray]) -> list[dict[str, Any]]:
-        return score_columns(self.ready_model(), np.vstack(rows), explain=True).rows()
+        return score_columns(self.ready_model(), np.vstack(rows)).rows()
 
-    def many(self, x: np.ndarray, explain: bool) -> Scored:
-        return score_columns(self.ready_model(), x, explain=explain)
+    def many(self, x: np.ndarray, explain: str) -> Scored:
+        return score_columns(self.ready_model(), x, explain)
 
 
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=64)

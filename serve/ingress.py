@@ -27,7 +27,7 @@ from serve import errors
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
 from serve.deployments import FeatureShard
 from serve.edge import Edge, media_type
-from serve.responses import elapsed_ms, feature_table, json_response, prediction_table, score_body
+from serve.responses import elapsed_ms, feature_table, json_response, now_us, score_body
 from serve.schemas import (
     MAX_BATCH,
     ErrorBody,
@@ -51,7 +51,7 @@ from synfinance.errors import (
 )
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import shard_of
-from synfinance.model.scoring import Scored
+from synfinance.model.scoring import Explain, Scored
 from synfinance.observability import logs, metrics
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
@@ -209,14 +209,17 @@ class Ingress:
         x = await self.shards.call(shard, FeatureShard.one, row)
         result = await self.scorer.one(x)
         _observe_scores([result["decision"]], [result["fraud_probability"]], result["model_version"])
-        return json_response(score_body(row["transaction_id"], result, x if features else None, elapsed_ms(started)))
+        return json_response(score_body(row["transaction_id"], result, x if features else None, now_us(),
+                                        elapsed_ms(started)))
 
     @api.post("/v1/score/batch", response_model=Scores, tags=["scoring"], openapi_extra=BATCH_BODY,
               responses={413: {"model": ErrorBody, "description": f"More than {MAX_BATCH:,} transactions."},
                          200: {"content": {ARROW_STREAM: {"schema": {"type": "string", "format": "binary"}}},
                                "description": "Scores in request order; as Arrow with Accept: " + ARROW_STREAM}})
     async def score_batch(self, request: Request, _: Scoring,
-                          explain: bool = Query(False, description="Add top reasons (slower than a score)."),
+                          explain: Annotated[Explain, Query(description="Who gets top reasons: reviewed and "
+                                                            "declined transactions, all (slower), or none.")]
+                          = "flagged",
                           features: bool = Query(False, description="Include the 69 features.")) -> Response:
         """Score up to 10,000 transactions; each customer's are taken oldest first, results in request order.
         The body is JSON or, for bulk clients, an Arrow IPC stream of the same columns."""
@@ -225,12 +228,12 @@ class Ingress:
         await self.model_ready()
         x = await self.features_of(table)
         scored = await self.scorer.many(x, explain) if table.num_rows else Scored.empty()
-        ids, elapsed = table.column("transaction_id"), elapsed_ms(started)
+        ids, elapsed, at = table.column("transaction_id"), elapsed_ms(started), now_us()
         _observe_scored(scored)
         if ARROW_STREAM in request.headers.get("accept", ""):
-            body = to_stream(scores_table(ids, scored, elapsed, x if features else None))
+            body = to_stream(scores_table(ids, scored, at, elapsed, x if features else None))
             return Response(body, media_type=ARROW_STREAM)
-        scores = [score_body(i, r, x[k] if features else None, elapsed) for k, (i, r) in
+        scores = [score_body(i, r, x[k] if features else None, at, elapsed) for k, (i, r) in
                   enumerate(zip(ids.to_pylist(), scored.rows(), strict=True))]
         return json_response({"scores": scores, "processing_time_ms": elapsed})
 
@@ -261,13 +264,14 @@ class Ingress:
             await self.model_ready()
             await self.db(Gateway.absent, ids.to_pylist())
         x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
-        scored = await self.scorer.many(x, False) if x is not None else None
+        scored = await self.scorer.many(x, "flagged") if x is not None else None
+        at = now_us()
         if scored is not None:
             _observe_scored(scored)
         stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
-                               None if scored is None else prediction_table(ids, scored))
+                               None if scored is None else scored.table(ids, at))
         elapsed = elapsed_ms(started)
-        scores = None if scored is None else [score_body(i, r, None, elapsed) for i, r in
+        scores = None if scored is None else [score_body(i, r, None, at, elapsed) for i, r in
                                               zip(ids.to_pylist(), scored.rows(), strict=True)]
         return json_response({"stored": stored, "scores": scores}, 201)
 
@@ -322,7 +326,7 @@ class Ingress:
 
     @api.get("/v1/model", tags=["scoring"])
     async def model(self, _: Reading) -> Response:
-        """The active model: version, threshold, test metrics and feature list."""
+        """The active model: version, decision policy, test metrics and feature list."""
         info = await self.scorer.info()
         if not info["ready"]:
             raise ModelUnavailable(info["reason"])
@@ -363,4 +367,5 @@ class Ingress:
     @api.get("/metrics", tags=["health"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})
     async def prometheus(self) -> Response:
-        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)

@@ -13,9 +13,7 @@ import numpy as np
 import pyarrow as pa
 from fastapi.responses import Response
 
-from synfinance.model.scoring import Scored
 from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA
-from synfinance.store.tables import TABLES
 
 
 def _plain(value: Any) -> Any:
@@ -42,8 +40,15 @@ def elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-def score_body(transaction_id: str, result: dict[str, Any], x: np.ndarray | None, elapsed: float) -> dict[str, Any]:
-    body = {"transaction_id": transaction_id, **result, "processing_time_ms": elapsed}
+def now_us() -> int:
+    """The server's clock, UTC microseconds (a prediction's scored_at online)."""
+    return time.time_ns() // 1000
+
+
+def score_body(transaction_id: str, result: dict[str, Any], x: np.ndarray | None, scored_at_us: int,
+               elapsed: float) -> dict[str, Any]:
+    scored_at = dt.datetime.fromtimestamp(scored_at_us / 1e6, dt.UTC).isoformat()
+    body = {"transaction_id": transaction_id, **result, "scored_at": scored_at, "processing_time_ms": elapsed}
     if x is not None:
         body["features"] = {n: _maybe(v) for n, v in zip(FEATURE_NAMES, x.ravel().tolist(), strict=True)}
     return body
@@ -54,15 +59,4 @@ def feature_table(ids: pa.ChunkedArray | pa.Array, x: np.ndarray) -> pa.Table:
     return pa.Table.from_arrays([ids, *columns], schema=FEATURE_TABLE_SCHEMA)
 
 
-def prediction_table(ids: pa.ChunkedArray | pa.Array, scored: Scored) -> pa.Table:
-    now = dt.datetime.now(dt.UTC)
-    n = len(scored)
-    return pa.table({
-        "transaction_id": ids,
-        "model_version": [scored.model_version] * n,
-        "score": scored.probability,
-        "decision": scored.decision.tolist(),
-        "threshold": np.full(n, scored.threshold),
-        "reasons": [json.dumps(r) for r in scored.reason_lists()],
-        "scored_at": pa.array([now] * n, TABLES["predictions"].schema.field("scored_at").type),
-    }, schema=TABLES["predictions"].schema)
+

@@ -14,7 +14,7 @@ import pyarrow as pa
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from synfinance.features.inputs import INPUT_COLUMNS
-from synfinance.model.decision import DECISIONS
+from synfinance.model.policy import DECISIONS
 from synfinance.population.categories import CATEGORY_NAMES
 from synfinance.population.payments import CHANNELS, MODES, STATUSES
 from synfinance.schema import CUSTOMER_SCHEMA, LABEL_FIELDS, MERCHANT_SCHEMA, TRANSACTION_SCHEMA, description
@@ -121,13 +121,17 @@ class Reason(BaseModel):
 
 
 class Score(BaseModel):
+    """One prediction: the fields of synfinance.schema.PREDICTION_SCHEMA (a test keeps them in step), and timing."""
+
     transaction_id: str
     fraud_probability: float = Field(ge=0, le=1)
-    decision: Literal[DECISIONS]  # type: ignore[valid-type]
-    threshold: float
-    model_version: str
-    reasons: list[Reason] = Field(description="The features that pushed the probability up most.")
+    decision: Literal[DECISIONS] = Field(  # type: ignore[valid-type]
+        description="By the model version's decision policy (see GET /v1/model).")
+    reasons: list[Reason] = Field(description="The features that pushed the probability up most; by default "
+                                              "only reviewed and declined transactions are explained.")
     anomaly_score: float = Field(description="How unusual the transaction is for this customer, 0-1.")
+    model_version: str
+    scored_at: dt.datetime = Field(description="When the server scored it (UTC).")
     processing_time_ms: float
     features: dict[str, float | None] | None = Field(None, description="The 69 features, with ?features=true.")
 

@@ -5,19 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synfinance.features.dataset import features_for_part
 from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
 from synfinance.output.dataset import FileEntry
 from synfinance.sinks import DatasetSink, ShardOutput, Sink
 
+if TYPE_CHECKING:
+    from synfinance.model.scoring import ScoreStage
+
 ProgressCallback = Callable[[int], None]  # called with the rows just written
 
 
-def build_shard(plan: GenerationPlan, shard: int, features: bool = False) -> ShardOutput:
-    """Generate a shard (patterns included) and, if asked, its features. Same plan, same shard: same bytes."""
+def build_shard(plan: GenerationPlan, shard: int, features: bool = False, score: ScoreStage | None = None
+                ) -> ShardOutput:
+    """Generate a shard (patterns included) and, if asked, its features and its predictions (which need the
+    features, kept in the output only when asked for). Same plan, same shard, same model: same bytes."""
     table = generate_shard(plan, shard)
-    return ShardOutput(shard, table, features_for_part(table, f"shard {shard}") if features else None)
+    extracted = features_for_part(table, f"shard {shard}") if features or score is not None else None
+    predictions = score.predictions(table, extracted) if score is not None and extracted is not None else None
+    return ShardOutput(shard, table, extracted if features else None, predictions)
 
 
 def run_shards(
@@ -26,6 +34,7 @@ def run_shards(
     shards: Iterable[int] | None = None,
     on_progress: ProgressCallback | None = None,
     features: bool = False,
+    score: ScoreStage | None = None,
 ) -> Path | None:
     """Generate every shard in this process into sink; returns what sink.close returns (a manifest path).
 
@@ -41,7 +50,7 @@ def run_shards(
     pending: tuple[Future[list[FileEntry]], int] | None = None  # the write under way, and its rows
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synfinance-writer") as pool:
         for shard in order:
-            output = build_shard(plan, shard, features)
+            output = build_shard(plan, shard, features, score)
             if pending is not None:
                 entries.extend(_done(*pending, on_progress))
             pending = pool.submit(sink.write, output), output.transactions.num_rows

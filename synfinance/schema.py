@@ -146,6 +146,25 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+REASON_TYPE = pa.list_(pa.struct([pa.field("feature", pa.string(), nullable=False),
+                                  pa.field("contribution", pa.float64(), nullable=False)]))
+PREDICTION_SCHEMA = pa.schema(
+    [
+        _f("transaction_id", pa.string(), "The scored transaction."),
+        _f("fraud_probability", pa.float64(), "The model's probability that the transaction is fraud, 0-1."),
+        _f("decision", pa.string(), "approve, review or decline, by the model version's decision policy."),
+        _f("reasons", REASON_TYPE, "The features that pushed the probability up most, with their contribution "
+           "to the log-odds; empty when not explained (by default only reviewed and declined ones are)."),
+        _f("anomaly_score", pa.float64(), "The anomaly_score feature (0-1): how unusual for this customer."),
+        _f("model_version", pa.string(), "The model version that scored it (e.g. v0003)."),
+        _f("scored_at", TIMESTAMP_TYPE, "When it was scored: the transaction's own time when scored offline "
+           "(as at authorisation, so a seed gives the same bytes), the server's clock when scored online."),
+    ],
+    metadata={"description": "One row per scored transaction and model version."},
+)
+SCHEMAS["predictions"] = PREDICTION_SCHEMA
+
+
 def description(field: pa.Field) -> str:
     """The one-line description stored on a schema field."""
     meta = field.metadata or {}

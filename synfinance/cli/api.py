@@ -7,8 +7,14 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from synfinance.features.inputs import INPUT_COLUMNS
+from synfinance.schema import IST_OFFSET_S
+
+IST = dt.timezone(dt.timedelta(seconds=IST_OFFSET_S), "IST")
 
 
 @click.group()
@@ -62,18 +68,49 @@ def stop_cmd() -> None:
     click.echo(f"stopped API (pid {result['stopped_pid']})" if "stopped_pid" in result else "API was not running")
 
 
+def demo_picks(nxt: pa.Table, count: int) -> list[np.ndarray]:
+    """Which of the next period's transactions to score for a demo, as row positions per pick (the last is the one
+    shown; the earlier ones are that customer's transactions before it, sent first so its history is right).
+
+    Up to two-fifths are frauds (each customer's first), the rest legitimate first transactions of other
+    customers spread over the hours of the day. Rows must be in time order.
+    """
+    customer = pc.dictionary_encode(nxt.column("customer_id")).combine_chunks().indices.to_numpy()
+    fraud = nxt.column("is_fraud").to_numpy(zero_copy_only=False)
+    hour = nxt.column("local_hour").to_numpy()
+    rows = np.arange(nxt.num_rows)
+    picks: list[np.ndarray] = []
+    fraud_customers: set[int] = set()
+    for i in np.flatnonzero(fraud):
+        if len(picks) >= max(1, count * 2 // 5):
+            break
+        if int(customer[i]) not in fraud_customers:
+            fraud_customers.add(int(customer[i]))
+            picks.append(rows[: i + 1][customer[: i + 1] == customer[i]])
+    _, first = np.unique(customer, return_index=True)  # each customer's first row
+    legit = [i for i in np.sort(first) if not fraud[i] and int(customer[i]) not in fraud_customers]
+    for target in np.linspace(8, 21, max(count - len(picks), 0)):
+        if not legit:
+            break
+        best = min(legit, key=lambda i: (abs(int(hour[i]) - target), i))
+        legit.remove(best)
+        picks.append(np.array([best]))
+    return sorted(picks, key=lambda p: int(p[-1]))
+
+
 @api.command("score")
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="The dataset the API was warmed from.")
-@click.option("--count", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--count", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--url", default=None, help="API base URL [default: the detached API's].")
 @click.option("--key", envvar="API_KEY", default=None, help="X-API-Key to send (or $API_KEY; kept out of argv).")
 def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
-    """Score a few customers' next transactions over HTTP: the same population generated over the days after
-    the dataset's (so each has the history the API was warmed with), with what actually happened beside it."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """Score customers' next transactions over HTTP: the same population generated over the days after the
+    dataset's (so each has the history the API was warmed with), spread over the day and including frauds, with
+    what actually happened beside each.
+
+        synfinance api score --data dataset --count 5
+    """
     import requests
     from rich.console import Console
     from rich.table import Table
@@ -87,22 +124,23 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
     if url is None:
         raise click.UsageError("no --url and no detached API running (`synfinance api start --detach`)")
     params = GenerationParams.from_json(read_manifest(data)["parameters"]).next_period()
-    nxt = generate_shard(GenerationPlan(params), 0).sort_by([("timestamp", "ascending")])
-    first = np.unique(pc.dictionary_encode(nxt.column("customer_id")).combine_chunks().indices.to_numpy(),
-                      return_index=True)[1]  # each customer's first row (rows are in time order)
-    picked = replayed(nxt.take(pa.array(np.sort(first)[:count])), "API-")  # ids apart from the dataset's
-    table = Table(title=f"POST {url}/v1/score  (next transactions after {params.start - dt.timedelta(days=1)})")
-    for column in ("transaction", "customer", "amount ₹", "probability", "decision", "top reason", "ms", "actual"):
-        table.add_column(column)
-    truths = picked.select(["fraud_type", "is_anomaly"]).to_pylist()
-    for row, truth in zip(picked.select(list(INPUT_COLUMNS)).to_pylist(), truths, strict=True):
-        answer = requests.post(f"{url}/v1/score", data=json.dumps(row, default=str), timeout=30,
-                               headers={"X-API-Key": key or "", "Content-Type": "application/json"})
-        if answer.status_code != 200:
-            raise click.ClickException(f"HTTP {answer.status_code}: {answer.text[:300]}")
-        s = answer.json()
-        table.add_row(s["transaction_id"], row["customer_id"], f"{row['amount_inr']:,}",
-                      f"{s['fraud_probability']:.4f}", s["decision"], s["reasons"][0]["feature"],
-                      f"{s['processing_time_ms']:.1f}", truth["fraud_type"] or ("anomaly" if truth["is_anomaly"]
-                                                                              else "legitimate"))
+    nxt = replayed(generate_shard(GenerationPlan(params), 0).sort_by([("timestamp", "ascending")]), "API-")
+    table = Table(title=f"POST /v1/score: next transactions from {params.start}", box=None, padding=(0, 1))
+    for column, justify in (("when (IST)", "left"), ("amount ₹", "right"), ("p(fraud)", "right"),
+                            ("decision", "left"), ("top reason", "left"), ("ms", "right"), ("truth", "left")):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    inputs = nxt.select(list(INPUT_COLUMNS)).to_pylist()
+    truths = nxt.select(["fraud_type", "is_anomaly"]).to_pylist()
+    for pick in demo_picks(nxt, count):
+        for i in pick.tolist():
+            answer = requests.post(f"{url}/v1/score", data=json.dumps(inputs[i], default=str), timeout=30,
+                                   headers={"X-API-Key": key or "", "Content-Type": "application/json"})
+            if answer.status_code != 200:
+                raise click.ClickException(f"HTTP {answer.status_code}: {answer.text[:300]}")
+        s, row, truth = answer.json(), inputs[pick[-1]], truths[pick[-1]]
+        when = row["timestamp"].astimezone(IST).strftime("%a %H:%M")
+        reason = s["reasons"][0]["feature"] if s["reasons"] else "-"
+        actual = truth["fraud_type"] or ("anomaly" if truth["is_anomaly"] else "legitimate")
+        table.add_row(when, f"{row['amount_inr']:,.2f}", f"{s['fraud_probability']:.4f}", s["decision"], reason,
+                      f"{s['processing_time_ms']:.1f}", actual)
     Console().print(table)

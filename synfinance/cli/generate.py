@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pyarrow as pa
@@ -22,9 +23,12 @@ from synfinance.output.files import atomic_path
 from synfinance.output.formats import FORMATS, SUFFIX, write_table
 from synfinance.population.customers import build_customers
 from synfinance.population.merchants import build_merchants
-from synfinance.runner import run_shards, write_dataset
+from synfinance.runner import run_shards
 from synfinance.settings import load_settings
 from synfinance.sinks import DatasetSink, JsonlSink, Sink
+
+if TYPE_CHECKING:
+    from synfinance.model.scoring import ScoreStage
 
 FORMAT = click.Choice(FORMATS)
 
@@ -62,6 +66,11 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
 @click.option("--fraud-types", default=None, help="Comma-separated fraud types to inject [default: all].")
 @click.option("--no-patterns", is_flag=True, help="Ordinary transactions only: no fraud or anomaly labels.")
 @click.option("--features", "with_features", is_flag=True, help="Also write features/part-<shard> (69 features).")
+@click.option("--score", is_flag=True,
+              help="Also score every transaction with a registered model: predictions/part-<shard> (Parquet).")
+@click.option("--model", "version", default=None, help="With --score: the model version [default: the active one].")
+@click.option("--explain", type=click.Choice(["flagged", "all", "none"]), default="flagged", show_default=True,
+              help="With --score: who gets top reasons (flagged: those sent to review or declined).")
 @click.option("--workers", type=click.IntRange(min=0, max=1024), default=0, show_default=True,
               help="Ray shard workers (0: in this process, without Ray).")
 @click.option("--local", is_flag=True, help="Run in this process without Ray, whatever --workers says.")
@@ -72,7 +81,8 @@ def transactions(
     count: int, seed: int | None, customers: int | None, merchants: int | None, start: dt.date | None,
     days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, fraud_rate: float | None,
     anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None, no_patterns: bool,
-    with_features: bool, workers: int, local: bool, address: str | None, quiet: bool,
+    with_features: bool, score: bool, version: str | None, explain: str, workers: int, local: bool,
+    address: str | None, quiet: bool,
 ) -> None:
     """Generate a dataset directory: transactions by shard, customers, merchants, manifest.
 
@@ -96,6 +106,7 @@ def transactions(
         fraud_weights=tuple(gen.fraud_type_weights.items()) or None,
         anomaly_weights=tuple(gen.anomaly_type_weights.items()) or None,
     ).resolved()
+    stage = _score_stage(version, explain, fmt, out) if score else None
     console = Console(stderr=True, quiet=quiet)
     begun = time.perf_counter()
     columns = (
@@ -121,9 +132,14 @@ def transactions(
             console.print(f"{count:,} transactions as JSON Lines on stdout in {time.perf_counter() - begun:.2f} s")
             return
         if workers == 0 or local:
-            manifest = write_dataset(params, out, fmt, on_progress=advance, features=with_features)
+            sink = DatasetSink(out, fmt, None if stage is None else stage.manifest())
+            done = run_shards(params, sink, on_progress=lambda rows: advance(rows, ""), features=with_features,
+                              score=stage)
+            assert done is not None  # a dataset sink always writes its manifest
+            manifest = done
         else:
-            on_ray = _run_on_ray(params, DatasetSink(out, fmt), workers, with_features, address, advance)
+            on_ray = _run_on_ray(params, DatasetSink(out, fmt, None if stage is None else stage.manifest()),
+                                 workers, with_features, address, advance, stage)
             assert on_ray is not None  # a dataset sink always writes its manifest
             manifest = on_ray
     elapsed = time.perf_counter() - begun
@@ -144,14 +160,28 @@ def _to_stdout(params: GenerationParams, fmt: str, workers: int, address: str | 
 
 
 def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bool, address: str | None,
-                advance: Callable[[int, str], None]) -> Path | None:
+                advance: Callable[[int, str], None], score: ScoreStage | None = None) -> Path | None:
     """The same run through the Ray pipeline (imported here: the in-process path never loads Ray)."""
     from actors.handles import session
     from actors.pipeline import run_pipeline
 
     ray = load_settings().settings.ray
     with session(ray.model_copy(update={"address": address}) if address else ray):
-        return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance).manifest
+        return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance,
+                            score=score).manifest
+
+
+def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> ScoreStage:
+    """The model of --score (loaded now: an unknown version or an empty registry is one clear line, before work)."""
+    from synfinance.model import registry
+    from synfinance.model.scoring import ScoreStage
+
+    if str(out) == "-" or fmt != "parquet":
+        raise ParameterError([Problem("score", True, "a Parquet dataset directory (--format parquet, --out DIR): "
+                                                     "predictions hold nested reasons")])
+    root = Path(load_settings().settings.ml.registry_path)
+    model = registry.load(root, version)
+    return ScoreStage(root, model.version, explain)
 
 
 def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:

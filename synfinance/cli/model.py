@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pyarrow as pa
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -28,9 +28,46 @@ MODELS_OUT = click.option("--models", "--out", "models", type=click.Path(path_ty
                           help="Registry directory to write to [default: ml.registry_path].")
 
 
+POLICY_OPTIONS = (
+    click.option("--policy", type=click.Choice(["budget", "cost"]), default=None,
+                 help="How to choose the review threshold on the validation weeks [default: ml.policy]."),
+    click.option("--review-rate", type=float, default=None,
+                 help="Share of all transactions sent to review (policy budget) [default: ml.review_rate]."),
+    click.option("--decline-precision", type=float, default=None,
+                 help="Decline where at least this share was fraud [default: ml.decline_precision]."),
+    click.option("--review-cost", type=float, default=None,
+                 help="INR cost of one review (policy cost) [default: ml.review_cost_inr]."),
+)
+
+
+def policy_options(f: Any) -> Any:
+    for option in reversed(POLICY_OPTIONS):
+        f = option(f)
+    return f
+
+
+def _rule(policy: str | None, review_rate: float | None, decline_precision: float | None,
+          review_cost: float | None) -> Any:
+    """The policy rule from the flags, the settings (ml.*) filling what is not given; every bad value named."""
+    from synfinance.model.fitting import PolicyRule
+    from synfinance.model.policy import check
+    from synfinance.model.threshold import Costs
+
+    ml = load_settings().settings.ml
+    rule = PolicyRule(policy or ml.policy, ml.review_rate if review_rate is None else review_rate,
+                      ml.decline_precision if decline_precision is None else decline_precision,
+                      Costs(review_inr=ml.review_cost_inr if review_cost is None else review_cost))
+    check(rule.rule, rule.review_rate, rule.decline_precision)
+    if rule.costs.review_inr < 0:
+        from synfinance.errors import ParameterError, Problem
+
+        raise ParameterError([Problem("review_cost", rule.costs.review_inr, "an INR cost of 0 or more")])
+    return rule
+
+
 @click.group()
 def model() -> None:
-    """Fraud model: LightGBM on the 69 features."""
+    """Fraud model: LightGBM on the 69 features, with a decision policy (approve / review / decline)."""
 
 
 def show(title: str, metrics: dict[str, Any], as_json: bool) -> None:
@@ -40,42 +77,55 @@ def show(title: str, metrics: dict[str, Any], as_json: bool) -> None:
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key in ("rows", "frauds", "threshold", "roc_auc", "pr_auc", "recall_at_1pct_fpr", "precision", "recall",
-                "f1", "brier"):
+    for key in ("rows", "frauds", "roc_auc", "pr_auc", "recall_at_1pct_fpr", "brier"):
         value = metrics[key]
         table.add_row(key, f"{value:,}" if isinstance(value, int) else f"{value:.4f}")
+    for key, label in (("review_rate", "sent to review"), ("decline_rate", "declined"),
+                       ("flagged_rate", "review + decline")):
+        table.add_row(label, f"{metrics[key]:.2%}")
+    for key, label in (("precision", "precision of flagged"), ("recall", "recall of flagged"), ("f1", "f1"),
+                       ("decline_precision", "precision of declines")):
+        table.add_row(label, f"{metrics[key]:.4f}")
     for name, recall in sorted(metrics["per_type_recall"].items()):
         table.add_row(f"recall · {name}", f"{recall:.3f}")
     c = metrics["confusion"]
-    table.add_row("confusion tp/fp/fn/tn", f"{c['tp']:,} / {c['fp']:,} / {c['fn']:,} / {c['tn']:,}")
+    table.add_row("flagged tp/fp/fn/tn", f"{c['tp']:,} / {c['fp']:,} / {c['fn']:,} / {c['tn']:,}")
     Console().print(table)
+
+
+def _policy_line(policy: dict[str, Any]) -> str:
+    decline = "never" if policy["decline_at"] is None else f"p >= {policy['decline_at']:.4f}"
+    rule = f"budget {policy['review_rate']:.2%}" if policy["rule"] == "budget" else "least expected cost"
+    return (f"policy ({rule}, declines at precision >= {policy['decline_precision']:.2f}): "
+            f"review at p >= {policy['review_at']:.4f}, decline at {decline}")
 
 
 @model.command("train")
 @DATA
 @MODELS_OUT
 @click.option("--seed", type=int, default=None, help="Training seed [default: generation.seed].")
-@click.option("--review-cost", type=click.FloatRange(min=0), default=50.0, show_default=True,
-              help="INR cost of reviewing one flagged transaction.")
+@policy_options
 @click.option("--deploy/--no-deploy", default=True, show_default=True, help="Make the new version active.")
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json (test weeks at the top) instead of a table.")
-def train_cmd(data: Path, models: Path | None, seed: int | None, review_cost: float, deploy: bool,
-              as_json: bool) -> None:
-    """Train on the earliest 70 % of the data, choose the threshold on the next 15 %, test on the last 15 %."""
+def train_cmd(data: Path, models: Path | None, seed: int | None, policy: str | None, review_rate: float | None,
+              decline_precision: float | None, review_cost: float | None, deploy: bool, as_json: bool) -> None:
+    """Train on the earliest 70 % of the data, choose the decision policy on the next 15 %, test on the last 15 %."""
     from synfinance.model import registry
     from synfinance.model.fitting import fit_model
-    from synfinance.model.threshold import Costs
 
     settings = load_settings().settings
+    rule = _rule(policy, review_rate, decline_precision, review_cost)
     root = _models(models)
     fitted = fit_model(data, root, settings.generation.seed if seed is None else seed, settings.ml.num_threads,
-                       Costs(review_inr=review_cost))
+                       rule)
     if deploy:
         registry.deploy(root, fitted.version)
     if as_json:
         click.echo(json.dumps(fitted.metrics, indent=2, sort_keys=True, default=float))
         return
-    show(f"model {fitted.version}: test weeks (threshold from validation weeks)", fitted.metrics["test"], False)
+    show(f"model {fitted.version}: test weeks at the policy chosen on the validation weeks", fitted.metrics["test"],
+         False)
+    click.echo(_policy_line(fitted.metrics["policy"]))
     click.echo(f"registered {root / fitted.version}" + (" (active)" if deploy else ""))
 
 
@@ -84,13 +134,28 @@ def train_cmd(data: Path, models: Path | None, seed: int | None, review_cost: fl
 @DATA
 @MODELS
 @click.option("--json", "as_json", is_flag=True)
-def evaluate_cmd(version: str | None, data: Path, models: Path | None, as_json: bool) -> None:
-    """Score a dataset (e.g. another seed: unseen customers) and compare with the model's own test weeks."""
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help="Also write an HTML page with charts (PR curve, scores by label, recall by type, confusion) here.")
+def evaluate_cmd(version: str | None, data: Path, models: Path | None, as_json: bool, report: Path | None) -> None:
+    """Score a dataset (e.g. another seed: unseen customers) at the model's policy and compare with its own test
+    weeks.
+
+        synfinance model evaluate --data other-seed --report evaluation    # then open evaluation/index.html
+    """
     from synfinance.model import registry
     from synfinance.model.fitting import evaluate_on
 
     fraud_model = registry.load(_models(models), version)
-    here = evaluate_on(fraud_model, data)
+    if report is not None and report.exists() and not report.is_dir():
+        raise OutputError(f"--report: {report} exists and is not a directory")
+    evaluation = evaluate_on(fraud_model, data, load_settings().settings.ml.num_threads)
+    here = evaluation.metrics
+    if report is not None:
+        from synfinance.model.report import write_report
+
+        page = write_report(report, f"Model {fraud_model.version} on {data}", evaluation.y, evaluation.score,
+                            fraud_model.policy, here)
+        click.echo(f"report: {page}", err=True)
     trained_on = json.loads((_models(models) / fraud_model.version / "metrics.json").read_text())["test"]
     if as_json:
         click.echo(json.dumps({"this_dataset": here, "training_test_weeks": trained_on}, indent=2, default=float))
@@ -130,11 +195,26 @@ def optimize_cmd(data: Path, models: Path | None, trials: int, seed: int | None,
 @model.command("deploy")
 @click.argument("version")
 @MODELS
-def deploy_cmd(version: str, models: Path | None) -> None:
-    """Make VERSION the active model (it must load against the current features)."""
-    from synfinance.model import registry
+@policy_options
+def deploy_cmd(version: str, models: Path | None, policy: str | None, review_rate: float | None,
+               decline_precision: float | None, review_cost: float | None) -> None:
+    """Make VERSION the active model (it must load against the current features).
 
-    registry.deploy(_models(models), version)
+    With any policy option, its thresholds are chosen again from the validation scores stored with it (no
+    retraining), the metrics at the new policy are printed, and a running API applies it within seconds:
+
+        synfinance model deploy v0003 --review-rate 0.005
+    """
+    from synfinance.model import registry
+    from synfinance.model.fitting import repolicy
+
+    root = _models(models)
+    if any(v is not None for v in (policy, review_rate, decline_precision, review_cost)):
+        registry.load(root, version)  # a clear error for an unknown version before any work
+        fitted = repolicy(root, version, _rule(policy, review_rate, decline_precision, review_cost))
+        show(f"model {version}: test weeks at the new policy", fitted.metrics["test"], False)
+        click.echo(_policy_line(fitted.metrics["policy"]))
+    registry.deploy(root, version)
     click.echo(f"{version} is now active")
 
 
@@ -147,49 +227,55 @@ def list_cmd(models: Path | None) -> None:
     root = _models(models)
     active = registry.active_version(root)
     table = Table(title=f"models in {root}")
-    for header in ("version", "created", "pr_auc", "roc_auc", "threshold", "active"):
+    for header in ("version", "created", "pr_auc", "review at", "decline at", "active"):
         table.add_column(header)
     for version in registry.versions(root):
         meta_path = root / version / "metadata.json"
         if not meta_path.is_file():
             continue
         meta = json.loads(meta_path.read_text())
-        table.add_row(version, meta["created_at"][:19], f"{meta['metrics']['pr_auc']:.4f}",
-                      f"{meta['metrics']['roc_auc']:.4f}", f"{meta['threshold']:.2f}", "*" if version == active else "")
+        policy = registry.policy_of(root / version, meta)
+        decline = "never" if policy.decline_at is None else f"{policy.decline_at:.3f}"
+        table.add_row(version, meta["created_at"][:16], f"{meta['metrics']['pr_auc']:.4f}", f"{policy.review_at:.3f}",
+                      decline, "*" if version == active else "")
     Console().print(table)
 
 
 @model.command("predict")
 @click.option("--model", "version", default=None, help="Version [default: active].")
 @DATA
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory for scores.parquet.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory for predictions.parquet.")
 @MODELS
-def predict_cmd(version: str | None, data: Path, out: Path, models: Path | None) -> None:
-    """Batch scoring: score, decision and top three reasons per transaction, to Parquet."""
+@click.option("--explain", type=click.Choice(["flagged", "all", "none"]), default="flagged", show_default=True,
+              help="Which transactions get their top reasons: those sent to review or declined, all, or none.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def predict_cmd(version: str | None, data: Path, out: Path, models: Path | None, explain: str, quiet: bool) -> None:
+    """Batch scoring: probability, decision and top reasons per transaction (the predictions schema), to Parquet."""
     import pyarrow.parquet as pq
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     from synfinance.model import registry
-    from synfinance.model.data import feature_matrix
-    from synfinance.model.decision import decide
-    from synfinance.output.dataset import read_dataset
+    from synfinance.model.batch import dataset_rows, predict_dataset
     from synfinance.output.files import atomic_path
+    from synfinance.schema import PREDICTION_SCHEMA
 
     fraud_model = registry.load(_models(models), version)
-    tables = read_dataset(data, verify=False)
-    if "features" not in tables:
-        raise OutputError(f"--data: {data} has no features; run `synfinance generate features --in {data}`")
-    x = feature_matrix(tables["features"])
-    score = fraud_model.predict(x)
-    reasons = fraud_model.explain(x)
-    result = pa.table({
-        "transaction_id": tables["features"].column("transaction_id"),
-        "score": score,
-        "decision": pa.array(decide(score, fraud_model.threshold), pa.string()),
-        "reasons": pa.array([[name for name, _ in r] for r in reasons], pa.list_(pa.string())),
-        "model_version": pa.array([fraud_model.version] * len(score)),
-    })
+    total = dataset_rows(data)
+    threads = load_settings().settings.ml.num_threads
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out: {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "scores.parquet") as tmp:
-        pq.write_table(result, tmp, compression="zstd")
-    click.echo(f"scored {len(score):,} transactions with {fraud_model.version}: "
-               f"{int((score >= fraud_model.threshold).sum()):,} to review -> {out / 'scores.parquet'}")
+    counts = {"approve": 0, "review": 0, "decline": 0}
+    columns = (TextColumn("[bold]scoring"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True, quiet=quiet), transient=True) as progress, \
+            atomic_path(out / "predictions.parquet") as tmp:
+        task = progress.add_task("score", total=total)
+        with pq.ParquetWriter(tmp, PREDICTION_SCHEMA, compression="zstd") as writer:
+            for table in predict_dataset(fraud_model, data, explain, threads, lambda n: progress.advance(task, n)):
+                writer.write_table(table)
+                for decision, n in zip(*np.unique(table.column("decision").to_numpy(zero_copy_only=False),
+                                                  return_counts=True), strict=True):
+                    counts[str(decision)] += int(n)
+    click.echo(f"scored {total:,} transactions with {fraud_model.version}: {counts['approve']:,} approve, "
+               f"{counts['review']:,} review, {counts['decline']:,} decline -> {out / 'predictions.parquet'}")

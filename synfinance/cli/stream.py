@@ -25,10 +25,23 @@ from synfinance.stream.pacer import stream as run_stream
               help="jsonl: file to append to [default: stdout].")
 @click.option("--url", default=None, help="http: where to POST each batch (JSON Lines).")
 @click.option("--seed", type=int, default=None, help="[default: generation.seed]")
+@click.option("--score", is_flag=True, help="Score every transaction with a registered model; its prediction goes "
+                                            "with it (JSON Lines fields, or the predictions table).")
+@click.option("--model", "version", default=None, help="With --score: the model version [default: the active one].")
 def stream(rate: float, duration: float, speedup: float | None, sink: str, out: Path | None, url: str | None,
-           seed: int | None) -> None:
-    """Emit generated transactions at a steady rate; report achieved rate and lag on stderr."""
+           seed: int | None, score: bool, version: str | None) -> None:
+    """Emit generated transactions at a steady rate; report achieved rate and lag on stderr.
+
+        synfinance stream --rate 200 --duration 30 --score | head
+    """
     settings = load_settings().settings
+    stage = None
+    if score:
+        from synfinance.model import registry
+        from synfinance.model.scoring import ScoreStage
+
+        root = Path(settings.ml.registry_path)
+        stage = ScoreStage(root, registry.load(root, version).version)
     if sink == "http" and not url:
         raise ParameterError([Problem("url", url, "a URL to POST to when --sink http")])
     if sink == "jsonl":
@@ -43,7 +56,7 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
         emit = HttpSink(url, timeout_s=settings.server.timeout_s)
     try:
         report = run_stream(rate, duration, emit, seed=settings.generation.seed if seed is None else seed,
-                            speedup=speedup)
+                            speedup=speedup, score=stage)
     finally:
         emit.close([])
     table = Table(title="stream" + (" (interrupted)" if report.interrupted else ""), show_header=False)

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from synfinance.model import registry
-from synfinance.model.data import Labelled, TimeSplit, load_labelled, time_split
+from synfinance.model.data import Labelled, load_labelled, time_split
 from synfinance.model.metrics import evaluate, pr_auc
-from synfinance.model.threshold import Costs, best_threshold, cost_curve
+from synfinance.model.policy import Policy, choose
+from synfinance.model.threshold import Costs, cost_curve
 from synfinance.model.train import Trained, train
 from synfinance.output.dataset import read_manifest
 
@@ -24,6 +27,19 @@ SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
 
 
 @dataclass(frozen=True)
+class PolicyRule:
+    """How to choose the decision policy on the validation weeks (settings ml.policy, ml.review_rate, ...)."""
+
+    rule: str = "budget"
+    review_rate: float = 0.01
+    decline_precision: float = 0.9
+    costs: Costs = Costs()
+
+    def choose(self, y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray) -> Policy:
+        return choose(y, score, amount_inr, self.rule, self.review_rate, self.decline_precision, self.costs)
+
+
+@dataclass(frozen=True)
 class Fitted:
     version: str
     metrics: dict[str, Any]
@@ -33,47 +49,79 @@ def predict(trained: Trained, x: np.ndarray) -> np.ndarray:
     return np.asarray(trained.booster.predict(x, num_iteration=trained.best_iteration))
 
 
-def _report(data: Labelled, split: TimeSplit, trained: Trained, costs: Costs) -> tuple[float, dict[str, Any]]:
-    valid, test = data.rows(split.valid), data.rows(split.test)
-    valid_score = predict(trained, valid.x)
-    curve = cost_curve(valid.y, valid_score, valid.amount_inr, costs)
-    threshold = best_threshold(curve)
-    test_score = predict(trained, test.x)
-    test_metrics = evaluate(test.y, test_score, threshold, test.fraud_type)
-    return threshold, {
+def scores_table(valid: Labelled, valid_score: np.ndarray, test: Labelled, test_score: np.ndarray) -> pa.Table:
+    """The validation and test weeks' scores and labels, kept with the version (registry.SCORES)."""
+    return pa.table({
+        "split": pa.array(["valid"] * len(valid) + ["test"] * len(test)),
+        "score": np.concatenate([valid_score, test_score]),
+        "is_fraud": np.concatenate([valid.y, test.y]).astype(bool),
+        "fraud_type": pa.array(list(valid.fraud_type) + list(test.fraud_type), pa.string()),
+        "amount_inr": np.concatenate([valid.amount_inr, test.amount_inr]),
+    })
+
+
+def report(policy: Policy, scores: pa.Table, costs: Costs) -> dict[str, Any]:
+    """metrics.json: test weeks at the top (headline), validation weeks, the policy and the cost curve."""
+    parts = {}
+    for split in ("valid", "test"):
+        rows = scores.filter(pc.equal(scores["split"], split))
+        y = rows["is_fraud"].to_numpy(zero_copy_only=False).astype(np.int8)
+        parts[split] = (y, rows["score"].to_numpy(), np.array(rows["fraud_type"].to_pylist(), dtype=object),
+                        rows["amount_inr"].to_numpy())
+    test_metrics = evaluate(parts["test"][0], parts["test"][1], policy, parts["test"][2])
+    valid_y, valid_score, _, valid_amount = parts["valid"]
+    return {
         **test_metrics,  # the headline figures (test weeks) at the top, as metrics.json promises
-        "valid": evaluate(valid.y, valid_score, threshold, valid.fraud_type),
+        "valid": evaluate(valid_y, valid_score, policy, parts["valid"][2]),
         "test": test_metrics,
-        "cost_curve": curve,
+        "policy": policy.to_json(),
+        "cost_curve": cost_curve(valid_y, valid_score, valid_amount, costs),
         "costs": vars(costs),
     }
 
 
-def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, costs: Costs | None = None,
+def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, rule: PolicyRule | None = None,
               overrides: dict[str, Any] | None = None, search: dict[str, Any] | None = None,
               data: Labelled | None = None) -> Fitted:
-    """Train on the earliest 70 % of the dataset's time range, pick the threshold on the next 15 %,
+    """Train on the earliest 70 % of the dataset's time range, choose the decision policy on the next 15 %,
     report on the last 15 %, and register the model as a new version.
 
     data: the dataset already loaded from data_dir (saves reading it again)."""
-    costs = costs or Costs()
+    rule = rule or PolicyRule()
     data = data if data is not None else load_labelled(data_dir)
     split = time_split(data.ts)
     trained = train(data, split, seed, num_threads, overrides)
-    threshold, metrics = _report(data, split, trained, costs)
+    valid, test = data.rows(split.valid), data.rows(split.test)
+    valid_score, test_score = predict(trained, valid.x), predict(trained, test.x)
+    policy = rule.choose(valid.y, valid_score, valid.amount_inr)
+    scores = scores_table(valid, valid_score, test, test_score)
+    metrics = report(policy, scores, rule.costs)
     if search is not None:
         metrics["search"] = search
     manifest = read_manifest(data_dir)
     metadata = {
-        "threshold": threshold, "params": trained.params, "best_iteration": trained.best_iteration,
+        "threshold": policy.review_at, "policy": policy.to_json(), "params": trained.params,
+        "best_iteration": trained.best_iteration,
         "training_data": {"dir": str(data_dir), "seed": manifest.get("seed"), "rows": int(split.train.sum()),
                           "valid_rows": int(split.valid.sum()), "test_rows": int(split.test.sum()),
                           "frauds": int(data.y[split.train].sum()), "valid_from_us": split.valid_from_us,
                           "test_from_us": split.test_from_us},
         "metrics": {k: metrics["test"][k] for k in ("roc_auc", "pr_auc", "recall_at_1pct_fpr", "precision",
-                                                    "recall", "f1", "brier")},
+                                                    "recall", "f1", "brier", "review_rate", "decline_rate",
+                                                    "flagged_rate")},
     }
-    version = registry.save(models, trained.booster, metadata, metrics)
+    version = registry.save(models, trained.booster, metadata, metrics, scores)
+    return Fitted(version, metrics)
+
+
+def repolicy(models: Path, version: str, rule: PolicyRule) -> Fitted:
+    """Choose a version's policy again from its stored validation scores (no retraining); metrics.json follows."""
+    scores = registry.stored_scores(models, version)
+    valid = scores.filter(pc.equal(scores["split"], "valid"))
+    policy = rule.choose(valid["is_fraud"].to_numpy(zero_copy_only=False).astype(np.int8), valid["score"].to_numpy(),
+                         valid["amount_inr"].to_numpy())
+    metrics = report(policy, scores, rule.costs)
+    registry.set_policy(models, version, policy, metrics)
     return Fitted(version, metrics)
 
 
@@ -92,8 +140,15 @@ def random_search(data: Labelled, trials: int, seed: int, num_threads: int) -> t
     return dict(best["params"]), history
 
 
-def evaluate_on(model: registry.FraudModel, data_dir: Path) -> dict[str, Any]:
-    """Every row of another dataset (e.g. another seed: unseen customers) as a test set."""
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, Any]
+    y: np.ndarray
+    score: np.ndarray
+
+
+def evaluate_on(model: registry.FraudModel, data_dir: Path, num_threads: int = 0) -> Evaluation:
+    """Every row of another dataset (e.g. another seed: unseen customers) as a test set, at the model's policy."""
     data = load_labelled(data_dir)
-    score = model.predict(data.x)
-    return evaluate(data.y, score, model.threshold, data.fraud_type)
+    score = model.predict(data.x, num_threads=num_threads)
+    return Evaluation(evaluate(data.y, score, model.policy, data.fraud_type), data.y, score)

@@ -1,10 +1,12 @@
-"""Evaluation of fraud scores: ranking, precision/recall at a threshold, calibration, per-type recall."""
+"""Evaluation of fraud scores: ranking, the decision policy's outcomes, calibration, per-type recall."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+
+from synfinance.model.policy import Policy, outcomes
 
 
 def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -47,27 +49,22 @@ def reliability(y: np.ndarray, score: np.ndarray, bins: int = 10) -> list[dict[s
     return table
 
 
-def evaluate(y: np.ndarray, score: np.ndarray, threshold: float, fraud_type: np.ndarray) -> dict[str, Any]:
-    """Every metric of the report, as plain JSON-able values."""
-    flagged = score >= threshold
+def evaluate(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.ndarray) -> dict[str, Any]:
+    """Every metric of the report, as plain JSON-able values; "flagged" means reviewed or declined."""
+    at_policy = outcomes(y, score, policy, fraud_type)
+    flagged = policy.codes(score) > 0
     tp = int((flagged & (y == 1)).sum())
     fp = int((flagged & (y == 0)).sum())
     fn = int((~flagged & (y == 1)).sum())
     tn = int((~flagged & (y == 0)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    per_type = {}
-    for name in sorted({t for t in fraud_type if t is not None}):
-        rows = fraud_type == name
-        per_type[name] = float(flagged[rows].mean())
+    precision, recall = at_policy["precision"], at_policy["recall"]
     return {
-        "rows": len(y), "frauds": int(y.sum()), "threshold": threshold,
+        "rows": len(y), "frauds": int(y.sum()), "threshold": policy.review_at,
         "roc_auc": roc_auc(y, score), "pr_auc": pr_auc(y, score),
-        "precision": precision, "recall": recall,
+        **at_policy,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
         "recall_at_1pct_fpr": recall_at_fpr(y, score, 0.01),
         "brier": float(np.mean((score - y) ** 2)),
         "reliability": reliability(y, score),
-        "per_type_recall": per_type,
         "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
     }

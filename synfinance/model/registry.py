@@ -1,7 +1,9 @@
-"""Model versions on disk: models/<version>/{model.txt, metadata.json, metrics.json} and an 'active' pointer.
+"""Model versions on disk: models/<version>/{model.txt, metadata.json, metrics.json, scores.parquet} and an
+'active' pointer; policy.json when the decision policy was re-derived after training (`model deploy --review-rate`).
 
 Models are stored in LightGBM's own text format, never pickled. Loading refuses a model whose
-feature list or feature-schema fingerprint differs from the code's.
+feature list or feature-schema fingerprint differs from the code's. scores.parquet keeps the validation and
+test weeks' scores and labels, so the policy can be chosen again without retraining.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from synfinance.errors import ModelError
-from synfinance.model.explain import contributions, top_reasons
+from synfinance.model.explain import contributions
+from synfinance.model.policy import Policy
 from synfinance.output.files import atomic_path
 from synfinance.schema import FEATURE_NAMES, FEATURE_SCHEMA, SCHEMA_VERSION, fingerprint
 
 ACTIVE = "active"
+POLICY = "policy.json"
+SCORES = "scores.parquet"
 _VERSION = re.compile(r"^v\d{4,}$")
 
 
@@ -31,16 +38,15 @@ class FraudModel:
     booster: lgb.Booster
     metadata: dict[str, Any]
 
-    @property
-    def threshold(self) -> float:
-        return float(self.metadata["threshold"])
+    policy: Policy
 
     def predict(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
         """Fraud probability per row of a (rows, 69) matrix in FEATURE_NAMES order."""
         return np.asarray(self.booster.predict(x, num_threads=num_threads))
 
-    def explain(self, x: np.ndarray, k: int = 3, num_threads: int = 0) -> list[list[tuple[str, float]]]:
-        return top_reasons(contributions(self.booster, x, num_threads), k)
+    def contributions(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        """(rows, 70): each feature's contribution to the log-odds, last column the bias."""
+        return contributions(self.booster, x, num_threads)
 
 
 def versions(root: Path) -> list[str]:
@@ -53,8 +59,9 @@ def active_version(root: Path) -> str | None:
     return pointer.read_text().strip() if pointer.is_file() else None
 
 
-def save(root: Path, booster: lgb.Booster, metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
-    """Write a new version (never overwriting one) and return its name."""
+def save(root: Path, booster: lgb.Booster, metadata: dict[str, Any], metrics: dict[str, Any],
+         scores: pa.Table | None = None) -> str:
+    """Write a new version (never overwriting one) and return its name. metadata carries its "policy"."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     existing = versions(root)
@@ -68,10 +75,49 @@ def save(root: Path, booster: lgb.Booster, metadata: dict[str, Any], metrics: di
     }
     with atomic_path(folder / "model.txt") as tmp:
         booster.save_model(str(tmp))
+    if scores is not None:
+        with atomic_path(folder / SCORES) as tmp:
+            pq.write_table(scores, tmp, compression="zstd")
     for name, body in (("metrics.json", metrics), ("metadata.json", meta)):  # metadata last: marks it complete
         with atomic_path(folder / name) as tmp:
             tmp.write_text(json.dumps(body, indent=2, sort_keys=True, default=float) + "\n")
     return version
+
+
+def set_policy(root: Path, version: str, policy: Policy, metrics: dict[str, Any]) -> None:
+    """Replace a version's decision policy and the metrics at it (policy.json last, each file atomically);
+    a running API picks the new policy up without a restart."""
+    folder = Path(root) / version
+    for name, body in (("metrics.json", metrics), (POLICY, policy.to_json())):
+        with atomic_path(folder / name) as tmp:
+            tmp.write_text(json.dumps(body, indent=2, sort_keys=True, default=float) + "\n")
+
+
+def stored_scores(root: Path, version: str) -> pa.Table:
+    """The validation and test weeks' scores and labels saved with a version."""
+    path = Path(root) / version / SCORES
+    if not path.is_file():
+        raise ModelError(f"model {version} has no {SCORES} (trained before policies were stored); retrain it")
+    return pq.read_table(path)
+
+
+def policy_of(folder: Path, metadata: dict[str, Any]) -> Policy:
+    """policy.json if the policy was re-derived, else the one chosen at training (older versions: threshold)."""
+    if (folder / POLICY).is_file():
+        return Policy.from_json(json.loads((folder / POLICY).read_text()))
+    if "policy" in metadata:
+        return Policy.from_json(metadata["policy"])
+    threshold = float(metadata["threshold"])  # a version from before the policy: review at its threshold
+    return Policy(threshold, max(threshold, 0.9), "cost", 0.0, 0.9)
+
+
+def revision(root: Path, version: str | None = None) -> tuple[str | None, int]:
+    """What a running scorer compares to notice a change: the active (or given) version and its policy's mtime."""
+    version = version or active_version(root)
+    if version is None:
+        return None, 0
+    policy = Path(root) / version / POLICY
+    return version, policy.stat().st_mtime_ns if policy.is_file() else 0
 
 
 def deploy(root: Path, version: str) -> None:
@@ -103,4 +149,4 @@ def load(root: Path, version: str | None = None) -> FraudModel:
     if metadata.get("feature_fingerprint") != fingerprint(FEATURE_SCHEMA):
         raise ModelError(f"model {version} was trained on another feature schema version; retrain it")
     booster = lgb.Booster(model_file=str(folder / "model.txt"))
-    return FraudModel(version, booster, metadata)
+    return FraudModel(version, booster, metadata, policy_of(folder, metadata))

@@ -1,18 +1,34 @@
-"""Score feature rows with a model: probability, decision, the features that pushed it up, the anomaly score."""
+"""The one scorer: probability, the policy's decision, reasons where a decision needs them, the anomaly score.
+
+Every path scores through `score_columns`: `model predict`, the runner's and the Ray workers' score stage,
+the API, and `stream --score`. Explanations (TreeSHAP contributions) cost far more than a score, so by default
+only transactions the policy flags (review or decline) get their top reasons (`explain`: flagged, all, none).
+
+    scored = score_columns(model, x)                      # x: (rows, 69) in FEATURE_NAMES order
+    table = scored.table(transaction_ids, scored_at_us)   # PREDICTION_SCHEMA, as Parquet and PostgreSQL take it
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 
-from synfinance.model.decision import decide
-from synfinance.model.registry import FraudModel
-from synfinance.schema import FEATURE_NAMES
+from synfinance.errors import ParameterError, Problem, SchemaError
+from synfinance.model.data import feature_matrix
+from synfinance.model.policy import DECISIONS, Policy
+from synfinance.model.registry import FraudModel, load
+from synfinance.schema import FEATURE_NAMES, PREDICTION_SCHEMA, REASON_TYPE
 
 ANOMALY = FEATURE_NAMES.index("anomaly_score")
 REASONS = 3
+Explain = Literal["flagged", "all", "none"]
+EXPLAIN: tuple[Explain, ...] = ("flagged", "all", "none")
+_NAMES = pa.array(FEATURE_NAMES, pa.string())
 
 
 @dataclass(frozen=True)
@@ -20,39 +36,131 @@ class Scored:
     """The scores of a batch, column by column (cheap to pass between processes and to write as Arrow)."""
 
     probability: np.ndarray
-    decision: np.ndarray  # approve / review / decline, as Python strings
-    threshold: float
-    model_version: str
-    reasons: list[list[tuple[str, float]]]  # per row; empty lists when not explained
+    code: np.ndarray  # 0 approve, 1 review, 2 decline (int8)
+    reason_index: np.ndarray  # (rows, REASONS) index into FEATURE_NAMES, -1 where none
+    reason_value: np.ndarray  # (rows, REASONS) contribution to the log-odds
     anomaly: np.ndarray
+    model_version: str
+    policy: Policy | None = None
 
     @classmethod
     def empty(cls) -> Scored:
         """The scores of no rows."""
-        return cls(np.zeros(0), np.zeros(0, object), 0.0, "", [], np.zeros(0))
+        none = np.zeros((0, REASONS))
+        return cls(np.zeros(0), np.zeros(0, np.int8), none.astype(np.int32), none, np.zeros(0), "")
 
     def __len__(self) -> int:
         return len(self.probability)
 
+    @property
+    def decision(self) -> np.ndarray:
+        """approve / review / decline per row, as Python strings."""
+        return np.asarray(DECISIONS, dtype=object)[self.code]
+
+    def reasons(self) -> pa.ListArray:
+        """Each row's reasons as list<struct<feature, contribution>> (empty where not explained)."""
+        present = self.reason_index >= 0
+        offsets = np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32)
+        values = pa.StructArray.from_arrays(
+            [_NAMES.take(pa.array(self.reason_index[present])), pa.array(self.reason_value[present], pa.float64())],
+            fields=list(REASON_TYPE.value_type))
+        return pa.ListArray.from_arrays(pa.array(offsets), values, type=REASON_TYPE)
+
     def reason_lists(self) -> list[list[dict[str, Any]]]:
-        """Each row's reasons as {feature, contribution} (rounded to 6 places), as the API and store show them."""
-        return [[{"feature": name, "contribution": round(c, 6)} for name, c in r] for r in self.reasons]
+        """Each row's reasons as {feature, contribution}, as the API shows them."""
+        return [[{"feature": FEATURE_NAMES[j], "contribution": float(v)} for j, v in zip(i, c, strict=True)
+                 if j >= 0] for i, c in zip(self.reason_index, self.reason_value, strict=True)]
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per row, the fields of the API's Score."""
+        """One dict per row, the prediction fields of the API's Score."""
         return [
-            {"fraud_probability": p, "decision": d, "threshold": self.threshold, "model_version": self.model_version,
-             "reasons": r, "anomaly_score": a}
+            {"fraud_probability": p, "decision": d, "model_version": self.model_version, "reasons": r,
+             "anomaly_score": a}
             for p, d, r, a in zip(self.probability.tolist(), self.decision.tolist(), self.reason_lists(),
                                   self.anomaly.tolist(), strict=True)
         ]
 
+    def table(self, transaction_ids: pa.Array | pa.ChunkedArray, scored_at_us: np.ndarray | int) -> pa.Table:
+        """PREDICTION_SCHEMA rows. scored_at: UTC microseconds, per row or one for all."""
+        n = len(self)
+        at = np.broadcast_to(np.asarray(scored_at_us, dtype=np.int64), (n,))
+        return pa.table([
+            transaction_ids, pa.array(self.probability, pa.float64()), pa.array(self.decision, pa.string()),
+            self.reasons(), pa.array(self.anomaly, pa.float64()), pa.array([self.model_version] * n, pa.string()),
+            pa.array(at, pa.int64()).cast(PREDICTION_SCHEMA.field("scored_at").type),
+        ], schema=PREDICTION_SCHEMA)
 
-def score_columns(model: FraudModel, x: np.ndarray, explain: bool = True) -> Scored:
-    """Scores of every row of a (rows, 69) feature matrix in FEATURE_NAMES order (NaN = missing)."""
-    # One thread: a serving process shares the cores with others, and idle OpenMP threads spin.
-    probability = model.predict(x, num_threads=1)
-    reasons = model.explain(x, REASONS, num_threads=1) if explain else [[] for _ in range(len(x))]
-    return Scored(probability, decide(probability, model.threshold), model.threshold, model.version, reasons,
-                  np.nan_to_num(x[:, ANOMALY], nan=0.0))
 
+def top_reasons(contrib: np.ndarray, k: int = REASONS) -> tuple[np.ndarray, np.ndarray]:
+    """The k features pushing each score up the most, largest first (ties: the earlier feature): (index, value)."""
+    features = contrib[:, :-1]  # the last column is the bias
+    k = min(k, features.shape[1])
+    if len(features) == 0:
+        return np.zeros((0, k), np.int32), np.zeros((0, k))
+    candidates = np.argpartition(-features, k - 1, axis=1)[:, :k]
+    values = np.take_along_axis(features, candidates, axis=1)
+    order = np.lexsort((candidates, -values), axis=1)  # by value, then by feature index, per row
+    index = np.take_along_axis(candidates, order, axis=1).astype(np.int32)
+    return index, np.take_along_axis(values, order, axis=1)
+
+
+def predictions_table(model: FraudModel, transactions: pa.Table, features: pa.Table, explain: str = "flagged",
+                      num_threads: int = 1) -> pa.Table:
+    """A batch's PREDICTION_SCHEMA rows, scored at each transaction's own time (offline: as at authorisation)."""
+    ids = features.column("transaction_id")
+    if not ids.equals(transactions.column("transaction_id")):
+        raise SchemaError("features and transactions are not row-aligned by transaction_id")
+    scored = score_columns(model, feature_matrix(features), explain, num_threads)
+    return scored.table(ids, transactions.column("timestamp").cast(pa.int64()).to_numpy())
+
+
+@dataclass(frozen=True)
+class ScoreStage:
+    """The score stage of a generation run: a registered model version and which rows to explain.
+
+    Workers load the model themselves (a registry path travels; a booster is not shipped between processes).
+    """
+
+    registry: Path
+    version: str
+    explain: str = "flagged"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "model"}
+
+    @cached_property
+    def model(self) -> FraudModel:
+        return load(self.registry, self.version)
+
+    def predictions(self, transactions: pa.Table, features: pa.Table) -> pa.Table:
+        """One thread: a worker owns one core."""
+        return predictions_table(self.model, transactions, features, self.explain, num_threads=1)
+
+    def manifest(self) -> dict[str, Any]:
+        """What a dataset's manifest records of the model that scored it."""
+        return {"model_version": self.version, "policy": self.model.policy.to_json(), "explain": self.explain,
+                "layout": "predictions/part-<shard> beside transactions/part-<shard>"}
+
+
+def check_explain(explain: str) -> Explain:
+    if explain not in EXPLAIN:
+        raise ParameterError([Problem("explain", explain, f"one of {', '.join(EXPLAIN)}")])
+    return explain
+
+
+def score_columns(model: FraudModel, x: np.ndarray, explain: str = "flagged", num_threads: int = 1) -> Scored:
+    """Scores of every row of a (rows, 69) feature matrix in FEATURE_NAMES order (NaN = missing).
+
+    num_threads 1 suits a serving process (it shares the cores, and idle OpenMP threads spin); batch jobs
+    give ml.num_threads.
+    """
+    explain = check_explain(explain)
+    probability = model.predict(x, num_threads=num_threads)
+    policy = model.policy
+    code = policy.codes(probability)
+    index = np.full((len(x), REASONS), -1, dtype=np.int32)
+    value = np.zeros((len(x), REASONS))
+    rows = {"flagged": np.flatnonzero(code > 0), "all": np.arange(len(x)), "none": np.zeros(0, np.int64)}[explain]
+    if len(rows):
+        index[rows], value[rows] = top_reasons(model.contributions(x[rows], num_threads=num_threads))
+    return Scored(probability, code, index, value, np.nan_to_num(x[:, ANOMALY], nan=0.0), model.version, policy)

@@ -18,20 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    ProcessCollector,
-    disable_created_metrics,
-    generate_latest,
-)
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
-
 Kind = Literal["counter", "gauge", "histogram"]
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class Instrument(Protocol):
@@ -65,20 +53,27 @@ class Metric:
         if series is None:
             if len(values) != len(self.label_names):
                 raise ValueError(f"{self.name}: labels {self.label_names}, got values {values}")
-            series = self._series[values] = _backend.series(self, values)
+            series = self._series[values] = _current().series(self, values)
         return series
 
 
 class PrometheusBackend:
-    """prometheus_client in a registry of SynFinance's own: what a process outside Ray exports."""
+    """prometheus_client in a registry of SynFinance's own: what a process outside Ray exports.
+
+    Made on first use, so a Ray actor (which records through Ray's agent) never loads prometheus_client.
+    """
 
     def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, ProcessCollector, disable_created_metrics
+
         disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series double the output
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)
         self._metrics: dict[str, Any] = {}
 
     def _metric(self, m: Metric) -> Any:
+        from prometheus_client import Counter, Gauge, Histogram
+
         if m.name not in self._metrics:
             if m.kind == "counter":
                 made: Any = Counter(m.name, m.help, m.label_names, registry=self.registry)
@@ -95,21 +90,36 @@ class PrometheusBackend:
         return made.labels(*values) if values else made
 
 
-PROMETHEUS = PrometheusBackend()
-_backend: Backend = PROMETHEUS
+_prometheus: PrometheusBackend | None = None
+_installed: Backend | None = None  # a backend a process chose (a Ray actor: Ray's); else prometheus_client
+
+
+def prometheus() -> PrometheusBackend:
+    global _prometheus
+    if _prometheus is None:
+        _prometheus = PrometheusBackend()
+    return _prometheus
+
+
+def _current() -> Backend:
+    return _installed if _installed is not None else prometheus()
 
 
 def use_backend(backend: Backend) -> None:
     """Record every metric of this process through backend from now on (a Ray actor installs Ray's)."""
-    global _backend
-    _backend = backend
+    global _installed
+    _installed = backend
     for metric in CATALOGUE:
         metric._series.clear()
 
 
-def render() -> bytes:
-    """This process's metrics in Prometheus text exposition format (the prometheus_client backend)."""
-    return generate_latest(PROMETHEUS.registry)
+def render() -> tuple[bytes, str]:
+    """This process's metrics in Prometheus text exposition format (the prometheus_client backend), and the
+    content type to serve them with."""
+    from prometheus_client import generate_latest
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+    return generate_latest(prometheus().registry), CONTENT_TYPE_LATEST
 
 
 # -- the catalogue --------------------------------------------------------------------------------------------

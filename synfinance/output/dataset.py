@@ -2,6 +2,7 @@
 
     <out>/transactions/part-<shard>.<ext>
     <out>/features/part-<shard>.<ext>     (optional: 69 features per transaction, keyed by transaction_id)
+    <out>/predictions/part-<shard>.<ext>  (optional: the model's prediction per transaction, PREDICTION_SCHEMA)
     <out>/customers.<ext>   <out>/merchants.<ext>
     <out>/manifest.json     (present only once every file listed in it is complete)
 """
@@ -25,6 +26,8 @@ from synfinance.schema import SCHEMAS
 MANIFEST = "manifest.json"
 PARTS = "transactions"
 FEATURES = "features"
+PREDICTIONS = "predictions"
+PART_FOLDERS = (PARTS, FEATURES, PREDICTIONS)
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,13 @@ class FileEntry:
     sha256: str
 
 
-def part_name(shard: int, fmt: str) -> str:
-    return f"{PARTS}/part-{shard:05d}{SUFFIX[fmt]}"
+def part_name(shard: int, fmt: str, folder: str = PARTS) -> str:
+    """transactions/part-00007.parquet, or the same part of another folder (features, predictions)."""
+    return f"{folder}/part-{shard:05d}{SUFFIX[fmt]}"
 
 
 def _is_dataset_entry(p: Path) -> bool:
-    return p.name in (MANIFEST, PARTS, FEATURES) or p.name.startswith(".") or p.stem in ("customers", "merchants")
+    return p.name in (MANIFEST, *PART_FOLDERS) or p.name.startswith(".") or p.stem in ("customers", "merchants")
 
 
 class DatasetWriter:
@@ -78,6 +82,7 @@ class DatasetWriter:
         try:
             (self.out / PARTS).mkdir(parents=True, exist_ok=True)
             (self.out / FEATURES).mkdir(exist_ok=True)
+            (self.out / PREDICTIONS).mkdir(exist_ok=True)
         except OSError as exc:
             raise OutputError(f"--out: cannot create {self.out}: {exc.strerror}") from exc
         with contextlib.suppress(FileNotFoundError):
@@ -96,9 +101,8 @@ class DatasetWriter:
     def finish(self, manifest: dict[str, Any], files: list[FileEntry]) -> Path:
         """Drop files of earlier runs that this one did not write, then write the manifest."""
         keep = {f.path for f in files}
-        feature_parts = (self.out / FEATURES).iterdir() if (self.out / FEATURES).is_dir() else ()
-        for stale in [*(self.out / PARTS).iterdir(), *feature_parts, *self.out.glob("customers.*"),
-                      *self.out.glob("merchants.*")]:
+        parts = [p for folder in PART_FOLDERS if (self.out / folder).is_dir() for p in (self.out / folder).iterdir()]
+        for stale in [*parts, *self.out.glob("customers.*"), *self.out.glob("merchants.*")]:
             rel = stale.relative_to(self.out).as_posix()
             if rel not in keep and not stale.name.startswith("."):
                 stale.unlink()
@@ -122,7 +126,7 @@ def read_dataset(out: Path, verify: bool = True) -> dict[str, pa.Table]:
     out = Path(out)
     manifest = read_manifest(out)
     fmt = manifest["format"]
-    parts: dict[str, list[pa.Table]] = {PARTS: [], FEATURES: []}
+    parts: dict[str, list[pa.Table]] = {folder: [] for folder in PART_FOLDERS}
     tables: dict[str, pa.Table] = {}
     for entry in manifest["files"]:
         path = out / entry["path"]

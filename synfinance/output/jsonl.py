@@ -38,6 +38,10 @@ def _values(col: pa.Array, name: str) -> pa.Array:
         out = _quoted(pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ"))
     elif pa.types.is_date(t):
         out = _quoted(pc.cast(col, pa.string()))
+    elif pa.types.is_struct(t):
+        out = json_objects({t.field(i).name: col.field(i) for i in range(t.num_fields)})
+        if col.null_count:
+            out = pc.if_else(col.is_null(), pa.scalar(None, pa.string()), out)
     elif pa.types.is_list(t):
         inner = _values(col.values, name)
         joined = pc.binary_join(pa.ListArray.from_arrays(col.offsets, inner), ",")

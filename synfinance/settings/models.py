@@ -100,6 +100,14 @@ class MLConfig(Section):
     registry_path: Path = Field(Path("models"), description="Directory of model versions.")
     active_version: str | None = Field(None, description="Version to serve (null: the registry's pointer).")
     num_threads: int = Field(2, ge=1, le=256, description="LightGBM threads (Ray workers default to 1).")
+    policy: Literal["budget", "cost"] = Field(
+        "budget", description="How training chooses the review threshold: a review budget, or least expected cost.")
+    review_rate: float = Field(
+        0.01, gt=0, le=0.2, description="Share of all transactions the review queue takes (policy budget).")
+    decline_precision: float = Field(
+        0.9, ge=0.5, le=1, description="Decline outright only above the score where at least this share was fraud.")
+    review_cost_inr: float = Field(
+        50.0, ge=0, le=100_000, description="Cost of one manual review (policy cost; missed fraud costs its amount).")
 
 
 class MonitoringConfig(Section):

@@ -10,10 +10,24 @@ open and close run where the run is driven; write runs wherever the shards are (
 is True may be handed to a Ray actor).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from synfinance.sinks.base import ShardOutput, Sink
 from synfinance.sinks.dataset import DatasetSink
 from synfinance.sinks.http import HttpSink
 from synfinance.sinks.jsonl import JsonlSink
-from synfinance.sinks.postgres import PostgresSink
+
+if TYPE_CHECKING:
+    from synfinance.sinks.postgres import PostgresSink
 
 __all__ = ["DatasetSink", "HttpSink", "JsonlSink", "PostgresSink", "ShardOutput", "Sink"]
+
+
+def __getattr__(name: str) -> Any:
+    # PostgreSQL's client (asyncpg, pgpq) loads only where a PostgreSQL sink is used: a shard worker
+    # or a Parquet run never pays for it.
+    if name == "PostgresSink":
+        from synfinance.sinks.postgres import PostgresSink
+
+        return PostgresSink
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

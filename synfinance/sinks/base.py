@@ -19,6 +19,7 @@ class ShardOutput:
     shard: int
     transactions: pa.Table
     features: pa.Table | None = None
+    predictions: pa.Table | None = None  # PREDICTION_SCHEMA, when the run has a score stage
 
 
 class Sink(Protocol):

@@ -7,7 +7,7 @@ from typing import Any
 
 import synfinance
 from synfinance.features.dataset import feature_part_name, manifest_features
-from synfinance.output.dataset import FEATURES, DatasetWriter, FileEntry, part_name
+from synfinance.output.dataset import FEATURES, PREDICTIONS, DatasetWriter, FileEntry, part_name
 from synfinance.output.formats import SUFFIX
 from synfinance.schema import SCHEMA_VERSION, SCHEMAS, fingerprint
 from synfinance.sinks.base import ShardOutput
@@ -33,9 +33,11 @@ class DatasetSink:
     kind = "dataset"
     travels = True
 
-    def __init__(self, out: Path, fmt: str = "parquet") -> None:
+    def __init__(self, out: Path, fmt: str = "parquet", scored_by: dict[str, Any] | None = None) -> None:
+        """scored_by: the score stage's model (version, policy), recorded in the manifest."""
         self.writer = DatasetWriter(Path(out), fmt)  # checks the format at once
         self.plan: GenerationPlan | None = None
+        self.scored_by = scored_by
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "plan": None}  # a sink actor only writes shards: no need to ship the plan
@@ -62,6 +64,9 @@ class DatasetSink:
         if output.features is not None:
             name = feature_part_name(part_name(output.shard, self.writer.fmt))
             entries.append(self.writer.write(name, output.features))
+        if output.predictions is not None:
+            entries.append(self.writer.write(part_name(output.shard, self.writer.fmt, PREDICTIONS),
+                                             output.predictions))
         return entries
 
     def close(self, entries: list[FileEntry]) -> Path:
@@ -70,4 +75,6 @@ class DatasetSink:
         manifest = manifest_for(self.plan)
         if any(e.path.startswith(f"{FEATURES}/") for e in entries):
             manifest["features"] = manifest_features()
+        if self.scored_by is not None and any(e.path.startswith(f"{PREDICTIONS}/") for e in entries):
+            manifest["predictions"] = self.scored_by
         return self.writer.finish(manifest, entries)

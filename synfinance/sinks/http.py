@@ -10,6 +10,7 @@ from synfinance.errors import StoreUnavailable
 from synfinance.output.dataset import FileEntry
 from synfinance.output.jsonl import encode_jsonl
 from synfinance.sinks.base import ShardOutput
+from synfinance.sinks.jsonl import with_predictions
 from synfinance.world.plan import GenerationPlan
 
 
@@ -26,7 +27,7 @@ class HttpSink:
         return []
 
     def write(self, output: ShardOutput) -> list[FileEntry]:
-        request = urllib.request.Request(self.url, data=encode_jsonl(output.transactions), method="POST",
+        request = urllib.request.Request(self.url, data=encode_jsonl(with_predictions(output)), method="POST",
                                          headers={"Content-Type": "application/x-ndjson"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310 (user's URL)

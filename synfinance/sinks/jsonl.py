@@ -5,10 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
+import pyarrow as pa
+
 from synfinance.output.dataset import FileEntry
 from synfinance.output.jsonl import encode_jsonl
 from synfinance.sinks.base import ShardOutput
 from synfinance.world.plan import GenerationPlan
+
+
+def with_predictions(output: ShardOutput) -> pa.Table:
+    """The shard's transactions, each with its prediction's fields beside it when the run scored them."""
+    table = output.transactions
+    if output.predictions is not None:
+        for name in ("fraud_probability", "decision", "reasons", "model_version"):
+            table = table.append_column(output.predictions.schema.field(name), output.predictions.column(name))
+    return table
 
 
 class JsonlSink:
@@ -24,7 +35,7 @@ class JsonlSink:
         return []
 
     def write(self, output: ShardOutput) -> list[FileEntry]:
-        self.out.write(encode_jsonl(output.transactions))
+        self.out.write(encode_jsonl(with_predictions(output)))
         self.out.flush()  # a consumer reading a pipe sees rows as they are due
         return [FileEntry(f"<{self.kind} shard {output.shard}>", output.transactions.num_rows, "")]
 

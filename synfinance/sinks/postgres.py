@@ -45,7 +45,7 @@ class PostgresSink:
         return [FileEntry(f"postgres:{table}", n, "") for table, n in sorted(counts.rows.items())]
 
     def write(self, output: ShardOutput) -> list[FileEntry]:
-        counts = self._run(load_part(self._connection(), output.transactions, output.features))
+        counts = self._run(load_part(self._connection(), output.transactions, output.features, output.predictions))
         return [FileEntry(f"postgres:shard-{output.shard}", counts.rows.get("transactions", 0), "")]
 
     def close(self, entries: list[FileEntry]) -> Path | None:

@@ -19,7 +19,6 @@ from synfinance.errors import Conflict, NotFound, StoreUnavailable
 from synfinance.resilience import Guard
 from synfinance.settings.models import DatabaseConfig
 from synfinance.store.connect import FAILURES, Database
-from synfinance.store.copy import copy_rows
 from synfinance.store.load import load_part
 from synfinance.store.repository import (
     Aggregates,
@@ -29,7 +28,6 @@ from synfinance.store.repository import (
     TransactionFilter,
     TransactionRepository,
 )
-from synfinance.store.tables import TABLES
 
 
 class Gateway:
@@ -112,14 +110,13 @@ class Gateway:
         await self._run(_absent, ids)
 
     async def store(self, txns: pa.Table, features: pa.Table | None, predictions: pa.Table | None) -> int:
-        """Transactions (with their features and predictions) in one transaction; Conflict on a known id."""
+        """Transactions (with their features and PREDICTION_SCHEMA predictions) in one transaction; Conflict on a
+        known id."""
         async def store(pool: Any) -> int:
             async with pool.acquire() as conn, conn.transaction():
                 ids = txns.column("transaction_id").to_pylist()
                 await _absent(conn, ids)
-                counts = await load_part(conn, txns, features)
-                if predictions is not None:
-                    await copy_rows(conn, TABLES["predictions"], predictions)
+                counts = await load_part(conn, txns, features, predictions)
                 if counts.rows.get("transactions", 0) < len(ids):  # another request stored one meanwhile
                     raise Conflict(_duplicates(ids))
                 return len(ids)

@@ -1,7 +1,8 @@
 """Load generated data into PostgreSQL: one transaction per shard, idempotent, several connections at once.
 
 `load_part` is the unit the pipeline's PostgreSQL sink and `synfinance db load` share: a shard's
-transactions (+ its features, + the fraud/anomaly label rows derived from it) in one transaction.
+transactions (+ its features, + its predictions, + the fraud/anomaly label rows derived from it) in one
+transaction.
 Loading into an empty transactions table is a bulk load: its secondary indexes are dropped first and
 rebuilt once at the end (much faster than maintaining them row by row, as pg_restore does). The dropped
 definitions are recorded in `deferred_indexes` in the same transaction as the drop, so a load that dies
@@ -21,13 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synfinance.errors import MigrationError, SchemaError
-from synfinance.output.dataset import FEATURES, PARTS, read_manifest
+from synfinance.output.dataset import FEATURES, PARTS, PREDICTIONS, read_manifest
 from synfinance.output.files import sha256_file
 from synfinance.output.formats import read_table
-from synfinance.schema import SCHEMAS, TRANSACTION_SCHEMA
+from synfinance.schema import PREDICTION_SCHEMA, SCHEMAS, TRANSACTION_SCHEMA
 from synfinance.store.connect import Database, quote_ident
 from synfinance.store.copy import Batch, copy_batch, copy_rows, prepare
 from synfinance.store.migrations import MIGRATIONS_DIR, current_version, discover
+from synfinance.store.predictions import stored_predictions
 from synfinance.store.tables import TABLES
 
 LOAD_WORKERS = 2  # concurrent connections; PostgreSQL parses each COPY on one core
@@ -74,18 +76,23 @@ async def ensure_partitions(conn: asyncpg.Connection, txns: pa.Table) -> None:
                            bounds["min"].as_py(), bounds["max"].as_py())
 
 
-def prepare_part(txns: pa.Table, features: pa.Table | None = None) -> list[Batch]:
+def prepare_part(txns: pa.Table, features: pa.Table | None = None,
+                 predictions: pa.Table | None = None) -> list[Batch]:
     """A shard's batches for every table it touches, encoded for COPY (CPU only; run it in a thread)."""
     batches = [prepare(TABLES["transactions"], txns)]
     if features is not None:
         batches.append(prepare(TABLES["features"], features))
+    if predictions is not None:
+        batches.append(prepare(TABLES["predictions"], stored_predictions(predictions)))
     batches += [prepare(TABLES[f"{kind}_labels"], label_rows(txns, kind)) for kind in ("fraud", "anomaly")]
     return batches
 
 
-async def load_part(conn: asyncpg.Connection, txns: pa.Table, features: pa.Table | None = None) -> LoadCounts:
-    """One shard in one transaction: transactions, features, labels. A redone shard inserts nothing twice."""
-    batches = await asyncio.to_thread(prepare_part, txns, features)
+async def load_part(conn: asyncpg.Connection, txns: pa.Table, features: pa.Table | None = None,
+                    predictions: pa.Table | None = None) -> LoadCounts:
+    """One shard in one transaction: transactions, features, predictions (PREDICTION_SCHEMA), labels.
+    A redone shard inserts nothing twice."""
+    batches = await asyncio.to_thread(prepare_part, txns, features, predictions)
     return await load_batches(conn, txns, batches)
 
 
@@ -251,8 +258,10 @@ def _first(group: BaseExceptionGroup) -> BaseException:
 def _read_part(directory: Path, entries: dict[str, dict[str, object]], part: str, fmt: str
                ) -> tuple[pa.Table, list[Batch]]:
     txns = _read_verified(directory, entries[part], fmt, TRANSACTION_SCHEMA)
-    feature_part = f"{FEATURES}/{Path(part).name}"
-    features = None
-    if feature_part in entries:
-        features = _read_verified(directory, entries[feature_part], fmt, TABLES["features"].schema)
-    return txns, prepare_part(txns, features)
+    beside = {folder: f"{folder}/{Path(part).name}" for folder in (FEATURES, PREDICTIONS)}
+    features = predictions = None
+    if beside[FEATURES] in entries:
+        features = _read_verified(directory, entries[beside[FEATURES]], fmt, TABLES["features"].schema)
+    if beside[PREDICTIONS] in entries:
+        predictions = _read_verified(directory, entries[beside[PREDICTIONS]], fmt, PREDICTION_SCHEMA)
+    return txns, prepare_part(txns, features, predictions)

@@ -148,7 +148,7 @@ class TransactionRepository:
         if f.min_score is not None or f.max_score is not None:
             low, high = f.min_score or 0.0, 1.0 if f.max_score is None else f.max_score
             where.add("EXISTS (SELECT 1 FROM predictions p WHERE p.transaction_id = t.transaction_id "
-                      "AND p.score >= {} AND p.score <= {})", low, high)
+                      "AND p.fraud_probability >= {} AND p.fraud_probability <= {})", low, high)
         select = f"SELECT {_columns('transactions', 't')} FROM transactions t"
         return await _page(self.db, "transactions", select, where, ("t.timestamp", "t.transaction_id"),
                            (dt.datetime, str), limit, cursor)

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from synfinance.schema import CUSTOMER_SCHEMA, FEATURE_TABLE_SCHEMA, MERCHANT_SCHEMA, TIMESTAMP_TYPE, TRANSACTION_SCHEMA
+from synfinance.schema import (
+    CUSTOMER_SCHEMA,
+    FEATURE_TABLE_SCHEMA,
+    MERCHANT_SCHEMA,
+    PREDICTION_SCHEMA,
+    TRANSACTION_SCHEMA,
+)
 
 _SCALAR = {
     pa.string(): "text",
@@ -68,15 +74,13 @@ _LABEL_SCHEMA = _schema(
     ("evidence", pa.string(), False),
 )
 
-PREDICTION_SCHEMA = _schema(
-    ("transaction_id", pa.string(), False),
-    ("model_version", pa.string(), False),
-    ("score", pa.float64(), False),
-    ("decision", pa.string(), False),
-    ("threshold", pa.float64(), False),
-    ("reasons", pa.string(), False),
-    ("scored_at", TIMESTAMP_TYPE, False),
-)
+# synfinance.schema.PREDICTION_SCHEMA with the reasons as JSON text (jsonb; store/predictions.py encodes them),
+# in the table's column order (migrations 0002 and 0005)
+_PREDICTION_COLUMNS = ("transaction_id", "model_version", "fraud_probability", "decision", "reasons", "scored_at",
+                       "anomaly_score")
+STORED_PREDICTION_SCHEMA = _schema(*[
+    (name, pa.string() if name == "reasons" else PREDICTION_SCHEMA.field(name).type,
+     PREDICTION_SCHEMA.field(name).nullable) for name in _PREDICTION_COLUMNS])
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
@@ -85,7 +89,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("merchants", MERCHANT_SCHEMA, ("merchant_id",)),
         TableSpec("transactions", TRANSACTION_SCHEMA, ("transaction_id", "timestamp")),
         TableSpec("features", FEATURE_TABLE_SCHEMA, ("transaction_id",)),
-        TableSpec("predictions", PREDICTION_SCHEMA, ("transaction_id", "model_version"), frozenset({"reasons"})),
+        TableSpec("predictions", STORED_PREDICTION_SCHEMA, ("transaction_id", "model_version"), frozenset({"reasons"})),
         TableSpec("fraud_labels", _LABEL_SCHEMA, ("transaction_id",), frozenset({"evidence"})),
         TableSpec("anomaly_labels", _LABEL_SCHEMA, ("transaction_id",), frozenset({"evidence"})),
     )

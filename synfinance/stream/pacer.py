@@ -12,14 +12,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from synfinance.errors import ParameterError, Problem
+from synfinance.features.dataset import features_for_part
 from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
 from synfinance.sinks import ShardOutput, Sink
+
+if TYPE_CHECKING:
+    from synfinance.model.scoring import ScoreStage
 
 MAX_ROWS = 20_000_000
 
@@ -83,8 +88,9 @@ def source(rows: int, seed: int, speedup: float | None, duration_s: float
 
 
 def run(table: pa.Table, due: np.ndarray, sink: Sink, duration_s: float, requested_rate: float,
-        clock: Clock | None = None, tick_s: float = 0.01) -> StreamReport:
-    """Emit `table` paced by `due` (seconds from start) until the rows or the duration run out, or Ctrl-C."""
+        clock: Clock | None = None, tick_s: float = 0.01, predictions: pa.Table | None = None) -> StreamReport:
+    """Emit `table` paced by `due` (seconds from start) until the rows or the duration run out, or Ctrl-C.
+    predictions, row-aligned with table, go out with each batch."""
     clock = clock or Clock()
     start = clock.now()
     emitted, interrupted = 0, False
@@ -96,7 +102,8 @@ def run(table: pa.Table, due: np.ndarray, sink: Sink, duration_s: float, request
                 break
             ready = int(np.searchsorted(due, elapsed, side="right"))
             if ready > emitted:
-                sink.write(ShardOutput(len(lags), table.slice(emitted, ready - emitted)))  # each tick's batch in turn
+                scored = None if predictions is None else predictions.slice(emitted, ready - emitted)
+                sink.write(ShardOutput(len(lags), table.slice(emitted, ready - emitted), predictions=scored))
                 lags.append(elapsed - due[emitted:ready])
                 emitted = ready
             if emitted < len(due):
@@ -111,13 +118,17 @@ def run(table: pa.Table, due: np.ndarray, sink: Sink, duration_s: float, request
 
 
 def stream(rate: float, duration_s: float, sink: Sink, seed: int = 42, speedup: float | None = None,
-           clock: Clock | None = None) -> StreamReport:
-    """Generate rate x duration transactions and emit them paced (see the module docstring)."""
+           clock: Clock | None = None, score: ScoreStage | None = None) -> StreamReport:
+    """Generate rate x duration transactions and emit them paced (see the module docstring). With score, every
+    row is scored up front (features over the whole stream in time order) and its prediction goes with it."""
     rows = check(rate, duration_s, speedup)
     if speedup is not None:  # the average rate over the whole simulated span
         span_s = max(1, math.ceil(duration_s * speedup / 86_400)) * 86_400
         rows = check(rate, span_s / speedup, speedup)
     plan, table, due = source(rows, seed, speedup, duration_s)
+    predictions = None
+    if score is not None:
+        predictions = score.predictions(table, features_for_part(table, "stream"))
     sink.open(plan)
-    return run(table, due, sink, duration_s, rate, clock)
+    return run(table, due, sink, duration_s, rate, clock, predictions=predictions)
 

@@ -40,7 +40,8 @@ def test_store_scores_and_persists_then_reads_back(api: Api) -> None:
     assert got.status_code == 200 and got.json()["amount_inr"] == float(body[2]["amount_inr"])
     assert got.json()["timestamp"] == body[2]["timestamp"]
     predictions = api.get(f"/v1/predictions?transaction_id={body[2]['transaction_id']}", "reader").json()["items"]
-    assert [p["score"] for p in predictions] == [r.json()["scores"][2]["fraud_probability"]]
+    assert [p["fraud_probability"] for p in predictions] == [r.json()["scores"][2]["fraud_probability"]]
+    assert [p["decision"] for p in predictions] == [r.json()["scores"][2]["decision"]]
     assert len(fetch(api, "SELECT 1 FROM features WHERE transaction_id = $1", body[2]["transaction_id"])) == 1
 
 

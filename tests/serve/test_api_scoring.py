@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +22,8 @@ from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.generate.replay import replayed
 from synfinance.model import registry
 from synfinance.model.data import feature_matrix
-from synfinance.schema import FEATURE_NAMES
+from synfinance.schema import FEATURE_NAMES, PREDICTION_SCHEMA
+from synfinance.world.catalogue import FRAUD_NAMES
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 
@@ -39,13 +41,14 @@ def test_score_returns_probability_decision_reasons_and_model(api: Api) -> None:
     body = r.json()
     model = registry.load(api.models)
     assert body["transaction_id"] == row["transaction_id"]
-    assert body["model_version"] == model.version and body["threshold"] == model.threshold
+    assert body["model_version"] == model.version
     assert 0 <= body["fraud_probability"] <= 1
-    expected = "approve" if body["fraud_probability"] < model.threshold else ("decline" if body["fraud_probability"]
-                                                                            >= max(model.threshold, 0.9) else "review")
-    assert body["decision"] == expected
-    assert len(body["reasons"]) == 3 and all(reason["feature"] in FEATURE_NAMES for reason in body["reasons"])
+    assert body["decision"] == model.policy.decide(np.array([body["fraud_probability"]]))[0]
+    # reasons where a decision needs them: a flagged transaction has three, an approved one none
+    assert len(body["reasons"]) == (0 if body["decision"] == "approve" else 3)
+    assert all(reason["feature"] in FEATURE_NAMES for reason in body["reasons"])
     assert 0 <= body["anomaly_score"] <= 1 and body["processing_time_ms"] > 0
+    assert set(PREDICTION_SCHEMA.names) <= set(body)  # the one predictions schema, plus timing
     assert "features" not in body or body["features"] is None
     assert r.headers["x-request-id"]
 
@@ -102,7 +105,7 @@ def test_online_features_one_by_one_equal_offline_batch_features(api: Api) -> No
 def test_batch_scores_equal_offline_and_keep_request_order(api: Api) -> None:
     table = parity_rows(api, slice(3, 9), "par2-")
     body = rows(table)[::-1]  # newest first: the API must still take each customer's oldest first
-    r = api.post("/v1/score/batch?features=true&explain=true", {"transactions": body}, "scorer")
+    r = api.post("/v1/score/batch?features=true&explain=all", {"transactions": body}, "scorer")
     assert r.status_code == 200, r.text
     scores = r.json()["scores"]
     assert [s["transaction_id"] for s in scores] == [b["transaction_id"] for b in body]
@@ -185,7 +188,7 @@ def post_arrow(api: Api, path: str, table: pa.Table, accept: str = ARROW_STREAM)
 def test_arrow_batch_scores_equal_offline_and_keep_request_order(api: Api) -> None:
     table = parity_rows(api, slice(10, 16), "arrow1-")
     reverse = table.take(pa.array(np.arange(table.num_rows)[::-1]))  # newest first
-    r = post_arrow(api, "/v1/score/batch?features=true&explain=true", reverse)
+    r = post_arrow(api, "/v1/score/batch?features=true&explain=all", reverse)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == ARROW_STREAM
     scores = pa.ipc.open_stream(r.content).read_all()
@@ -197,6 +200,7 @@ def test_arrow_batch_scores_equal_offline_and_keep_request_order(api: Api) -> No
     model = registry.load(api.models)
     np.testing.assert_allclose(scores.column("fraud_probability").to_numpy(), model.predict(offline), rtol=1e-12)
     assert set(scores.column("model_version").to_pylist()) == {model.version}
+    assert scores.schema.names[:len(PREDICTION_SCHEMA)] == PREDICTION_SCHEMA.names
 
 
 def test_arrow_body_answers_json_unless_arrow_is_accepted(api: Api) -> None:
@@ -225,14 +229,18 @@ def test_arrow_is_taken_only_where_a_route_says_so(api: Api) -> None:
     assert r.status_code == 415 and "application/json" in r.json()["message"]
 
 
-def test_api_score_scores_warmed_customers_next_transactions(api: Api) -> None:
+def test_api_score_prints_a_readable_spread_of_next_transactions(api: Api) -> None:
     # the customers keep their ids: their next transactions come after the history the shards were warmed with
-    result = CliRunner().invoke(cli, ["api", "score", "--data", str(api.data), "--url", api.base, "--count", "3"],
-                                env={"API_KEY": KEYS["scorer"][0], "COLUMNS": "200"})
+    result = CliRunner().invoke(cli, ["api", "score", "--data", str(api.data), "--url", api.base, "--count", "5"],
+                                env={"API_KEY": KEYS["scorer"][0], "COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if "API-TXN-" in line]
-    assert len(lines) == 3 and all("CUST_" in line for line in lines)
-    assert all(any(d in line for d in ("approve", "review", "decline")) for line in lines)
+    lines = result.output.splitlines()
+    assert all(len(line) <= 80 for line in lines) and "…" not in result.output  # nothing cut at 80 columns
+    scored = [line for line in lines if any(d in line for d in (" approve ", " review ", " decline "))]
+    assert len(scored) == 5
+    hours = {line.split()[1][:2] for line in scored}  # "Wed 14:05"
+    assert len(hours) >= 3  # spread over the day, not all just after midnight
+    assert any(kind in result.output for kind in FRAUD_NAMES)  # some frauds among them
 
 
 def test_params_read_back_from_a_manifest_and_the_next_period_follows() -> None:
@@ -241,3 +249,50 @@ def test_params_read_back_from_a_manifest_and_the_next_period_follows() -> None:
     assert GenerationParams.from_json(json.loads(json.dumps(params.to_json()))) == params
     assert params.next_period().start == params.start + dt.timedelta(days=30)
     assert GenerationPlan(params.next_period()).customers.ids.equals(GenerationPlan(params).customers.ids)
+
+
+def prediction_columns(table: pa.Table) -> dict[str, list]:
+    return {name: table.column(name).to_pylist() for name in ("transaction_id", "decision", "reasons")}
+
+
+def test_one_scoring_path_for_model_predict_the_pipeline_and_the_api(api: Api, tmp_path: Path) -> None:
+    """The same transaction gets the same probability, decision and reasons wherever it is scored."""
+    from actors.pipeline import run_pipeline
+    from synfinance.features.extractor import FeatureExtractor
+    from synfinance.model.batch import predict_dataset
+    from synfinance.model.scoring import ScoreStage, predictions_table
+    from synfinance.output.dataset import read_dataset
+    from synfinance.sinks import DatasetSink
+
+    # setup: a dataset scored by the pipeline's score stage (two Ray workers) with the API's model
+    model = registry.load(api.models)
+    stage = ScoreStage(api.models, model.version)
+    params = GenerationParams(count=8_000, seed=77, customers=200, merchants=2_000, shard_size=50)
+    run_pipeline(params, DatasetSink(tmp_path / "ds", "parquet", stage.manifest()), workers=2, features=True,
+                 score=stage)
+    dataset = read_dataset(tmp_path / "ds")
+    piped = dataset["predictions"]
+    assert piped.num_rows == params.count and {"approve", "review"} <= set(piped.column("decision").to_pylist())
+
+    # model predict on the dataset's stored features: the same, to the bit
+    predicted = pa.concat_tables(predict_dataset(model, tmp_path / "ds"))
+    assert prediction_columns(predicted) == prediction_columns(piped)
+    assert predicted.column("fraud_probability").equals(piped.column("fraud_probability"))
+
+    # /v1/score, one by one, of two customers with frauds (under new ids: no state anywhere), against the offline
+    # scorer on the same rows' batch features
+    txns = dataset["transactions"].sort_by([("timestamp", "ascending")])
+    frauds = txns.filter(txns.column("is_fraud")).column("customer_id").unique()[:2]
+    mine = replayed(txns.filter(pa.compute.is_in(txns.column("customer_id"), frauds)), "path-",
+                    keys=("transaction_id", "customer_id", "merchant_id", "device_id"))
+    offline = predictions_table(model, mine, FeatureExtractor().extract(mine.select(INPUT_COLUMNS)))
+    online = [api.post("/v1/score", r, "scorer").json() for r in rows(mine)]
+    assert all("fraud_probability" in s for s in online), online[:1]
+    np.testing.assert_allclose([s["fraud_probability"] for s in online],
+                               offline.column("fraud_probability").to_numpy(), rtol=1e-9, atol=1e-9)
+    assert [s["decision"] for s in online] == offline.column("decision").to_pylist()
+    assert "approve" in {s["decision"] for s in online} and {"review", "decline"} & {s["decision"] for s in online}
+    for answer, expected in zip(online, offline.column("reasons").to_pylist(), strict=True):
+        assert [r["feature"] for r in answer["reasons"]] == [r["feature"] for r in expected]
+        np.testing.assert_allclose([r["contribution"] for r in answer["reasons"]],
+                                   [r["contribution"] for r in expected], rtol=1e-9, atol=1e-9)

@@ -139,12 +139,13 @@ def test_more_rows_than_the_limit_is_too_large(batch: pa.Table) -> None:
 def test_scores_table_keeps_rows_reasons_and_features() -> None:
     x = np.arange(2 * len(FEATURE_NAMES), dtype=float).reshape(2, -1)
     x[1, 0] = np.nan
-    scored = Scored(np.array([0.1, 0.95]), np.array(["approve", "decline"], object), 0.5, "v1",
-                    [[], [("amount_log", 0.25)]], np.array([0.0, 0.7]))
-    table = pa.ipc.open_stream(to_stream(scores_table(pa.array(["a", "b"]), scored, 1.5, x))).read_all()
+    reason_index = np.array([[-1, -1, -1], [5, -1, -1]], dtype=np.int32)
+    scored = Scored(np.array([0.1, 0.95]), np.array([0, 2], np.int8), reason_index,
+                    np.array([[0.0, 0.0, 0.0], [0.25, 0.0, 0.0]]), np.array([0.0, 0.7]), "v1")
+    table = pa.ipc.open_stream(to_stream(scores_table(pa.array(["a", "b"]), scored, 0, 1.5, x))).read_all()
     assert table.schema.names[:len(SCORE_SCHEMA)] == SCORE_SCHEMA.names
     assert table.column("decision").to_pylist() == ["approve", "decline"]
-    assert table.column("reasons").to_pylist() == [[], [{"feature": "amount_log", "contribution": 0.25}]]
+    assert table.column("reasons").to_pylist() == [[], [{"feature": FEATURE_NAMES[5], "contribution": 0.25}]]
     assert table.column(f"features.{FEATURE_NAMES[0]}").to_pylist() == [0.0, None]  # NaN -> null
     assert table.column("processing_time_ms").to_pylist() == [1.5, 1.5]
 

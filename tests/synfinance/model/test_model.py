@@ -81,7 +81,8 @@ def test_registry_round_trip_and_refusals(dataset: Path, labelled: Labelled, tmp
     model = registry.load(tmp_path)
     assert (tmp_path / "v0001" / "model.txt").read_text().startswith("tree")  # LightGBM text, not a pickle
     np.testing.assert_array_equal(model.predict(labelled.x[:1000]), model.booster.predict(labelled.x[:1000]))
-    assert 0 < model.threshold < 1 and model.metadata["training_data"]["seed"] == 21
+    assert 0 < model.policy.review_at < 1 and model.metadata["training_data"]["seed"] == 21
+    assert model.policy.decline_at is None or model.policy.decline_at >= model.policy.review_at
     # a model trained on another feature list is refused, with what differs
     meta_path = tmp_path / "v0001" / "metadata.json"
     meta = json.loads(meta_path.read_text())
@@ -109,3 +110,30 @@ def test_threshold_minimises_expected_cost() -> None:
     best = best_threshold(curve)
     assert 0.3 < best <= 0.6  # catches the fraud and reviews nothing else
     assert min(p["cost_inr"] for p in curve) == 50.0
+
+
+def test_policy_is_chosen_on_validation_and_rechosen_without_retraining(dataset: Path, tmp_path: Path) -> None:
+    # setup: the default policy (review budget 1 %, declines at >= 90 % precision), then a halved budget
+    fitted = fit_model(dataset, tmp_path, seed=4, num_threads=2)
+    valid, test = fitted.metrics["valid"], fitted.metrics["test"]
+    rows = valid["rows"]
+    # check: on the validation weeks the rule holds by construction
+    assert valid["review_rate"] == pytest.approx(0.01, abs=1.5 / rows)
+    assert valid["decline_rate"] == 0 or valid["decline_precision"] >= 0.9
+    # on the test weeks (unseen): flagged at most the budget plus the frauds, most of them fraud, most frauds caught
+    frauds = test["frauds"] / test["rows"]
+    assert test["flagged_rate"] <= 0.01 + frauds + 3 * np.sqrt(frauds / test["rows"])
+    assert test["precision"] >= 0.5 and test["recall"] >= 0.5, (test["precision"], test["recall"])
+    model = registry.load(tmp_path, fitted.version)
+    assert model.policy.to_json() == fitted.metrics["policy"]
+    before = registry.revision(tmp_path, fitted.version)
+
+    from synfinance.model.fitting import PolicyRule, repolicy
+
+    again = repolicy(tmp_path, fitted.version, PolicyRule(review_rate=0.005))
+    assert again.metrics["valid"]["review_rate"] == pytest.approx(0.005, abs=1.5 / rows)
+    assert again.metrics["valid"]["decline_rate"] == valid["decline_rate"]  # the decline rule did not change
+    reloaded = registry.load(tmp_path, fitted.version)
+    assert reloaded.policy.review_at > model.policy.review_at and reloaded.policy.review_rate == 0.005
+    assert json.loads((tmp_path / fitted.version / "metrics.json").read_text())["policy"] == reloaded.policy.to_json()
+    assert registry.revision(tmp_path, fitted.version) != before  # what a running scorer watches for

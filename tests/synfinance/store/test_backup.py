@@ -37,8 +37,8 @@ async def _fill(db: Database, dataset_dir: Path) -> pa.Table:
     try:
         await load_part(conn, part)
         await conn.execute(
-            "INSERT INTO predictions (transaction_id, model_version, score, decision, threshold, reasons) "
-            "VALUES ($1, 'v0001', 0.91, 'decline', 0.5, $2::jsonb)",
+            "INSERT INTO predictions (transaction_id, model_version, fraud_probability, decision, reasons, "
+            "anomaly_score) VALUES ($1, 'v0001', 0.91, 'decline', $2::jsonb, 0.2)",
             part["transaction_id"][0].as_py(), json.dumps([{"feature": "amount_zscore", "contribution": 1.2}]))
     finally:
         await conn.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
-from synfinance.schema import CUSTOMER_SCHEMA, FEATURE_NAMES, MERCHANT_SCHEMA, TRANSACTION_SCHEMA
+from synfinance.schema import CUSTOMER_SCHEMA, FEATURE_NAMES, MERCHANT_SCHEMA, PREDICTION_SCHEMA, TRANSACTION_SCHEMA
 from synfinance.store.connect import Database
 from synfinance.store.tables import TABLES
 
@@ -42,3 +43,7 @@ async def test_not_null_follows_the_schema_nullability(db: Database, schema: obj
 def test_table_specs_derive_from_the_schema_module() -> None:
     assert TABLES["transactions"].schema.equals(TRANSACTION_SCHEMA)
     assert TABLES["features"].schema.names == ["transaction_id", *FEATURE_NAMES]
+    # the predictions table holds the one predictions schema, reasons as JSON text
+    stored = TABLES["predictions"].schema
+    assert sorted(stored.names) == sorted(PREDICTION_SCHEMA.names)
+    assert all(stored.field(f.name).type == (pa.string() if f.name == "reasons" else f.type) for f in PREDICTION_SCHEMA)
