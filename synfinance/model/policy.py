@@ -2,9 +2,10 @@
 
 Both thresholds are chosen on the validation weeks (never the test weeks), by a documented rule:
 
-- decline at the lowest probability above which at least `decline_precision` of the validation
-  transactions were fraud (and at least MIN_DECLINES of them), so an outright decline is nearly always right;
-  none when no threshold reaches it;
+- decline where the validation weeks say a transaction at that score is fraud with at least
+  `decline_precision` probability: the lowest score whose calibrated fraud rate (an isotonic fit of the
+  labels on the scores) reaches it, with at least MIN_DECLINES validation transactions above; none when no
+  score does. Every declined transaction, not only their average, is that likely to be fraud;
 - review, below that, by one of two rules:
   - `budget` (default): the `review_rate` share of all transactions with the highest probabilities under the
     decline threshold go to review: the review queue has the size the team can staff;
@@ -72,17 +73,36 @@ def check(rule: str, review_rate: float, decline_precision: float) -> None:
         raise ParameterError(problems)
 
 
+def calibrated(y: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """The fraud rate at each row's score: an isotonic (non-decreasing in score) least-squares fit of the
+    labels, by pool-adjacent-violators over the rows in score order. Runs at training only (a loop over
+    pools, not a serving path)."""
+    order = np.argsort(score, kind="stable")
+    means: list[float] = []
+    sizes: list[int] = []
+    for value in y[order].astype(np.float64).tolist():
+        mean, size = value, 1
+        while means and means[-1] > mean:  # a violation: pool with the block before
+            size_before = sizes.pop()
+            mean = (means.pop() * size_before + mean * size) / (size_before + size)
+            size += size_before
+        means.append(mean)
+        sizes.append(size)
+    fitted = np.empty(len(y))
+    fitted[order] = np.repeat(means, sizes)
+    return fitted
+
+
 def decline_threshold(y: np.ndarray, score: np.ndarray, precision: float) -> float | None:
-    """The lowest score s with precision(score >= s) >= precision over at least MIN_DECLINES rows, or None."""
-    order = np.argsort(-score, kind="stable")
-    ranked, hits = score[order], np.cumsum(y[order])
-    k = np.arange(1, len(score) + 1)
-    # a cut can only fall where the score changes: rows tied with the last one are in too
-    at_boundary = np.append(ranked[1:] < ranked[:-1], True)
-    ok = at_boundary & (k >= MIN_DECLINES) & (hits >= precision * k)
-    if not ok.any():
+    """The lowest score whose calibrated fraud rate is at least `precision`, if at least MIN_DECLINES rows are at
+    or above it; else None (no outright declines)."""
+    if len(y) == 0:
         return None
-    return float(ranked[np.flatnonzero(ok)[-1]])
+    sure = calibrated(y, score) >= precision
+    if not sure.any():
+        return None
+    threshold = float(score[sure].min())
+    return threshold if int((score >= threshold).sum()) >= MIN_DECLINES else None
 
 
 def choose(y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray, rule: str = "budget",
