@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Concatenate, ParamSpec, TypeAlias
+from typing import Any, Concatenate, ParamSpec, Self, TypeAlias
 
 import ray
 from ray import serve
@@ -106,15 +106,25 @@ def put(value: Any) -> Ref:
 
 
 # -- the pipeline's actors -----------------------------------------------------------------------------------
-class WorkerHandle:
-    """A shard worker actor (actors.workers.ShardWorker)."""
+class ActorHandle:
+    """A pipeline actor: started from its class, asked for its memory, stopped."""
 
     def __init__(self, actor: Any) -> None:
         self.actor = actor
 
     @classmethod
-    def start(cls, actor_class: Any, *args: Any) -> WorkerHandle:
+    def start(cls, actor_class: Any, *args: Any) -> Self:
         return cls(actor_class.remote(*args))
+
+    def memory_mb(self) -> Ref:
+        return self.actor.memory_mb.remote()
+
+    def stop(self) -> None:
+        ray.kill(self.actor)
+
+
+class WorkerHandle(ActorHandle):
+    """A shard worker actor (actors.workers.ShardWorker)."""
 
     def run(self, shard: int) -> tuple[Ref, Ref]:
         """(ref of the shard's small facts, ref of the shard's output): the driver reads one, a sink the other."""
@@ -125,37 +135,12 @@ class WorkerHandle:
         """A call Ray retries until the actor is running again after a death; its result means it is back."""
         return self.actor.pid.options(max_task_retries=-1).remote()
 
-    def memory_mb(self) -> Ref:
-        return self.actor.memory_mb.remote()
 
-    def stop(self) -> None:
-        ray.kill(self.actor)
-
-
-class SinkHandle:
-    """A sink actor (actors.workers.SinkActor) writing shards through a synfinance.sinks.Sink."""
-
-    def __init__(self, actor: Any) -> None:
-        self.actor = actor
-
-    @classmethod
-    def start(cls, actor_class: Any, *args: Any) -> SinkHandle:
-        return cls(actor_class.remote(*args))
-
-    def open(self, *args: Any) -> Any:
-        return result(self.actor.open.remote(*args))
+class SinkHandle(ActorHandle):
+    """The sink actor (actors.workers.SinkActor) writing shards through a synfinance.sinks.Sink."""
 
     def write(self, shard_ref: Ref) -> Ref:
         return self.actor.write.remote(shard_ref)
-
-    def close(self) -> Any:
-        return result(self.actor.close.remote())
-
-    def memory_mb(self) -> Ref:
-        return self.actor.memory_mb.remote()
-
-    def stop(self) -> None:
-        ray.kill(self.actor)
 
 
 # -- Serve ---------------------------------------------------------------------------------------------------
