@@ -296,3 +296,30 @@ def test_one_scoring_path_for_model_predict_the_pipeline_and_the_api(api: Api, t
         assert [r["feature"] for r in answer["reasons"]] == [r["feature"] for r in expected]
         np.testing.assert_allclose([r["contribution"] for r in answer["reasons"]],
                                    [r["contribution"] for r in expected], rtol=1e-9, atol=1e-9)
+
+
+def test_a_rechosen_policy_reaches_the_running_api_without_a_restart(api: Api) -> None:
+    from localhost import wait_for
+
+    from synfinance.model.fitting import PolicyRule, repolicy
+
+    version = registry.active_version(api.models)
+    assert version is not None
+    before = registry.load(api.models).policy
+
+    def served_review_at() -> float:
+        return float(api.get("/v1/model", "reader").json()["policy"]["review_at"])
+
+    try:
+        # run: halve the review budget of the active version (no retraining, no restart)
+        halved = repolicy(api.models, version, PolicyRule(review_rate=before.review_rate / 2)).metrics["policy"]
+        assert halved["review_at"] > before.review_at
+        # check: the scorer uses it within seconds, and decides by it
+        wait_for(lambda: served_review_at() == halved["review_at"], timeout_s=30, what="the new policy")
+        row = fresh_rows(api, "repol-", 1)[0]
+        answer = api.post("/v1/score", row, "scorer").json()
+        policy = registry.load(api.models).policy
+        assert answer["decision"] == policy.decide(np.array([answer["fraud_probability"]]))[0]
+    finally:
+        repolicy(api.models, version, PolicyRule(review_rate=before.review_rate))
+        wait_for(lambda: served_review_at() == before.review_at, timeout_s=30, what="the policy restored")
