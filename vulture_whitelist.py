@@ -37,8 +37,7 @@ _.impulse_p  # ditto
 _.decide  # Policy: the one-call form of the decision rule (codes() is what the scorer uses; tests, docs)
 _.source_of  # LoadedConfig: which layer set a key (tests; `config show` prints the same provenance)
 _.snapshot  # FeatureState: persist the online store and restore it (tests; extractor docstring shows the use)
-_.subscribe  # ConfigWatcher: hot reload; tests drive it, the running API does not yet (issue 18 wires it)
-_.wait_until  # ditto
-_.pending_restart  # ditto
-_.changed_sections  # ditto: a ReloadResult field
+_.wait_until  # ConfigWatcher: tests wait on a reload with it (the API's serving loop polls an event instead)
+_.pending_restart  # ConfigWatcher: restart-only keys a reload held back (logged; tests read it)
+_.changed_sections  # ReloadResult fields: what reload() reports to its caller (tests)
 _.restart_required  # ditto

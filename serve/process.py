@@ -21,6 +21,8 @@ import requests
 from synfinance.errors import OutputError
 from synfinance.settings import load_settings
 
+RELOAD_POLL_S = 0.5  # how often the serving loop looks for an applied configuration change
+
 
 def state_dir() -> Path:
     """server.state_dir: the detached API's pid, URL and log."""
@@ -36,13 +38,26 @@ def log_file() -> Path:
 
 
 def serve_forever(port: int | None = None, stop: threading.Event | None = None) -> None:
-    """Start Ray (local unless ray.address is set), Serve and the app; block until SIGTERM/SIGINT or `stop`."""
+    """Start Ray (local unless ray.address is set), Serve and the app; block until SIGTERM/SIGINT or `stop`.
+
+    The configuration files are watched: a valid change is applied by redeploying the app with the new
+    settings (Serve replaces the replicas; restart-only keys keep their running values and are logged); an
+    invalid one is refused and logged, and the app keeps running on the settings it had. `/health` shows the
+    configuration version in force.
+    """
     from actors.handles import deploy, serving, session
     from serve.builder import APP_NAME, build_app
+    from synfinance.settings.models import SECTIONS
+    from synfinance.settings.watch import ConfigWatcher
 
-    loaded = load_settings(overrides={"server.port": port} if port else None)
+    overrides = {"server.port": port} if port else None
+    watcher = ConfigWatcher(lambda: load_settings(overrides=overrides))
+    loaded = watcher.current
     server = loaded.settings.server
     stop = stop or threading.Event()
+    changed = threading.Event()
+    for section in SECTIONS:
+        watcher.subscribe(section, lambda old, new: changed.set())
     with session(loaded.settings.ray):
         # after Ray starts: a local Ray installs a SIGTERM handler that kills its processes and exits at
         # once, which skipped serve.shutdown/ray.shutdown and left its dashboard and runtime-env agents behind
@@ -50,16 +65,27 @@ def serve_forever(port: int | None = None, stop: threading.Event | None = None) 
             signal.signal(sig, lambda *_: stop.set())
         state = Path(server.state_dir) / "api.json"
         try:
-            with serving(server.host, server.port):
+            with serving(server.host, server.port), watcher:
                 deploy(build_app(loaded.settings, loaded.version), APP_NAME)
-                state.parent.mkdir(parents=True, exist_ok=True)
-                state.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{server.host}:{server.port}",
-                                             "config_version": loaded.version, "started_at": time.time()}))
+                started_at = time.time()
+                _write_state(state, server.host, server.port, loaded.version, started_at)
                 print(f"SynFinance API at http://{server.host}:{server.port} (docs at /docs); Ctrl-C stops it",
                       flush=True)
-                stop.wait()
+                while not stop.wait(RELOAD_POLL_S):
+                    if changed.is_set():
+                        changed.clear()
+                        current = watcher.current
+                        deploy(build_app(current.settings, current.version), APP_NAME)
+                        _write_state(state, server.host, server.port, current.version, started_at)
+                        print(f"configuration {current.version} applied", flush=True)
         finally:
             state.unlink(missing_ok=True)
+
+
+def _write_state(state: Path, host: str, port: int, config_version: str, started_at: float) -> None:
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{port}",
+                                 "config_version": config_version, "started_at": started_at}))
 
 
 def start_detached(port: int | None, timeout_s: float = 300) -> dict[str, Any]:

@@ -16,10 +16,13 @@ pytestmark = pytest.mark.ray
 
 
 
-def test_start_detached_status_and_stop(tmp_path: Path) -> None:
+def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
     cli = shutil.which("synfinance", path=str(Path(sys.executable).parent))
     assert cli is not None
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
     env = {**os.environ, "SYNFINANCE_SERVER__STATE_DIR": str(tmp_path / "state"), "SYNFINANCE_ENV": "test",
+           "SYNFINANCE_CONFIG_DIR": str(config),
            "SYNFINANCE_ML__REGISTRY_PATH": str(tmp_path / "no-models"), "SYNFINANCE_SERVER__FEATURE_SHARDS": "1",
            "RAY_USAGE_STATS_ENABLED": "0"}
     port = free_port()
@@ -39,6 +42,18 @@ def test_start_detached_status_and_stop(tmp_path: Path) -> None:
         assert status.returncode == 0 and "running" in status.stdout and "model: unavailable" in status.stdout
         again = run("start", "--detach", "--port", str(port))
         assert again.returncode != 0 and "running already" in again.stderr + again.stdout
+        # a configuration edit reaches the running API: it is redeployed on the new settings
+        before = requests.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["config_version"]
+        test_yaml = config / "test.yaml"
+        test_yaml.write_text(test_yaml.read_text().replace("log_level: WARNING", "log_level: ERROR"))
+
+        def version() -> str | None:
+            try:
+                return str(requests.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["config_version"])
+            except (requests.RequestException, ValueError, KeyError):
+                return None  # replicas being replaced
+
+        wait_for(lambda: version() not in (before, None), 120, "the edited configuration to be in force")
     finally:
         stopped = run("stop")
     assert stopped.returncode == 0 and "stopped API" in stopped.stdout
