@@ -34,7 +34,8 @@ POLICY_OPTIONS = (
     click.option("--review-rate", type=float, default=None,
                  help="Share of all transactions sent to review (policy budget) [default: ml.review_rate]."),
     click.option("--decline-precision", type=float, default=None,
-                 help="Decline where at least this share was fraud [default: ml.decline_precision]."),
+                 help="Decline where validation transactions at that score were fraud at least this often "
+                      "[default: ml.decline_precision]."),
     click.option("--review-cost", type=float, default=None,
                  help="INR cost of one review (policy cost) [default: ml.review_cost_inr]."),
 )
@@ -96,7 +97,7 @@ def show(title: str, metrics: dict[str, Any], as_json: bool) -> None:
 def _policy_line(policy: dict[str, Any]) -> str:
     decline = "never" if policy["decline_at"] is None else f"p >= {policy['decline_at']:.4f}"
     rule = f"budget {policy['review_rate']:.2%}" if policy["rule"] == "budget" else "least expected cost"
-    return (f"policy ({rule}, declines at precision >= {policy['decline_precision']:.2f}): "
+    return (f"policy ({rule}, declines where >= {policy['decline_precision']:.0%} are fraud): "
             f"review at p >= {policy['review_at']:.4f}, decline at {decline}")
 
 

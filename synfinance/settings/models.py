@@ -105,7 +105,8 @@ class MLConfig(Section):
     review_rate: float = Field(
         0.01, gt=0, le=0.2, description="Share of all transactions the review queue takes (policy budget).")
     decline_precision: float = Field(
-        0.9, ge=0.5, le=1, description="Decline outright only above the score where at least this share was fraud.")
+        0.9, ge=0.5, le=1,
+        description="Decline outright where validation transactions at that score were fraud at least this often.")
     review_cost_inr: float = Field(
         50.0, ge=0, le=100_000, description="Cost of one manual review (policy cost; missed fraud costs its amount).")
 
