@@ -75,11 +75,6 @@ def session(config: RayConfig | None = None) -> Iterator[None]:
             ray.shutdown()
 
 
-def namespace() -> str:
-    """The namespace this driver's Ray session works in."""
-    return str(ray.get_runtime_context().namespace)
-
-
 # -- calls and their results ---------------------------------------------------------------------------------
 def result(ref: Ref) -> Any:
     """The value behind ref: ActorDied if its actor died during the call, ShardDataLost if its data is gone."""

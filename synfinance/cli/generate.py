@@ -131,17 +131,14 @@ def transactions(
             _to_stdout(params, fmt, 0 if local else workers, address, advance)
             console.print(f"{count:,} transactions as JSON Lines on stdout in {time.perf_counter() - begun:.2f} s")
             return
+        sink = DatasetSink(out, fmt, None if stage is None else stage.manifest())
         if workers == 0 or local:
-            sink = DatasetSink(out, fmt, None if stage is None else stage.manifest())
             done = run_shards(params, sink, on_progress=lambda rows: advance(rows, ""), features=with_features,
                               score=stage)
-            assert done is not None  # a dataset sink always writes its manifest
-            manifest = done
         else:
-            on_ray = _run_on_ray(params, DatasetSink(out, fmt, None if stage is None else stage.manifest()),
-                                 workers, with_features, address, advance, stage)
-            assert on_ray is not None  # a dataset sink always writes its manifest
-            manifest = on_ray
+            done = _run_on_ray(params, sink, workers, with_features, address, advance, stage)
+        assert done is not None  # a dataset sink always writes its manifest
+        manifest = done
     elapsed = time.perf_counter() - begun
     if not quiet:
         _summary(params, manifest, elapsed)
@@ -173,15 +170,12 @@ def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bo
 
 def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> ScoreStage:
     """The model of --score (loaded now: an unknown version or an empty registry is one clear line, before work)."""
-    from synfinance.model import registry
     from synfinance.model.scoring import ScoreStage
 
     if str(out) == "-" or fmt != "parquet":
         raise ParameterError([Problem("score", True, "a Parquet dataset directory (--format parquet, --out DIR): "
                                                      "predictions hold nested reasons")])
-    root = Path(load_settings().settings.ml.registry_path)
-    model = registry.load(root, version)
-    return ScoreStage(root, model.version, explain)
+    return ScoreStage.of(Path(load_settings().settings.ml.registry_path), version, explain)
 
 
 def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:

@@ -51,19 +51,12 @@ def _rule(policy: str | None, review_rate: float | None, decline_precision: floa
           review_cost: float | None) -> Any:
     """The policy rule from the flags, the settings (ml.*) filling what is not given; every bad value named."""
     from synfinance.model.fitting import PolicyRule
-    from synfinance.model.policy import check
     from synfinance.model.threshold import Costs
 
     ml = load_settings().settings.ml
-    rule = PolicyRule(policy or ml.policy, ml.review_rate if review_rate is None else review_rate,
+    return PolicyRule(policy or ml.policy, ml.review_rate if review_rate is None else review_rate,
                       ml.decline_precision if decline_precision is None else decline_precision,
                       Costs(review_inr=ml.review_cost_inr if review_cost is None else review_cost))
-    check(rule.rule, rule.review_rate, rule.decline_precision)
-    if rule.costs.review_inr < 0:
-        from synfinance.errors import ParameterError, Problem
-
-        raise ParameterError([Problem("review_cost", rule.costs.review_inr, "an INR cost of 0 or more")])
-    return rule
 
 
 @click.group()

@@ -37,11 +37,9 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
     settings = load_settings().settings
     stage = None
     if score:
-        from synfinance.model import registry
         from synfinance.model.scoring import ScoreStage
 
-        root = Path(settings.ml.registry_path)
-        stage = ScoreStage(root, registry.load(root, version).version)
+        stage = ScoreStage.of(Path(settings.ml.registry_path), version)
     if sink == "http" and not url:
         raise ParameterError([Problem("url", url, "a URL to POST to when --sink http")])
     if sink == "jsonl":

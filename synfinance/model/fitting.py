@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from synfinance.model import registry
 from synfinance.model.data import Labelled, load_labelled, time_split
 from synfinance.model.metrics import evaluate, pr_auc
-from synfinance.model.policy import Policy, choose
+from synfinance.model.policy import Policy, check, choose
 from synfinance.model.threshold import Costs, cost_curve
 from synfinance.model.train import Trained, train
 from synfinance.output.dataset import read_manifest
@@ -34,6 +34,9 @@ class PolicyRule:
     review_rate: float = 0.01
     decline_precision: float = 0.9
     costs: Costs = Costs()
+
+    def __post_init__(self) -> None:
+        check(self.rule, self.review_rate, self.decline_precision, self.costs.review_inr)
 
     def choose(self, y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray) -> Policy:
         return choose(y, score, amount_inr, self.rule, self.review_rate, self.decline_precision, self.costs)
@@ -60,22 +63,31 @@ def scores_table(valid: Labelled, valid_score: np.ndarray, test: Labelled, test_
     })
 
 
+class Split(NamedTuple):
+    """One split's rows of a version's stored scores."""
+
+    y: np.ndarray
+    score: np.ndarray
+    fraud_type: np.ndarray
+    amount_inr: np.ndarray
+
+
+def stored_split(scores: pa.Table, split: str) -> Split:
+    rows = scores.filter(pc.equal(scores["split"], split))
+    return Split(rows["is_fraud"].to_numpy(zero_copy_only=False).astype(np.int8), rows["score"].to_numpy(),
+                 np.array(rows["fraud_type"].to_pylist(), dtype=object), rows["amount_inr"].to_numpy())
+
+
 def report(policy: Policy, scores: pa.Table, costs: Costs) -> dict[str, Any]:
     """metrics.json: test weeks at the top (headline), validation weeks, the policy and the cost curve."""
-    parts = {}
-    for split in ("valid", "test"):
-        rows = scores.filter(pc.equal(scores["split"], split))
-        y = rows["is_fraud"].to_numpy(zero_copy_only=False).astype(np.int8)
-        parts[split] = (y, rows["score"].to_numpy(), np.array(rows["fraud_type"].to_pylist(), dtype=object),
-                        rows["amount_inr"].to_numpy())
-    test_metrics = evaluate(parts["test"][0], parts["test"][1], policy, parts["test"][2])
-    valid_y, valid_score, _, valid_amount = parts["valid"]
+    valid, test = stored_split(scores, "valid"), stored_split(scores, "test")
+    test_metrics = evaluate(test.y, test.score, policy, test.fraud_type)
     return {
         **test_metrics,  # the headline figures (test weeks) at the top, as metrics.json promises
-        "valid": evaluate(valid_y, valid_score, policy, parts["valid"][2]),
+        "valid": evaluate(valid.y, valid.score, policy, valid.fraud_type),
         "test": test_metrics,
         "policy": policy.to_json(),
-        "cost_curve": cost_curve(valid_y, valid_score, valid_amount, costs),
+        "cost_curve": cost_curve(valid.y, valid.score, valid.amount_inr, costs),
         "costs": vars(costs),
     }
 
@@ -117,9 +129,8 @@ def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, rule: P
 def repolicy(models: Path, version: str, rule: PolicyRule) -> Fitted:
     """Choose a version's policy again from its stored validation scores (no retraining); metrics.json follows."""
     scores = registry.stored_scores(models, version)
-    valid = scores.filter(pc.equal(scores["split"], "valid"))
-    policy = rule.choose(valid["is_fraud"].to_numpy(zero_copy_only=False).astype(np.int8), valid["score"].to_numpy(),
-                         valid["amount_inr"].to_numpy())
+    valid = stored_split(scores, "valid")
+    policy = rule.choose(valid.y, valid.score, valid.amount_inr)
     metrics = report(policy, scores, rule.costs)
     registry.set_policy(models, version, policy, metrics)
     return Fitted(version, metrics)

@@ -52,11 +52,6 @@ def reliability(y: np.ndarray, score: np.ndarray, bins: int = 10) -> list[dict[s
 def evaluate(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.ndarray) -> dict[str, Any]:
     """Every metric of the report, as plain JSON-able values; "flagged" means reviewed or declined."""
     at_policy = outcomes(y, score, policy, fraud_type)
-    flagged = policy.codes(score) > 0
-    tp = int((flagged & (y == 1)).sum())
-    fp = int((flagged & (y == 0)).sum())
-    fn = int((~flagged & (y == 1)).sum())
-    tn = int((~flagged & (y == 0)).sum())
     precision, recall = at_policy["precision"], at_policy["recall"]
     return {
         "rows": len(y), "frauds": int(y.sum()), "threshold": policy.review_at,
@@ -66,5 +61,4 @@ def evaluate(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.nd
         "recall_at_1pct_fpr": recall_at_fpr(y, score, 0.01),
         "brier": float(np.mean((score - y) ** 2)),
         "reliability": reliability(y, score),
-        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
     }

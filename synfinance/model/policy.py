@@ -18,7 +18,7 @@ Both thresholds are chosen on the validation weeks (never the test weeks), by a 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -60,8 +60,8 @@ class Policy:
                    d["rule"], float(d["review_rate"]), float(d["decline_precision"]))
 
 
-def check(rule: str, review_rate: float, decline_precision: float) -> None:
-    """ParameterError naming every bad policy setting."""
+def check(rule: str, review_rate: float, decline_precision: float, review_cost_inr: float = 0.0) -> None:
+    """ParameterError naming every bad policy setting at once."""
     problems = []
     if rule not in RULES:
         problems.append(Problem("policy", rule, f"one of {', '.join(RULES)}"))
@@ -69,6 +69,8 @@ def check(rule: str, review_rate: float, decline_precision: float) -> None:
         problems.append(Problem("review_rate", review_rate, "a share of transactions above 0 and at most 0.2"))
     if not 0.5 <= decline_precision <= 1:
         problems.append(Problem("decline_precision", decline_precision, "a precision from 0.5 to 1"))
+    if review_cost_inr < 0:
+        problems.append(Problem("review_cost", review_cost_inr, "an INR cost of 0 or more"))
     if problems:
         raise ParameterError(problems)
 
@@ -108,15 +110,16 @@ def decline_threshold(y: np.ndarray, score: np.ndarray, precision: float) -> flo
 def choose(y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray, rule: str = "budget",
            review_rate: float = 0.01, decline_precision: float = 0.9, costs: Costs | None = None) -> Policy:
     """Thresholds from the validation weeks' labels and scores (see the module docstring)."""
-    check(rule, review_rate, decline_precision)
+    costs = costs or Costs()
+    check(rule, review_rate, decline_precision, costs.review_inr)
     decline_at = decline_threshold(y, score, decline_precision)
-    below = score if decline_at is None else score[score < decline_at]
     if rule == "cost":
-        review_at = best_threshold(cost_curve(y, score, amount_inr, costs or Costs()))
+        review_at = best_threshold(cost_curve(y, score, amount_inr, costs))
         if decline_at is not None:
             review_at = min(review_at, decline_at)
-        reviewed = float(((score >= review_at) & (score < (decline_at or np.inf))).mean()) if len(score) else 0.0
-        return Policy(review_at, decline_at, "cost", reviewed, decline_precision)
+        policy = Policy(review_at, decline_at, "cost", 0.0, decline_precision)
+        return replace(policy, review_rate=float((policy.codes(score) == 1).mean()) if len(score) else 0.0)
+    below = score if decline_at is None else score[score < decline_at]
     budget = int(round(review_rate * len(score)))
     if budget == 0 or len(below) == 0:
         review_at = decline_at if decline_at is not None else 1.0
@@ -126,7 +129,8 @@ def choose(y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray, rule: str =
 
 
 def outcomes(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.ndarray) -> dict[str, Any]:
-    """At the policy: review, decline and flagged rates, precision and recall of flagged, per-type recall."""
+    """At the policy: review, decline and flagged rates, precision and recall of flagged, per-type recall, and
+    the confusion of flagged against the truth."""
     code = policy.codes(score)
     flagged, positive = code > 0, y == 1
     n, frauds, tp = max(len(y), 1), int(positive.sum()), int((flagged & positive).sum())
@@ -136,6 +140,8 @@ def outcomes(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.nd
         rows = positive & (fraud_type == name)
         per_type[name] = float(flagged[rows].mean())
     return {
+        "confusion": {"tp": tp, "fp": int((flagged & ~positive).sum()), "fn": frauds - tp,
+                      "tn": int((~flagged & ~positive).sum())},
         "review_rate": float((code == 1).mean()) if len(y) else 0.0,
         "decline_rate": float(declined.mean()) if len(y) else 0.0,
         "flagged_rate": float(flagged.sum() / n),

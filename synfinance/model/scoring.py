@@ -125,6 +125,15 @@ class ScoreStage:
     version: str
     explain: str = "flagged"
 
+    @classmethod
+    def of(cls, registry: Path, version: str | None = None, explain: str = "flagged") -> ScoreStage:
+        """The stage of a version (default: the active one), its model loaded now: an unknown version, an empty
+        registry or a bad `explain` is one clear error before any work."""
+        model = load(registry, version)
+        stage = cls(registry, model.version, check_explain(explain))
+        stage.__dict__["model"] = model  # cached_property's own slot: the model is not loaded twice
+        return stage
+
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "model"}
 
@@ -160,7 +169,8 @@ def score_columns(model: FraudModel, x: np.ndarray, explain: str = "flagged", nu
     code = policy.codes(probability)
     index = np.full((len(x), REASONS), -1, dtype=np.int32)
     value = np.zeros((len(x), REASONS))
-    rows = {"flagged": np.flatnonzero(code > 0), "all": np.arange(len(x)), "none": np.zeros(0, np.int64)}[explain]
-    if len(rows):
+    if explain == "all":
+        index, value = top_reasons(model.contributions(x, num_threads=num_threads))
+    elif explain == "flagged" and (rows := np.flatnonzero(code > 0)).size:
         index[rows], value[rows] = top_reasons(model.contributions(x[rows], num_threads=num_threads))
     return Scored(probability, code, index, value, np.nan_to_num(x[:, ANOMALY], nan=0.0), model.version, policy)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import synfinance
-from synfinance.features.dataset import feature_part_name, manifest_features
+from synfinance.features.dataset import manifest_features
 from synfinance.output.dataset import FEATURES, PREDICTIONS, DatasetWriter, FileEntry, part_name
 from synfinance.output.formats import SUFFIX
 from synfinance.schema import SCHEMA_VERSION, SCHEMAS, fingerprint
@@ -42,14 +42,6 @@ class DatasetSink:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "plan": None}  # a sink actor only writes shards: no need to ship the plan
 
-    @property
-    def out(self) -> Path:
-        return self.writer.out
-
-    def check(self) -> None:
-        """Fail before any work if the directory cannot hold a dataset. Writes nothing."""
-        self.writer.check()
-
     def open(self, plan: GenerationPlan) -> list[FileEntry]:
         """Create the layout, withdraw any earlier manifest, write customers and merchants."""
         self.plan = plan
@@ -61,12 +53,9 @@ class DatasetSink:
     def write(self, output: ShardOutput) -> list[FileEntry]:
         """The shard's part files, replacing any earlier attempt's atomically."""
         entries = [self.writer.write_part(output.shard, output.transactions)]
-        if output.features is not None:
-            name = feature_part_name(part_name(output.shard, self.writer.fmt))
-            entries.append(self.writer.write(name, output.features))
-        if output.predictions is not None:
-            entries.append(self.writer.write(part_name(output.shard, self.writer.fmt, PREDICTIONS),
-                                             output.predictions))
+        for folder, table in ((FEATURES, output.features), (PREDICTIONS, output.predictions)):
+            if table is not None:
+                entries.append(self.writer.write(part_name(output.shard, self.writer.fmt, folder), table))
         return entries
 
     def close(self, entries: list[FileEntry]) -> Path:
