@@ -41,3 +41,5 @@ _.wait_until  # ConfigWatcher: tests wait on a reload with it (the API's serving
 _.pending_restart  # ConfigWatcher: restart-only keys a reload held back (logged; tests read it)
 _.changed_sections  # ReloadResult fields: what reload() reports to its caller (tests)
 _.restart_required  # ditto
+_.received  # FeedbackResult: a response field (pydantic)
+_.collect  # observability.metrics: the prometheus_client collector protocol, called by the registry

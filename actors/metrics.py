@@ -7,11 +7,14 @@ discovery file lists them), so every actor's values reach Prometheus, not one pr
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
 
+import ray
 from ray.util import metrics as ray_metrics
 
 from synfinance.observability import metrics
+from synfinance.settings.models import MonitoringConfig
 
 
 class RaySeries:
@@ -50,6 +53,22 @@ class RayBackend:
         return RaySeries(self._metric(metric), dict(zip(metric.label_names, values, strict=True)))
 
 
-def install() -> None:
-    """Record this process's metrics through Ray's metrics agent."""
-    metrics.use_backend(RayBackend())
+def install(monitoring: MonitoringConfig | None = None) -> None:
+    """Record this process's metrics through Ray's metrics agent (nowhere when monitoring.metrics_enabled is off)."""
+    enabled = monitoring is None or monitoring.metrics_enabled
+    metrics.use_backend(RayBackend() if enabled else metrics.NullBackend())
+
+
+def agent_urls() -> list[str]:
+    """The /metrics page of every live node's Ray metrics agent."""
+    return [f"http://{n['NodeManagerAddress']}:{n['MetricsExportPort']}/metrics" for n in ray.nodes()  # type: ignore[no-untyped-call]
+            if n.get("Alive") and n.get("MetricsExportPort")]
+
+
+def cluster_page(timeout_s: float = 5.0) -> bytes:
+    """SynFinance's series of the whole cluster, read from every node's agent (blocking; run it in a thread)."""
+    pages = []
+    for url in agent_urls():
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (Ray's own agent)
+            pages.append(response.read().decode())
+    return metrics.from_ray_agents(pages)

@@ -146,6 +146,8 @@ def _written(report: PipelineReport, files: dict[int, list[FileEntry]], shard: i
     report.rows += facts["rows"]
     report.rows_by_worker[facts["worker"]] = report.rows_by_worker.get(facts["worker"], 0) + facts["rows"]
     report.timeline.append((shard, facts["started"], written_at))
+    first_start = min(started for _, started, _ in report.timeline)
+    metrics.GENERATION_RATE.labels().set(report.rows / max(1e-3, written_at - first_start))
     if on_progress is not None:
         on_progress(facts["rows"], facts["worker"])
 

@@ -21,11 +21,11 @@ APP_NAME = "synfinance"
 def build_app(settings: Settings, config_version: str = "-") -> Application:
     server = settings.server
     shards = [DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
-                                    init_args=(i, server.feature_shards, server.warm_from))
+                                    init_args=(i, server.feature_shards, server.warm_from, settings.monitoring))
               for i in range(server.feature_shards)]
     # mypy sees the classes, not the Deployments the decorators made of them.
     scorer = Scorer.bind(  # type: ignore[attr-defined]
-        settings.ml, server.score_batch_max, server.score_batch_wait_ms)
+        settings.ml, server.score_batch_max, server.score_batch_wait_ms, settings.monitoring)
     query = Query.bind(settings.database)  # type: ignore[attr-defined]
     ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=shards)  # type: ignore[attr-defined]
     return ingress.bind(  # type: ignore[no-any-return]

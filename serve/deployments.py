@@ -18,12 +18,15 @@ import pyarrow as pa
 import ray
 from ray import serve
 
+from actors.metrics import install as install_metrics
 from synfinance.errors import ModelError, ModelUnavailable
 from synfinance.features.online import OnlineShard
 from synfinance.model import registry
 from synfinance.model.scoring import Scored, score_columns
+from synfinance.model.watch import ServedWatch
+from synfinance.observability import metrics
 from synfinance.schema import FEATURE_NAMES
-from synfinance.settings.models import MLConfig
+from synfinance.settings.models import MLConfig, MonitoringConfig
 from synfinance.store.gateway import Gateway
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
@@ -38,16 +41,33 @@ class FeatureShard:
     (actors.handles.FeatureShards), a cheaper hop than a Serve handle (docs/benchmarks.md).
     """
 
-    def __init__(self, index: int, shards: int, warm_from: Path | None) -> None:
+    def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig) -> None:
+        install_metrics(monitoring)
         self.shard = OnlineShard(index, shards)
         if warm_from is not None:
             self.shard.warm(warm_from)
+        self.size = metrics.STORE_CUSTOMERS.labels(str(index))
+        self.hits, self.misses = metrics.STORE_LOOKUPS.labels("hit"), metrics.STORE_LOOKUPS.labels("miss")
+        self._count(0, 0)
+
+    def _count(self, hits: int, misses: int) -> None:
+        if hits:
+            self.hits.inc(hits)
+        if misses:
+            self.misses.inc(misses)
+        self.size.set(self.shard.stats()["customers"])
 
     def one(self, transaction: dict[str, Any]) -> np.ndarray:
-        return self.shard.one(transaction)
+        known = self.shard.known([transaction["customer_id"]])
+        x = self.shard.one(transaction)
+        self._count(known, 1 - known)
+        return x
 
     def many(self, table: pa.Table, positions: np.ndarray) -> np.ndarray:
-        return self.shard.many(table, positions)
+        known = self.shard.known(table.column("customer_id"))
+        x = self.shard.many(table, positions)
+        self._count(known, table.num_rows - known)
+        return x
 
     def stats(self) -> dict[str, int]:
         return self.shard.stats()
@@ -64,8 +84,10 @@ class Scorer:
     `model deploy V --review-rate R`, is loaded and used from the next request on (no restart).
     """
 
-    def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float) -> None:
+    def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig) -> None:
+        install_metrics(monitoring)
         self.ml = ml
+        self.watch: ServedWatch | None = None
         self.model: registry.FraudModel | None = None
         self.test_metrics: dict[str, Any] = {}  # the model's test-week metrics, read once with the model
         self.reason = "not loaded yet"
@@ -86,6 +108,7 @@ class Scorer:
             return
         metrics_path = Path(self.ml.registry_path) / model.version / "metrics.json"
         self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
+        self.watch = ServedWatch.of(model, root, self.test_metrics)
         self.model = model
 
     def ready_model(self) -> registry.FraudModel:
@@ -110,10 +133,16 @@ class Scorer:
 
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)
     async def one(self, rows: list[np.ndarray]) -> list[dict[str, Any]]:
-        return score_columns(self.ready_model(), np.vstack(rows)).rows()
+        x = np.vstack(rows)
+        return self.watched(x, score_columns(self.ready_model(), x)).rows()
 
     def many(self, x: np.ndarray, explain: str) -> Scored:
-        return score_columns(self.ready_model(), x, explain)
+        return self.watched(x, score_columns(self.ready_model(), x, explain))
+
+    def watched(self, x: np.ndarray, scored: Scored) -> Scored:
+        if self.watch is not None and len(scored):
+            self.watch.observe(x, scored)
+        return scored
 
 
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=64)

@@ -5,7 +5,7 @@
 - Bodies: a request with a body must say it is JSON, or an Arrow IPC stream where a route takes one
   (else 415), and may not exceed max_request_bytes
   (413, checked on Content-Length and again while the body streams in, so chunked bodies are bounded too).
-- Metrics: requests, errors and latency per route template (synfinance.metrics).
+- Metrics: requests, errors, latency per route template and requests in flight (synfinance.observability.metrics).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Edge:
     def __init__(self, app: ASGIApp, max_request_bytes: int = 10_000_000) -> None:
         self.app = app
         self.default_max_bytes = max_request_bytes
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,6 +52,8 @@ class Edge:
         rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         status = [500]
+        self.in_flight += 1
+        metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -61,11 +64,15 @@ class Edge:
         limit = getattr(scope["app"].state, "max_request_bytes", self.default_max_bytes) if "app" in scope \
             else self.default_max_bytes
         problem = self._check(scope["method"], scope["path"], headers, limit)
-        if problem is not None:
-            await for_error(Request(scope), problem)(scope, receive, send_with_id)
-        else:
-            await self.app(scope, self._bounded(receive, limit), send_with_id)
-        self._observe(scope, status[0], time.perf_counter() - started)
+        try:
+            if problem is not None:
+                await for_error(Request(scope), problem)(scope, receive, send_with_id)
+            else:
+                await self.app(scope, self._bounded(receive, limit), send_with_id)
+        finally:
+            self.in_flight -= 1
+            metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
+            self._observe(scope, status[0], time.perf_counter() - started)
 
     @staticmethod
     def _check(method: str, path: str, headers: dict[str, str], limit: int) -> Exception | None:

@@ -8,6 +8,7 @@ Anything not listed here is a bug: it is logged with the request id and answered
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,7 +32,9 @@ from synfinance.errors import (
     UnsupportedMedia,
     ValidationError,
 )
+from synfinance.observability import metrics
 from synfinance.observability.logs import get_logger
+from synfinance.schema import TRANSACTION_SCHEMA
 
 log = get_logger("synfinance.serve")
 
@@ -51,6 +54,11 @@ STATUS: tuple[tuple[type[SynFinanceError], int, str], ...] = (
     (ModelUnavailable, 503, "model_unavailable"),
 )
 GOT_CHARS = 200
+# field names a 422 may name in the validation-failure metric (anything else a client sends counts as 'other')
+KNOWN_FIELDS = frozenset(TRANSACTION_SCHEMA.names) | {
+    "transactions", "feedback", "is_fraud", "explain", "features", "score", "limit", "cursor", "from", "to",
+    "min_score", "by", "customer_id", "merchant_id", "fraud_type", "status", "city", "segment", "category",
+    "X-API-Key", "x-api-key", "body", "query", "path", "header", "timestamp", "transaction_id"}
 
 
 def request_id(request: Request) -> str:
@@ -60,6 +68,8 @@ def request_id(request: Request) -> str:
 def body(request: Request, status: int, kind: str, message: str, details: list[dict[str, Any]] | None = None,
          headers: dict[str, str] | None = None) -> Response:
     payload = {"error": kind, "message": message, "request_id": request_id(request), "details": details or []}
+    for detail in details or () if status == 422 else ():
+        metrics.VALIDATION_FAILURES.labels(field_label(detail["field"])).inc()
     return Response(json.dumps(payload, default=str), status, headers=headers, media_type="application/json")
 
 
@@ -68,6 +78,13 @@ def _got(value: Any) -> Any:
         return value
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= GOT_CHARS else text[:GOT_CHARS] + "..."
+
+
+def field_label(path: str) -> str:
+    """'$.transactions[3].amount' -> 'transactions[].amount' (a bounded label); a name outside the schema -> 'other'."""
+    label = re.sub(r"\[\d+\]", "[]", path.removeprefix("$").removeprefix("."))
+    parts = [p for p in re.split(r"[.\[\]]+", label) if p]
+    return (label or "body") if all(p in KNOWN_FIELDS for p in parts) else "other"
 
 
 def json_path(loc: tuple[Any, ...]) -> str:

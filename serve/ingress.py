@@ -23,6 +23,8 @@ from pydantic import ValidationError as PydanticError
 from ray import serve
 
 from actors.handles import FeatureShards, QueryHandle, ScorerHandle
+from actors.metrics import cluster_page
+from actors.metrics import install as install_metrics
 from serve import errors
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
 from serve.deployments import FeatureShard
@@ -31,6 +33,9 @@ from serve.responses import elapsed_ms, feature_table, json_response, now_us, sc
 from serve.schemas import (
     MAX_BATCH,
     ErrorBody,
+    FeedbackBatch,
+    FeedbackIn,
+    FeedbackResult,
     Page,
     Records,
     Score,
@@ -59,6 +64,7 @@ from synfinance.settings.models import MonitoringConfig, SecurityConfig
 from synfinance.store.gateway import Gateway
 from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
         (401, "No API key, or an unknown one."), (403, "The key lacks the route's scope."),
@@ -114,18 +120,6 @@ def _within_limit(rows: list[Any]) -> list[Any]:
     return rows
 
 
-def _observe_scores(decisions: list[str], probabilities: list[float], model_version: str) -> None:
-    for decision, count in Counter(decisions).items():
-        metrics.SCORES.labels(decision, model_version).inc(count)
-    probability = metrics.FRAUD_PROBABILITY.labels()
-    for p in probabilities:
-        probability.observe(p)
-
-
-def _observe_scored(scored: Scored) -> None:
-    _observe_scores(scored.decision.tolist(), scored.probability.tolist(), scored.model_version)
-
-
 async def _batch_table(request: Request) -> pa.Table:
     """A batch body as INPUT_SCHEMA columns: an Arrow IPC stream, or JSON checked by the Transactions model."""
     raw = await request.body()
@@ -137,6 +131,7 @@ async def _batch_table(request: Request) -> pa.Table:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) \
             from None
     rows = _within_limit(batch.transactions)
+    metrics.BATCH_SIZE.labels("/v1/score/batch").observe(len(rows))
     return pa.Table.from_pydict({n: [getattr(r, n) for r in rows] for n in INPUT_COLUMNS}, schema=INPUT_SCHEMA)
 
 
@@ -146,13 +141,13 @@ BATCH_BODY = {"requestBody": {"required": True, "content": {
                               "description": "An Arrow IPC stream with the TransactionIn columns."}}}}}
 
 
-def _no_repeats(ids: list[str]) -> None:
+def _no_repeats(ids: list[str], field: str = "transactions") -> None:
     seen: dict[str, int] = {}
     problems = []
     for i, tid in enumerate(ids):
         if tid in seen:
-            problems.append(Problem(f"$.transactions[{i}].transaction_id", tid,
-                                    f"an id not used earlier in this request (transactions[{seen[tid]}] has it)"))
+            problems.append(Problem(f"$.{field}[{i}].transaction_id", tid,
+                                    f"an id not used earlier in this request ({field}[{seen[tid]}] has it)"))
         seen.setdefault(tid, i)
     if problems:
         raise ValidationError(problems)
@@ -165,6 +160,7 @@ class Ingress:
     def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
         logs.configure(monitoring.log_level, monitoring.log_format)  # JSON lines, secrets masked
+        install_metrics(monitoring)  # through Ray's metrics agent: every replica's counts reach Prometheus
         self.shards = FeatureShards(feature_shards)
         self.scorer, self.query = ScorerHandle(scorer), QueryHandle(query)
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`
@@ -208,7 +204,6 @@ class Ingress:
         shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
         x = await self.shards.call(shard, FeatureShard.one, row)
         result = await self.scorer.one(x)
-        _observe_scores([result["decision"]], [result["fraud_probability"]], result["model_version"])
         return json_response(score_body(row["transaction_id"], result, x if features else None, now_us(),
                                         elapsed_ms(started)))
 
@@ -229,7 +224,8 @@ class Ingress:
         x = await self.features_of(table)
         scored = await self.scorer.many(x, explain) if table.num_rows else Scored.empty()
         ids, elapsed, at = table.column("transaction_id"), elapsed_ms(started), now_us()
-        _observe_scored(scored)
+        if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
+            metrics.BATCH_SIZE.labels("/v1/score/batch").observe(table.num_rows)
         if ARROW_STREAM in request.headers.get("accept", ""):
             body = to_stream(scores_table(ids, scored, at, elapsed, x if features else None))
             return Response(body, media_type=ARROW_STREAM)
@@ -249,6 +245,30 @@ class Ingress:
             x[positions] = values
         return x
 
+    # -- label feedback ----------------------------------------------------------------------------------
+    @api.post("/v1/feedback", response_model=FeedbackResult, tags=["scoring"],
+              responses={404: {"model": ErrorBody, "description": "The transaction has no stored prediction."}})
+    async def feedback(self, outcome: FeedbackIn, _: Writing) -> Response:
+        """What was learned later about a scored and stored transaction (chargeback, case outcome): joined to
+        its prediction, it feeds the true/false positive counters per fraud type. A repeat is not counted."""
+        return await self.record_feedback([outcome])
+
+    @api.post("/v1/feedback/batch", response_model=FeedbackResult, tags=["scoring"],
+              responses={404: {"model": ErrorBody, "description": "A transaction has no stored prediction."}})
+    async def feedback_batch(self, batch: FeedbackBatch, _: Writing) -> Response:
+        """Up to 10,000 outcomes at once, all recorded or (one unknown transaction) none."""
+        _no_repeats([f.transaction_id for f in batch.feedback], "feedback")
+        return await self.record_feedback(batch.feedback)
+
+    async def record_feedback(self, items: list[FeedbackIn]) -> Response:
+        counted = await self.db(Gateway.feedback, [f.transaction_id for f in items], [f.is_fraud for f in items],
+                                [f.fraud_type for f in items])
+        cells = Counter((r["outcome"], r["fraud_type"], r["model_version"]) for r in counted)
+        for labels, count in cells.items():
+            metrics.FEEDBACK.labels(*labels).inc(count)
+        outcomes = Counter(r["outcome"] for r in counted)
+        return json_response({"received": len(items), "counted": len(counted), "outcomes": dict(outcomes)})
+
     # -- storing -----------------------------------------------------------------------------------------
     @api.post("/v1/transactions", response_model=Stored, status_code=201, tags=["transactions"],
               responses={409: {"model": ErrorBody, "description": "A transaction id is stored already."}})
@@ -257,6 +277,7 @@ class Ingress:
         """Store whole transactions (and, unless ?score=false, their features and predictions) atomically."""
         started = time.perf_counter()
         rows = _within_limit(records.transactions)
+        metrics.BATCH_SIZE.labels("/v1/transactions").observe(len(rows))
         table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=TRANSACTION_SCHEMA)
         ids = table.column("transaction_id")
         _no_repeats(ids.to_pylist())
@@ -266,8 +287,6 @@ class Ingress:
         x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
         scored = await self.scorer.many(x, "flagged") if x is not None else None
         at = now_us()
-        if scored is not None:
-            _observe_scored(scored)
         stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
                                None if scored is None else scored.table(ids, at))
         elapsed = elapsed_ms(started)
@@ -367,5 +386,6 @@ class Ingress:
     @api.get("/metrics", tags=["health"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})
     async def prometheus(self) -> Response:
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
+        """SynFinance's metrics of the whole cluster (every replica and actor), read from Ray's metrics agents;
+        Prometheus itself scrapes the agents (monitoring/prometheus/prometheus.yml)."""
+        return Response(await asyncio.to_thread(cluster_page), media_type=PROMETHEUS_TEXT)

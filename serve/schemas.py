@@ -11,13 +11,24 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.model.policy import DECISIONS
 from synfinance.population.categories import CATEGORY_NAMES
 from synfinance.population.payments import CHANNELS, MODES, STATUSES
 from synfinance.schema import CUSTOMER_SCHEMA, LABEL_FIELDS, MERCHANT_SCHEMA, TRANSACTION_SCHEMA, description
+from synfinance.world.catalogue import FRAUD_NAMES
 
 MAX_BATCH = 10_000
 EARLIEST, LATEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -113,6 +124,36 @@ class Records(BaseModel):
     model_config = ConfigDict(extra="forbid")
     transactions: list[TransactionRecord] = Field(  # type: ignore[valid-type]
         description=f"Up to {MAX_BATCH:,} transactions to store.")
+
+
+class FeedbackIn(BaseModel):
+    """What the bank learned later about a scored transaction: a chargeback, a confirmed case, a cleared alert."""
+
+    model_config = ConfigDict(extra="forbid")
+    transaction_id: Text
+    is_fraud: bool = Field(description="True when it turned out to be fraud.")
+    fraud_type: Literal[FRAUD_NAMES] | None = Field(  # type: ignore[valid-type]
+        None, description="Which fraud, when is_fraud and known; null for a legitimate transaction.")
+
+    @field_validator("fraud_type")
+    @classmethod
+    def _only_for_fraud(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("is_fraud") is False:
+            raise ValueError("null when is_fraud is false")
+        return value
+
+
+class FeedbackBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    feedback: list[FeedbackIn] = Field(min_length=1, max_length=MAX_BATCH,
+                                       description=f"Up to {MAX_BATCH:,} outcomes, one per transaction.")
+
+
+class FeedbackResult(BaseModel):
+    received: int
+    counted: int = Field(description="Outcomes recorded now; a transaction's second feedback is not counted again.")
+    outcomes: dict[str, int] = Field(description="Counted outcomes by confusion cell (tp, fp, fn, tn); a review "
+                                                 "or decline is a positive.")
 
 
 class Reason(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -9,7 +10,10 @@ from typing import TYPE_CHECKING
 
 from synfinance.features.dataset import features_for_part
 from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.observability import metrics
+from synfinance.observability.data import observe_rows
 from synfinance.output.dataset import FileEntry
+from synfinance.schema import LABEL_FIELDS
 from synfinance.sinks import DatasetSink, ShardOutput, Sink
 
 if TYPE_CHECKING:
@@ -23,7 +27,12 @@ def build_shard(plan: GenerationPlan, shard: int, features: bool = False, score:
     """Generate a shard (patterns included) and, if asked, its features and its predictions (which need the
     features, kept in the output only when asked for). Same plan, same shard, same model: same bytes."""
     table = generate_shard(plan, shard)
-    extracted = features_for_part(table, f"shard {shard}") if features or score is not None else None
+    observe_rows(table, skip=frozenset(LABEL_FIELDS))
+    extracted = None
+    if features or score is not None:
+        started = time.perf_counter()
+        extracted = features_for_part(table, f"shard {shard}")
+        metrics.FEATURE_SECONDS.labels().observe(time.perf_counter() - started)
     predictions = score.predictions(table, extracted) if score is not None and extracted is not None else None
     return ShardOutput(shard, table, extracted if features else None, predictions)
 

@@ -34,6 +34,7 @@ def ray_session() -> Iterator[None]:
 
     if not ray.is_initialized():
         local_ray_env()
+        os.environ.setdefault("RAY_metrics_report_interval_ms", "500")  # metrics reach the agent within a second
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from synfinance.cli.options import DATE
+from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError, ParameterError, Problem
 from synfinance.generate import GenerationParams
 from synfinance.output.dataset import read_manifest
@@ -140,6 +141,7 @@ def transactions(
         assert done is not None  # a dataset sink always writes its manifest
         manifest = done
     elapsed = time.perf_counter() - begun
+    push_finished("generate", count, elapsed)
     if not quiet:
         _summary(params, manifest, elapsed)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError
 from synfinance.settings import load_settings
 
@@ -110,8 +112,11 @@ def train_cmd(data: Path, models: Path | None, seed: int | None, policy: str | N
     settings = load_settings().settings
     rule = _rule(policy, review_rate, decline_precision, review_cost)
     root = _models(models)
+    begun = time.perf_counter()
     fitted = fit_model(data, root, settings.generation.seed if seed is None else seed, settings.ml.num_threads,
                        rule)
+    trained_on = json.loads((root / fitted.version / "metadata.json").read_text())["training_data"]["rows"]
+    push_finished("train", trained_on, time.perf_counter() - begun)
     if deploy:
         registry.deploy(root, fitted.version)
     if as_json:

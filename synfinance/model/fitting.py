@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from synfinance.model import registry
 from synfinance.model.data import Labelled, load_labelled, time_split
+from synfinance.model.drift import Reference
 from synfinance.model.metrics import evaluate, pr_auc
 from synfinance.model.policy import Policy, check, choose
 from synfinance.model.threshold import Costs, cost_curve
@@ -122,7 +123,8 @@ def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, rule: P
                                                     "recall", "f1", "brier", "review_rate", "decline_rate",
                                                     "flagged_rate")},
     }
-    version = registry.save(models, trained.booster, metadata, metrics, scores)
+    reference = {"score": Reference.of(valid_score).to_json(), "features": Reference.of(valid.x).to_json()}
+    version = registry.save(models, trained.booster, metadata, metrics, scores, reference)
     return Fitted(version, metrics)
 
 

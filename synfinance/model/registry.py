@@ -3,7 +3,8 @@
 
 Models are stored in LightGBM's own text format, never pickled. Loading refuses a model whose
 feature list or feature-schema fingerprint differs from the code's. scores.parquet keeps the validation and
-test weeks' scores and labels, so the policy can be chosen again without retraining.
+test weeks' scores and labels, so the policy can be chosen again without retraining; reference.json the
+validation weeks' score and feature distributions, against which a scorer measures drift (model.drift).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from synfinance.schema import FEATURE_NAMES, FEATURE_SCHEMA, SCHEMA_VERSION, fin
 ACTIVE = "active"
 POLICY = "policy.json"
 SCORES = "scores.parquet"
+REFERENCE = "reference.json"  # training-time distributions of the score and features (model.drift)
 _VERSION = re.compile(r"^v\d{4,}$")
 
 
@@ -60,7 +62,7 @@ def active_version(root: Path) -> str | None:
 
 
 def save(root: Path, booster: lgb.Booster, metadata: dict[str, Any], metrics: dict[str, Any],
-         scores: pa.Table | None = None) -> str:
+         scores: pa.Table | None = None, reference: dict[str, Any] | None = None) -> str:
     """Write a new version (never overwriting one) and return its name. metadata carries its "policy"."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -78,7 +80,8 @@ def save(root: Path, booster: lgb.Booster, metadata: dict[str, Any], metrics: di
     if scores is not None:
         with atomic_path(folder / SCORES) as tmp:
             pq.write_table(scores, tmp, compression="zstd")
-    for name, body in (("metrics.json", metrics), ("metadata.json", meta)):  # metadata last: marks it complete
+    bodies = [("metrics.json", metrics), ("metadata.json", meta)]  # metadata last: marks it complete
+    for name, body in ([(REFERENCE, reference)] if reference is not None else []) + bodies:
         with atomic_path(folder / name) as tmp:
             tmp.write_text(json.dumps(body, indent=2, sort_keys=True, default=float) + "\n")
     return version

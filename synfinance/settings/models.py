@@ -111,9 +111,17 @@ class MLConfig(Section):
         50.0, ge=0, le=100_000, description="Cost of one manual review (policy cost; missed fraud costs its amount).")
 
 
+URL = r"^https?://[^\s/]+(/\S*)?$"
+
+
 class MonitoringConfig(Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
     log_format: Literal["json", "console"] = Field("json", description="Log line format.")
+    metrics_enabled: bool = Field(True, description="Record metrics (off: nothing is recorded, for a baseline).")
+    pushgateway_url: str | None = Field(None, pattern=URL, description="Prometheus Pushgateway that batch jobs "
+                                        "(generate, model train) push their metrics to when they end; unset: none.")
+    prometheus_url: str = Field("http://127.0.0.1:9090", pattern=URL, description="The Prometheus that `monitor "
+                                "snapshot` queries (`monitor up` starts one here).")
 
 
 class ApiKey(Section):

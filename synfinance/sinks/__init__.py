@@ -1,4 +1,5 @@
-"""Where generated shards go, behind one protocol: a dataset directory, JSON Lines, PostgreSQL, HTTP.
+"""Where generated shards go, behind one protocol: a dataset directory, JSON Lines, PostgreSQL, HTTP, a SynFinance
+API (with label feedback).
 
     sink = DatasetSink(out, "parquet")
     entries = sink.open(plan)              # before any shard: layout and population (idempotent)
@@ -12,6 +13,7 @@ is True may be handed to a Ray actor).
 
 from typing import TYPE_CHECKING, Any
 
+from synfinance.sinks.api import ApiSink
 from synfinance.sinks.base import ShardOutput, Sink
 from synfinance.sinks.dataset import DatasetSink
 from synfinance.sinks.http import HttpSink
@@ -20,7 +22,7 @@ from synfinance.sinks.jsonl import JsonlSink
 if TYPE_CHECKING:
     from synfinance.sinks.postgres import PostgresSink
 
-__all__ = ["DatasetSink", "HttpSink", "JsonlSink", "PostgresSink", "ShardOutput", "Sink"]
+__all__ = ["ApiSink", "DatasetSink", "HttpSink", "JsonlSink", "PostgresSink", "ShardOutput", "Sink"]
 
 
 def __getattr__(name: str) -> Any:

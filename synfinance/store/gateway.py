@@ -19,6 +19,7 @@ from synfinance.errors import Conflict, NotFound, StoreUnavailable
 from synfinance.resilience import Guard
 from synfinance.settings.models import DatabaseConfig
 from synfinance.store.connect import FAILURES, Database
+from synfinance.store.feedback import FeedbackRepository
 from synfinance.store.load import load_part
 from synfinance.store.repository import (
     Aggregates,
@@ -104,6 +105,14 @@ class Gateway:
             agg = Aggregates(pool)
             return await (agg.fraud_by_day(start, end) if by == "day" else agg.fraud_by_type(start, end))
         return await self._run(stats)
+
+    async def feedback(self, ids: list[str], is_fraud: list[bool], fraud_types: list[str | None]
+                       ) -> list[dict[str, Any]]:
+        """Label feedback for stored predictions (store.feedback); the rows counted now."""
+        async def record(pool: Any) -> list[dict[str, Any]]:
+            async with pool.acquire() as conn:
+                return await FeedbackRepository(conn).record(ids, is_fraud, fraud_types)
+        return await self._run(record)
 
     async def absent(self, ids: list[str]) -> None:
         """Conflict unless none of these transaction ids is stored."""

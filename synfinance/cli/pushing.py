@@ -1,0 +1,21 @@
+"""A batch command's metrics to the Pushgateway of the settings (monitoring.pushgateway_url), if one is set."""
+
+from __future__ import annotations
+
+import click
+
+from synfinance.errors import StoreUnavailable
+from synfinance.settings import load_settings
+
+
+def push_finished(job: str, rows: int, seconds: float) -> None:
+    """Push a finished job's metrics; a gateway that does not answer is a warning on stderr, not a failure."""
+    url = load_settings().settings.monitoring.pushgateway_url
+    if url is None:
+        return
+    from synfinance.observability.push import push_job
+
+    try:
+        push_job(url, job, rows, seconds)
+    except StoreUnavailable as exc:
+        click.echo(f"warning: metrics not pushed: {exc}", err=True)

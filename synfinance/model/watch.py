@@ -1,0 +1,79 @@
+"""What a scorer records about what it serves: decisions, the score distributions, drift against training.
+
+    watch = ServedWatch.of(model, registry_root)
+    watch.observe(x, scored)        # after every predict, batch or single
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+
+from synfinance.errors import ModelError
+from synfinance.model import registry
+from synfinance.model.drift import DriftMonitor, Reference
+from synfinance.model.policy import DECISIONS
+from synfinance.model.scoring import Scored
+from synfinance.observability import metrics
+from synfinance.schema import FEATURE_NAMES
+
+PSI_EVERY_S = 5.0
+TEST_METRICS = ("precision", "recall", "pr_auc", "roc_auc", "review_rate")
+
+
+class ServedWatch:
+    def __init__(self, version: str, score: DriftMonitor, features: DriftMonitor | None) -> None:
+        self.version, self.score, self.features = version, score, features
+        self.psi_at = time.monotonic()
+
+    @classmethod
+    def of(cls, model: registry.FraudModel, root: Path, test_metrics: dict[str, float]) -> ServedWatch:
+        """The watch of a freshly loaded model; also marks it the one loaded, with its test metrics."""
+        for other in metrics.MODEL_LOADED._series:
+            metrics.MODEL_LOADED.labels(*other).set(0)
+        metrics.MODEL_LOADED.labels(model.version).set(1)
+        for name in TEST_METRICS:
+            if isinstance(test_metrics.get(name), int | float):
+                metrics.MODEL_TEST_METRIC.labels(model.version, name).set(float(test_metrics[name]))
+        path = Path(root) / model.version / registry.REFERENCE
+        if path.is_file():
+            body = json.loads(path.read_text())
+            return cls(model.version, DriftMonitor(Reference.from_json(body["score"])),
+                       DriftMonitor(Reference.from_json(body["features"])))
+        try:  # a model saved before reference.json: its validation scores still give the score's reference
+            stored = registry.stored_scores(root, model.version)
+            scores = stored.filter(pc.equal(stored["split"], "valid"))["score"].to_numpy()
+        except ModelError:  # no stored scores at all: no drift to report
+            scores = np.zeros(0)
+        return cls(model.version, DriftMonitor(Reference.of(scores) if len(scores) else Reference.of(np.zeros(1))),
+                   None)
+
+    def observe(self, x: np.ndarray, scored: Scored) -> None:
+        counts = np.bincount(scored.code, minlength=len(DECISIONS))
+        for decision, count in zip(DECISIONS, counts.tolist(), strict=True):
+            if count:
+                metrics.SCORES.labels(decision, self.version).inc(count)
+        probability, anomaly = metrics.FRAUD_PROBABILITY.labels(), metrics.ANOMALY_SCORE.labels()
+        for p, a in zip(scored.probability.tolist(), scored.anomaly.tolist(), strict=True):
+            probability.observe(p)
+            anomaly.observe(a)
+        self.score.add(scored.probability)
+        if self.features is not None:
+            self.features.add(x)
+        if time.monotonic() - self.psi_at >= PSI_EVERY_S:
+            self.publish()
+
+    def publish(self) -> None:
+        """Set the drift gauges now (once enough has been served)."""
+        self.psi_at = time.monotonic()
+        score_psi = self.score.psi()
+        if score_psi is not None:
+            metrics.SCORE_PSI.labels(self.version).set(float(score_psi[0]))
+        feature_psi = self.features.psi() if self.features is not None else None
+        if feature_psi is not None:
+            for name, value in zip(FEATURE_NAMES, feature_psi.tolist(), strict=True):
+                metrics.FEATURE_PSI.labels(self.version, name).set(value)
