@@ -43,3 +43,7 @@ _.changed_sections  # ReloadResult fields: what reload() reports to its caller (
 _.restart_required  # ditto
 _.received  # FeedbackResult: a response field (pydantic)
 _.collect  # observability.metrics: the prometheus_client collector protocol, called by the registry
+_.alerts  # monitor.prom.Prometheus: the firing alerts (the monitoring tests watch an alert fire with it)
+_.alertmanager  # monitor.stack.Ports: read with getattr by component name
+_.pushgateway  # ditto
+_.node_exporter  # ditto

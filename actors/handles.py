@@ -18,9 +18,9 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeAlias
 
 import ray
 from ray import serve
-from ray.exceptions import ObjectLostError, RayActorError, RayTaskError
+from ray.exceptions import ActorUnavailableError, ObjectLostError, RayActorError, RayTaskError
 
-from synfinance.errors import ActorDied, ShardDataLost
+from synfinance.errors import ActorDied, ActorRestarting, ShardDataLost
 from synfinance.settings.models import RayConfig
 
 Ref: TypeAlias = Any  # a Ray ObjectRef: the result of a call, not yet fetched
@@ -80,6 +80,8 @@ def result(ref: Ref) -> Any:
     """The value behind ref: ActorDied if its actor died during the call, ShardDataLost if its data is gone."""
     try:
         return ray.get(ref)
+    except ActorUnavailableError as exc:
+        raise ActorRestarting(str(exc)) from exc
     except RayActorError as exc:
         raise ActorDied(str(exc)) from exc
     except ObjectLostError as exc:

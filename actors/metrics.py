@@ -2,11 +2,13 @@
 
 Each node's agent exports what its processes record, and Prometheus scrapes the agents (Ray's service
 discovery file lists them), so every actor's values reach Prometheus, not one process's. An actor calls
-`install()` when it starts; after that, synfinance.observability.metrics records through Ray.
+`install(component)` when it starts; after that, synfinance.observability.metrics records through Ray.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import urllib.request
 from typing import Any
 
@@ -14,7 +16,10 @@ import ray
 from ray.util import metrics as ray_metrics
 
 from synfinance.observability import metrics
+from synfinance.observability.memory import rss_bytes
 from synfinance.settings.models import MonitoringConfig
+
+GAUGE_REFRESH_S = 1.0  # well inside the agent's gauge TTL (twice the report interval, at least 2 s)
 
 
 class RaySeries:
@@ -22,20 +27,58 @@ class RaySeries:
 
     def __init__(self, metric: Any, tags: dict[str, str]) -> None:
         self.metric, self.tags = metric, tags
+        self.last: float | None = None
 
     def inc(self, amount: float = 1.0) -> None:
-        self.metric.inc(amount, tags=self.tags)
+        if amount:  # Ray refuses a zero increment (prometheus_client takes it); nothing to record either way
+            self.metric.inc(amount, tags=self.tags)
 
     def set(self, value: float) -> None:
-        self.metric.set(value, tags=self.tags)
+        self.last = float(value)
+        self.metric.set(self.last, tags=self.tags)
 
     def observe(self, value: float) -> None:
         self.metric.observe(value, tags=self.tags)
 
 
 class RayBackend:
+    """Ray's agent drops a gauge series not set again within twice the report interval (Ray 2.60: the TTL of
+    ray-project/ray#64633, while the worker does not re-export an unchanged gauge), so a gauge set once — the
+    model loaded, a breaker open with no traffic — would vanish: a daemon thread sets every gauge series again
+    every GAUGE_REFRESH_S."""
+
     def __init__(self) -> None:
         self._metrics: dict[str, Any] = {}
+        self._gauges: list[RaySeries] = []
+        self._lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
+        self.component: str | None = None
+
+    def _refresh(self) -> None:
+        cpu_before = time.process_time()
+        while True:
+            time.sleep(GAUGE_REFRESH_S)
+            if self.component is not None:  # this process's own CPU and memory, like a process collector
+                cpu_now = time.process_time()
+                metrics.PROCESS_CPU.labels(self.component).inc(cpu_now - cpu_before)
+                metrics.PROCESS_MEMORY.labels(self.component).set(rss_bytes())
+                cpu_before = cpu_now
+            with self._lock:
+                gauges = list(self._gauges)
+            for series in gauges:
+                if series.last is not None:
+                    series.metric.set(series.last, tags=series.tags)
+
+    def watch_process(self, component: str) -> None:
+        """Record this process's CPU and memory as `component` from now on."""
+        self.component = component
+        self._ensure_refresher()
+
+    def _ensure_refresher(self) -> None:
+        with self._lock:
+            if self._refresher is None:
+                self._refresher = threading.Thread(target=self._refresh, name="gauge-refresh", daemon=True)
+                self._refresher.start()
 
     def _metric(self, m: metrics.Metric) -> Any:
         if m.name not in self._metrics:
@@ -50,13 +93,31 @@ class RayBackend:
         return self._metrics[m.name]
 
     def series(self, metric: metrics.Metric, values: tuple[str, ...]) -> RaySeries:
-        return RaySeries(self._metric(metric), dict(zip(metric.label_names, values, strict=True)))
+        made = RaySeries(self._metric(metric), dict(zip(metric.label_names, values, strict=True)))
+        if metric.kind == "gauge":
+            with self._lock:
+                self._gauges.append(made)
+            self._ensure_refresher()
+        return made
 
 
-def install(monitoring: MonitoringConfig | None = None) -> None:
-    """Record this process's metrics through Ray's metrics agent (nowhere when monitoring.metrics_enabled is off)."""
-    enabled = monitoring is None or monitoring.metrics_enabled
-    metrics.use_backend(RayBackend() if enabled else metrics.NullBackend())
+def install(component: str, monitoring: MonitoringConfig | None = None) -> None:
+    """Record this process's metrics, and its CPU and memory as `component`, through Ray's metrics agent
+    (nowhere when monitoring.metrics_enabled is off)."""
+    global _installed
+    if monitoring is not None and not monitoring.metrics_enabled:
+        metrics.use_backend(metrics.NullBackend())
+        _installed = None
+        return
+    if _installed is not None and _installed.component == component:
+        metrics.use_backend(_installed)  # again in the same process (a driver running a second job)
+        return
+    _installed = RayBackend()
+    metrics.use_backend(_installed)
+    _installed.watch_process(component)
+
+
+_installed: RayBackend | None = None
 
 
 def agent_urls() -> list[str]:

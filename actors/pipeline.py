@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from actors import metrics as ray_metrics
 from actors.handles import Ref, SinkHandle, WorkerHandle, first_ready, put, result, results
 from actors.workers import ShardWorker, SinkActor
-from synfinance.errors import ActorDied, ParameterError, Problem, ShardDataLost, WorkerLost
+from synfinance.errors import ActorDied, ActorRestarting, ParameterError, Problem, ShardDataLost, WorkerLost
 from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics
@@ -69,7 +69,7 @@ def run_pipeline(
     bound = max_in_flight or 2 * workers
     if bound < 1:
         raise ParameterError([Problem("max_in_flight", bound, "at least 1")])
-    ray_metrics.install()  # this driver's metrics go through Ray's agent too
+    ray_metrics.install("driver")  # this driver's metrics go through Ray's agent too
     started = time.perf_counter()
     plan = GenerationPlan(params)
     files: dict[int, list[FileEntry]] = {}
@@ -116,7 +116,11 @@ def _drive(n_shards: int, pool: list[WorkerHandle], submit: Callable[[Ref], Ref]
         for ref in first_ready([*generating, *writing, *recovering]):
             if ref in recovering:
                 worker = recovering.pop(ref)
-                result(ref)  # retried until the actor is back; an error here means it cannot come back
+                try:
+                    result(ref)  # retried by Ray until the actor is back; ActorDied means it cannot come back
+                except ActorRestarting:  # reached it mid-restart (Ray 2.60 does not retry that): ask again
+                    recovering[pool[worker].back()] = worker
+                    continue
                 idle.append(worker)
             elif ref in generating:
                 shard, worker, shard_ref = generating.pop(ref)

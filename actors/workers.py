@@ -44,7 +44,7 @@ class ShardWorker:
 
     def __init__(self, params: GenerationParams, features: bool, name: str, fault: ShardFault | None = None,
                  score: ScoreStage | None = None) -> None:
-        ray_metrics.install()
+        ray_metrics.install("shard-worker")
         self.plan = GenerationPlan(params)
         self.features, self.name, self.fault, self.score = features, name, fault, score
         self.memory = MemoryWatch()
@@ -76,7 +76,7 @@ class SinkActor:
     """Writes shards through a sink (one at a time: a sync actor). A redone shard replaces itself."""
 
     def __init__(self, sink: Sink, fault: WriteFault | None = None) -> None:
-        ray_metrics.install()
+        ray_metrics.install("sink")
         self.sink, self.fault = sink, fault
         self.memory = MemoryWatch()
 

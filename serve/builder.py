@@ -26,7 +26,7 @@ def build_app(settings: Settings, config_version: str = "-") -> Application:
     # mypy sees the classes, not the Deployments the decorators made of them.
     scorer = Scorer.bind(  # type: ignore[attr-defined]
         settings.ml, server.score_batch_max, server.score_batch_wait_ms, settings.monitoring)
-    query = Query.bind(settings.database)  # type: ignore[attr-defined]
+    query = Query.bind(settings.database, settings.monitoring)  # type: ignore[attr-defined]
     ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=shards)  # type: ignore[attr-defined]
     return ingress.bind(  # type: ignore[no-any-return]
         server.feature_shards, scorer, query, settings.security, server.max_request_bytes, config_version,

@@ -26,7 +26,7 @@ from synfinance.model.scoring import Scored, score_columns
 from synfinance.model.watch import ServedWatch
 from synfinance.observability import metrics
 from synfinance.schema import FEATURE_NAMES
-from synfinance.settings.models import MLConfig, MonitoringConfig
+from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig
 from synfinance.store.gateway import Gateway
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
@@ -42,7 +42,7 @@ class FeatureShard:
     """
 
     def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig) -> None:
-        install_metrics(monitoring)
+        install_metrics("feature-shard", monitoring)
         self.shard = OnlineShard(index, shards)
         if warm_from is not None:
             self.shard.warm(warm_from)
@@ -85,7 +85,7 @@ class Scorer:
     """
 
     def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig) -> None:
-        install_metrics(monitoring)
+        install_metrics("scorer", monitoring)
         self.ml = ml
         self.watch: ServedWatch | None = None
         self.model: registry.FraudModel | None = None
@@ -148,3 +148,7 @@ class Scorer:
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=64)
 class Query(Gateway):
     """The database behind the API (synfinance.store.gateway.Gateway) as a deployment: pool, breaker, repositories."""
+
+    def __init__(self, config: DatabaseConfig, monitoring: MonitoringConfig) -> None:
+        install_metrics("query", monitoring)  # the breaker gauge through Ray's agent
+        super().__init__(config)

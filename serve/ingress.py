@@ -47,7 +47,6 @@ from serve.schemas import (
     Transactions,
 )
 from synfinance.errors import (
-    CircuitOpen,
     ModelUnavailable,
     Problem,
     RateLimited,
@@ -160,7 +159,7 @@ class Ingress:
     def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
         logs.configure(monitoring.log_level, monitoring.log_format)  # JSON lines, secrets masked
-        install_metrics(monitoring)  # through Ray's metrics agent: every replica's counts reach Prometheus
+        install_metrics("ingress", monitoring)  # through Ray's metrics agent: every replica's counts reach Prometheus
         self.shards = FeatureShards(feature_shards)
         self.scorer, self.query = ScorerHandle(scorer), QueryHandle(query)
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`
@@ -184,14 +183,8 @@ class Ingress:
         return list(await asyncio.gather(*(self.shards.call(i, FeatureShard.stats) for i in range(len(self.shards)))))
 
     async def db(self, method: Any, *args: Any) -> Any:
-        """A Gateway method through the Query deployment, keeping the breaker gauge current."""
-        try:
-            result = await self.query.call(method, *args)
-        except Exception as exc:
-            metrics.BREAKER_OPEN.labels("database").set(isinstance(exc, CircuitOpen))
-            raise
-        metrics.BREAKER_OPEN.labels("database").set(0)
-        return result
+        """A Gateway method through the Query deployment (which keeps the breaker gauge)."""
+        return await self.query.call(method, *args)
 
     # -- scoring -----------------------------------------------------------------------------------------
     @api.post("/v1/score", response_model=Score, tags=["scoring"])
@@ -373,7 +366,6 @@ class Ingress:
         """Each component's state: model, feature store, database (with its breaker), config version."""
         info, shards, database = await asyncio.gather(
             self.scorer.info(), self.shard_stats(), self.query.call(Gateway.status))
-        metrics.BREAKER_OPEN.labels("database").set(database["breaker"] == "open")
         model = {"status": "ok", "version": info["version"]} if info["ready"] else \
             {"status": "unavailable", "reason": info["reason"]}
         ok = info["ready"] and database["status"] in ("ok", "disabled")

@@ -141,6 +141,10 @@ class ActorDied(SynFinanceError):
     """A Ray actor's process died during a call; Ray restarts it, and the caller may redo the work."""
 
 
+class ActorRestarting(ActorDied):
+    """A call reached an actor while Ray was restarting it (it may or may not have run): ask again later."""
+
+
 class ShardDataLost(SynFinanceError):
     """A finished shard's data went with its node (object store) before a sink read it."""
 

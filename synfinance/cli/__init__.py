@@ -13,6 +13,7 @@ from synfinance.cli.docs import docs
 from synfinance.cli.errors import Group
 from synfinance.cli.generate import generate
 from synfinance.cli.model import model
+from synfinance.cli.monitor import monitor
 from synfinance.cli.stream import stream
 
 
@@ -30,3 +31,4 @@ main.add_command(model)
 main.add_command(db)
 main.add_command(stream)
 main.add_command(api)
+main.add_command(monitor)

@@ -7,16 +7,15 @@ label, recall per fraud type at the policy, and the confusion of decisions again
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 from typing import Any
 
 import altair as alt
 import numpy as np
-import vl_convert
 
 from synfinance.model.policy import DECISIONS, Policy
+from synfinance.output.charts import figure, png
 from synfinance.output.files import atomic_path
 
 CURVE_POINTS = 400  # the PR curve is drawn from this many cut points (a page stays small for any row count)
@@ -79,10 +78,6 @@ def confusion_chart(y: np.ndarray, codes: np.ndarray) -> Any:
     return (cells + text).properties(title="Decisions against the truth", width=WIDTH // 2, height=120)
 
 
-def png(chart: Any) -> bytes:
-    return bytes(vl_convert.vegalite_to_png(chart.to_json(), scale=1.5))
-
-
 def write_report(out: Path, title: str, y: np.ndarray, score: np.ndarray, policy: Policy,
                  metrics: dict[str, Any]) -> Path:
     """out/index.html (self-contained) and one PNG per chart beside it; returns the page's path."""
@@ -99,8 +94,7 @@ def write_report(out: Path, title: str, y: np.ndarray, score: np.ndarray, policy
         image = png(chart)
         with atomic_path(out / f"{name}.png") as tmp:
             tmp.write_bytes(image)
-        figures.append(f'<figure><img id="{name}" alt="{name}" src="data:image/png;base64,'
-                       f'{base64.b64encode(image).decode()}"></figure>')
+        figures.append(figure(name, image))
     decline = "never" if policy.decline_at is None else f"{policy.decline_at:.4f}"
     facts = [("rows", f"{metrics['rows']:,}"), ("frauds", f"{metrics['frauds']:,}"),
              ("PR-AUC", f"{metrics['pr_auc']:.4f}"), ("ROC-AUC", f"{metrics['roc_auc']:.4f}"),

@@ -29,6 +29,7 @@ class ServedWatch:
     def __init__(self, version: str, score: DriftMonitor, features: DriftMonitor | None) -> None:
         self.version, self.score, self.features = version, score, features
         self.psi_at = time.monotonic()
+        self.published = False
 
     @classmethod
     def of(cls, model: registry.FraudModel, root: Path, test_metrics: dict[str, float]) -> ServedWatch:
@@ -64,7 +65,7 @@ class ServedWatch:
         self.score.add(scored.probability)
         if self.features is not None:
             self.features.add(x)
-        if time.monotonic() - self.psi_at >= PSI_EVERY_S:
+        if not self.published or time.monotonic() - self.psi_at >= PSI_EVERY_S:
             self.publish()
 
     def publish(self) -> None:
@@ -73,6 +74,7 @@ class ServedWatch:
         score_psi = self.score.psi()
         if score_psi is not None:
             metrics.SCORE_PSI.labels(self.version).set(float(score_psi[0]))
+            self.published = True
         feature_psi = self.features.psi() if self.features is not None else None
         if feature_psi is not None:
             for name, value in zip(FEATURE_NAMES, feature_psi.tolist(), strict=True):

@@ -21,3 +21,12 @@ def private_mb() -> float:
             if line.startswith("RssAnon:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_bytes() -> int:
+    """This process's resident set size now, bytes (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except OSError:
+        return 0

@@ -213,6 +213,7 @@ WORKER = Label("worker", "a shard worker's name (worker-0 ... worker-N-1)")
 DECISIONS = ("approve", "review", "decline")
 OUTCOMES = ("tp", "fp", "fn", "tn")
 JOBS = ("generate", "train", "stream")
+COMPONENTS = ("ingress", "scorer", "query", "feature-shard", "shard-worker", "sink", "driver")
 
 # API
 HTTP_REQUESTS = Metric("synfinance_http_requests", "counter", "requests", "HTTP requests answered, by route template, "
@@ -284,6 +285,12 @@ MODEL_LOADED = Metric("synfinance_model_loaded", "gauge", "boolean", "1 for the 
 MODEL_TEST_METRIC = Metric("synfinance_model_test_metric", "gauge", "ratio", "The served model's metrics on its "
                            "test weeks (registry metrics.json).", (MODEL, Label("metric", "which one",
                            ("precision", "recall", "pr_auc", "roc_auc", "review_rate"))))
+# system: SynFinance's own processes inside Ray (outside Ray, prometheus_client's process collector)
+COMPONENT = Label("component", "which SynFinance process", COMPONENTS)
+PROCESS_MEMORY = Metric("synfinance_process_resident_memory_bytes", "gauge", "bytes",
+                        "Resident memory of a SynFinance process inside Ray.", (COMPONENT,))
+PROCESS_CPU = Metric("synfinance_process_cpu_seconds", "counter", "seconds",
+                     "CPU time used by a SynFinance process inside Ray.", (COMPONENT,))
 # batch jobs (pushed to the Pushgateway)
 JOB_DURATION = Metric("synfinance_job_duration_seconds", "gauge", "seconds", "How long the last run of a batch job "
                       "took.", (Label("job", "the command", JOBS),))

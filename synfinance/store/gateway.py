@@ -16,6 +16,7 @@ import asyncpg
 import pyarrow as pa
 
 from synfinance.errors import Conflict, NotFound, StoreUnavailable
+from synfinance.observability import metrics
 from synfinance.resilience import Guard
 from synfinance.settings.models import DatabaseConfig
 from synfinance.store.connect import FAILURES, Database
@@ -38,6 +39,7 @@ class Gateway:
         self.guard = Guard.from_config("database", config, failures=FAILURES)
         self._pool: Any = None
         self._pool_lock = asyncio.Lock()
+        self._breaker = metrics.BREAKER_OPEN.labels("database")
 
     async def _connected(self) -> Any:
         async with self._pool_lock:
@@ -57,11 +59,15 @@ class Gateway:
                 raise StoreUnavailable(f"{self.db.where} has no SynFinance tables: run `synfinance db migrate`"
                                        f" ({exc})") from exc
 
-        return await self.guard.call(attempt)
+        try:
+            return await self.guard.call(attempt)
+        finally:
+            self._breaker.set(self.guard.state != "closed")  # open, or half-open on a trial: failing fast
 
     async def status(self) -> dict[str, Any]:
         """For /health: ok, disabled or unavailable (with why), and the breaker's state after a SELECT 1."""
         if not self.enabled:
+            self._breaker.set(0)
             return {"status": "disabled", "breaker": self.guard.state}
         try:
             await self._run(lambda pool: pool.fetchval("SELECT 1"))

@@ -1,0 +1,22 @@
+"""Charts as PNG, and figures of a self-contained HTML page: Vega-Lite specs (Altair) rendered by vl-convert,
+offline and without a browser."""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+import vl_convert
+
+
+def png(chart: Any) -> bytes:
+    """An Altair chart as PNG bytes."""
+    return bytes(vl_convert.vegalite_to_png(chart.to_json(), scale=1.5))
+
+
+def figure(name: str, image: bytes, caption: str = "") -> str:
+    """An HTML <figure> with the PNG inlined (the page stays one file)."""
+    text = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure><img id="{html.escape(name)}" alt="{html.escape(name)}" src="data:image/png;base64,'
+            f'{base64.b64encode(image).decode()}">{text}</figure>')
