@@ -55,7 +55,7 @@ class FeatureShard:
             self.hits.inc(hits)
         if misses:
             self.misses.inc(misses)
-        self.size.set(self.shard.stats()["customers"])
+        self.size.set(self.shard.customer_count())
 
     def one(self, transaction: dict[str, Any]) -> np.ndarray:
         known = self.shard.known([transaction["customer_id"]])

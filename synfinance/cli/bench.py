@@ -241,6 +241,12 @@ def api_bench(count: int, seconds: float, rate: float, batch_size: int, runs: in
              f"median of {runs}, 2 clients; target >= 50,000"),
             (f"batch ({batch_size:,} per request), Arrow", f"{s['arrow_batch_rows_per_s']:,.0f} rows/s",
              f"{s['arrow_vs_json_batch']}x JSON; Arrow IPC body and response"),
+            ("metrics on / off: max single-score rate",
+             f"{s['metrics_on_score_rate_per_s']:,.0f} / {s['metrics_off_score_rate_per_s']:,.0f} req/s",
+             f"loss {s['metrics_score_throughput_loss']:.1%}; target <= 3 %"),
+            ("metrics on / off: batch", f"{s['metrics_on_batch_rows_per_s']:,.0f} / "
+             f"{s['metrics_off_batch_rows_per_s']:,.0f} rows/s",
+             f"loss {s['metrics_batch_throughput_loss']:.1%}; target <= 3 %; medians of {runs}, alternating"),
         ],
         s,
     )

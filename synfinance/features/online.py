@@ -116,6 +116,9 @@ class OnlineShard:
         return sum(n for c, n in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
                                      strict=True) if c in index)
 
+    def customer_count(self) -> int:
+        return len(self.extractor.state.customers)
+
     def stats(self) -> dict[str, int]:
         st = self.extractor.state
         return {"shard": self.index, "customers": len(st.customers), "merchants": len(st.merchants),

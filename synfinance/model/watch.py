@@ -22,6 +22,7 @@ from synfinance.observability import metrics
 from synfinance.schema import FEATURE_NAMES
 
 PSI_EVERY_S = 5.0
+SAMPLE = 256  # rows of a batch that feed the distributions and drift (every row is counted in the decisions)
 TEST_METRICS = ("precision", "recall", "pr_auc", "roc_auc", "review_rate")
 
 
@@ -58,13 +59,17 @@ class ServedWatch:
         for decision, count in zip(DECISIONS, counts.tolist(), strict=True):
             if count:
                 metrics.SCORES.labels(decision, self.version).inc(count)
+        # a big batch feeds the distributions an evenly spaced sample: a histogram takes one value per call
+        # (~1 us each) and the drift bins cost a pass per feature, which on every row of a 1,000-row batch
+        # would cost more than the 3 % of throughput monitoring may take
+        rows = np.linspace(0, len(scored) - 1, SAMPLE).astype(np.int64) if len(scored) > SAMPLE else slice(None)
         probability, anomaly = metrics.FRAUD_PROBABILITY.labels(), metrics.ANOMALY_SCORE.labels()
-        for p, a in zip(scored.probability.tolist(), scored.anomaly.tolist(), strict=True):
+        for p, a in zip(scored.probability[rows].tolist(), scored.anomaly[rows].tolist(), strict=True):
             probability.observe(p)
             anomaly.observe(a)
-        self.score.add(scored.probability)
+        self.score.add(scored.probability[rows])
         if self.features is not None:
-            self.features.add(x)
+            self.features.add(x[rows])
         if not self.published or time.monotonic() - self.psi_at >= PSI_EVERY_S:
             self.publish()
 
