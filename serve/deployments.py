@@ -86,6 +86,7 @@ class Scorer:
 
     def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig) -> None:
         install_metrics("scorer", monitoring)
+        self.watching = monitoring.metrics_enabled  # off: no drift bins either (the baseline of `bench api`)
         self.ml = ml
         self.watch: ServedWatch | None = None
         self.model: registry.FraudModel | None = None
@@ -108,7 +109,7 @@ class Scorer:
             return
         metrics_path = Path(self.ml.registry_path) / model.version / "metrics.json"
         self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
-        self.watch = ServedWatch.of(model, root, self.test_metrics)
+        self.watch = ServedWatch.of(model, root, self.test_metrics) if self.watching else None
         self.model = model
 
     def ready_model(self) -> registry.FraudModel:

@@ -13,6 +13,7 @@ service-discovery file and, when no Ray dashboard writes one, through `ray_targe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -84,7 +85,6 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     scrape_interval: str = "15s"
     webhook: str | None = None  # every alert route's receiver; None keeps alertmanager.yml's
-    _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
     @property
     def config_dir(self) -> Path:
@@ -154,11 +154,8 @@ class Stack:
                 if _alive(state.get(component, {}).get("pid")):
                     continue
                 (self.root / "logs").mkdir(parents=True, exist_ok=True)
-                with (self.root / "logs" / f"{component}.log").open("ab") as log:  # the child keeps its own
-                    process = subprocess.Popen(self._command(component), stdout=log, stderr=log,
-                                               start_new_session=True)
-                self._children[component] = process
-                state[component] = {"pid": process.pid, "url": self.ports.url(component)}
+                pid = _spawn(self._command(component), self.root / "logs" / f"{component}.log")
+                state[component] = {"pid": pid, "url": self.ports.url(component)}
                 started.append(component)
                 self._save(state)
             for component in started:
@@ -168,7 +165,6 @@ class Stack:
         except BaseException:
             for component in started:
                 _stop(state.pop(component)["pid"])
-                self._children.pop(component).wait()
             self._save(state)
             raise
         return {c: s["url"] for c, s in state.items()}
@@ -207,11 +203,23 @@ class Stack:
         """Stop what this stack started; returns the components stopped."""
         state = self._state()
         stopped = [c for c, s in state.items() if _stop(s.get("pid"))]
-        for process in self._children.values():  # reap what this object started
-            process.wait()
-        self._children.clear()
         self._save({})
         return stopped
+
+
+def _spawn(command: list[str], log: Path) -> int:
+    """Start a long-lived process in its own session, output to log; its pid (no Popen object: the process is
+    meant to outlive this one, and `monitor down` stops it by pid)."""
+    binary = shutil.which(command[0])
+    if binary is None:
+        raise OutputError(f"{command[0]} is not installed: run `synfinance monitor install`")
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        return os.posix_spawn(binary, command, dict(os.environ), setsid=True, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)])
+    finally:
+        os.close(fd)
 
 
 def _alive(pid: int | None) -> bool:
@@ -238,6 +246,8 @@ def _stop(pid: int | None, timeout_s: float = 10.0) -> bool:
         time.sleep(0.05)
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # reap it when it is this process's child
+        os.waitpid(pid, os.WNOHANG)
     return True
 
 

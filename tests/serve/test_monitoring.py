@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +35,9 @@ from synfinance.monitor.stack import Ports, Stack, write_ray_targets
 from synfinance.schema import TRANSACTION_SCHEMA
 from synfinance.sinks import DatasetSink
 
-pytestmark = [pytest.mark.postgres, pytest.mark.ray]
+pytestmark = [pytest.mark.postgres, pytest.mark.ray,
+              pytest.mark.skipif(shutil.which("prometheus") is None and os.environ.get("CI") != "true",
+                                 reason="the monitoring packages are missing: run `synfinance monitor install`")]
 
 
 class Hook(ThreadingHTTPServer):
