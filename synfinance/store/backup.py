@@ -29,7 +29,7 @@ from synfinance.store.copy import copy_batch, prepare
 from synfinance.store.load import ensure_partitions
 from synfinance.store.migrations import MigrationRunner, current_version
 from synfinance.store.pgdump import restore_dump
-from synfinance.store.tables import TABLES, TableSpec
+from synfinance.store.tables import TABLES, TableSpec, tables_at
 
 MANIFEST = "backup.json"
 _LIST_SEPARATOR = "\x1f"  # unit separator: never inside a category, payment mode or hour
@@ -85,7 +85,7 @@ async def backup(db: Database, out: Path) -> dict[str, Any]:
         if version == 0:
             raise SchemaError(f"{db.where}: no SynFinance tables to back up (run `synfinance db migrate`)")
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            for name, spec in TABLES.items():
+            for name, spec in tables_at(version).items():
                 tables[name] = await _backup_table(conn, spec, out)
     finally:
         await conn.close()
@@ -145,10 +145,10 @@ async def restore(db: Database, source: Path) -> dict[str, int]:
         elif version != manifest["schema_version"]:
             raise SchemaError(f"restore: {db.where} is at schema version {version}, the backup at "
                               f"{manifest['schema_version']}; restore into an empty schema")
-        await _require_empty(conn, db)
+        await _require_empty(conn, db, manifest["schema_version"])
         counts: dict[str, int] = {}
         async with conn.transaction():
-            for name, spec in TABLES.items():
+            for name, spec in tables_at(manifest["schema_version"]).items():
                 counts[name] = await _restore_table(conn, spec, source / manifest["tables"][name]["file"])
             for name, count in counts.items():
                 expected = manifest["tables"][name]["rows"]
@@ -173,14 +173,16 @@ async def _restore_pg_dump(db: Database, source: Path) -> dict[str, int]:
         if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", db.schema):
             raise SchemaError(f"restore: schema {db.schema} already exists; pg_restore needs it absent")
         await asyncio.to_thread(restore_dump, db, source, _read_manifest(source))
-        return {name: int(await conn.fetchval(f"SELECT count(*) FROM {quote_ident(name)}")) for name in TABLES}
+        version = int(_read_manifest(source).get("schema_version", max(t.since for t in TABLES.values())))
+        return {name: int(await conn.fetchval(f"SELECT count(*) FROM {quote_ident(name)}"))
+                for name in tables_at(version)}
     finally:
         await conn.close()
 
 
 def _verified_manifest(source: Path) -> dict[str, Any]:
     manifest = _read_manifest(source)
-    missing = sorted(set(TABLES) - set(manifest.get("tables", {})))
+    missing = sorted(set(tables_at(int(manifest.get("schema_version", 0)))) - set(manifest.get("tables", {})))
     if missing:
         raise SchemaError(f"--in: the backup lacks tables {', '.join(missing)}")
     for entry in manifest["tables"].values():
@@ -190,8 +192,8 @@ def _verified_manifest(source: Path) -> dict[str, Any]:
     return manifest
 
 
-async def _require_empty(conn: asyncpg.Connection, db: Database) -> None:
-    for name in TABLES:
+async def _require_empty(conn: asyncpg.Connection, db: Database, version: int) -> None:
+    for name in tables_at(version):
         if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {quote_ident(name)})"):
             raise SchemaError(f"restore: table {name} in {db.where} already holds rows; "
                               "restore needs an empty schema (set database.schema_name to a new one)")

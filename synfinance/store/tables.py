@@ -37,6 +37,7 @@ class TableSpec:
     schema: pa.Schema
     key: tuple[str, ...]
     json_columns: frozenset[str] = frozenset()
+    since: int = 1  # the migration that made the table (a backup of an older schema has no such table)
 
     def pg_type(self, column: str) -> str:
         if column in self.json_columns:
@@ -82,6 +83,17 @@ STORED_PREDICTION_SCHEMA = _schema(*[
     (name, pa.string() if name == "reasons" else PREDICTION_SCHEMA.field(name).type,
      PREDICTION_SCHEMA.field(name).nullable) for name in _PREDICTION_COLUMNS])
 
+# label feedback joined to the prediction it judged (migration 0006, store/feedback.py)
+FEEDBACK_SCHEMA = _schema(
+    ("transaction_id", pa.string(), False),
+    ("is_fraud", pa.bool_(), False),
+    ("fraud_type", pa.string(), True),
+    ("model_version", pa.string(), False),
+    ("decision", pa.string(), False),
+    ("outcome", pa.string(), False),
+    ("received_at", pa.timestamp("us", tz="UTC"), False),
+)
+
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
@@ -92,5 +104,11 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("predictions", STORED_PREDICTION_SCHEMA, ("transaction_id", "model_version"), frozenset({"reasons"})),
         TableSpec("fraud_labels", _LABEL_SCHEMA, ("transaction_id",), frozenset({"evidence"})),
         TableSpec("anomaly_labels", _LABEL_SCHEMA, ("transaction_id",), frozenset({"evidence"})),
+        TableSpec("feedback", FEEDBACK_SCHEMA, ("transaction_id",), since=6),
     )
 }
+
+
+def tables_at(version: int) -> dict[str, TableSpec]:
+    """The tables a schema at this migration version has."""
+    return {name: spec for name, spec in TABLES.items() if spec.since <= version}

@@ -4,10 +4,12 @@ sending the generated truth back after a delay."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
-from conftest import API_PARAMS, KEYS, Api
-from localhost import wait_for
+import requests
+from conftest import API_PARAMS, KEYS, Api, app_settings
+from localhost import free_port, wait_for
 from test_api_access import series
 from test_api_queries import fetch, records
 
@@ -15,6 +17,25 @@ from synfinance.sinks import ApiSink
 from synfinance.stream.pacer import source, stream
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
+
+
+@pytest.fixture(scope="module")
+def cold(api: Api) -> Iterator[str]:
+    """A second app on the same database with a cold feature store: a stream's customers (the generator's ids,
+    which the session app's store also holds) must not move the session app's online state."""
+    from ray import serve
+
+    from serve.builder import build_app
+
+    settings = api.settings.settings
+    loaded = app_settings(free_port(), api.models, {
+        "database.enabled": True, "database.url": settings.database.url,
+        "database.schema_name": settings.database.schema_name, "server.feature_shards": 1})
+    serve.run(build_app(loaded.settings, loaded.version), name="cold", route_prefix="/cold")
+    base = api.base + "/cold"
+    wait_for(lambda: requests.get(base + "/health/ready", timeout=10).status_code == 200, what="the cold app")
+    yield base
+    serve.delete("cold")
 AFTER = API_PARAMS.start + dt.timedelta(days=2 * API_PARAMS.days)  # the warmed customers' histories go on
 CELL = {(True, True): "tp", (True, False): "fp", (False, True): "fn", (False, False): "tn"}
 
@@ -69,8 +90,8 @@ def test_feedback_needs_the_write_scope(api: Api) -> None:
     assert api.post("/v1/feedback", {"transaction_id": "t", "is_fraud": True}, "reader").status_code == 403
 
 
-def test_stream_to_the_api_sends_the_truth_back_as_feedback(api: Api) -> None:
-    sink = ApiSink(api.base, KEYS["writer"][0], feedback_delay_s=0.0)
+def test_stream_to_the_api_sends_the_truth_back_as_feedback(api: Api, cold: str) -> None:
+    sink = ApiSink(cold, KEYS["writer"][0], feedback_delay_s=0.0)
     report = stream(400, 1.0, sink, seed=977, start=AFTER)
     sink.close([])
     assert report.rows > 0 and sink.sent == report.rows and sink.unsent == 0  # a slow POST may end it early
@@ -82,8 +103,8 @@ def test_stream_to_the_api_sends_the_truth_back_as_feedback(api: Api) -> None:
     assert (got[0]["n"], got[0]["frauds"]) == (report.rows, sum(table.column("is_fraud").to_pylist()))
 
 
-def test_feedback_not_yet_due_is_not_sent(api: Api) -> None:
-    sink = ApiSink(api.base, KEYS["writer"][0], feedback_delay_s=3600.0)
+def test_feedback_not_yet_due_is_not_sent(api: Api, cold: str) -> None:
+    sink = ApiSink(cold, KEYS["writer"][0], feedback_delay_s=3600.0)
     later = AFTER + dt.timedelta(days=100)  # after the previous stream's rows (92 days) too
     report = stream(100, 0.5, sink, seed=978, start=later)
     sink.close([])
