@@ -21,6 +21,7 @@ from ray import serve
 from ray.exceptions import ActorUnavailableError, ObjectLostError, RayActorError, RayTaskError
 
 from synfinance.errors import ActorDied, ActorRestarting, ShardDataLost
+from synfinance.observability import tracing
 from synfinance.settings.models import RayConfig
 
 Ref: TypeAlias = Any  # a Ray ObjectRef: the result of a call, not yet fetched
@@ -125,7 +126,7 @@ class WorkerHandle(ActorHandle):
 
     def run(self, shard: int) -> tuple[Ref, Ref]:
         """(ref of the shard's small facts, ref of the shard's output): the driver reads one, a sink the other."""
-        facts, output = self.actor.run.remote(shard)
+        facts, output = self.actor.run.remote(shard, **_ctx())
         return facts, output
 
     def back(self) -> Ref:
@@ -137,7 +138,7 @@ class SinkHandle(ActorHandle):
     """The sink actor (actors.workers.SinkActor) writing shards through a synfinance.sinks.Sink."""
 
     def write(self, shard_ref: Ref) -> Ref:
-        return self.actor.write.remote(shard_ref)
+        return self.actor.write.remote(shard_ref, **_ctx())
 
 
 # -- Serve ---------------------------------------------------------------------------------------------------
@@ -163,6 +164,12 @@ def unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
+def _ctx() -> dict[str, Any]:
+    """The trace and log context for the callee, as the `_ctx` keyword (nothing when not tracing)."""
+    carried = tracing.carrier()
+    return {"_ctx": carried} if carried else {}
+
+
 async def _awaited(response: Any) -> Any:
     try:
         return await response
@@ -180,10 +187,11 @@ class ScorerHandle:
         return await _awaited(self.handle.info.remote())  # type: ignore[no-any-return]
 
     async def one(self, x: Any) -> dict[str, Any]:
-        return await _awaited(self.handle.one.remote(x))  # type: ignore[no-any-return]
+        # batched by the scorer (@serve.batch): the context rides with the row
+        return await _awaited(self.handle.one.remote((x, tracing.carrier())))  # type: ignore[no-any-return]
 
     async def many(self, x: Any, explain: str) -> Any:
-        return await _awaited(self.handle.many.remote(x, explain))
+        return await _awaited(self.handle.many.remote(x, explain, **_ctx()))
 
 
 class QueryHandle:
@@ -196,7 +204,7 @@ class QueryHandle:
         self.handle = handle
 
     async def call(self, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
-        return await _awaited(getattr(self.handle, method.__name__).remote(*args, **kwargs))
+        return await _awaited(self.handle.call.remote(method.__name__, args, kwargs, **_ctx()))
 
 
 class FeatureShards:
@@ -218,8 +226,9 @@ class FeatureShards:
 
     async def call(self, index: int, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
         """shards.call(2, FeatureShard.one, row): the method of shard 2, by name."""
+        sent = {**kwargs, **_ctx()}
         try:
-            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **kwargs))
+            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **sent))
         except RayActorError:
             self.handles[index] = serve.get_deployment_actor(self.name(index))
-            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **kwargs))
+            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **sent))

@@ -14,11 +14,14 @@ and, the shards being deterministic, byte-identical to a run without the failure
 from __future__ import annotations
 
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from actors import metrics as ray_metrics
 from actors.handles import Ref, SinkHandle, WorkerHandle, first_ready, put, result, results
@@ -26,8 +29,9 @@ from actors.workers import ShardWorker, SinkActor
 from synfinance.errors import ActorDied, ActorRestarting, ParameterError, Problem, ShardDataLost, WorkerLost
 from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
-from synfinance.observability import metrics
+from synfinance.observability import metrics, tracing
 from synfinance.output.dataset import FileEntry
+from synfinance.settings.models import TracingConfig
 from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:
@@ -62,6 +66,7 @@ def run_pipeline(
     write_fault: WriteFault | None = None,
     max_retries: int = 3,
     score: ScoreStage | None = None,
+    tracing_config: TracingConfig | None = None,
 ) -> PipelineReport:
     """Generate (+ features) on `workers` actors into sink; Ray must be connected (actors.handles.session)."""
     if workers < 1:
@@ -70,14 +75,26 @@ def run_pipeline(
     if bound < 1:
         raise ParameterError([Problem("max_in_flight", bound, "at least 1")])
     ray_metrics.install("driver")  # this driver's metrics go through Ray's agent too
+    tracing_config = tracing_config or TracingConfig()
+    tracing.setup(tracing_config, "driver")
+    run_id = uuid.uuid4().hex[:12]
+    with structlog.contextvars.bound_contextvars(run_id=run_id), \
+            tracing.span("pipeline.run", run_id=run_id, rows=params.count, workers=workers):
+        return _run(params, sink, workers, features, bound, on_progress, worker_fault, write_fault, max_retries,
+                    score, tracing_config)
+
+
+def _run(params: GenerationParams, sink: Sink, workers: int, features: bool, bound: int,
+         on_progress: Progress | None, worker_fault: ShardFault | None, write_fault: WriteFault | None,
+         max_retries: int, score: ScoreStage | None, tracing_config: TracingConfig) -> PipelineReport:
     started = time.perf_counter()
     plan = GenerationPlan(params)
     files: dict[int, list[FileEntry]] = {}
     opened = sink.open(plan)
-    actor = SinkHandle.start(SinkActor, sink, write_fault) if sink.travels else None
+    actor = SinkHandle.start(SinkActor, sink, write_fault, tracing_config) if sink.travels else None
     # submit(shard ref) -> ref of (entries, written at): the sink actor's write, or this process's own
     submit: Callable[[Ref], Ref] = actor.write if actor is not None else (lambda ref: _write_here(sink, ref))
-    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score)
+    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score, tracing_config)
             for i in range(workers)]
     report = PipelineReport(0, 0.0, workers, bound)
     try:
@@ -159,7 +176,8 @@ def _written(report: PipelineReport, files: dict[int, list[FileEntry]], shard: i
 def _write_here(sink: Sink, shard_ref: Ref) -> Ref:
     """Write a finished shard with a sink bound to this process; its result as a ref, like a sink actor's."""
     output: ShardOutput = result(shard_ref)
-    return put((sink.write(output), time.time()))
+    with tracing.span("pipeline.write", shard=output.shard, sink=sink.kind):
+        return put((sink.write(output), time.time()))
 
 
 def _redo(shard: int, todo: deque[int], max_retries: int, report: PipelineReport) -> None:

@@ -15,10 +15,12 @@ import ray
 from actors import metrics as ray_metrics
 from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
-from synfinance.observability import metrics
+from synfinance.observability import metrics, tracing
 from synfinance.observability.memory import peak_rss_mb, private_mb
+from synfinance.observability.tracing import traced
 from synfinance.output.dataset import FileEntry
 from synfinance.runner import build_shard
+from synfinance.settings.models import TracingConfig
 from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:
@@ -43,16 +45,19 @@ class ShardWorker:
     """Builds the plan once, then shards on request. Restarted by Ray if its process dies."""
 
     def __init__(self, params: GenerationParams, features: bool, name: str, fault: ShardFault | None = None,
-                 score: ScoreStage | None = None) -> None:
+                 score: ScoreStage | None = None, tracing_config: TracingConfig | None = None) -> None:
         ray_metrics.install("shard-worker")
+        tracing.setup(tracing_config or TracingConfig(), "shard-worker")
         self.plan = GenerationPlan(params)
         self.features, self.name, self.fault, self.score = features, name, fault, score
         self.memory = MemoryWatch()
 
     @ray.method(num_returns=2)
+    @traced("pipeline.shard")
     def run(self, shard: int) -> tuple[dict[str, Any], ShardOutput]:
         """(small facts about the shard, the shard itself): the driver reads the first, the sink the second."""
         started = time.time()
+        tracing.annotate(shard=shard, worker=self.name)
         if self.fault is not None:
             self.fault.before_shard(shard)
         output = build_shard(self.plan, shard, self.features, self.score)
@@ -75,14 +80,18 @@ class ShardWorker:
 class SinkActor:
     """Writes shards through a sink (one at a time: a sync actor). A redone shard replaces itself."""
 
-    def __init__(self, sink: Sink, fault: WriteFault | None = None) -> None:
+    def __init__(self, sink: Sink, fault: WriteFault | None = None,
+                 tracing_config: TracingConfig | None = None) -> None:
         ray_metrics.install("sink")
+        tracing.setup(tracing_config or TracingConfig(), "sink")
         self.sink, self.fault = sink, fault
         self.memory = MemoryWatch()
 
+    @traced("pipeline.write")
     def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:
         """The shard's entries and the time the write finished."""
         started = time.time()
+        tracing.annotate(shard=output.shard, sink=self.sink.kind)
         if self.fault is not None:
             self.fault.before_write(output.shard)
         entries = self.sink.write(output)

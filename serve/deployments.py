@@ -24,7 +24,8 @@ from synfinance.features.online import OnlineShard
 from synfinance.model import registry
 from synfinance.model.scoring import Scored, score_columns
 from synfinance.model.watch import ServedWatch
-from synfinance.observability import metrics
+from synfinance.observability import metrics, tracing
+from synfinance.observability.tracing import traced
 from synfinance.schema import FEATURE_NAMES
 from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig
 from synfinance.store.gateway import Gateway
@@ -43,6 +44,7 @@ class FeatureShard:
 
     def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig) -> None:
         install_metrics("feature-shard", monitoring)
+        tracing.setup(monitoring.tracing, "feature-shard")
         self.shard = OnlineShard(index, shards)
         if warm_from is not None:
             self.shard.warm(warm_from)
@@ -57,18 +59,21 @@ class FeatureShard:
             self.misses.inc(misses)
         self.size.set(self.shard.customer_count())
 
+    @traced("feature_store.one")
     def one(self, transaction: dict[str, Any]) -> np.ndarray:
         known = self.shard.known([transaction["customer_id"]])
         x = self.shard.one(transaction)
         self._count(known, 1 - known)
         return x
 
+    @traced("feature_store.many")
     def many(self, table: pa.Table, positions: np.ndarray) -> np.ndarray:
         known = self.shard.known(table.column("customer_id"))
         x = self.shard.many(table, positions)
         self._count(known, table.num_rows - known)
         return x
 
+    @traced("feature_store.stats")
     def stats(self) -> dict[str, int]:
         return self.shard.stats()
 
@@ -86,6 +91,7 @@ class Scorer:
 
     def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig) -> None:
         install_metrics("scorer", monitoring)
+        tracing.setup(monitoring.tracing, "scorer")
         self.watching = monitoring.metrics_enabled  # off: no drift bins either (the baseline of `bench api`)
         self.ml = ml
         self.watch: ServedWatch | None = None
@@ -133,12 +139,20 @@ class Scorer:
                 "feature_names": list(FEATURE_NAMES), "registry": str(self.ml.registry_path)}
 
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)
-    async def one(self, rows: list[np.ndarray]) -> list[dict[str, Any]]:
-        x = np.vstack(rows)
-        return self.watched(x, score_columns(self.ready_model(), x)).rows()
+    async def one(self, rows: list[tuple[np.ndarray, dict[str, str] | None]]) -> list[dict[str, Any]]:
+        """Single scores, batched: one predict, and a span in each caller's trace covering it."""
+        x = np.vstack([row for row, _ in rows])
+        started = time.time_ns()
+        scored = self.watched(x, score_columns(self.ready_model(), x))
+        ended = time.time_ns()
+        for _, carried in rows:
+            tracing.record_span("model.predict", carried, started, ended, batch=len(rows))
+        return scored.rows()
 
+    @traced("scorer.many")
     def many(self, x: np.ndarray, explain: str) -> Scored:
-        return self.watched(x, score_columns(self.ready_model(), x, explain))
+        with tracing.span("model.predict", rows=len(x), explain=explain):
+            return self.watched(x, score_columns(self.ready_model(), x, explain))
 
     def watched(self, x: np.ndarray, scored: Scored) -> Scored:
         if self.watch is not None and len(scored):
@@ -152,4 +166,12 @@ class Query(Gateway):
 
     def __init__(self, config: DatabaseConfig, monitoring: MonitoringConfig) -> None:
         install_metrics("query", monitoring)  # the breaker gauge through Ray's agent
+        tracing.setup(monitoring.tracing, "query")
         super().__init__(config)
+
+    @traced("query.call")
+    async def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A Gateway method by name (actors.handles.QueryHandle), in a database span."""
+        with tracing.span(f"db.{name}", tracing.CLIENT, **{"db.system": "postgresql",
+                                                                    "db.operation": name}):
+            return await getattr(self, name)(*args, **kwargs)

@@ -6,6 +6,8 @@
   (else 415), and may not exceed max_request_bytes
   (413, checked on Content-Length and again while the body streams in, so chunked bodies are bounded too).
 - Metrics: requests, errors, latency per route template and requests in flight (synfinance.observability.metrics).
+- Traces: a server span per request, in the caller's trace when it sends a `traceparent`; the response carries
+  `traceparent` and `X-Trace-Id`; the request id is bound to every log line of the request.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import time
 import uuid
 from typing import Any
 
+import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve.columnar import ARROW_STREAM
 from serve.errors import for_error
 from synfinance.errors import TooLarge, UnsupportedMedia
-from synfinance.observability import metrics
+from synfinance.observability import metrics, tracing
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -51,14 +54,26 @@ class Edge:
         given = headers.get("x-request-id", "")
         rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        incoming = {k: headers[k] for k in ("traceparent", "tracestate") if k in headers}
+        with tracing.activated(incoming), structlog.contextvars.bound_contextvars(request_id=rid), \
+                tracing.span(f"HTTP {scope['method']}", tracing.SERVER, **{"http.method": scope["method"]}) as span:
+            await self._serve(scope, receive, send, headers, rid, started, span)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], rid: str,
+                     started: float, span: Any) -> None:
         status = [500]
         self.in_flight += 1
         metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
+        ctx = span.get_span_context()
+        extra = [(b"x-request-id", rid.encode())]
+        if ctx.is_valid:  # the trace this request is part of: the caller's (traceparent honoured) or a new one
+            extra += [(b"traceparent", f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}".encode()),
+                      (b"x-trace-id", f"{ctx.trace_id:032x}".encode())]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         limit = getattr(scope["app"].state, "max_request_bytes", self.default_max_bytes) if "app" in scope \
@@ -72,7 +87,10 @@ class Edge:
         finally:
             self.in_flight -= 1
             metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
-            self._observe(scope, status[0], time.perf_counter() - started)
+            template = self._observe(scope, status[0], time.perf_counter() - started)
+            if ctx.is_valid:
+                span.update_name(f"{scope['method']} {template}")
+                span.set_attributes({"http.route": template, "http.status_code": status[0], "request_id": rid})
 
     @staticmethod
     def _check(method: str, path: str, headers: dict[str, str], limit: int) -> Exception | None:
@@ -102,10 +120,12 @@ class Edge:
         return counted
 
     @staticmethod
-    def _observe(scope: Scope, status: int, seconds: float) -> None:
+    def _observe(scope: Scope, status: int, seconds: float) -> str:
+        """Count the request; its route template."""
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         metrics.HTTP_REQUESTS.labels(template, scope["method"], str(status)).inc()
         metrics.HTTP_LATENCY.labels(template).observe(seconds)
         if status >= 400:
             metrics.HTTP_ERRORS.labels(template, "server" if status >= 500 else "client").inc()
+        return str(template)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pyarrow as pa
+import structlog
 from fastapi import Depends, FastAPI, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -56,7 +57,7 @@ from synfinance.errors import (
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import shard_of
 from synfinance.model.scoring import Explain, Scored
-from synfinance.observability import logs, metrics
+from synfinance.observability import logs, metrics, tracing
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
 from synfinance.settings.models import MonitoringConfig, SecurityConfig
@@ -92,6 +93,7 @@ def require(scope: str) -> Any:
     async def check(request: Request, key: Key) -> Caller:
         keys, limits = request.app.state.keys, request.app.state.limits
         caller: Caller = keys.authenticate(key)
+        structlog.contextvars.bind_contextvars(key_name=caller.name)  # the key's name, never the key
         keys.authorize(caller, scope)
         try:
             await limits.check(caller.name)
@@ -160,6 +162,7 @@ class Ingress:
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
         logs.configure(monitoring.log_level, monitoring.log_format)  # JSON lines, secrets masked
         install_metrics("ingress", monitoring)  # through Ray's metrics agent: every replica's counts reach Prometheus
+        tracing.setup(monitoring.tracing, "ingress")
         self.shards = FeatureShards(feature_shards)
         self.scorer, self.query = ScorerHandle(scorer), QueryHandle(query)
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`

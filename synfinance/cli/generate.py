@@ -164,10 +164,11 @@ def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bo
     from actors.handles import session
     from actors.pipeline import run_pipeline
 
-    ray = load_settings().settings.ray
+    settings = load_settings().settings
+    ray = settings.ray
     with session(ray.model_copy(update={"address": address}) if address else ray):
         return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance,
-                            score=score).manifest
+                            score=score, tracing_config=settings.monitoring.tracing).manifest
 
 
 def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> ScoreStage:

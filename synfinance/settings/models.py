@@ -114,6 +114,19 @@ class MLConfig(Section):
 URL = r"^https?://[^\s/]+(/\S*)?$"
 
 
+class TracingConfig(Section):
+    exporter: Literal["none", "console", "otlp", "file"] = Field(
+        "none", description="Where spans go: nowhere, stderr, an OTLP collector over HTTP, or JSON lines per "
+                            "process in file_dir (read by `debug inspect trace`).")
+    endpoint: str = Field("http://127.0.0.1:4318/v1/traces", pattern=URL,
+                          description="OTLP/HTTP traces endpoint of the collector.")
+    sampling_ratio: float = Field(1.0, ge=0, le=1, description="Share of new traces recorded (parent-based: a "
+                                                               "request's sampled caller decides for it).")
+    service_name: str = Field("synfinance", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+                              description="Service name prefix; each component adds its own (-ingress, -scorer...).")
+    file_dir: str = Field(".synfinance/traces", min_length=1, description="Directory of the file exporter.")
+
+
 class MonitoringConfig(Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
     log_format: Literal["json", "console"] = Field("json", description="Log line format.")
@@ -122,6 +135,7 @@ class MonitoringConfig(Section):
                                         "(generate, model train) push their metrics to when they end; unset: none.")
     prometheus_url: str = Field("http://127.0.0.1:9090", pattern=URL, description="The Prometheus that `monitor "
                                 "snapshot` queries (`monitor up` starts one here).")
+    tracing: TracingConfig = Field(default_factory=TracingConfig, description="OpenTelemetry traces.")
 
 
 class ApiKey(Section):

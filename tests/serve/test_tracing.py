@@ -1,0 +1,111 @@
+"""One request, one trace: /v1/score through two ingress replicas, a feature-store shard and the scorer, a query
+route down to its database span, and a pipeline run with a span per shard, each process exporting its own spans
+(the file exporter: JSON lines per process), joined here by trace id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from api_rows import YEAR, rows, transactions
+from conftest import KEYS, Api, app_settings
+from localhost import free_port, wait_for
+
+from synfinance.generate import GenerationParams
+from synfinance.generate.replay import replayed
+from synfinance.settings.models import TracingConfig
+from synfinance.sinks import DatasetSink
+
+pytestmark = [pytest.mark.postgres, pytest.mark.ray]
+CALLER_TRACE, CALLER_SPAN = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+
+
+def spans(directory: Path, trace_id: str) -> list[dict[str, Any]]:
+    return [record for path in directory.glob("spans-*.jsonl") for line in path.read_text().splitlines()
+            if (record := json.loads(line))["trace_id"] == trace_id]
+
+
+def connected(found: list[dict[str, Any]], root_parent: str | None) -> bool:
+    """Every span's parent is a span of the same trace, but the root's, which is root_parent."""
+    ids = {s["span_id"] for s in found}
+    roots = [s for s in found if s["parent_id"] not in ids]
+    return len(roots) == 1 and roots[0]["parent_id"] == root_parent
+
+
+@pytest.fixture(scope="module")
+def traced(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    from ray import serve
+
+    from serve.builder import build_app
+
+    where = tmp_path_factory.mktemp("spans")
+    settings = api.settings.settings
+    loaded = app_settings(free_port(), api.models, {
+        "server.replicas": 2, "server.warm_from": str(api.data), "database.enabled": True,
+        "database.url": settings.database.url, "database.schema_name": settings.database.schema_name,
+        "monitoring.tracing.exporter": "file", "monitoring.tracing.file_dir": str(where)})
+    serve.run(build_app(loaded.settings, loaded.version), name="traced", route_prefix="/traced")
+    base = api.base + "/traced"
+    wait_for(lambda: requests.get(base + "/health/ready", timeout=10).status_code == 200, what="the traced app")
+    yield base, where
+    serve.delete("traced")
+
+
+def test_one_score_is_one_trace_across_the_ingress_the_shard_and_the_scorer(api: Api, traced: tuple[str, Path]
+                                                                            ) -> None:
+    base, where = traced
+    body = rows(replayed(transactions(api.data).slice(10, 1), "tr-", shift=YEAR,
+                         keys=("transaction_id", "customer_id", "merchant_id", "device_id")))[0]
+    r = requests.post(base + "/v1/score", json=body, timeout=60, headers={
+        "X-API-Key": KEYS["scorer"][0], "traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-trace-id"] == CALLER_TRACE  # the caller's trace is honoured and named back
+    assert r.headers["traceparent"].startswith(f"00-{CALLER_TRACE}-")
+
+    def services() -> set[str]:
+        return {s["service"] for s in spans(where, CALLER_TRACE)}
+    wait_for(lambda: services() >= {"synfinance-ingress", "synfinance-feature-shard", "synfinance-scorer"}, 30,
+             "spans from every process the request crossed")
+    found = spans(where, CALLER_TRACE)
+    assert connected(found, CALLER_SPAN), found
+    by_name = {s["name"]: s for s in found}
+    assert by_name["POST /v1/score"]["attributes"]["http.status_code"] == 200
+    assert by_name["feature_store.one"]["parent_id"] == by_name["POST /v1/score"]["span_id"]
+    assert by_name["model.predict"]["parent_id"] == by_name["POST /v1/score"]["span_id"]
+    assert len({s["pid"] for s in found}) >= 3
+
+
+def test_a_query_route_has_a_database_span_in_its_trace(api: Api, traced: tuple[str, Path]) -> None:
+    base, where = traced
+    tid = transactions(api.data).column("transaction_id")[0].as_py()
+    r = requests.get(f"{base}/v1/transactions/{tid}", headers={"X-API-Key": KEYS["reader"][0]}, timeout=60)
+    assert r.status_code == 200
+    trace_id = r.headers["x-trace-id"]
+    wait_for(lambda: any(s["name"] == "db.transaction" for s in spans(where, trace_id)), 30, "the database span")
+    found = spans(where, trace_id)
+    assert connected(found, None)
+    db = next(s for s in found if s["name"] == "db.transaction")
+    assert db["service"] == "synfinance-query" and db["attributes"]["db.system"] == "postgresql"
+
+
+def test_a_pipeline_run_is_one_trace_with_a_span_per_shard(tmp_path: Path, ray_session: None) -> None:
+    from actors.pipeline import run_pipeline
+
+    where = tmp_path / "spans"
+    params = GenerationParams(count=5_000, seed=3, customers=400, shard_size=100)
+    run_pipeline(params, DatasetSink(tmp_path / "ds"), workers=2,
+                 tracing_config=TracingConfig(exporter="file", file_dir=str(where)))
+    runs = [s for p in where.glob("spans-*.jsonl") for line in p.read_text().splitlines()
+            if (s := json.loads(line))["name"] == "pipeline.run"]
+    assert len(runs) == 1
+    wait_for(lambda: len([s for s in spans(where, runs[0]["trace_id"]) if s["name"] == "pipeline.write"]) == 4,
+             30, "every write span")
+    found = spans(where, runs[0]["trace_id"])
+    assert connected(found, None)
+    shards = sorted(s["attributes"]["shard"] for s in found if s["name"] == "pipeline.shard")
+    assert shards == [0, 1, 2, 3]  # 400 customers in blocks of 100
+    assert {s["service"] for s in found} >= {"synfinance-driver", "synfinance-shard-worker", "synfinance-sink"}
