@@ -47,3 +47,4 @@ _.alerts  # monitor.prom.Prometheus: the firing alerts (the monitoring tests wat
 _.alertmanager  # monitor.stack.Ports: read with getattr by component name
 _.pushgateway  # ditto
 _.node_exporter  # ditto
+_.export  # observability.tracing.FileExporter: the OpenTelemetry SpanExporter protocol, called by the span processor

@@ -15,7 +15,7 @@ from typing import Any
 import ray
 from ray.util import metrics as ray_metrics
 
-from synfinance.observability import metrics
+from synfinance.observability import logs, metrics, tracing
 from synfinance.observability.memory import rss_bytes
 from synfinance.settings.models import MonitoringConfig
 
@@ -133,3 +133,12 @@ def cluster_page(timeout_s: float = 5.0) -> bytes:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (Ray's own agent)
             pages.append(response.read().decode())
     return metrics.from_ray_agents(pages)
+
+
+def instrument(component: str, monitoring: MonitoringConfig | None = None) -> None:
+    """Everything a SynFinance process inside Ray records: metrics through Ray's agent, traces to the configured
+    exporter, JSON logs with the request or run context, each as `component`."""
+    monitoring = monitoring or MonitoringConfig()
+    install(component, monitoring)
+    tracing.setup(monitoring.tracing, component)
+    logs.configure(monitoring.log_level, monitoring.log_format, component)

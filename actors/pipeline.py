@@ -31,7 +31,7 @@ from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
 from synfinance.output.dataset import FileEntry
-from synfinance.settings.models import TracingConfig
+from synfinance.settings.models import MonitoringConfig
 from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def run_pipeline(
     write_fault: WriteFault | None = None,
     max_retries: int = 3,
     score: ScoreStage | None = None,
-    tracing_config: TracingConfig | None = None,
+    monitoring: MonitoringConfig | None = None,
 ) -> PipelineReport:
     """Generate (+ features) on `workers` actors into sink; Ray must be connected (actors.handles.session)."""
     if workers < 1:
@@ -74,27 +74,27 @@ def run_pipeline(
     bound = max_in_flight or 2 * workers
     if bound < 1:
         raise ParameterError([Problem("max_in_flight", bound, "at least 1")])
-    ray_metrics.install("driver")  # this driver's metrics go through Ray's agent too
-    tracing_config = tracing_config or TracingConfig()
-    tracing.setup(tracing_config, "driver")
+    monitoring = monitoring or MonitoringConfig()
+    ray_metrics.install("driver", monitoring)  # this driver's metrics go through Ray's agent too
+    tracing.setup(monitoring.tracing, "driver")
     run_id = uuid.uuid4().hex[:12]
     with structlog.contextvars.bound_contextvars(run_id=run_id), \
             tracing.span("pipeline.run", run_id=run_id, rows=params.count, workers=workers):
         return _run(params, sink, workers, features, bound, on_progress, worker_fault, write_fault, max_retries,
-                    score, tracing_config)
+                    score, monitoring)
 
 
 def _run(params: GenerationParams, sink: Sink, workers: int, features: bool, bound: int,
          on_progress: Progress | None, worker_fault: ShardFault | None, write_fault: WriteFault | None,
-         max_retries: int, score: ScoreStage | None, tracing_config: TracingConfig) -> PipelineReport:
+         max_retries: int, score: ScoreStage | None, monitoring: MonitoringConfig) -> PipelineReport:
     started = time.perf_counter()
     plan = GenerationPlan(params)
     files: dict[int, list[FileEntry]] = {}
     opened = sink.open(plan)
-    actor = SinkHandle.start(SinkActor, sink, write_fault, tracing_config) if sink.travels else None
+    actor = SinkHandle.start(SinkActor, sink, write_fault, monitoring) if sink.travels else None
     # submit(shard ref) -> ref of (entries, written at): the sink actor's write, or this process's own
     submit: Callable[[Ref], Ref] = actor.write if actor is not None else (lambda ref: _write_here(sink, ref))
-    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score, tracing_config)
+    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score, monitoring)
             for i in range(workers)]
     report = PipelineReport(0, 0.0, workers, bound)
     try:
@@ -122,7 +122,7 @@ def _drive(n_shards: int, pool: list[WorkerHandle], submit: Callable[[Ref], Ref]
     # at once ("the actor is restarting") and would be miscounted as a second death. The probe is retried
     # by Ray until the actor is back, then the worker is idle again.
     recovering: dict[Ref, int] = {}  # probe ref -> worker index
-    while todo or generating or writing:
+    while todo or generating or writing or recovering:  # a worker still restarting is waited for, then asked
         while todo and idle and len(generating) + len(writing) < bound:
             shard, worker = todo.popleft(), idle.popleft()
             facts_ref, shard_ref = pool[worker].run(shard)

@@ -11,20 +11,25 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import ray
+import structlog
 
 from actors import metrics as ray_metrics
 from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
+from synfinance.observability.logs import get_logger
 from synfinance.observability.memory import peak_rss_mb, private_mb
 from synfinance.observability.tracing import traced
 from synfinance.output.dataset import FileEntry
 from synfinance.runner import build_shard
-from synfinance.settings.models import TracingConfig
+from synfinance.settings.models import MonitoringConfig
 from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:
     from synfinance.model.scoring import ScoreStage
+
+
+log = get_logger("synfinance.pipeline")
 
 
 class MemoryWatch:
@@ -45,9 +50,8 @@ class ShardWorker:
     """Builds the plan once, then shards on request. Restarted by Ray if its process dies."""
 
     def __init__(self, params: GenerationParams, features: bool, name: str, fault: ShardFault | None = None,
-                 score: ScoreStage | None = None, tracing_config: TracingConfig | None = None) -> None:
-        ray_metrics.install("shard-worker")
-        tracing.setup(tracing_config or TracingConfig(), "shard-worker")
+                 score: ScoreStage | None = None, monitoring: MonitoringConfig | None = None) -> None:
+        ray_metrics.instrument("shard-worker", monitoring)
         self.plan = GenerationPlan(params)
         self.features, self.name, self.fault, self.score = features, name, fault, score
         self.memory = MemoryWatch()
@@ -60,7 +64,9 @@ class ShardWorker:
         tracing.annotate(shard=shard, worker=self.name)
         if self.fault is not None:
             self.fault.before_shard(shard)
-        output = build_shard(self.plan, shard, self.features, self.score)
+        with structlog.contextvars.bound_contextvars(shard=shard):
+            output = build_shard(self.plan, shard, self.features, self.score)
+            log.debug("pipeline.shard", rows=output.transactions.num_rows, worker=self.name)
         seconds = time.time() - started
         metrics.ROWS_GENERATED.labels(self.name).inc(output.transactions.num_rows)
         metrics.SHARD_SECONDS.labels(self.name).observe(seconds)
@@ -80,10 +86,9 @@ class ShardWorker:
 class SinkActor:
     """Writes shards through a sink (one at a time: a sync actor). A redone shard replaces itself."""
 
-    def __init__(self, sink: Sink, fault: WriteFault | None = None,
-                 tracing_config: TracingConfig | None = None) -> None:
-        ray_metrics.install("sink")
-        tracing.setup(tracing_config or TracingConfig(), "sink")
+    def __init__(self, sink: Sink, fault: WriteFault | None = None, monitoring: MonitoringConfig | None = None
+                 ) -> None:
+        ray_metrics.instrument("sink", monitoring)
         self.sink, self.fault = sink, fault
         self.memory = MemoryWatch()
 

@@ -44,6 +44,9 @@ CLOSED_LOOP_MAX_RATE = 1_000  # single scores/s the closed-loop phase has bodies
 BATCHES_PER_RUN = 8  # per client, in each batch run
 KEY = "bench-key-0c1d"
 METRICS_OFF = "/off"  # the same app with monitoring.metrics_enabled false: the baseline of the metrics' cost
+TRACE_SAMPLED = "/trace01"  # tracing to files, 10 % of requests sampled
+TRACE_ALL = "/trace10"  # tracing to files, every request
+MODES = {"on": "", "off": METRICS_OFF, "trace-0.1": TRACE_SAMPLED, "trace-1.0": TRACE_ALL}
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
@@ -138,23 +141,26 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
         on_step(f"generating {count:,} transactions with features and training a model ...")
         write_dataset(GenerationParams(count=count, seed=5), data, features=True)
         registry.deploy(models, fit_model(data, models, seed=1, num_threads=2).version)
-        loaded = load_settings(env="test", environ={
-            "SYNFINANCE_SECURITY__API_KEYS": json.dumps([{"name": "bench", "key": KEY, "scopes": ["score"]}]),
-            "SYNFINANCE_SECURITY__RATE_LIMIT__REQUESTS_PER_S": "1000000",
-            "SYNFINANCE_SECURITY__RATE_LIMIT__BURST": "1000000"},
-            overrides={"ml.registry_path": str(models), "server.warm_from": str(data)})
-        quiet = load_settings(env="test", environ={
-            "SYNFINANCE_SECURITY__API_KEYS": json.dumps([{"name": "bench", "key": KEY, "scopes": ["score"]}]),
-            "SYNFINANCE_SECURITY__RATE_LIMIT__REQUESTS_PER_S": "1000000",
-            "SYNFINANCE_SECURITY__RATE_LIMIT__BURST": "1000000"},
-            overrides={"ml.registry_path": str(models), "server.warm_from": str(data),
-                       "monitoring.metrics_enabled": False})
+        environ = {"SYNFINANCE_SECURITY__API_KEYS": json.dumps([{"name": "bench", "key": KEY, "scopes": ["score"]}]),
+                   "SYNFINANCE_SECURITY__RATE_LIMIT__REQUESTS_PER_S": "1000000",
+                   "SYNFINANCE_SECURITY__RATE_LIMIT__BURST": "1000000"}
+        overrides: dict[str, Any] = {"ml.registry_path": str(models), "server.warm_from": str(data)}
+        loaded = load_settings(env="test", environ=environ, overrides=overrides)
+        variants: dict[str, dict[str, Any]] = {  # route prefix -> the same app with one thing changed
+            METRICS_OFF: {"monitoring.metrics_enabled": False},
+            TRACE_SAMPLED: {"monitoring.tracing.exporter": "file", "monitoring.tracing.sampling_ratio": 0.1,
+                            "monitoring.tracing.file_dir": str(Path(tmp) / "spans")},
+            TRACE_ALL: {"monitoring.tracing.exporter": "file", "monitoring.tracing.sampling_ratio": 1.0,
+                        "monitoring.tracing.file_dir": str(Path(tmp) / "spans")},
+        }
         port = loaded.settings.server.port
         base = f"http://127.0.0.1:{port}"
         with session(RayConfig(num_cpus=2)), serving("127.0.0.1", port):
-            on_step("starting the app, the same app with metrics off, and the no-op floor ...")
+            on_step("starting the app, variants of it (metrics off, tracing at 0.1 and 1.0), the no-op floor ...")
             deploy(build_app(loaded.settings, loaded.version), APP_NAME)
-            deploy(build_app(quiet.settings, quiet.version), "nometrics", METRICS_OFF)
+            for prefix, changed in variants.items():
+                variant = load_settings(env="test", environ=environ, overrides={**overrides, **changed})
+                deploy(build_app(variant.settings, variant.version), prefix.strip("/"), prefix)
             deploy(Noop.bind(), "noop", "/noop")  # type: ignore[attr-defined]
             return asyncio.run(_measure(base, data, seconds, rate, batch_size, runs, on_step)) | {"count": count}
 
@@ -186,18 +192,23 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
     def rows_per_s(done: Load) -> float:
         return len(done.latencies_ms) * batch_size / done.seconds
 
-    on_step(f"metrics on vs off: /v1/score closed loop and {batch_size:,}-row JSON batches, alternating, "
-            f"{runs} runs each ...")
-    on_off: dict[str, dict[str, list[float]]] = {"on": {"score": [], "batch": []}, "off": {"score": [], "batch": []}}
+    on_step(f"metrics on vs off, tracing at 0.1 and 1.0: /v1/score closed loop and {batch_size:,}-row JSON batches, "
+            f"rotating, {runs} runs each ...")
+    measured: dict[str, dict[str, list[float]]] = {mode: {"score": [], "batch": []} for mode in MODES}
     per_loop = math.ceil(CLOSED_LOOP_MAX_RATE * seconds / 3 / CLIENTS)
-    await load(base + METRICS_OFF + "/v1/score", warm, 1.0, rate)  # the other app's connections and code warm
-    for r in range(runs):  # the two apps keep separate feature stores: each sees each year once, in order
-        for mode, prefix in (("on", ""), ("off", METRICS_OFF)) if r % 2 == 0 else (("off", METRICS_OFF), ("on", "")):
+    for prefix in MODES.values():  # every app's connections and code paths warm
+        await load(base + prefix + "/v1/score", warm, 1.0, rate)
+    order = list(MODES.items())
+    for r in range(runs):  # each app keeps its own feature store: each sees each year once, in order
+        for mode, prefix in order[r % len(order):] + order[:r % len(order)]:  # a different mode first each run
             done = await load(base + prefix + "/v1/score", bodies(rows, 20 + r, per_loop), seconds / 3)
-            on_off[mode]["score"].append(done.rate)
+            measured[mode]["score"].append(done.rate)
             json_body = batches(bodies(rows[:2], 40 + r, per_run), batch_size)
-            on_off[mode]["batch"].append(rows_per_s(await load(base + prefix + "/v1/score/batch", json_body, 120)))
-    median = {mode: {k: statistics.median(v) for k, v in parts.items()} for mode, parts in on_off.items()}
+            measured[mode]["batch"].append(rows_per_s(await load(base + prefix + "/v1/score/batch", json_body, 120)))
+    median = {mode: {k: statistics.median(v) for k, v in parts.items()} for mode, parts in measured.items()}
+
+    def loss(mode: str, baseline: str, kind: str) -> float:
+        return round(1 - median[mode][kind] / median[baseline][kind], 4)
 
     batch_rate = statistics.median(rows_per_s(d) for d in json_runs)
     arrow_rate = statistics.median(rows_per_s(d) for d in arrow_runs)
@@ -217,12 +228,14 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
                                                                                    arrow_runs],
         "arrow_batch_errors": sum(d.errors for d in arrow_runs),
         "arrow_vs_json_batch": round(arrow_rate / batch_rate, 2),
-        "metrics_on_score_rate_per_s": round(median["on"]["score"], 1),
-        "metrics_off_score_rate_per_s": round(median["off"]["score"], 1),
-        "metrics_score_throughput_loss": round(1 - median["on"]["score"] / median["off"]["score"], 4),
-        "metrics_on_batch_rows_per_s": round(median["on"]["batch"]),
-        "metrics_off_batch_rows_per_s": round(median["off"]["batch"]),
-        "metrics_batch_throughput_loss": round(1 - median["on"]["batch"] / median["off"]["batch"], 4),
-        "runs_metrics": {mode: {k: [round(x, 1) for x in v] for k, v in parts.items()}
-                         for mode, parts in on_off.items()},
+        **{f"{mode}_score_rate_per_s": round(median[mode]["score"], 1) for mode in MODES},
+        **{f"{mode}_batch_rows_per_s": round(median[mode]["batch"]) for mode in MODES},
+        "metrics_score_throughput_loss": loss("on", "off", "score"),
+        "metrics_batch_throughput_loss": loss("on", "off", "batch"),
+        "tracing_0.1_score_throughput_loss": loss("trace-0.1", "on", "score"),
+        "tracing_0.1_batch_throughput_loss": loss("trace-0.1", "on", "batch"),
+        "tracing_1.0_score_throughput_loss": loss("trace-1.0", "on", "score"),
+        "tracing_1.0_batch_throughput_loss": loss("trace-1.0", "on", "batch"),
+        "runs_by_mode": {mode: {k: [round(x, 1) for x in v] for k, v in parts.items()}
+                         for mode, parts in measured.items()},
     }

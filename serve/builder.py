@@ -9,6 +9,7 @@ from typing import Any
 
 from ray.serve import Application
 from ray.serve.config import DeploymentActorConfig
+from ray.serve.schema import LoggingConfig
 
 from actors.handles import FeatureShards
 from serve.deployments import FeatureShard, Query, Scorer
@@ -24,10 +25,14 @@ def build_app(settings: Settings, config_version: str = "-") -> Application:
                                     init_args=(i, server.feature_shards, server.warm_from, settings.monitoring))
               for i in range(server.feature_shards)]
     # mypy sees the classes, not the Deployments the decorators made of them.
-    scorer = Scorer.bind(  # type: ignore[attr-defined]
+    # Serve's own lines as JSON too, and no second access line (the ingress writes http.request with the trace)
+    serve_logs = LoggingConfig(encoding="JSON", enable_access_log=False, log_level=settings.monitoring.log_level)
+    scorer = Scorer.options(logging_config=serve_logs).bind(  # type: ignore[attr-defined]
         settings.ml, server.score_batch_max, server.score_batch_wait_ms, settings.monitoring)
-    query = Query.bind(settings.database, settings.monitoring)  # type: ignore[attr-defined]
-    ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=shards)  # type: ignore[attr-defined]
+    query = Query.options(logging_config=serve_logs).bind(  # type: ignore[attr-defined]
+        settings.database, settings.monitoring)
+    ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=shards,  # type: ignore[attr-defined]
+                              logging_config=serve_logs)
     return ingress.bind(  # type: ignore[no-any-return]
         server.feature_shards, scorer, query, settings.security, server.max_request_bytes, config_version,
         settings.monitoring)

@@ -18,19 +18,21 @@ import pyarrow as pa
 import ray
 from ray import serve
 
-from actors.metrics import install as install_metrics
+from actors.metrics import instrument
 from synfinance.errors import ModelError, ModelUnavailable
 from synfinance.features.online import OnlineShard
 from synfinance.model import registry
 from synfinance.model.scoring import Scored, score_columns
 from synfinance.model.watch import ServedWatch
 from synfinance.observability import metrics, tracing
+from synfinance.observability.logs import get_logger
 from synfinance.observability.tracing import traced
 from synfinance.schema import FEATURE_NAMES
 from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig
 from synfinance.store.gateway import Gateway
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
+log = get_logger("synfinance.serve")
 
 
 @ray.remote(num_cpus=0)
@@ -43,8 +45,7 @@ class FeatureShard:
     """
 
     def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig) -> None:
-        install_metrics("feature-shard", monitoring)
-        tracing.setup(monitoring.tracing, "feature-shard")
+        instrument("feature-shard", monitoring)
         self.shard = OnlineShard(index, shards)
         if warm_from is not None:
             self.shard.warm(warm_from)
@@ -64,6 +65,7 @@ class FeatureShard:
         known = self.shard.known([transaction["customer_id"]])
         x = self.shard.one(transaction)
         self._count(known, 1 - known)
+        log.debug("feature_store.one", transaction_id=transaction.get("transaction_id"), known=bool(known))
         return x
 
     @traced("feature_store.many")
@@ -71,6 +73,7 @@ class FeatureShard:
         known = self.shard.known(table.column("customer_id"))
         x = self.shard.many(table, positions)
         self._count(known, table.num_rows - known)
+        log.debug("feature_store.many", rows=table.num_rows, known=known)
         return x
 
     @traced("feature_store.stats")
@@ -90,8 +93,7 @@ class Scorer:
     """
 
     def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig) -> None:
-        install_metrics("scorer", monitoring)
-        tracing.setup(monitoring.tracing, "scorer")
+        instrument("scorer", monitoring)
         self.watching = monitoring.metrics_enabled  # off: no drift bins either (the baseline of `bench api`)
         self.ml = ml
         self.watch: ServedWatch | None = None
@@ -152,7 +154,9 @@ class Scorer:
     @traced("scorer.many")
     def many(self, x: np.ndarray, explain: str) -> Scored:
         with tracing.span("model.predict", rows=len(x), explain=explain):
-            return self.watched(x, score_columns(self.ready_model(), x, explain))
+            scored = self.watched(x, score_columns(self.ready_model(), x, explain))
+        log.debug("scorer.many", rows=len(x), model_version=scored.model_version)
+        return scored
 
     def watched(self, x: np.ndarray, scored: Scored) -> Scored:
         if self.watch is not None and len(scored):
@@ -165,8 +169,7 @@ class Query(Gateway):
     """The database behind the API (synfinance.store.gateway.Gateway) as a deployment: pool, breaker, repositories."""
 
     def __init__(self, config: DatabaseConfig, monitoring: MonitoringConfig) -> None:
-        install_metrics("query", monitoring)  # the breaker gauge through Ray's agent
-        tracing.setup(monitoring.tracing, "query")
+        instrument("query", monitoring)  # the breaker gauge through Ray's agent, traces, logs
         super().__init__(config)
 
     @traced("query.call")
@@ -174,4 +177,5 @@ class Query(Gateway):
         """A Gateway method by name (actors.handles.QueryHandle), in a database span."""
         with tracing.span(f"db.{name}", tracing.CLIENT, **{"db.system": "postgresql",
                                                                     "db.operation": name}):
+            log.debug("db.call", operation=name)
             return await getattr(self, name)(*args, **kwargs)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import time
 import uuid
@@ -25,7 +26,9 @@ from serve.columnar import ARROW_STREAM
 from serve.errors import for_error
 from synfinance.errors import TooLarge, UnsupportedMedia
 from synfinance.observability import metrics, tracing
+from synfinance.observability.logs import get_logger
 
+log = get_logger("synfinance.serve")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 JSON = "application/json"
@@ -65,7 +68,9 @@ class Edge:
         self.in_flight += 1
         metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
         ctx = span.get_span_context()
-        extra = [(b"x-request-id", rid.encode())]
+        # Serve's proxy puts an X-Request-ID on every request and echoes it on the response: add ours only when
+        # the request came without a usable one (the app served by something else, or an id we refused)
+        extra = [] if headers.get("x-request-id") == rid else [(b"x-request-id", rid.encode())]
         if ctx.is_valid:  # the trace this request is part of: the caller's (traceparent honoured) or a new one
             extra += [(b"traceparent", f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}".encode()),
                       (b"x-trace-id", f"{ctx.trace_id:032x}".encode())]
@@ -87,7 +92,12 @@ class Edge:
         finally:
             self.in_flight -= 1
             metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
-            template = self._observe(scope, status[0], time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            template = self._observe(scope, status[0], seconds)
+            ratio = getattr(scope["app"].state, "access_log_ratio", 1.0) if "app" in scope else 1.0
+            if status[0] >= 400 or ratio >= 1.0 or random.random() < ratio:  # noqa: S311 (sampling, not secrets)
+                log.info("http.request", method=scope["method"], route=template, status=status[0],
+                         ms=round(seconds * 1000, 3))
             if ctx.is_valid:
                 span.update_name(f"{scope['method']} {template}")
                 span.set_attributes({"http.route": template, "http.status_code": status[0], "request_id": rid})

@@ -24,8 +24,7 @@ from pydantic import ValidationError as PydanticError
 from ray import serve
 
 from actors.handles import FeatureShards, QueryHandle, ScorerHandle
-from actors.metrics import cluster_page
-from actors.metrics import install as install_metrics
+from actors.metrics import cluster_page, instrument
 from serve import errors
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
 from serve.deployments import FeatureShard
@@ -48,22 +47,25 @@ from serve.schemas import (
     Transactions,
 )
 from synfinance.errors import (
+    Forbidden,
     ModelUnavailable,
     Problem,
     RateLimited,
     TooLarge,
+    Unauthenticated,
     ValidationError,
 )
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import shard_of
 from synfinance.model.scoring import Explain, Scored
-from synfinance.observability import logs, metrics, tracing
+from synfinance.observability import logs, metrics
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
 from synfinance.settings.models import MonitoringConfig, SecurityConfig
 from synfinance.store.gateway import Gateway
 from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
+log = logs.get_logger("synfinance.serve")
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
@@ -92,13 +94,22 @@ def require(scope: str) -> Any:
 
     async def check(request: Request, key: Key) -> Caller:
         keys, limits = request.app.state.keys, request.app.state.limits
-        caller: Caller = keys.authenticate(key)
+        try:
+            caller: Caller = keys.authenticate(key)
+        except Unauthenticated as exc:
+            log.warning(logs.AUTH_FAILED, reason=str(exc), path=request.url.path)
+            raise
         structlog.contextvars.bind_contextvars(key_name=caller.name)  # the key's name, never the key
-        keys.authorize(caller, scope)
+        try:
+            keys.authorize(caller, scope)
+        except Forbidden:
+            log.warning(logs.SCOPE_REFUSED, scope=scope, path=request.url.path)
+            raise
         try:
             await limits.check(caller.name)
         except RateLimited:
             metrics.RATE_LIMITED.labels(caller.name).inc()
+            log.warning(logs.RATE_LIMITED, path=request.url.path)
             raise
         return caller
 
@@ -160,9 +171,9 @@ def _no_repeats(ids: list[str], field: str = "transactions") -> None:
 class Ingress:
     def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
-        logs.configure(monitoring.log_level, monitoring.log_format)  # JSON lines, secrets masked
-        install_metrics("ingress", monitoring)  # through Ray's metrics agent: every replica's counts reach Prometheus
-        tracing.setup(monitoring.tracing, "ingress")
+        # metrics through Ray's metrics agent (every replica's counts reach Prometheus), traces, JSON logs
+        instrument("ingress", monitoring)
+        api.state.access_log_ratio = monitoring.access_log_ratio  # read by Edge after every request
         self.shards = FeatureShards(feature_shards)
         self.scorer, self.query = ScorerHandle(scorer), QueryHandle(query)
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`

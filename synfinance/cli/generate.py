@@ -168,7 +168,7 @@ def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bo
     ray = settings.ray
     with session(ray.model_copy(update={"address": address}) if address else ray):
         return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance,
-                            score=score, tracing_config=settings.monitoring.tracing).manifest
+                            score=score, monitoring=settings.monitoring).manifest
 
 
 def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> ScoreStage:

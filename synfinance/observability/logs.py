@@ -1,7 +1,13 @@
-"""Structured logs (structlog): JSON lines with the request or run context, secrets masked before any output.
+"""Structured logs (structlog): one JSON object per line (console lines in development), with the request or run
+context, trace and span ids, secrets masked before any output.
 
-    log = get_logger("serve")
-    log.info("scored", request_id=rid, key_name="ops", decision="review")
+`configure` sets up structlog and routes the standard library's logging (Ray, asyncpg, uvicorn, ...) through
+the same processors, so every line a SynFinance process writes is one JSON object. The context — request_id,
+key_name (never the key), run_id, shard, transaction_id — is bound with structlog.contextvars, and travels with
+the trace context into other processes (observability.tracing).
+
+    log = get_logger("synfinance.serve")
+    log.info("http.request", route="/v1/score", status=200)
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 # Event fields whose values are never written, whatever logs them.
 SECRET_FIELDS = frozenset({"api_key", "x-api-key", "key", "password", "authorization", "url", "database_url", "body"})
 MASK = "***"
+# Security events: their own names, so they can be found and alerted on
+AUTH_FAILED, SCOPE_REFUSED, RATE_LIMITED = "security.auth_failed", "security.scope_refused", "security.rate_limited"
+CONFIG_CHANGED, CONFIG_REFUSED = "security.config_changed", "security.config_refused"
 
 
 def mask_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -25,16 +35,44 @@ def mask_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
     return event
 
 
-def configure(level: str = "INFO", fmt: str = "json") -> None:
-    """Send structlog events to stderr as JSON (or console lines) at the given level."""
+def add_trace_ids(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The current span's trace and span ids (also for stdlib lines written inside a span)."""
+    if "trace_id" not in event:
+        ctx = trace.get_current_span().get_span_context()
+        if ctx.is_valid:
+            event["trace_id"], event["span_id"] = f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
+    return event
+
+
+def configure(level: str = "INFO", fmt: str = "json", component: str | None = None) -> None:
+    """Send structlog events and stdlib records to stderr as JSON (or console lines) at the given level."""
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    shared: list[Any] = [structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+                         structlog.processors.TimeStamper(fmt="iso", utc=True), add_trace_ids]
+    if component is not None:
+        shared.append(lambda _l, _m, event: {**event, "component": component} if "component" not in event else event)
     structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True), mask_secrets,
-                    structlog.processors.format_exc_info, renderer],
+        processors=[*shared, mask_secrets, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr), cache_logger_on_first_use=False,
+        logger_factory=structlog.WriteLoggerFactory(_stderr()), cache_logger_on_first_use=False,
     )
+    handler = logging.StreamHandler(_stderr())
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, mask_secrets,
+                    structlog.processors.format_exc_info, renderer]))
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_synfinance", False)]
+    handler._synfinance = True  # type: ignore[attr-defined]  # replaced, not stacked, on a second configure
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def _stderr() -> Any:
+    """The process's real stderr: a Serve replica replaces sys.stderr (and print) with streams into its own
+    logger, which would wrap each JSON line in another record (or print it as a tuple). Written with
+    file.write, never print."""
+    return sys.__stderr__ if sys.__stderr__ is not None else sys.stderr
 
 
 def get_logger(name: str) -> Any:

@@ -131,6 +131,8 @@ class MonitoringConfig(Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
     log_format: Literal["json", "console"] = Field("json", description="Log line format.")
     metrics_enabled: bool = Field(True, description="Record metrics (off: nothing is recorded, for a baseline).")
+    access_log_ratio: float = Field(1.0, ge=0, le=1, description="Share of API requests that get an access log "
+                                                                 "line (http.request); errors always do.")
     pushgateway_url: str | None = Field(None, pattern=URL, description="Prometheus Pushgateway that batch jobs "
                                         "(generate, model train) push their metrics to when they end; unset: none.")
     prometheus_url: str = Field("http://127.0.0.1:9090", pattern=URL, description="The Prometheus that `monitor "

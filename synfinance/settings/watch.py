@@ -86,7 +86,7 @@ class ConfigWatcher:
             try:
                 return self._apply(self.load())
             except ConfigError as exc:
-                log.warning("config_rejected", reason=exc.lines(), kept_version=self.current.version)
+                log.warning("security.config_refused", reason=exc.lines(), kept_version=self.current.version)
                 return ReloadResult(False, self.current.version, error=exc)
             finally:
                 with self._reloaded:
@@ -110,7 +110,7 @@ class ConfigWatcher:
             settings, fresh.env, content_version(settings), fresh.loaded_at, fresh.files, fresh.provenance
         )
         self.pending_restart = restart
-        log.info("config_applied", version=self.current.version, changed=changed)
+        log.info("security.config_changed", version=self.current.version, changed=changed)
         for section in changed:
             for callback in list(self._subscribers[section]):
                 try:

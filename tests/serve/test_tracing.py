@@ -17,7 +17,7 @@ from localhost import free_port, wait_for
 
 from synfinance.generate import GenerationParams
 from synfinance.generate.replay import replayed
-from synfinance.settings.models import TracingConfig
+from synfinance.settings.models import MonitoringConfig, TracingConfig
 from synfinance.sinks import DatasetSink
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
@@ -47,7 +47,8 @@ def traced(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     loaded = app_settings(free_port(), api.models, {
         "server.replicas": 2, "server.warm_from": str(api.data), "database.enabled": True,
         "database.url": settings.database.url, "database.schema_name": settings.database.schema_name,
-        "monitoring.tracing.exporter": "file", "monitoring.tracing.file_dir": str(where)})
+        "monitoring.tracing.exporter": "file", "monitoring.tracing.file_dir": str(where),
+        "monitoring.log_level": "DEBUG", "monitoring.log_format": "json"})
     serve.run(build_app(loaded.settings, loaded.version), name="traced", route_prefix="/traced")
     base = api.base + "/traced"
     wait_for(lambda: requests.get(base + "/health/ready", timeout=10).status_code == 200, what="the traced app")
@@ -98,7 +99,7 @@ def test_a_pipeline_run_is_one_trace_with_a_span_per_shard(tmp_path: Path, ray_s
     where = tmp_path / "spans"
     params = GenerationParams(count=5_000, seed=3, customers=400, shard_size=100)
     run_pipeline(params, DatasetSink(tmp_path / "ds"), workers=2,
-                 tracing_config=TracingConfig(exporter="file", file_dir=str(where)))
+                 monitoring=MonitoringConfig(tracing=TracingConfig(exporter="file", file_dir=str(where))))
     runs = [s for p in where.glob("spans-*.jsonl") for line in p.read_text().splitlines()
             if (s := json.loads(line))["name"] == "pipeline.run"]
     assert len(runs) == 1
@@ -109,3 +110,44 @@ def test_a_pipeline_run_is_one_trace_with_a_span_per_shard(tmp_path: Path, ray_s
     shards = sorted(s["attributes"]["shard"] for s in found if s["name"] == "pipeline.shard")
     assert shards == [0, 1, 2, 3]  # 400 customers in blocks of 100
     assert {s["service"] for s in found} >= {"synfinance-driver", "synfinance-shard-worker", "synfinance-sink"}
+
+
+def test_every_log_line_of_a_request_in_every_process_is_json_with_its_request_and_trace_ids(
+        api: Api, traced: tuple[str, Path]) -> None:
+    import uuid
+
+    import ray
+
+    base, _ = traced
+    rid = f"logs-{uuid.uuid4().hex[:12]}"
+    body = rows(replayed(transactions(api.data).slice(20, 1), "lg-", shift=YEAR,
+                         keys=("transaction_id", "customer_id", "merchant_id", "device_id")))[0]
+    r = requests.post(base + "/v1/score", json=body, timeout=60,
+                      headers={"X-API-Key": KEYS["scorer"][0], "X-Request-ID": rid})
+    assert r.status_code == 200 and r.headers["x-request-id"] == rid
+    trace_id = r.headers["x-trace-id"]
+    logs = Path(ray._private.worker._global_node.get_session_dir_path()) / "logs"  # noqa: SLF001
+
+    def lines() -> list[tuple[str, str]]:
+        return [(p.name, line) for p in logs.rglob("*") if p.is_file() and p.suffix in (".err", ".out", ".log")
+                for line in p.read_text(errors="replace").splitlines() if rid in line]
+
+    # the ingress's access line and the feature-store shard's line, from two processes
+    try:
+        wait_for(lambda: len({name for name, _ in lines()}) >= 2, 30, "log lines of the request from two processes")
+    except AssertionError:
+        found = [(p.name, line[:300]) for p in logs.rglob("*") if p.is_file()
+                 for line in p.read_text(errors="replace").splitlines()
+                 if "feature_store" in line or "http.request" in line or rid in line]
+        pytest.fail(f"{lines()}\n{found[:20]}")
+    for name, line in lines():
+        try:
+            record = json.loads(line)  # every line is one JSON object
+        except json.JSONDecodeError:
+            pytest.fail(f"{name}: not JSON: {line[:400]}")
+        assert record["request_id"] == rid and record["trace_id"] == trace_id, (name, record)
+        assert KEYS["scorer"][0] not in line
+    events = {json.loads(line)["event"] for _, line in lines()}
+    assert {"http.request", "feature_store.one"} <= events
+    access = next(json.loads(line) for _, line in lines() if json.loads(line)["event"] == "http.request")
+    assert access["key_name"] == "scorer" and access["route"] == "/v1/score" and access["status"] == 200

@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from synfinance.observability.logs import MASK, configure, get_logger
 
 
-def test_json_lines_with_secrets_masked(capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_lines_with_secrets_masked(capfd: pytest.CaptureFixture[str]) -> None:
     configure("INFO", "json")
     get_logger("t").info("called", key_name="ops", api_key="k-123-secret", url="postgresql://u:pw@h/db", rows=3)
     get_logger("t").debug("below the level")
-    lines = capsys.readouterr().err.splitlines()
+    lines = capfd.readouterr().err.splitlines()
     assert len(lines) == 1
     event = json.loads(lines[0])
     assert event["event"] == "called" and event["key_name"] == "ops" and event["rows"] == 3
     assert event["api_key"] == MASK and event["url"] == MASK and event["level"] == "info"
     assert "k-123-secret" not in lines[0] and "pw@" not in lines[0]
+
+
+def test_stdlib_records_become_the_same_json_with_the_trace_and_request_context(capfd: pytest.CaptureFixture[str],
+                                                                               tmp_path: Path) -> None:
+    import logging
+
+    import structlog
+
+    from synfinance.observability import tracing
+    from synfinance.settings.models import TracingConfig
+
+    configure("INFO", "json", component="query")
+    tracing.setup(TracingConfig(exporter="file", file_dir=str(tmp_path)), "query")
+    try:
+        with structlog.contextvars.bound_contextvars(request_id="r-1"), tracing.span("db.call") as span:
+            logging.getLogger("asyncpg.pool").warning("connection lost: %s", "reset by peer")
+            trace_id = f"{span.get_span_context().trace_id:032x}"
+    finally:
+        tracing.setup(TracingConfig(), "query")
+    line = capfd.readouterr().err.splitlines()[-1]
+    record = json.loads(line)
+    assert record["logger"] == "asyncpg.pool" and record["level"] == "warning" and record["component"] == "query"
+    assert record["request_id"] == "r-1" and record["trace_id"] == trace_id
