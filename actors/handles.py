@@ -232,3 +232,13 @@ class FeatureShards:
         except RayActorError:
             self.handles[index] = serve.get_deployment_actor(self.name(index))
             return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **sent))
+
+
+def actor_pids(name: str) -> list[tuple[str, int]]:
+    """(class name, pid) of the live actors whose class is `name` (ShardWorker, FeatureShard) or, for a Serve
+    replica, whose deployment is `name` (Ingress, Scorer, Query); Ray must be connected."""
+    from ray.util.state import list_actors
+
+    alive = list_actors(filters=[("state", "=", "ALIVE")], limit=10_000)
+    return [(a.class_name, a.pid) for a in alive
+            if a.pid is not None and (a.class_name == name or a.class_name.endswith(f":{name}"))]

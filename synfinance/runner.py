@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from synfinance.features.dataset import features_for_part
 from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
-from synfinance.observability import metrics
+from synfinance.observability import metrics, tracing
 from synfinance.observability.data import observe_rows
 from synfinance.output.dataset import FileEntry
 from synfinance.schema import LABEL_FIELDS
@@ -26,14 +26,19 @@ def build_shard(plan: GenerationPlan, shard: int, features: bool = False, score:
                 ) -> ShardOutput:
     """Generate a shard (patterns included) and, if asked, its features and its predictions (which need the
     features, kept in the output only when asked for). Same plan, same shard, same model: same bytes."""
-    table = generate_shard(plan, shard)
+    with tracing.span("shard.generate", shard=shard):
+        table = generate_shard(plan, shard)
     observe_rows(table, skip=frozenset(LABEL_FIELDS))
     extracted = None
     if features or score is not None:
         started = time.perf_counter()
-        extracted = features_for_part(table, f"shard {shard}")
+        with tracing.span("shard.features", shard=shard, rows=table.num_rows):
+            extracted = features_for_part(table, f"shard {shard}")
         metrics.FEATURE_SECONDS.labels().observe(time.perf_counter() - started)
-    predictions = score.predictions(table, extracted) if score is not None and extracted is not None else None
+    predictions = None
+    if score is not None and extracted is not None:
+        with tracing.span("shard.score", shard=shard):
+            predictions = score.predictions(table, extracted)
     return ShardOutput(shard, table, extracted if features else None, predictions)
 
 
@@ -62,10 +67,15 @@ def run_shards(
             output = build_shard(plan, shard, features, score)
             if pending is not None:
                 entries.extend(_done(*pending, on_progress))
-            pending = pool.submit(sink.write, output), output.transactions.num_rows
+            pending = pool.submit(_write, sink, output), output.transactions.num_rows
         if pending is not None:
             entries.extend(_done(*pending, on_progress))
     return sink.close(entries)
+
+
+def _write(sink: Sink, output: ShardOutput) -> list[FileEntry]:
+    with tracing.span("shard.write", shard=output.shard, sink=sink.kind):
+        return sink.write(output)
 
 
 def write_dataset(

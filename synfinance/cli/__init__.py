@@ -9,6 +9,7 @@ from synfinance.cli.api import api
 from synfinance.cli.bench import bench
 from synfinance.cli.config import config
 from synfinance.cli.db import db
+from synfinance.cli.debug import debug
 from synfinance.cli.docs import docs
 from synfinance.cli.errors import Group
 from synfinance.cli.generate import generate
@@ -32,3 +33,4 @@ main.add_command(db)
 main.add_command(stream)
 main.add_command(api)
 main.add_command(monitor)
+main.add_command(debug)

@@ -19,6 +19,7 @@ from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError, ParameterError, Problem
 from synfinance.generate import GenerationParams
+from synfinance.observability import tracing
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import atomic_path
 from synfinance.output.formats import FORMATS, SUFFIX, write_table
@@ -134,6 +135,7 @@ def transactions(
             return
         sink = DatasetSink(out, fmt, None if stage is None else stage.manifest())
         if workers == 0 or local:
+            tracing.setup(load_settings().settings.monitoring.tracing, "cli")  # stages as spans, if asked
             done = run_shards(params, sink, on_progress=lambda rows: advance(rows, ""), features=with_features,
                               score=stage)
         else:

@@ -25,7 +25,7 @@ SECRET_FIELDS = frozenset({"api_key", "x-api-key", "key", "password", "authoriza
 MASK = "***"
 # Security events: their own names, so they can be found and alerted on
 AUTH_FAILED, SCOPE_REFUSED, RATE_LIMITED = "security.auth_failed", "security.scope_refused", "security.rate_limited"
-CONFIG_CHANGED, CONFIG_REFUSED = "security.config_changed", "security.config_refused"
+# (config changes are logged by synfinance.settings.watch as security.config_changed and security.config_refused)
 
 
 def mask_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -1,0 +1,1 @@
+"""Debugging tools behind `synfinance debug`: traces as trees, a transaction explained, profiles."""
