@@ -73,7 +73,7 @@ class FeatureShard:
         known = self.shard.known(table.column("customer_id"))
         x = self.shard.many(table, positions)
         self._count(known, table.num_rows - known)
-        log.debug("feature_store.many", rows=table.num_rows, known=known)
+        log.debug("feature_store.many", rows=table.num_rows, known_rows=known)
         return x
 
     @traced("feature_store.stats")

@@ -140,6 +140,24 @@ def render_metrics() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_log_template() -> str:
+    """monitoring/logging/elasticsearch/index-template.json: the log data stream's mappings, from LOG_FIELDS."""
+    from synfinance.observability.logs import LOG_FIELDS
+
+    shipped = {"@timestamp": {"type": "date"}, "tags": {"type": "keyword"}, "source_kind": {"type": "keyword"},
+               "error": {"properties": {"message": {"type": "text"}}}}  # added on the way by Filebeat/Logstash
+    template = {
+        "index_patterns": ["logs-synfinance-*"], "data_stream": {}, "priority": 200,
+        "_meta": {"description": "SynFinance log lines (generated from synfinance/observability/logs.py)"},
+        "template": {
+            "settings": {"index.lifecycle.name": "synfinance-logs", "number_of_replicas": 0},
+            "mappings": {"dynamic": "false", "properties": {
+                **{name: {"type": kind} for name, kind in LOG_FIELDS.items()}, **shipped}},
+        },
+    }
+    return json.dumps(template, indent=2, sort_keys=True) + "\n"
+
+
 def _dashboard(name: str) -> Callable[[], str]:
     def render() -> str:
         from synfinance.monitor.dashboards import rendered
@@ -160,6 +178,7 @@ PAGES: dict[str, Callable[[], str]] = {
     "docs/features.md": render_features,
     "docs/metrics.md": render_metrics,
     "config/schema.json": render_config_schema,
+    "monitoring/logging/elasticsearch/index-template.json": render_log_template,
     **_dashboard_pages(),
 }
 

@@ -28,6 +28,18 @@ AUTH_FAILED, SCOPE_REFUSED, RATE_LIMITED = "security.auth_failed", "security.sco
 # (config changes are logged by synfinance.settings.watch as security.config_changed and security.config_refused)
 
 
+# Every field a SynFinance log line may carry, with its Elasticsearch type: the index template of
+# monitoring/logging maps exactly these, and the tests check the lines the processes write against them.
+LOG_FIELDS: dict[str, str] = {
+    "timestamp": "date", "level": "keyword", "event": "keyword", "logger": "keyword", "component": "keyword",
+    "request_id": "keyword", "trace_id": "keyword", "span_id": "keyword", "run_id": "keyword", "shard": "integer",
+    "transaction_id": "keyword", "key_name": "keyword", "method": "keyword", "route": "keyword",
+    "status": "short", "ms": "float", "path": "keyword", "reason": "text", "scope": "keyword", "worker": "keyword",
+    "rows": "long", "known": "boolean", "known_rows": "long", "model_version": "keyword", "operation": "keyword",
+    "exception": "text", "version": "keyword", "kept_version": "keyword", "changed": "keyword", "keys": "keyword",
+}
+
+
 def mask_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for name in list(event):
         if name.lower() in SECRET_FIELDS:

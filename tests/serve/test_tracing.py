@@ -17,6 +17,7 @@ from localhost import free_port, wait_for
 
 from synfinance.generate import GenerationParams
 from synfinance.generate.replay import replayed
+from synfinance.observability.logs import LOG_FIELDS
 from synfinance.settings.models import MonitoringConfig, TracingConfig
 from synfinance.sinks import DatasetSink
 
@@ -146,6 +147,7 @@ def test_every_log_line_of_a_request_in_every_process_is_json_with_its_request_a
         except json.JSONDecodeError:
             pytest.fail(f"{name}: not JSON: {line[:400]}")
         assert record["request_id"] == rid and record["trace_id"] == trace_id, (name, record)
+        assert set(record) <= set(LOG_FIELDS), set(record) - set(LOG_FIELDS)  # the index template maps them
         assert KEYS["scorer"][0] not in line
     events = {json.loads(line)["event"] for _, line in lines()}
     assert {"http.request", "feature_store.one"} <= events

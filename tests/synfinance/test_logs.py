@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synfinance.observability.logs import MASK, configure, get_logger
+from synfinance.observability.logs import LOG_FIELDS, MASK, configure, get_logger
 
 
 def test_json_lines_with_secrets_masked(capfd: pytest.CaptureFixture[str]) -> None:
@@ -43,3 +43,4 @@ def test_stdlib_records_become_the_same_json_with_the_trace_and_request_context(
     record = json.loads(line)
     assert record["logger"] == "asyncpg.pool" and record["level"] == "warning" and record["component"] == "query"
     assert record["request_id"] == "r-1" and record["trace_id"] == trace_id
+    assert set(record) <= set(LOG_FIELDS)
