@@ -52,7 +52,7 @@ def test_an_invalid_edit_keeps_the_previous_config(watcher: ConfigWatcher, confi
         (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 7\n")
         assert watcher.wait_until(lambda w: w.reloads > reloads)
     assert watcher.current is before and watcher.settings.generation.fraud_rate == 0.02
-    rejected = [e for e in logs if e["event"] == "config_rejected"]
+    rejected = [e for e in logs if e["event"] == "security.config_refused"]
     assert rejected and "generation.fraud_rate = 7: should be less than or equal to 0.03" in rejected[0]["reason"][0]
     # and a later valid edit still applies
     (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 0.022\n")
@@ -105,5 +105,5 @@ def test_rejection_logs_never_carry_secrets(config_dir: Path, tmp_path: Path) ->
         result = w.reload()
     assert not result.applied
     text = repr(logs)
-    assert "config_rejected" in text and "exactly one of key or key_sha256" in text
+    assert "security.config_refused" in text and "exactly one of key or key_sha256" in text
     assert "plain-key-9" not in text and "Hidden-Pass-1" not in text
