@@ -234,11 +234,13 @@ class FeatureShards:
             return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **sent))
 
 
-def actor_pids(name: str) -> list[tuple[str, int]]:
+def actor_pids(name: str | None) -> list[tuple[str, int]]:
     """(class name, pid) of the live actors whose class is `name` (ShardWorker, FeatureShard) or, for a Serve
-    replica, whose deployment is `name` (Ingress, Scorer, Query); Ray must be connected."""
-    from ray.util.state import list_actors
+    replica, whose deployment is `name` (Ingress, Scorer, Query); every live actor for None. Ray must be
+    connected. Read from the GCS's actor table (ray._private.state), which, unlike ray.util.state, needs no
+    dashboard (a local Ray here starts without one)."""
+    from ray._private import state
 
-    alive = list_actors(filters=[("state", "=", "ALIVE")], limit=10_000)
-    return [(a.class_name, a.pid) for a in alive
-            if a.pid is not None and (a.class_name == name or a.class_name.endswith(f":{name}"))]
+    alive = [a for a in state.actors().values() if a.get("State") == "ALIVE" and a.get("Pid")]
+    return [(a["ActorClassName"], int(a["Pid"])) for a in alive
+            if name is None or a["ActorClassName"] == name or a["ActorClassName"].endswith(f":{name}")]

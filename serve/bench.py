@@ -72,6 +72,26 @@ class Load:
         return len(self.latencies_ms) / self.seconds
 
 
+def cluster_cpu_s() -> float:
+    """CPU seconds used so far by every live process of the local Ray cluster's actors (the apps, Serve's proxy
+    and controller): divided by the requests answered, CPU per request, which scheduling noise on a shared
+    machine hardly moves (a closed loop's throughput swings +-15 % here)."""
+    import os
+
+    from actors.handles import actor_pids
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for _, pid in actor_pids(None):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        except (OSError, TypeError, IndexError, ValueError):
+            continue  # gone, or not on this machine
+    return total
+
+
 def by_client(data: Path, clients: int = CLIENTS) -> list[pa.Table]:
     """The dataset's observable fields, read once, split so each client owns a disjoint set of customers;
     each client's rows oldest first."""
@@ -199,9 +219,12 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
     for prefix in MODES.values():  # every app's connections and code paths warm
         await load(base + prefix + "/v1/score", warm, 1.0, rate)
     order = list(MODES.items())
+    cpu: dict[str, list[float]] = {mode: [] for mode in MODES}  # CPU ms per single score, per run
     for r in range(runs):  # each app keeps its own feature store: each sees each year once, in order
         for mode, prefix in order[r % len(order):] + order[:r % len(order)]:  # a different mode first each run
+            before = cluster_cpu_s()
             done = await load(base + prefix + "/v1/score", bodies(rows, 20 + r, per_loop), seconds / 3)
+            cpu[mode].append(1000 * (cluster_cpu_s() - before) / max(1, len(done.latencies_ms)))
             measured[mode]["score"].append(done.rate)
             json_body = batches(bodies(rows[:2], 40 + r, per_run), batch_size)
             measured[mode]["batch"].append(rows_per_s(await load(base + prefix + "/v1/score/batch", json_body, 120)))
@@ -209,6 +232,12 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
 
     def loss(mode: str, baseline: str, kind: str) -> float:
         return round(1 - median[mode][kind] / median[baseline][kind], 4)
+
+    cpu_ms = {mode: statistics.median(v) for mode, v in cpu.items()}
+
+    def cpu_loss(mode: str, baseline: str) -> float:
+        """Capacity lost on a saturated machine: 1 - (CPU per score of the baseline) / (CPU per score of mode)."""
+        return round(1 - cpu_ms[baseline] / cpu_ms[mode], 4)
 
     batch_rate = statistics.median(rows_per_s(d) for d in json_runs)
     arrow_rate = statistics.median(rows_per_s(d) for d in arrow_runs)
@@ -236,6 +265,11 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
         "tracing_0.1_batch_throughput_loss": loss("trace-0.1", "on", "batch"),
         "tracing_1.0_score_throughput_loss": loss("trace-1.0", "on", "score"),
         "tracing_1.0_batch_throughput_loss": loss("trace-1.0", "on", "batch"),
+        **{f"{mode}_cpu_ms_per_score": round(cpu_ms[mode], 3) for mode in MODES},
+        "metrics_cpu_capacity_loss": cpu_loss("on", "off"),
+        "tracing_0.1_cpu_capacity_loss": cpu_loss("trace-0.1", "on"),
+        "tracing_1.0_cpu_capacity_loss": cpu_loss("trace-1.0", "on"),
+        "runs_cpu_ms_per_score": {mode: [round(x, 3) for x in v] for mode, v in cpu.items()},
         "runs_by_mode": {mode: {k: [round(x, 1) for x in v] for k, v in parts.items()}
                          for mode, parts in measured.items()},
     }

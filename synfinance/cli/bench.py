@@ -252,6 +252,10 @@ def api_bench(count: int, seconds: float, rate: float, batch_size: int, runs: in
             ("tracing 1.0 / off: max single-score rate",
              f"{s['trace-1.0_score_rate_per_s']:,.0f} / {s['on_score_rate_per_s']:,.0f} req/s",
              f"loss {s['tracing_1.0_score_throughput_loss']:.1%}; reported"),
+            ("CPU per score: off / on / trace 0.1 / 1.0",
+             " / ".join(f"{s[f'{m}_cpu_ms_per_score']:.2f}" for m in ("off", "on", "trace-0.1", "trace-1.0")) + " ms",
+             f"capacity loss: metrics {s['metrics_cpu_capacity_loss']:.1%}, tracing 0.1 "
+             f"{s['tracing_0.1_cpu_capacity_loss']:.1%}, 1.0 {s['tracing_1.0_cpu_capacity_loss']:.1%}"),
             ("tracing 0.1 and 1.0 / off: batch",
              f"{s['trace-0.1_batch_rows_per_s']:,.0f}, {s['trace-1.0_batch_rows_per_s']:,.0f} / "
              f"{s['on_batch_rows_per_s']:,.0f} rows/s",
