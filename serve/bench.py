@@ -235,6 +235,14 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
 
     cpu_ms = {mode: statistics.median(v) for mode, v in cpu.items()}
 
+    def paired(mode: str, baseline: str, kind: str) -> float:
+        """1 - the median of run-by-run ratios: each run of a mode is next in time to the same run of the
+        baseline, so a drift of the machine's load between runs cancels (steadier than a ratio of medians)."""
+        values = cpu if kind == "cpu" else {m: v[kind] for m, v in measured.items()}
+        if kind == "cpu":  # less CPU per score is more capacity
+            return round(1 - statistics.median(b / m for m, b in zip(values[mode], values[baseline], strict=True)), 4)
+        return round(1 - statistics.median(m / b for m, b in zip(values[mode], values[baseline], strict=True)), 4)
+
     def cpu_loss(mode: str, baseline: str) -> float:
         """Capacity lost on a saturated machine: 1 - (CPU per score of the baseline) / (CPU per score of mode)."""
         return round(1 - cpu_ms[baseline] / cpu_ms[mode], 4)
@@ -267,6 +275,9 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
         "tracing_1.0_batch_throughput_loss": loss("trace-1.0", "on", "batch"),
         **{f"{mode}_cpu_ms_per_score": round(cpu_ms[mode], 3) for mode in MODES},
         "metrics_cpu_capacity_loss": cpu_loss("on", "off"),
+        **{f"{name}_paired_{kind}_loss": paired(mode, base, kind) for name, mode, base in (
+            ("metrics", "on", "off"), ("tracing_0.1", "trace-0.1", "on"), ("tracing_1.0", "trace-1.0", "on"))
+           for kind in ("score", "batch", "cpu")},
         "tracing_0.1_cpu_capacity_loss": cpu_loss("trace-0.1", "on"),
         "tracing_1.0_cpu_capacity_loss": cpu_loss("trace-1.0", "on"),
         "runs_cpu_ms_per_score": {mode: [round(x, 3) for x in v] for mode, v in cpu.items()},

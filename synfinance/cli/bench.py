@@ -256,6 +256,12 @@ def api_bench(count: int, seconds: float, rate: float, batch_size: int, runs: in
              " / ".join(f"{s[f'{m}_cpu_ms_per_score']:.2f}" for m in ("off", "on", "trace-0.1", "trace-1.0")) + " ms",
              f"capacity loss: metrics {s['metrics_cpu_capacity_loss']:.1%}, tracing 0.1 "
              f"{s['tracing_0.1_cpu_capacity_loss']:.1%}, 1.0 {s['tracing_1.0_cpu_capacity_loss']:.1%}"),
+            ("paired run-by-run losses (score / batch / CPU)",
+             f"metrics {s['metrics_paired_score_loss']:.1%} / {s['metrics_paired_batch_loss']:.1%} / "
+             f"{s['metrics_paired_cpu_loss']:.1%}",
+             f"tracing 0.1: {s['tracing_0.1_paired_score_loss']:.1%} / {s['tracing_0.1_paired_batch_loss']:.1%} / "
+             f"{s['tracing_0.1_paired_cpu_loss']:.1%}; 1.0: {s['tracing_1.0_paired_score_loss']:.1%} / "
+             f"{s['tracing_1.0_paired_batch_loss']:.1%} / {s['tracing_1.0_paired_cpu_loss']:.1%}"),
             ("tracing 0.1 and 1.0 / off: batch",
              f"{s['trace-0.1_batch_rows_per_s']:,.0f}, {s['trace-1.0_batch_rows_per_s']:,.0f} / "
              f"{s['on_batch_rows_per_s']:,.0f} rows/s",
