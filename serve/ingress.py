@@ -208,6 +208,7 @@ class Ingress:
         started = time.perf_counter()
         await self.model_ready()
         row = transaction.model_dump()  # type: ignore[attr-defined]
+        structlog.contextvars.bind_contextvars(transaction_id=row["transaction_id"])  # travels with the trace
         shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
         x = await self.shards.call(shard, FeatureShard.one, row)
         result = await self.scorer.one(x)

@@ -153,3 +153,4 @@ def test_every_log_line_of_a_request_in_every_process_is_json_with_its_request_a
     assert {"http.request", "feature_store.one"} <= events
     access = next(json.loads(line) for _, line in lines() if json.loads(line)["event"] == "http.request")
     assert access["key_name"] == "scorer" and access["route"] == "/v1/score" and access["status"] == 200
+    assert {json.loads(line).get("transaction_id") for _, line in lines()} == {body["transaction_id"]}
