@@ -237,11 +237,10 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
 
     def paired(mode: str, baseline: str, kind: str) -> float:
         """1 - the median of run-by-run ratios: each run of a mode is next in time to the same run of the
-        baseline, so a drift of the machine's load between runs cancels (steadier than a ratio of medians)."""
-        values = cpu if kind == "cpu" else {m: v[kind] for m, v in measured.items()}
-        if kind == "cpu":  # less CPU per score is more capacity
-            return round(1 - statistics.median(b / m for m, b in zip(values[mode], values[baseline], strict=True)), 4)
-        return round(1 - statistics.median(m / b for m, b in zip(values[mode], values[baseline], strict=True)), 4)
+        baseline, so a drift of the machine's load between runs cancels (steadier than a ratio of medians).
+        Rates compare mode over baseline; CPU per score baseline over mode (less CPU is more capacity)."""
+        ours, theirs = (cpu[baseline], cpu[mode]) if kind == "cpu" else (measured[mode][kind], measured[baseline][kind])
+        return round(1 - statistics.median(a / b for a, b in zip(ours, theirs, strict=True)), 4)
 
     def cpu_loss(mode: str, baseline: str) -> float:
         """Capacity lost on a saturated machine: 1 - (CPU per score of the baseline) / (CPU per score of mode)."""

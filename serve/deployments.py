@@ -62,7 +62,7 @@ class FeatureShard:
 
     @traced("feature_store.one")
     def one(self, transaction: dict[str, Any]) -> np.ndarray:
-        known = self.shard.known([transaction["customer_id"]])
+        known = int(self.shard.knows(transaction["customer_id"]))
         x = self.shard.one(transaction)
         self._count(known, 1 - known)
         log.debug("feature_store.one", transaction_id=transaction.get("transaction_id"), known=bool(known))

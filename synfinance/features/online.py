@@ -109,9 +109,13 @@ class OnlineShard:
                         "a time no earlier than this customer's last scored transaction")
                 for i in bad[:20]])
 
-    def known(self, customer_ids: pa.Array | pa.ChunkedArray | list[str]) -> int:
-        """How many of these rows' customers the shard already holds (feature-store hits)."""
-        counts = pc.value_counts(customer_ids if not isinstance(customer_ids, list) else pa.array(customer_ids))
+    def knows(self, customer_id: str) -> bool:
+        """Whether the shard already holds this customer (a feature-store hit for a single score)."""
+        return customer_id in self.extractor.state.customers.index
+
+    def known(self, customer_ids: pa.Array | pa.ChunkedArray) -> int:
+        """How many of these rows' customers the shard already holds (feature-store hits of a batch)."""
+        counts = pc.value_counts(customer_ids)
         index = self.extractor.state.customers.index
         return sum(n for c, n in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
                                      strict=True) if c in index)

@@ -31,8 +31,7 @@ from synfinance.errors import OutputError, StoreUnavailable
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
 RAY_SD_FILE = Path("/tmp/ray/prom_metrics_service_discovery.json")  # where Ray's dashboard writes its targets
-PACKAGES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager",
-            "pushgateway": "prometheus-pushgateway", "node_exporter": "prometheus-node-exporter"}
+# component -> its binary, which is also the name of the Debian package that installs it
 BINARIES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager",
             "pushgateway": "prometheus-pushgateway", "node_exporter": "prometheus-node-exporter"}
 READY_PATH = {"prometheus": "/-/ready", "alertmanager": "/-/ready", "pushgateway": "/-/ready",
@@ -51,7 +50,7 @@ class Ports:
 
 
 def missing_packages() -> list[str]:
-    return [PACKAGES[c] for c, binary in BINARIES.items() if shutil.which(binary) is None]
+    return [binary for binary in BINARIES.values() if shutil.which(binary) is None]
 
 
 def install_packages() -> list[str]:
@@ -131,9 +130,7 @@ class Stack:
         if component == "alertmanager":
             return [BINARIES[component], f"--config.file={self.config_dir / 'alertmanager.yml'}",
                     f"--storage.path={data}", listen, "--cluster.listen-address="]
-        if component == "pushgateway":
-            return [BINARIES[component], listen]
-        return [BINARIES[component], listen]
+        return [BINARIES[component], listen]  # the Pushgateway and node exporter need only their address
 
     def _state(self) -> dict[str, Any]:
         path = self.root / "state.json"
