@@ -48,3 +48,5 @@ _.alertmanager  # monitor.stack.Ports: read with getattr by component name
 _.pushgateway  # ditto
 _.node_exporter  # ditto
 _.export  # observability.tracing.FileExporter: the OpenTelemetry SpanExporter protocol, called by the span processor
+_.subscribe  # ConfigWatcher: a callback per section (tests; the API's loop follows whole reloads with observe)
+_.timeout_duration  # aiobreaker.CircuitBreaker's setter: how long an open breaker waits (Guard.reconfigure)

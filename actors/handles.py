@@ -207,31 +207,76 @@ class QueryHandle:
         return await _awaited(self.handle.call.remote(method.__name__, args, kwargs, **_ctx()))
 
 
-class FeatureShards:
-    """The ingress's feature-store shards: deployment-scoped actors named `features-<i>`.
+class DeploymentActor:
+    """A deployment-scoped actor of this replica's deployment, by name (serve.get_deployment_actor).
 
-    Called as plain actors (one hop, cheaper than a Serve handle). If Serve recreated a shard since its
-    handle was looked up, the call is sent once more to the new one.
+    If Serve recreated it since its handle was looked up, the call is sent once more to the new one.
     """
 
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.handle = serve.get_deployment_actor(name)
+
+    async def call(self, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
+        """actor.call(FeatureShard.one, row): the method, by name, with the trace context."""
+        sent = {**kwargs, **_ctx()}
+        try:
+            return await _awaited(getattr(self.handle, method.__name__).remote(*args, **sent))
+        except RayActorError:
+            self.handle = serve.get_deployment_actor(self.name)
+            return await _awaited(getattr(self.handle, method.__name__).remote(*args, **sent))
+
+
+class FeatureShards:
+    """The ingress's feature-store shards: deployment-scoped actors named `features-<i>`, called as plain actors
+    (one hop, cheaper than a Serve handle)."""
+
     def __init__(self, count: int) -> None:
-        self.handles = [serve.get_deployment_actor(self.name(i)) for i in range(count)]
+        self.actors = [DeploymentActor(self.name(i)) for i in range(count)]
 
     @staticmethod
     def name(index: int) -> str:
         return f"features-{index}"
 
     def __len__(self) -> int:
-        return len(self.handles)
+        return len(self.actors)
 
     async def call(self, index: int, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
         """shards.call(2, FeatureShard.one, row): the method of shard 2, by name."""
-        sent = {**kwargs, **_ctx()}
+        return await self.actors[index].call(method, *args, **kwargs)
+
+
+LIMIT_BANK = "limits"  # the ingress's deployment-scoped actor holding every key's token bucket
+
+
+class ConfigHubHandle:
+    """A live-configuration hub (actors.live.ConfigHub), a named actor in the `synfinance-config` namespace."""
+
+    NAMESPACE = "synfinance-config"
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+
+    @classmethod
+    def create(cls, hub_class: Any, name: str, version: str, settings: Any) -> ConfigHubHandle:
+        """Start it (it lives as long as this process) holding the configuration in force."""
+        return cls(hub_class.options(name=name, namespace=cls.NAMESPACE).remote(version, settings))
+
+    @classmethod
+    def find(cls, name: str) -> ConfigHubHandle | None:
         try:
-            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **sent))
-        except RayActorError:
-            self.handles[index] = serve.get_deployment_actor(self.name(index))
-            return await _awaited(getattr(self.handles[index], method.__name__).remote(*args, **sent))
+            return cls(ray.get_actor(name, namespace=cls.NAMESPACE))
+        except ValueError:
+            return None
+
+    def publish(self, version: str, settings: Any) -> None:
+        result(self.actor.publish.remote(version, settings))
+
+    def newer(self, version: str, wait_s: float) -> tuple[str, Any]:
+        return result(self.actor.newer.remote(version, wait_s))  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        ray.kill(self.actor)
 
 
 def actor_pids(name: str | None) -> list[tuple[str, int]]:

@@ -142,3 +142,9 @@ def instrument(component: str, monitoring: MonitoringConfig | None = None) -> No
     install(component, monitoring)
     tracing.setup(monitoring.tracing, component)
     logs.configure(monitoring.log_level, monitoring.log_format, component)
+
+
+def retune(component: str, monitoring: MonitoringConfig) -> None:
+    """Apply the monitoring settings that can change in a running process: log level, trace sampling."""
+    logs.configure(monitoring.log_level, monitoring.log_format, component)
+    tracing.set_sampling_ratio(monitoring.tracing.sampling_ratio)

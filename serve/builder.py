@@ -11,31 +11,35 @@ from ray.serve import Application
 from ray.serve.config import DeploymentActorConfig
 from ray.serve.schema import LoggingConfig
 
-from actors.handles import FeatureShards
-from serve.deployments import FeatureShard, Query, Scorer
+from actors.handles import LIMIT_BANK, FeatureShards
+from actors.live import hub_name
+from serve.deployments import FeatureShard, LimitBank, Query, Scorer
 from serve.ingress import Ingress
 from synfinance.settings import Settings, load_settings
 
 APP_NAME = "synfinance"
 
 
-def build_app(settings: Settings, config_version: str = "-") -> Application:
+def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAME) -> Application:
+    """The app; its processes follow live configuration changes published to hub_name(name) (actors.live)."""
     server = settings.server
+    live = (hub_name(name), config_version)
     shards = [DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
-                                    init_args=(i, server.feature_shards, server.warm_from, settings.monitoring))
+                                    init_args=(i, server.feature_shards, server.warm_from, settings.monitoring, live))
               for i in range(server.feature_shards)]
+    bank = DeploymentActorConfig(name=LIMIT_BANK, actor_class=LimitBank, actor_options={"num_cpus": 0})
     # mypy sees the classes, not the Deployments the decorators made of them.
     # Serve's own lines as JSON too, and no second access line (the ingress writes http.request with the trace)
     serve_logs = LoggingConfig(encoding="JSON", enable_access_log=False, log_level=settings.monitoring.log_level)
     scorer = Scorer.options(logging_config=serve_logs).bind(  # type: ignore[attr-defined]
-        settings.ml, server.score_batch_max, server.score_batch_wait_ms, settings.monitoring)
+        settings.ml, server.score_batch_max, server.score_batch_wait_ms, settings.monitoring, live)
     query = Query.options(logging_config=serve_logs).bind(  # type: ignore[attr-defined]
-        settings.database, settings.monitoring)
-    ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=shards,  # type: ignore[attr-defined]
+        settings.database, settings.monitoring, live)
+    ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=[*shards, bank],  # type: ignore[attr-defined]
                               logging_config=serve_logs)
     return ingress.bind(  # type: ignore[no-any-return]
         server.feature_shards, scorer, query, settings.security, server.max_request_bytes, config_version,
-        settings.monitoring)
+        settings.monitoring, live)
 
 
 def app_builder(args: dict[str, Any]) -> Application:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +19,42 @@ import pyarrow as pa
 import ray
 from ray import serve
 
-from actors.metrics import instrument
+from actors.live import Follower
+from actors.metrics import instrument, retune
 from synfinance.errors import ModelError, ModelUnavailable
 from synfinance.features.online import OnlineShard
 from synfinance.model import registry
+from synfinance.model.fitting import PolicyRule, rechoose
 from synfinance.model.scoring import Scored, score_columns
 from synfinance.model.watch import ServedWatch
 from synfinance.observability import metrics, tracing
 from synfinance.observability.logs import get_logger
 from synfinance.observability.tracing import traced
 from synfinance.schema import FEATURE_NAMES
-from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig
+from synfinance.security import Buckets
+from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig, RateLimit, Settings
 from synfinance.store.gateway import Gateway
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
 log = get_logger("synfinance.serve")
+
+
+def follow(live: tuple[str, str] | None, apply: Callable[[Settings, str], None], component: str) -> None:
+    """Apply live configuration changes published to the app's hub: live is (hub name, version started with)."""
+    if live is not None:
+        Follower(live[0], live[1], apply, component).start()
+
+
+@ray.remote(num_cpus=0)
+class LimitBank:
+    """Every API key's token bucket (synfinance.security.Buckets), shared by all ingress replicas: a
+    deployment-scoped actor of the ingress, from which each replica leases a few tokens at a time."""
+
+    def __init__(self) -> None:
+        self.buckets = Buckets()
+
+    async def lease(self, name: str, want: int, limit: RateLimit) -> tuple[int, float]:
+        return await self.buckets.lease(name, want, limit)
 
 
 @ray.remote(num_cpus=0)
@@ -44,8 +66,10 @@ class FeatureShard:
     (actors.handles.FeatureShards), a cheaper hop than a Serve handle (docs/benchmarks.md).
     """
 
-    def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig) -> None:
+    def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig,
+                 live: tuple[str, str] | None = None) -> None:
         instrument("feature-shard", monitoring)
+        follow(live, lambda settings, _: retune("feature-shard", settings.monitoring), "feature-shard")
         self.shard = OnlineShard(index, shards)
         if warm_from is not None:
             self.shard.warm(warm_from)
@@ -92,10 +116,12 @@ class Scorer:
     `model deploy V --review-rate R`, is loaded and used from the next request on (no restart).
     """
 
-    def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig) -> None:
+    def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig,
+                 live: tuple[str, str] | None = None) -> None:
         instrument("scorer", monitoring)
         self.watching = monitoring.metrics_enabled  # off: no drift bins either (the baseline of `bench api`)
         self.ml = ml
+        self.rule: PolicyRule | None = None  # a decision rule set live, replacing the version's stored policy
         self.watch: ServedWatch | None = None
         self.model: registry.FraudModel | None = None
         self.test_metrics: dict[str, Any] = {}  # the model's test-week metrics, read once with the model
@@ -105,6 +131,17 @@ class Scorer:
         self.load()
         self.one.set_max_batch_size(batch_max)  # type: ignore[attr-defined]
         self.one.set_batch_wait_timeout_s(batch_wait_ms / 1000)  # type: ignore[attr-defined]
+        follow(live, self.apply_live, "scorer")
+
+    def apply_live(self, settings: Settings, version: str) -> None:
+        """Log level and sampling; a changed decision rule (ml.policy, review_rate, decline_precision,
+        review_cost_inr) re-chooses the served version's policy from its stored validation scores, as
+        `model deploy V --review-rate R` would, in memory (the registry is not written)."""
+        retune("scorer", settings.monitoring)
+        rule = PolicyRule.of(settings.ml)
+        if rule != PolicyRule.of(self.ml):
+            self.ml, self.rule = settings.ml, rule
+            self.load()
 
     def load(self) -> None:
         """Load the active (or pinned) version; on failure keep serving the one loaded before, if any."""
@@ -117,6 +154,9 @@ class Scorer:
             return
         metrics_path = Path(self.ml.registry_path) / model.version / "metrics.json"
         self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
+        if self.rule is not None:
+            model.policy, chosen = rechoose(root, model.version, self.rule)
+            self.test_metrics = chosen.get("test", self.test_metrics)
         self.watch = ServedWatch.of(model, root, self.test_metrics) if self.watching else None
         self.model = model
 
@@ -168,9 +208,16 @@ class Scorer:
 class Query(Gateway):
     """The database behind the API (synfinance.store.gateway.Gateway) as a deployment: pool, breaker, repositories."""
 
-    def __init__(self, config: DatabaseConfig, monitoring: MonitoringConfig) -> None:
+    def __init__(self, config: DatabaseConfig, monitoring: MonitoringConfig,
+                 live: tuple[str, str] | None = None) -> None:
         instrument("query", monitoring)  # the breaker gauge through Ray's agent, traces, logs
         super().__init__(config)
+        follow(live, self.apply_live, "query")
+
+    def apply_live(self, settings: Settings, version: str) -> None:
+        """Log level and sampling; retry and breaker settings (the breaker keeps its state)."""
+        retune("query", settings.monitoring)
+        self.guard.reconfigure(settings.database)
 
     @traced("query.call")
     async def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -23,11 +23,11 @@ from fastapi.security import APIKeyHeader
 from pydantic import ValidationError as PydanticError
 from ray import serve
 
-from actors.handles import FeatureShards, QueryHandle, ScorerHandle
-from actors.metrics import cluster_page, instrument
+from actors.handles import LIMIT_BANK, DeploymentActor, FeatureShards, QueryHandle, ScorerHandle
+from actors.metrics import cluster_page, instrument, retune
 from serve import errors
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
-from serve.deployments import FeatureShard
+from serve.deployments import FeatureShard, LimitBank, follow
 from serve.edge import Edge, media_type
 from serve.responses import elapsed_ms, feature_table, json_response, now_us, score_body
 from serve.schemas import (
@@ -61,7 +61,7 @@ from synfinance.model.scoring import Explain, Scored
 from synfinance.observability import logs, metrics
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
-from synfinance.settings.models import MonitoringConfig, SecurityConfig
+from synfinance.settings.models import MonitoringConfig, RateLimit, SecurityConfig, Settings
 from synfinance.store.gateway import Gateway
 from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
@@ -170,20 +170,35 @@ def _no_repeats(ids: list[str], field: str = "transactions") -> None:
 @serve.ingress(api)
 class Ingress:
     def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
-                 max_request_bytes: int, config_version: str, monitoring: MonitoringConfig) -> None:
+                 max_request_bytes: int, config_version: str, monitoring: MonitoringConfig,
+                 live: tuple[str, str] | None = None) -> None:
         # metrics through Ray's metrics agent (every replica's counts reach Prometheus), traces, JSON logs
         instrument("ingress", monitoring)
         api.state.access_log_ratio = monitoring.access_log_ratio  # read by Edge after every request
         self.shards = FeatureShards(feature_shards)
         self.scorer, self.query = ScorerHandle(scorer), QueryHandle(query)
-        api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security)  # read by `require`
+        self.bank = DeploymentActor(LIMIT_BANK)  # every key's bucket, shared by the replicas
+        # read by `require`: the keys, and limits that hold across replicas (tokens leased from the bank)
+        api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security, self.lease)
         self.config_version = config_version
+        follow(live, self.apply_live, "ingress")
         self.model_version: str | None = None
         api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
         if security.cors_origins:  # outermost: a browser's preflight is answered before auth and body checks
             api.add_middleware(CORSMiddleware, allow_origins=list(security.cors_origins), allow_methods=["GET", "POST"],
                                allow_headers=[HEADER, "Content-Type", "X-Request-ID"],
                                expose_headers=["X-Request-ID", "Retry-After"])
+
+    async def lease(self, name: str, want: int, limit: RateLimit) -> tuple[int, float]:
+        return await self.bank.call(LimitBank.lease, name, want, limit)  # type: ignore[no-any-return]
+
+    def apply_live(self, settings: Settings, version: str) -> None:
+        """Keys (rotation), rate limits, access-log share, log level and sampling, from the next request on."""
+        api.state.keys = KeyRing(settings.security)
+        api.state.limits.reconfigure(settings.security)
+        api.state.access_log_ratio = settings.monitoring.access_log_ratio
+        retune("ingress", settings.monitoring)
+        self.config_version = version
 
     async def model_ready(self) -> None:
         """Refuse (503, with the reason) before touching any state when there is no model to score with."""

@@ -40,14 +40,19 @@ def log_file() -> Path:
 def serve_forever(port: int | None = None, stop: threading.Event | None = None) -> None:
     """Start Ray (local unless ray.address is set), Serve and the app; block until SIGTERM/SIGINT or `stop`.
 
-    The configuration files are watched: a valid change is applied by redeploying the app with the new
-    settings (Serve replaces the replicas; restart-only keys keep their running values and are logged); an
-    invalid one is refused and logged, and the app keeps running on the settings it had. `/health` shows the
+    The configuration files are watched (`synfinance config set` edits them). A valid change whose keys are
+    all live (settings.models.LIVE: keys, rate limits, log level, sampling, decision rule, retry and breaker)
+    is published to the app's config hub and applied in place by every replica within a second or so; any
+    other change redeploys the app (Serve replaces the replicas); restart-only keys keep their running values
+    and are logged. An invalid change is refused, logged (security.config_refused) and counted
+    (synfinance_config_reloads{outcome="refused"}); the app keeps the settings it had. `/health` shows the
     configuration version in force.
     """
     from actors.handles import deploy, serving, session
+    from actors.live import Publisher
+    from actors.metrics import install
     from serve.builder import APP_NAME, build_app
-    from synfinance.settings.models import SECTIONS
+    from synfinance.observability import metrics
     from synfinance.settings.watch import ConfigWatcher
 
     overrides = {"server.port": port} if port else None
@@ -55,29 +60,33 @@ def serve_forever(port: int | None = None, stop: threading.Event | None = None) 
     loaded = watcher.current
     server = loaded.settings.server
     stop = stop or threading.Event()
-    changed = threading.Event()
-    for section in SECTIONS:
-        watcher.subscribe(section, lambda old, new: changed.set())
+    state = Path(server.state_dir) / "api.json"
+    started_at = time.time()
+
+    def published(version: str) -> None:
+        _write_state(state, server.host, server.port, version, started_at)
+        print(f"configuration {version} in force", flush=True)
+
     with session(loaded.settings.ray):
+        install("driver", loaded.settings.monitoring)
         # after Ray starts: a local Ray installs a SIGTERM handler that kills its processes and exits at
         # once, which skipped serve.shutdown/ray.shutdown and left its dashboard and runtime-env agents behind
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        state = Path(server.state_dir) / "api.json"
         try:
             with serving(server.host, server.port), watcher:
+                publisher = Publisher(watcher, APP_NAME, published)
                 deploy(build_app(loaded.settings, loaded.version), APP_NAME)
-                started_at = time.time()
                 _write_state(state, server.host, server.port, loaded.version, started_at)
                 print(f"SynFinance API at http://{server.host}:{server.port} (docs at /docs); Ctrl-C stops it",
                       flush=True)
                 while not stop.wait(RELOAD_POLL_S):
-                    if changed.is_set():
-                        changed.clear()
+                    if publisher.pending.is_set():
+                        publisher.pending.clear()
                         current = watcher.current
                         deploy(build_app(current.settings, current.version), APP_NAME)
-                        _write_state(state, server.host, server.port, current.version, started_at)
-                        print(f"configuration {current.version} applied", flush=True)
+                        metrics.CONFIG_RELOADS.labels("driver", "redeployed").inc()
+                        publisher.publish()
         finally:
             state.unlink(missing_ok=True)
 

@@ -1,7 +1,16 @@
-"""Calls to a dependency through a circuit breaker, a per-try timeout and a bounded retry with jittered back-off.
+"""The one retry policy, and calls to a dependency through a circuit breaker, a per-try timeout and that policy.
 
+    policy = RetryPolicy.from_config(settings.database.retry)
+    rows = await policy.run(fetch, retry_on=FAILURES)            # async; policy.run_sync for blocking work
     guard = Guard.from_config("database", settings.database, failures=synfinance.store.connect.FAILURES)
     rows = await guard.call(repo.get, transaction_id)   # StoreUnavailable / CircuitOpen when it cannot
+
+RetryPolicy is exponential back-off with full jitter (each wait drawn uniformly from 0 up to
+min(max, base * 2^(retry-1)): retries from many clients spread out instead of arriving together), capped by
+a number of attempts and by a deadline over all of them. It retries only work that is safe to repeat: a
+caller passes idempotent=False for anything else (a write without an idempotency key), which then gets one
+try. The API's database calls (through Guard), the PostgreSQL loads of `db load` and the pipeline's
+PostgreSQL sink all use it.
 
 A failed try (StoreUnavailable, a connection error, a timeout) counts against the breaker; after
 fail_max consecutive failures the breaker opens and every call fails at once with CircuitOpen
@@ -14,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -22,7 +33,7 @@ from typing import Any, TypeVar
 import aiobreaker
 
 from synfinance.errors import CircuitOpen, StoreUnavailable
-from synfinance.settings.models import DatabaseConfig
+from synfinance.settings.models import DatabaseConfig, RetryConfig
 
 T = TypeVar("T")
 # What any dependency's failure looks like; the dependency's client adds its own (store.connect.FAILURES).
@@ -30,13 +41,71 @@ T = TypeVar("T")
 FAILURES: tuple[type[BaseException], ...] = (StoreUnavailable, OSError, TimeoutError)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential back-off with full jitter, at most `attempts` tries and, when set, `deadline_s` in all."""
+
+    attempts: int = 3
+    base_s: float = 0.1
+    max_s: float = 5.0
+    deadline_s: float | None = None
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    @classmethod
+    def from_config(cls, config: RetryConfig) -> RetryPolicy:
+        return cls(config.attempts, config.backoff_base_s, config.backoff_max_s, config.deadline_s)
+
+    def backoff_s(self, retry: int) -> float:
+        """The wait before retry number `retry` (1-based): uniform in [0, min(max_s, base_s * 2^(retry-1))]."""
+        return self.rng.uniform(0.0, min(self.max_s, self.base_s * 2 ** (retry - 1)))
+
+    def _next_wait(self, attempt: int, started: float, idempotent: bool) -> float | None:
+        """The wait before another try after failed try `attempt`, or None when the policy gives up."""
+        if not idempotent or attempt >= self.attempts:
+            return None
+        wait = self.backoff_s(attempt)
+        if self.deadline_s is not None and time.monotonic() - started + wait > self.deadline_s:
+            return None
+        return wait
+
+    async def run(self, fn: Callable[..., Awaitable[T]], *args: Any, retry_on: tuple[type[BaseException], ...],
+                  idempotent: bool = True, on_retry: Callable[[int, BaseException, float], None] | None = None
+                  ) -> T:
+        """await fn(*args), tried again after a `retry_on` error while the policy allows; the last error raised."""
+        started = time.monotonic()
+        for attempt in itertools.count(1):
+            try:
+                return await fn(*args)
+            except retry_on as exc:
+                wait = self._next_wait(attempt, started, idempotent)
+                if wait is None:
+                    raise
+                if on_retry is not None:
+                    on_retry(attempt, exc, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def run_sync(self, fn: Callable[..., T], *args: Any, retry_on: tuple[type[BaseException], ...],
+                 idempotent: bool = True, on_retry: Callable[[int, BaseException, float], None] | None = None) -> T:
+        """fn(*args) in this thread, retried like `run`."""
+        started = time.monotonic()
+        for attempt in itertools.count(1):
+            try:
+                return fn(*args)
+            except retry_on as exc:
+                wait = self._next_wait(attempt, started, idempotent)
+                if wait is None:
+                    raise
+                if on_retry is not None:
+                    on_retry(attempt, exc, wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+
 @dataclass
 class Guard:
     name: str
-    attempts: int = 3
-    backoff_base_s: float = 0.1
-    backoff_max_s: float = 5.0
-    jitter: float = 0.2
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float = 5.0
     fail_max: int = 5
     reset_s: float = 10.0
@@ -48,15 +117,22 @@ class Guard:
         self.breaker = aiobreaker.CircuitBreaker(
             fail_max=self.fail_max, timeout_duration=dt.timedelta(seconds=self.reset_s),
             exclude=[lambda exc: not isinstance(exc, failures)], name=self.name)
-        self._random = random.Random()
 
     @classmethod
     def from_config(cls, name: str, config: DatabaseConfig,
                     failures: tuple[type[BaseException], ...] = ()) -> Guard:
-        r, b = config.retry, config.breaker
+        b = config.breaker
         # One try may take a connection plus a statement; the guard's timeout covers both.
-        return cls(name, r.attempts, r.backoff_base_s, r.backoff_max_s, r.jitter,
-                   config.connect_timeout_s + config.statement_timeout_s, b.fail_max, b.reset_s, failures)
+        return cls(name, RetryPolicy.from_config(config.retry), config.connect_timeout_s + config.statement_timeout_s,
+                   b.fail_max, b.reset_s, failures)
+
+    def reconfigure(self, config: DatabaseConfig) -> None:
+        """New retry, timeout and breaker settings from now on; the breaker keeps its state and count."""
+        self.retry = RetryPolicy.from_config(config.retry)
+        self.timeout_s = config.connect_timeout_s + config.statement_timeout_s
+        self.fail_max, self.reset_s = config.breaker.fail_max, config.breaker.reset_s
+        self.breaker.fail_max = self.fail_max
+        self.breaker.timeout_duration = dt.timedelta(seconds=self.reset_s)
 
     @property
     def state(self) -> str:
@@ -67,26 +143,21 @@ class Guard:
         remaining = self.breaker.time_until_open if self.breaker.opens_at is not None else None
         return max(remaining.total_seconds(), 0.1) if remaining is not None else 0.1
 
-    def backoff_s(self, attempt: int) -> float:
-        """Back-off before retry number `attempt` (1-based): doubling from the base, capped, with jitter."""
-        base = min(self.backoff_base_s * 2 ** (attempt - 1), self.backoff_max_s)
-        return max(0.0, base * (1 + self.jitter * (2 * self._random.random() - 1)))
+    async def call(self, fn: Callable[..., Awaitable[T]], *args: Any, idempotent: bool = True) -> T:
+        """fn(*args) with a timeout per try, retried by the retry policy on dependency failures (only when
+        idempotent), through the breaker."""
+        try:
+            return await self.retry.run(self._tried, fn, *args, retry_on=self.failures, idempotent=idempotent)
+        except aiobreaker.CircuitBreakerError as exc:
+            raise CircuitOpen(f"{self.name} is unavailable (circuit open after repeated failures); "
+                              f"retry in {self.retry_after_s():.1f} s", self.retry_after_s()) from exc
+        except self.failures as exc:
+            if isinstance(exc, StoreUnavailable):
+                raise
+            raise StoreUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
 
-    async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """fn(*args) with a timeout per try, retried on dependency failures, through the breaker."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return await self.breaker.call_async(self._timed, fn, *args)
-            except aiobreaker.CircuitBreakerError as exc:
-                raise CircuitOpen(f"{self.name} is unavailable (circuit open after repeated failures); "
-                                  f"retry in {self.retry_after_s():.1f} s", self.retry_after_s()) from exc
-            except self.failures as exc:
-                if attempt == self.attempts:
-                    if isinstance(exc, StoreUnavailable):
-                        raise
-                    raise StoreUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
-                await asyncio.sleep(self.backoff_s(attempt))
-        raise AssertionError("unreachable")  # the loop returns or raises
+    async def _tried(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        return await self.breaker.call_async(self._timed, fn, *args)
 
     async def _timed(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         try:

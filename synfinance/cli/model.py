@@ -55,10 +55,10 @@ def _rule(policy: str | None, review_rate: float | None, decline_precision: floa
     from synfinance.model.fitting import PolicyRule
     from synfinance.model.threshold import Costs
 
-    ml = load_settings().settings.ml
-    return PolicyRule(policy or ml.policy, ml.review_rate if review_rate is None else review_rate,
-                      ml.decline_precision if decline_precision is None else decline_precision,
-                      Costs(review_inr=ml.review_cost_inr if review_cost is None else review_cost))
+    base = PolicyRule.of(load_settings().settings.ml)
+    return PolicyRule(policy or base.rule, base.review_rate if review_rate is None else review_rate,
+                      base.decline_precision if decline_precision is None else decline_precision,
+                      Costs(review_inr=base.costs.review_inr if review_cost is None else review_cost))
 
 
 @click.group()

@@ -18,6 +18,7 @@ from synfinance.model.policy import Policy, check, choose
 from synfinance.model.threshold import Costs, cost_curve
 from synfinance.model.train import Trained, train
 from synfinance.output.dataset import read_manifest
+from synfinance.settings.models import MLConfig
 
 SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
     "num_leaves": (15, 31, 63),
@@ -38,6 +39,11 @@ class PolicyRule:
 
     def __post_init__(self) -> None:
         check(self.rule, self.review_rate, self.decline_precision, self.costs.review_inr)
+
+    @classmethod
+    def of(cls, ml: MLConfig) -> PolicyRule:
+        """The rule the settings ask for (ml.policy, ml.review_rate, ml.decline_precision, ml.review_cost_inr)."""
+        return cls(ml.policy, ml.review_rate, ml.decline_precision, Costs(review_inr=ml.review_cost_inr))
 
     def choose(self, y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray) -> Policy:
         return choose(y, score, amount_inr, self.rule, self.review_rate, self.decline_precision, self.costs)
@@ -128,12 +134,17 @@ def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, rule: P
     return Fitted(version, metrics)
 
 
-def repolicy(models: Path, version: str, rule: PolicyRule) -> Fitted:
-    """Choose a version's policy again from its stored validation scores (no retraining); metrics.json follows."""
+def rechoose(models: Path, version: str, rule: PolicyRule) -> tuple[Policy, dict[str, Any]]:
+    """A version's policy chosen again by `rule` from its stored validation scores, with its metrics."""
     scores = registry.stored_scores(models, version)
     valid = stored_split(scores, "valid")
     policy = rule.choose(valid.y, valid.score, valid.amount_inr)
-    metrics = report(policy, scores, rule.costs)
+    return policy, report(policy, scores, rule.costs)
+
+
+def repolicy(models: Path, version: str, rule: PolicyRule) -> Fitted:
+    """Choose a version's policy again from its stored validation scores (no retraining); metrics.json follows."""
+    policy, metrics = rechoose(models, version, rule)
     registry.set_policy(models, version, policy, metrics)
     return Fitted(version, metrics)
 

@@ -293,6 +293,12 @@ PROCESS_MEMORY = Metric("synfinance_process_resident_memory_bytes", "gauge", "by
                         "Resident memory of a SynFinance process inside Ray.", (COMPONENT,))
 PROCESS_CPU = Metric("synfinance_process_cpu_seconds", "counter", "seconds",
                      "CPU time used by a SynFinance process inside Ray.", (COMPONENT,))
+# live configuration
+CONFIG_RELOADS = Metric("synfinance_config_reloads", "counter", "reloads", "Configuration changes seen by a "
+                        "process: applied in place, refused as invalid (the old configuration kept), failed to apply "
+                        "(the old kept), or redeployed (a change that needs new replicas).",
+                        (COMPONENT, Label("outcome", "what became of it",
+                                          ("applied", "refused", "failed", "redeployed"))))
 # batch jobs (pushed to the Pushgateway)
 JOB_DURATION = Metric("synfinance_job_duration_seconds", "gauge", "seconds", "How long the last run of a batch job "
                       "took.", (Label("job", "the command", JOBS),))

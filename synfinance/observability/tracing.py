@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, SamplingResult, TraceIdRatioBased
 
 from synfinance.settings.models import TracingConfig
 
@@ -70,14 +70,39 @@ def span_record(s: ReadableSpan) -> dict[str, Any]:
                            for k, v in (s.attributes or {}).items()}}
 
 
+class AdjustableSampler(Sampler):
+    """Parent-based, sampling new traces at a ratio that a live configuration change can set."""
+
+    def __init__(self, ratio: float) -> None:
+        self.set_ratio(ratio)
+
+    def set_ratio(self, ratio: float) -> None:
+        self._inner = ParentBased(TraceIdRatioBased(ratio))
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        return self._inner.should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return f"Adjustable{{{self._inner.get_description()}}}"  # type: ignore[no-untyped-call]
+
+
+_sampler = AdjustableSampler(1.0)
+
+
+def set_sampling_ratio(ratio: float) -> None:
+    """The share of new traces recorded from now on (tracing.sampling_ratio applied live)."""
+    _sampler.set_ratio(ratio)
+
+
 def setup(config: TracingConfig, component: str) -> None:
     """Trace this process as `<service_name>-<component>` (nothing is recorded with exporter none)."""
     global _tracer, _enabled
+    _sampler.set_ratio(config.sampling_ratio)
     if config.exporter == "none":
         _tracer, _enabled = trace.NoOpTracer(), False
         return
     provider = TracerProvider(resource=Resource.create({"service.name": f"{config.service_name}-{component}"}),
-                              sampler=ParentBased(TraceIdRatioBased(config.sampling_ratio)))
+                              sampler=_sampler)
     if config.exporter == "console":
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     elif config.exporter == "file":

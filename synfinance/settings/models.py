@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 RESTART_ONLY: dict[str, Any] = {"restart_only": True}  # json_schema_extra marker: applied only at start-up
+LIVE: dict[str, Any] = {"live": True}  # json_schema_extra marker: a running service applies it in place
 ENVIRONMENTS = ("development", "staging", "production", "test")
 Scope = Literal["score", "read", "write", "admin"]
 
@@ -50,10 +51,14 @@ class PoolConfig(Section):
 
 
 class RetryConfig(Section):
-    attempts: int = Field(3, ge=1, le=20, description="Tries per database call, the first included.")
-    backoff_base_s: float = Field(0.1, gt=0, le=60, description="First back-off; doubles per retry.")
-    backoff_max_s: float = Field(5.0, gt=0, le=600, description="Longest back-off between tries.")
-    jitter: float = Field(0.2, ge=0, le=1, description="Random spread of each back-off, as a share.")
+    """synfinance.resilience.RetryPolicy: exponential back-off with full jitter."""
+
+    attempts: int = Field(3, ge=1, le=20, description="Tries per call, the first included.")
+    backoff_base_s: float = Field(0.1, gt=0, le=60, description="Cap of the first back-off; doubles per retry.")
+    backoff_max_s: float = Field(5.0, gt=0, le=600, description="Largest cap of a back-off (each wait is drawn "
+                                                                "uniformly below its cap: full jitter).")
+    deadline_s: float | None = Field(30.0, gt=0, le=3600, description="Most time all tries of one call may "
+                                     "take together (null: attempts alone bound it).")
 
 
 class BreakerConfig(Section):
@@ -72,8 +77,10 @@ class DatabaseConfig(Section):
     pool: PoolConfig = Field(default_factory=PoolConfig, description="Connection pool sizes.")
     statement_timeout_s: float = Field(5.0, gt=0, le=3600, description="Server-side statement timeout.")
     connect_timeout_s: float = Field(5.0, gt=0, le=300, description="Time allowed to open a connection.")
-    retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry with back-off and jitter.")
-    breaker: BreakerConfig = Field(default_factory=BreakerConfig, description="Circuit breaker on every call.")
+    retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry with back-off and jitter.",
+                               json_schema_extra=LIVE)
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig, description="Circuit breaker on every call.",
+                                   json_schema_extra=LIVE)
 
 
 class GenerationConfig(Section):
@@ -101,14 +108,17 @@ class MLConfig(Section):
     active_version: str | None = Field(None, description="Version to serve (null: the registry's pointer).")
     num_threads: int = Field(2, ge=1, le=256, description="LightGBM threads (Ray workers default to 1).")
     policy: Literal["budget", "cost"] = Field(
-        "budget", description="How training chooses the review threshold: a review budget, or least expected cost.")
+        "budget", description="How training chooses the review threshold: a review budget, or least expected cost.",
+        json_schema_extra=LIVE)
     review_rate: float = Field(
-        0.01, gt=0, le=0.2, description="Share of all transactions the review queue takes (policy budget).")
+        0.01, gt=0, le=0.2, description="Share of all transactions the review queue takes (policy budget).",
+        json_schema_extra=LIVE)
     decline_precision: float = Field(
-        0.9, ge=0.5, le=1,
+        0.9, ge=0.5, le=1, json_schema_extra=LIVE,
         description="Decline outright where validation transactions at that score were fraud at least this often.")
     review_cost_inr: float = Field(
-        50.0, ge=0, le=100_000, description="Cost of one manual review (policy cost; missed fraud costs its amount).")
+        50.0, ge=0, le=100_000, description="Cost of one manual review (policy cost; missed fraud costs its amount).",
+        json_schema_extra=LIVE)
 
 
 URL = r"^https?://[^\s/]+(/\S*)?$"
@@ -120,19 +130,22 @@ class TracingConfig(Section):
                             "process in file_dir (read by `debug inspect trace`).")
     endpoint: str = Field("http://127.0.0.1:4318/v1/traces", pattern=URL,
                           description="OTLP/HTTP traces endpoint of the collector.")
-    sampling_ratio: float = Field(1.0, ge=0, le=1, description="Share of new traces recorded (parent-based: a "
-                                                               "request's sampled caller decides for it).")
+    sampling_ratio: float = Field(1.0, ge=0, le=1, json_schema_extra=LIVE,
+                                  description="Share of new traces recorded (parent-based: a request's sampled "
+                                              "caller decides for it).")
     service_name: str = Field("synfinance", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
                               description="Service name prefix; each component adds its own (-ingress, -scorer...).")
     file_dir: str = Field(".synfinance/traces", min_length=1, description="Directory of the file exporter.")
 
 
 class MonitoringConfig(Section):
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.",
+                                                                   json_schema_extra=LIVE)
     log_format: Literal["json", "console"] = Field("json", description="Log line format.")
     metrics_enabled: bool = Field(True, description="Record metrics (off: nothing is recorded, for a baseline).")
     access_log_ratio: float = Field(1.0, ge=0, le=1, description="Share of API requests that get an access log "
-                                                                 "line (http.request); errors always do.")
+                                                                 "line (http.request); errors always do.",
+                                    json_schema_extra=LIVE)
     pushgateway_url: str | None = Field(None, pattern=URL, description="Prometheus Pushgateway that batch jobs "
                                         "(generate, model train) push their metrics to when they end; unset: none.")
     prometheus_url: str = Field("http://127.0.0.1:9090", pattern=URL, description="The Prometheus that `monitor "
@@ -163,9 +176,12 @@ class RateLimit(Section):
 
 
 class SecurityConfig(Section):
-    api_keys: tuple[ApiKey, ...] = Field((), description="Accepted API keys with their scopes.")
-    rate_limit: RateLimit = Field(default_factory=RateLimit, description="Limit for each key.")
-    rate_limits: dict[str, RateLimit] = Field(default_factory=dict, description="Per-key-name overrides.")
+    api_keys: tuple[ApiKey, ...] = Field((), description="Accepted API keys with their scopes.",
+                                         json_schema_extra=LIVE)
+    rate_limit: RateLimit = Field(default_factory=RateLimit, json_schema_extra=LIVE,
+                                  description="Limit for each key, shared by all ingress replicas.")
+    rate_limits: dict[str, RateLimit] = Field(default_factory=dict, description="Per-key-name overrides.",
+                                              json_schema_extra=LIVE)
     cors_origins: tuple[str, ...] = Field(
         (), description="Browser origins allowed to call the API (CORS); empty: no cross-origin access.",
         json_schema_extra=RESTART_ONLY,
@@ -218,14 +234,25 @@ class Settings(BaseSettings):
 SECTIONS = tuple(name for name, f in Settings.model_fields.items() if name != "env")
 
 
-def restart_only_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
-    """Key paths of fields that only take effect at start-up."""
+def marked_paths(marker: str, model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()
+                 ) -> set[tuple[str, ...]]:
+    """Key paths of fields whose json_schema_extra has `marker` (restart_only, live)."""
     paths: set[tuple[str, ...]] = set()
     for name, field in model.model_fields.items():
         extra = field.json_schema_extra
-        if isinstance(extra, dict) and extra.get("restart_only"):
+        if isinstance(extra, dict) and extra.get(marker):
             paths.add((*prefix, name))
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            paths |= restart_only_paths(annotation, (*prefix, name))
+            paths |= marked_paths(marker, annotation, (*prefix, name))
     return paths
+
+
+def restart_only_paths() -> set[tuple[str, ...]]:
+    """Key paths of fields that only take effect at start-up."""
+    return marked_paths("restart_only")
+
+
+def live_paths() -> set[tuple[str, ...]]:
+    """Key paths a running service applies in place (everything under a path counts as that path)."""
+    return marked_paths("live")

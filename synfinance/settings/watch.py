@@ -1,7 +1,10 @@
 """Hot reload: watch the active config files, validate a change, swap atomically, tell subscribers.
 
 An invalid edit is logged and ignored (the previous config stays active). Fields marked
-restart-only keep their running value; the change is reported as pending a restart.
+restart-only keep their running value; the change is reported as pending a restart. Fields marked
+live (settings.models.LIVE) are what a running service applies in place: a ReloadResult says which key
+paths changed and whether all of them are live (else the service must redeploy to apply them).
+Observers (`observe`) hear every reload attempt, applied or refused (the service counts them in a metric).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from pydantic import BaseModel
 
 from synfinance.errors import ConfigError
 from synfinance.settings.loader import LoadedConfig, content_version
-from synfinance.settings.models import SECTIONS, Settings, restart_only_paths
+from synfinance.settings.models import SECTIONS, Settings, live_paths, restart_only_paths
 
 log = structlog.get_logger("synfinance.settings")
 Subscriber = Callable[[BaseModel, BaseModel], None]  # (old section, new section)
+Observer = Callable[["ReloadResult"], None]
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,26 @@ class ReloadResult:
     changed_sections: tuple[str, ...] = ()
     restart_required: tuple[str, ...] = ()  # key paths whose new value waits for a restart
     error: ConfigError | None = None
+    changed_paths: tuple[str, ...] = ()  # dotted key paths whose value changed (and is applied)
+
+    @property
+    def live(self) -> bool:
+        """Applied, and every changed key is one a running service applies in place."""
+        return self.applied and all(is_live(p) for p in self.changed_paths)
+
+
+def is_live(dotted: str) -> bool:
+    parts = tuple(dotted.split("."))
+    live = live_paths()
+    return any(parts[:n] in live for n in range(1, len(parts) + 1))
+
+
+def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the leaves that differ between two model_dump()s (a dict or list differs as a whole
+    where its keys differ)."""
+    if isinstance(old, dict) and isinstance(new, dict) and old.keys() == new.keys():
+        return [p for k in old for p in changed_paths(old[k], new[k], f"{prefix}.{k}" if prefix else k)]
+    return [] if old == new else [prefix]
 
 
 def _get(model: BaseModel, path: tuple[str, ...]) -> Any:
@@ -62,6 +86,7 @@ class ConfigWatcher:
     def __post_init__(self) -> None:
         self.current = self.load()
         self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+        self._observers: list[Observer] = []
         self._lock = threading.Lock()
         self._reloaded = threading.Condition()
         self._stop = threading.Event()
@@ -80,18 +105,27 @@ class ConfigWatcher:
         self._subscribers[section].append(callback)
         return lambda: self._subscribers[section].remove(callback)
 
+    def observe(self, observer: Observer) -> None:
+        """Call observer(result) after every reload attempt, applied or refused."""
+        self._observers.append(observer)
+
     def reload(self) -> ReloadResult:
         """Load every layer again; apply it only if it is valid."""
         with self._lock:
             try:
-                return self._apply(self.load())
+                result = self._apply(self.load())
             except ConfigError as exc:
                 log.warning("security.config_refused", reason=exc.lines(), kept_version=self.current.version)
-                return ReloadResult(False, self.current.version, error=exc)
-            finally:
-                with self._reloaded:
-                    self.reloads += 1
-                    self._reloaded.notify_all()
+                result = ReloadResult(False, self.current.version, error=exc)
+            for observer in list(self._observers):
+                try:
+                    observer(result)
+                except Exception:  # an observer's bug must not stop the watcher
+                    log.exception("config_observer_failed")
+            with self._reloaded:
+                self.reloads += 1
+                self._reloaded.notify_all()
+            return result
 
     def wait_until(self, condition: Callable[[ConfigWatcher], bool], timeout_s: float = 10.0) -> bool:
         """Block until condition(watcher) holds, re-checking after every reload; False on timeout."""
@@ -106,18 +140,19 @@ class ConfigWatcher:
         if restart:
             log.warning("config_restart_required", keys=restart)
         changed = tuple(s for s in SECTIONS if getattr(old, s) != getattr(settings, s))
+        paths = tuple(changed_paths(old.model_dump(), settings.model_dump()))
         self.current = LoadedConfig(
             settings, fresh.env, content_version(settings), fresh.loaded_at, fresh.files, fresh.provenance
         )
         self.pending_restart = restart
-        log.info("security.config_changed", version=self.current.version, changed=changed)
+        log.info("security.config_changed", version=self.current.version, changed=changed, keys=paths)
         for section in changed:
             for callback in list(self._subscribers[section]):
                 try:
                     callback(getattr(old, section), getattr(settings, section))
                 except Exception:  # a subscriber's bug must not stop the others or the watcher
                     log.exception("config_subscriber_failed", section=section)
-        return ReloadResult(True, self.current.version, changed, restart)
+        return ReloadResult(True, self.current.version, changed, restart, None, paths)
 
     # -- watching -----------------------------------------------------------------------------
     def _watched(self) -> tuple[set[Path], set[Path]]:
