@@ -279,6 +279,18 @@ class ConfigHubHandle:
         ray.kill(self.actor)
 
 
+def cluster_state() -> dict[str, Any]:
+    """The Ray cluster as this process sees it: live nodes, and total and free CPUs and object store (blocking:
+    a few GCS calls)."""
+    total, free = ray.cluster_resources(), ray.available_resources()  # type: ignore[no-untyped-call]
+    alive = [n for n in ray.nodes() if n.get("Alive")]  # type: ignore[no-untyped-call]
+    mb = 1 << 20
+    return {"status": "ok" if alive else "unavailable", "nodes": len(alive),
+            "cpus": total.get("CPU", 0.0), "cpus_free": free.get("CPU", 0.0),
+            "object_store_mb": int(total.get("object_store_memory", 0) // mb),
+            "object_store_free_mb": int(free.get("object_store_memory", 0) // mb)}
+
+
 def actor_pids(name: str | None) -> list[tuple[str, int]]:
     """(class name, pid) of the live actors whose class is `name` (ShardWorker, FeatureShard) or, for a Serve
     replica, whose deployment is `name` (Ingress, Scorer, Query); every live actor for None. Ray must be

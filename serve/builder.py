@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ray.serve import Application
@@ -39,7 +40,14 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
                               logging_config=serve_logs)
     return ingress.bind(  # type: ignore[no-any-return]
         server.feature_shards, scorer, query, settings.security, server.max_request_bytes, config_version,
-        settings.monitoring, live)
+        settings.monitoring, live, disk_paths(settings))
+
+
+def disk_paths(settings: Settings) -> tuple[Path, ...]:
+    """Where the app writes, whose free space /health reports: the model registry, its state, its traces."""
+    tracing = settings.monitoring.tracing
+    return (settings.ml.registry_path, settings.server.state_dir,
+            *([Path(tracing.file_dir)] if tracing.exporter == "file" else []))
 
 
 def app_builder(args: dict[str, Any]) -> Application:

@@ -8,14 +8,17 @@ serve/schemas.py, and the work is done by the deployments in serve/deployments.p
 
 
 import asyncio
+import hashlib
+import pathlib
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import structlog
-from fastapi import Depends, FastAPI, Path, Query, Request, Security
+from fastapi import Depends, FastAPI, Header, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
@@ -23,13 +26,14 @@ from fastapi.security import APIKeyHeader
 from pydantic import ValidationError as PydanticError
 from ray import serve
 
-from actors.handles import LIMIT_BANK, DeploymentActor, FeatureShards, QueryHandle, ScorerHandle
+from actors.handles import LIMIT_BANK, DeploymentActor, FeatureShards, QueryHandle, ScorerHandle, cluster_state
 from actors.metrics import cluster_page, instrument, retune
 from serve import errors
+from serve import health as checks
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
 from serve.deployments import FeatureShard, LimitBank, follow
 from serve.edge import Edge, media_type
-from serve.responses import elapsed_ms, feature_table, json_response, now_us, score_body
+from serve.responses import elapsed_ms, feature_table, json_response, json_text, now_us, score_body
 from serve.schemas import (
     MAX_BATCH,
     ErrorBody,
@@ -63,6 +67,7 @@ from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
 from synfinance.settings.models import MonitoringConfig, RateLimit, SecurityConfig, Settings
 from synfinance.store.gateway import Gateway
+from synfinance.store.idempotency import Idempotency, Replayed
 from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
 log = logs.get_logger("synfinance.serve")
@@ -164,6 +169,14 @@ def _no_repeats(ids: list[str], field: str = "transactions") -> None:
     if problems:
         raise ValidationError(problems)
 
+def _replay(earlier: Replayed) -> Response:
+    return Response(earlier.response, earlier.status, {"Idempotent-Replayed": "true"}, media_type="application/json")
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+    description="Makes a retry safe: the same request with the same key is answered once and stored once.")]
+
 # Serve pickles the class when it is decorated: everything it uses must be defined above it.
 
 @serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
@@ -171,7 +184,7 @@ def _no_repeats(ids: list[str], field: str = "transactions") -> None:
 class Ingress:
     def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig,
-                 live: tuple[str, str] | None = None) -> None:
+                 live: tuple[str, str] | None = None, disk_paths: tuple[pathlib.Path, ...] = ()) -> None:
         # metrics through Ray's metrics agent (every replica's counts reach Prometheus), traces, JSON logs
         instrument("ingress", monitoring)
         api.state.access_log_ratio = monitoring.access_log_ratio  # read by Edge after every request
@@ -181,6 +194,7 @@ class Ingress:
         # read by `require`: the keys, and limits that hold across replicas (tokens leased from the bank)
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security, self.lease)
         self.config_version = config_version
+        self.disk_paths = list(disk_paths)  # where the app writes: reported by /health
         follow(live, self.apply_live, "ingress")
         self.model_version: str | None = None
         api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
@@ -295,12 +309,23 @@ class Ingress:
     # -- storing -----------------------------------------------------------------------------------------
     @api.post("/v1/transactions", response_model=Stored, status_code=201, tags=["transactions"],
               responses={409: {"model": ErrorBody, "description": "A transaction id is stored already."}})
-    async def store(self, records: Records, _: Writing,
-                    score: bool = Query(True, description="Score them and store the predictions too.")) -> Response:
-        """Store whole transactions (and, unless ?score=false, their features and predictions) atomically."""
+    async def store(self, request: Request, records: Records, caller: Writing,
+                    score: bool = Query(True, description="Score them and store the predictions too."),
+                    idempotency_key: IdempotencyKey = None) -> Response:
+        """Store whole transactions (and, unless ?score=false, their features and predictions) atomically.
+
+        With an `Idempotency-Key`, a retry of the same request (same key, body and query, same API key) gets the
+        first answer again, marked `Idempotent-Replayed: true`, and nothing is written twice; the same key with a
+        different request is refused (422). Without one, a repeat is refused as a conflict (409)."""
         started = time.perf_counter()
         rows = _within_limit(records.transactions)
         metrics.BATCH_SIZE.labels("/v1/transactions").observe(len(rows))
+        claim = None
+        if idempotency_key is not None:
+            digest = hashlib.sha256(f"score={score}\n".encode() + await request.body()).hexdigest()
+            claim = Idempotency(caller.name, idempotency_key, digest, 201, "")
+            if (earlier := await self.db(Gateway.replayed, claim)) is not None:
+                return _replay(earlier)
         table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=TRANSACTION_SCHEMA)
         ids = table.column("transaction_id")
         _no_repeats(ids.to_pylist())
@@ -310,12 +335,15 @@ class Ingress:
         x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
         scored = await self.scorer.many(x, "flagged") if x is not None else None
         at = now_us()
-        stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
-                               None if scored is None else scored.table(ids, at))
-        elapsed = elapsed_ms(started)
-        scores = None if scored is None else [score_body(i, r, None, at, elapsed) for i, r in
+        scores = None if scored is None else [score_body(i, r, None, at, elapsed_ms(started)) for i, r in
                                               zip(ids.to_pylist(), scored.rows(), strict=True)]
-        return json_response({"stored": stored, "scores": scores}, 201)
+        body = json_text({"stored": len(rows), "scores": scores})  # the answer, kept with the rows under a key
+        stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
+                               None if scored is None else scored.table(ids, at),
+                               None if claim is None else replace(claim, response=body))
+        if isinstance(stored, Replayed):  # a concurrent request with the same key was stored first
+            return _replay(stored)
+        return Response(body, 201, media_type="application/json")
 
     # -- queries -----------------------------------------------------------------------------------------
     @api.get("/v1/transactions/{transaction_id}", tags=["transactions"],
@@ -377,33 +405,53 @@ class Ingress:
     # -- health and metrics (open) -----------------------------------------------------------------------
     @api.get("/health/live", tags=["health"])
     async def live(self) -> Response:
+        """The ingress answers (no dependency is asked: a dead database never makes the service not-live)."""
         return json_response({"status": "ok"})
 
     @api.get("/health/startup", tags=["health"])
     async def startup(self) -> Response:
-        return json_response({"status": "ok", "feature_shards": await self.shard_stats()})
+        """Every feature-store shard has warmed and answers (503 until then)."""
+        shards = await checks.timed(self.shard_stats_state())
+        return json_response({"status": shards["status"], "feature_shards": shards.get("detail", [])},
+                             200 if shards["status"] == "ok" else 503)
 
     @api.get("/health/ready", tags=["health"])
-    async def ready(self) -> Response:
-        """Ready to score: a model is loaded (the database is not needed to score)."""
-        info = await self.scorer.info()
-        body = {"status": "ok" if info["ready"] else "unavailable", "model": info.get("version"),
-                "reason": info.get("reason")}
-        return json_response(body, 200 if info["ready"] else 503)
+    async def ready(self, route: Annotated[checks.Group, Query(description="Which routes: scoring (/v1/score*), "
+                                                           "queries (GET /v1/...), writes (POST /v1/transactions, "
+                                                           "/v1/feedback).")] = "scoring") -> Response:
+        """Ready to serve a group of routes: 503 (saying which component is down) when a dependency it needs is
+        down or slow; other groups are unaffected."""
+        components = await self.components(checks.NEEDS[route])
+        ok = checks.readiness(components)[route]
+        down = {n: c for n, c in components.items() if c.get("status") not in ("ok", "disabled")}
+        model = components.get("model", {})
+        return json_response({"status": "ok" if ok else "unavailable", "route": route, "model": model.get("version"),
+                              "reason": "; ".join(f"{n}: {c.get('reason') or c['status']}" for n, c in down.items())
+                              or None, "down": sorted(down)}, 200 if ok else 503)
 
     @api.get("/health", tags=["health"])
     async def health(self) -> Response:
-        """Each component's state: model, feature store, database (with its breaker), config version."""
-        info, shards, database = await asyncio.gather(
-            self.scorer.info(), self.shard_stats(), self.query.call(Gateway.status))
-        model = {"status": "ok", "version": info["version"]} if info["ready"] else \
-            {"status": "unavailable", "reason": info["reason"]}
-        ok = info["ready"] and database["status"] in ("ok", "disabled")
-        return json_response({
-            "status": "ok" if ok else "degraded", "model": model, "config_version": self.config_version,
-            "feature_store": {"status": "ok", "shards": len(shards),
-                              "customers": sum(s["customers"] for s in shards), "detail": shards},
-            "database": database})
+        """Each component's state (model, feature store, database with its breaker, Ray, disk), which routes are
+        ready, and the configuration version in force."""
+        components = await self.components(("model", "feature_store", "database", "ray", "disk"))
+        ready = checks.readiness(components)
+        return json_response({"status": checks.overall(ready, components), "ready": ready,
+                              "config_version": self.config_version, **components})
+
+    async def shard_stats_state(self) -> dict[str, Any]:
+        return checks.feature_store_state(await self.shard_stats())
+
+    async def components(self, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        by_name: dict[str, Any] = {
+            "model": lambda: self.scorer.info(), "feature_store": self.shard_stats_state,
+            "database": lambda: self.query.call(Gateway.status),
+            "ray": lambda: asyncio.to_thread(cluster_state),
+            "disk": lambda: asyncio.to_thread(checks.disk_state, self.disk_paths)}
+        found = await asyncio.gather(*(checks.timed(by_name[n]()) for n in names))
+        states = dict(zip(names, found, strict=True))
+        if "model" in states:
+            states["model"] = checks.model_state(states["model"])
+        return states
 
     @api.get("/metrics", tags=["health"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})

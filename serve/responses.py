@@ -26,9 +26,13 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
-def json_response(payload: Any, status: int = 200) -> Response:
+def json_text(payload: Any) -> str:
     """JSON with timestamps as ISO 8601, amounts as numbers; NaN never appears (it is null)."""
-    return Response(json.dumps(payload, default=_plain, allow_nan=False), status, media_type="application/json")
+    return json.dumps(payload, default=_plain, allow_nan=False)
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json_text(payload), status, headers, media_type="application/json")
 
 
 def _maybe(v: float) -> float | None:

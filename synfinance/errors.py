@@ -15,6 +15,7 @@
     ├── WorkerLost                  a pipeline worker died more often than a shard's retry budget
     ├── ActorDied                   a Ray actor's process died during a call (Ray restarts it; redo the work)
     ├── ShardDataLost               a finished shard's data went with its node before a sink read it
+    ├── ServiceUnavailable          a SynFinance service asked over HTTP (the API) does not answer
     ├── NotFound                    no record with the id asked for
     ├── Conflict                    the record exists already (e.g. a duplicate transaction id)
     ├── TooLarge                    a request exceeds a size limit (body bytes, batch rows); names the limit
@@ -147,6 +148,10 @@ class ActorRestarting(ActorDied):
 
 class ShardDataLost(SynFinanceError):
     """A finished shard's data went with its node (object store) before a sink read it."""
+
+
+class ServiceUnavailable(SynFinanceError):
+    """A SynFinance service asked over HTTP (the API, by a CLI command) does not answer; says where."""
 
 
 class NotFound(SynFinanceError):

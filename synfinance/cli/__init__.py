@@ -13,6 +13,7 @@ from synfinance.cli.debug import debug
 from synfinance.cli.docs import docs
 from synfinance.cli.errors import Group
 from synfinance.cli.generate import generate
+from synfinance.cli.health import health
 from synfinance.cli.model import model
 from synfinance.cli.monitor import monitor
 from synfinance.cli.stream import stream
@@ -34,3 +35,4 @@ main.add_command(stream)
 main.add_command(api)
 main.add_command(monitor)
 main.add_command(debug)
+main.add_command(health)

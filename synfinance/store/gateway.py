@@ -21,6 +21,7 @@ from synfinance.resilience import Guard
 from synfinance.settings.models import DatabaseConfig
 from synfinance.store.connect import FAILURES, Database
 from synfinance.store.feedback import FeedbackRepository
+from synfinance.store.idempotency import Idempotency, IdempotencyRepository, Replayed
 from synfinance.store.load import load_part
 from synfinance.store.repository import (
     Aggregates,
@@ -47,7 +48,8 @@ class Gateway:
                 self._pool = await self.db.pool()
             return self._pool
 
-    async def _run(self, work: Any, *args: Any) -> Any:
+    async def _run(self, work: Any, *args: Any, idempotent: bool = True) -> Any:
+        """work(pool, *args) through the guard; retried on the database's failures only when idempotent."""
         if not self.enabled:
             raise StoreUnavailable("the database is disabled (set database.enabled: true to query and store)")
 
@@ -60,7 +62,7 @@ class Gateway:
                                        f" ({exc})") from exc
 
         try:
-            return await self.guard.call(attempt)
+            return await self.guard.call(attempt, idempotent=idempotent)
         finally:
             self._breaker.set(self.guard.state != "closed")  # open, or half-open on a trial: failing fast
 
@@ -70,7 +72,7 @@ class Gateway:
             self._breaker.set(0)
             return {"status": "disabled", "breaker": self.guard.state}
         try:
-            await self._run(lambda pool: pool.fetchval("SELECT 1"))
+            await self._run(lambda pool: pool.fetchval("SELECT 1"), idempotent=False)  # one try: health is quick
         except StoreUnavailable as exc:
             return {"status": "unavailable", "breaker": self.guard.state, "reason": str(exc)}
         return {"status": "ok", "breaker": self.guard.state}
@@ -124,18 +126,31 @@ class Gateway:
         """Conflict unless none of these transaction ids is stored."""
         await self._run(_absent, ids)
 
-    async def store(self, txns: pa.Table, features: pa.Table | None, predictions: pa.Table | None) -> int:
+    async def replayed(self, claim: Idempotency) -> Replayed | None:
+        """The answer given before to this request's idempotency key, if it was used (ValidationError if it was used
+        for a different request)."""
+        async def earlier(pool: Any) -> Replayed | None:
+            async with pool.acquire() as conn:
+                return await IdempotencyRepository(conn).earlier(claim)
+        return await self._run(earlier)
+
+    async def store(self, txns: pa.Table, features: pa.Table | None, predictions: pa.Table | None,
+                    claim: Idempotency | None = None) -> int | Replayed:
         """Transactions (with their features and PREDICTION_SCHEMA predictions) in one transaction; Conflict on a
-        known id."""
-        async def store(pool: Any) -> int:
+        known id. With an idempotency claim, the claim is recorded in the same transaction, and a key answered
+        before returns that answer (nothing written); only then is a failed try retried (without a key, a try
+        whose commit was lost would be answered with a conflict on its own rows)."""
+        async def store(pool: Any) -> int | Replayed:
             async with pool.acquire() as conn, conn.transaction():
+                if claim is not None and (earlier := await IdempotencyRepository(conn).claim(claim)) is not None:
+                    return earlier
                 ids = txns.column("transaction_id").to_pylist()
                 await _absent(conn, ids)
                 counts = await load_part(conn, txns, features, predictions)
                 if counts.rows.get("transactions", 0) < len(ids):  # another request stored one meanwhile
                     raise Conflict(_duplicates(ids))
                 return len(ids)
-        return await self._run(store)
+        return await self._run(store, idempotent=claim is not None)
 
 
 async def _absent(db: Any, ids: list[str]) -> None:

@@ -56,7 +56,7 @@ def test_migrate_load_backup_restore(schemas: list[str], dataset_dir: Path, tmp_
 
     code, out, err = run("db", "--schema", target, "rollback", "--steps", "1")
     assert code == 0, err
-    assert "rolled back 0006" in out
+    assert "rolled back 0007" in out
 
 
 @pytest.mark.parametrize(

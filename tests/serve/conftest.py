@@ -55,9 +55,10 @@ class Api:
     def get(self, path: str, who: str | None = "admin", **kw: Any) -> requests.Response:
         return requests.get(self.base + path, headers=self.headers(who) if who else {}, timeout=60, **kw)
 
-    def post(self, path: str, body: Any, who: str | None = "admin", **kw: Any) -> requests.Response:
-        headers = {**(self.headers(who) if who else {}), "Content-Type": "application/json"}
-        return requests.post(self.base + path, data=json.dumps(body, default=str), headers=headers, timeout=120, **kw)
+    def post(self, path: str, body: Any, who: str | None = "admin", headers: dict[str, str] | None = None,
+             **kw: Any) -> requests.Response:
+        sent = {**(self.headers(who) if who else {}), "Content-Type": "application/json", **(headers or {})}
+        return requests.post(self.base + path, data=json.dumps(body, default=str), headers=sent, timeout=120, **kw)
 
 
 CORS_ORIGIN = "http://console.example"  # the one browser origin the session app lets in

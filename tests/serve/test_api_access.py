@@ -58,7 +58,11 @@ def test_over_the_rate_limit_is_429_with_retry_after(api: Api) -> None:
 def test_health_reports_each_component(api: Api) -> None:
     body = api.get("/health", None).json()
     assert body["status"] == "ok" and body["model"]["status"] == "ok"
-    assert body["database"] == {"status": "ok", "breaker": "closed"}
+    assert {k: body["database"][k] for k in ("status", "breaker")} == {"status": "ok", "breaker": "closed"}
+    assert body["database"]["round_trip_ms"] > 0
+    assert body["ready"] == {"scoring": True, "queries": True, "writes": True}
+    assert body["ray"]["nodes"] == 1 and body["ray"]["cpus"] == 2
+    assert body["disk"]["status"] in ("ok", "low") and str(api.models) in body["disk"]["paths"]
     assert body["config_version"] == api.settings.version
     assert body["feature_store"]["shards"] == 2 and body["feature_store"]["customers"] >= 600
     warmed = sum(s["warmed_rows"] for s in api.get("/health/startup", None).json()["feature_shards"])

@@ -53,6 +53,31 @@ def test_a_stored_id_is_409_and_nothing_is_written(api: Api) -> None:
     assert fetch(api, "SELECT 1 FROM transactions WHERE transaction_id = $1", second["transaction_id"]) == []
 
 
+def test_an_idempotency_key_makes_a_retry_get_the_first_answer_and_store_once(api: Api) -> None:
+    body = {"transactions": records(api, "idem-", 3)}
+    key = {"Idempotency-Key": "order-7f3a-1"}
+    first = api.post("/v1/transactions", body, "writer", headers=key)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    again = api.post("/v1/transactions", body, "writer", headers=key)  # a client's retry after a lost answer
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()  # the same scores and timings, not a second scoring
+    ids = [r["transaction_id"] for r in body["transactions"]]
+    assert len(fetch(api, "SELECT 1 FROM transactions WHERE transaction_id = ANY($1)", ids)) == 3
+    assert len(fetch(api, "SELECT 1 FROM predictions WHERE transaction_id = ANY($1)", ids)) == 3
+    # the same key with another request is refused, naming the header; another API key's same key is its own
+    other = api.post("/v1/transactions", {"transactions": records(api, "idem2-", 1)}, "writer", headers=key)
+    assert other.status_code == 422 and other.json()["details"][0]["field"] == "header.Idempotency-Key", other.text
+    assert api.post("/v1/transactions?score=false", body, "writer", headers=key).status_code == 422  # query too
+    mine = api.post("/v1/transactions", {"transactions": records(api, "idem3-", 1)}, "admin", headers=key)
+    assert mine.status_code == 201 and "Idempotent-Replayed" not in mine.headers
+
+
+def test_a_malformed_idempotency_key_is_422_naming_the_header(api: Api) -> None:
+    body = {"transactions": records(api, "idbad-", 1)}
+    r = api.post("/v1/transactions", body, "writer", headers={"Idempotency-Key": "x" * 256})
+    assert r.status_code == 422 and r.json()["details"][0]["field"].lower() == "header.idempotency-key", r.text
+
+
 def test_repeated_id_within_one_request_is_422(api: Api) -> None:
     one = records(api, "rep-", 1)[0]
     r = api.post("/v1/transactions", {"transactions": [one, one]}, "writer")
@@ -120,8 +145,16 @@ def test_breaker_opens_when_the_database_goes_and_closes_when_it_returns(api: Ap
         assert codes[-1].json()["error"] == "circuit_open" and int(codes[-1].headers["Retry-After"]) >= 1
         health = api.get("/health", None).json()
         assert health["database"]["status"] == "unavailable" and health["status"] == "degraded"
+        assert health["ready"] == {"scoring": True, "queries": False, "writes": False}
+        # not ready for the routes that need the database, saying why; ready to score, and live
+        queries = api.get("/health/ready?route=queries", None)
+        assert queries.status_code == 503 and queries.json()["down"] == ["database"]
+        assert api.get("/health/ready", None).status_code == 200
+        assert api.get("/health/live", None).status_code == 200
         assert api.post("/v1/score", score_row, "scorer").status_code == 200  # scoring needs no database
     finally:
         api.proxy.restore()
     wait_for(lambda: api.get(f"/v1/transactions/{tid}", "reader").status_code == 200, 30, "the breaker to close")
-    assert api.get("/health", None).json()["database"] == {"status": "ok", "breaker": "closed"}
+    database = api.get("/health", None).json()["database"]
+    assert (database["status"], database["breaker"]) == ("ok", "closed")
+    assert api.get("/health/ready?route=writes", None).status_code == 200
