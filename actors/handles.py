@@ -301,3 +301,15 @@ def actor_pids(name: str | None) -> list[tuple[str, int]]:
     alive = [a for a in state.actors().values() if a.get("State") == "ALIVE" and a.get("Pid")]
     return [(a["ActorClassName"], int(a["Pid"])) for a in alive
             if name is None or a["ActorClassName"] == name or a["ActorClassName"].endswith(f":{name}")]
+
+
+def serve_pids(app: str, deployment: str | None = None, actor: str | None = None) -> list[int]:
+    """Pids of an app's live replicas of `deployment` (Ingress, Scorer, Query), or of its deployment-scoped actor
+    named `actor` (features-0, limits): what a chaos fault kills. Ray must be connected."""
+    from ray._private import state
+
+    alive = [a for a in state.actors().values() if a.get("State") == "ALIVE" and a.get("Pid")]
+    if deployment is not None:
+        return [int(a["Pid"]) for a in alive if a["ActorClassName"] == f"ServeReplica:{app}:{deployment}"]
+    return [int(a["Pid"]) for a in alive if str(a.get("Name") or "").startswith(f"SERVE_DEPLOYMENT_ACTOR::{app}::")
+            and str(a.get("Name")).endswith(f"::{actor}")]

@@ -24,9 +24,17 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from actors import metrics as ray_metrics
-from actors.handles import Ref, SinkHandle, WorkerHandle, first_ready, put, result, results
+from actors.handles import Ref, SinkHandle, WorkerHandle, first_ready, put, result, results, unwrap
 from actors.workers import ShardWorker, SinkActor
-from synfinance.errors import ActorDied, ActorRestarting, ParameterError, Problem, ShardDataLost, WorkerLost
+from synfinance.errors import (
+    ActorDied,
+    ActorRestarting,
+    OutputError,
+    ParameterError,
+    Problem,
+    ShardDataLost,
+    WorkerLost,
+)
 from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
@@ -157,6 +165,11 @@ def _drive(n_shards: int, pool: list[WorkerHandle], submit: Callable[[Ref], Ref]
                     # the shard's data went with its node before the sink read it (multi-node only): redo it
                     _redo(shard, todo, max_retries, report)
                     continue
+                except OSError as exc:  # the sink's disk or device refused (full, read-only): stop, say so
+                    cause = unwrap(exc)
+                    raise OutputError(f"shard {shard}: the sink could not write: {cause}; the "
+                                      f"{len(files)} shards written before it are complete; free the space and run "
+                                      "again (the same seed rewrites the same bytes)") from None
                 _written(report, files, shard, facts, written, on_progress)
 
 

@@ -3,7 +3,10 @@
     with TcpProxy("127.0.0.1", 5432) as proxy:    # listens on 127.0.0.1:<proxy.port>, in its own thread
         url = f"postgresql://postgres@127.0.0.1:{proxy.port}/test"
         proxy.cut()        # every open connection is reset, new ones are closed at once
-        proxy.restore()    # connections pass again
+        proxy.refuse()     # open connections go on; new ones are closed at once (a server at max_connections)
+        proxy.slow(latency_ms=500, jitter_ms=50)   # every chunk each way waits that long (+- jitter)
+        proxy.throttle(bytes_per_s=64_000)         # each direction of each connection capped
+        proxy.restore()    # connections pass again, at full speed
 
 Nothing in SynFinance knows it is there: the app is simply configured with the proxy's address.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
 
 CHUNK = 1 << 16
@@ -26,7 +30,11 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self.cut_off = False
+        self.refusing = False
+        self.latency_s = self.jitter_s = 0.0
+        self.bytes_per_s: float | None = None
         self.connections = 0  # accepted since start, for tests and reports
+        self._random = random.Random()
 
     # -- control (any thread) -------------------------------------------------------------------------------
     def start(self) -> TcpProxy:
@@ -38,8 +46,30 @@ class TcpProxy:
         """Reset every open connection and close new ones at once (the server looks down)."""
         asyncio.run_coroutine_threadsafe(self._cut(), self._loop).result(timeout=10)
 
+    def refuse(self) -> None:
+        """New connections are closed at once; open ones carry on."""
+        self.refusing = True
+
+    def slow(self, latency_ms: float, jitter_ms: float = 0.0) -> None:
+        """Every chunk forwarded, either way, waits latency_ms (uniformly +- jitter_ms) first."""
+        self.latency_s, self.jitter_s = latency_ms / 1000, jitter_ms / 1000
+
+    def throttle(self, bytes_per_s: float) -> None:
+        """Each direction of each connection carries at most bytes_per_s."""
+        self.bytes_per_s = bytes_per_s
+
     def restore(self) -> None:
-        self.cut_off = False
+        """Connections pass again, without delay or cap."""
+        self.cut_off = self.refusing = False
+        self.latency_s = self.jitter_s = 0.0
+        self.bytes_per_s = None
+
+    def delay_s(self, size: int) -> float:
+        """How long a chunk of `size` bytes waits before it is forwarded now."""
+        wait = self.latency_s + (self._random.uniform(-self.jitter_s, self.jitter_s) if self.jitter_s else 0.0)
+        if self.bytes_per_s:
+            wait += size / self.bytes_per_s
+        return max(0.0, wait)
 
     def stop(self) -> None:
         if self._thread.is_alive():
@@ -62,7 +92,7 @@ class TcpProxy:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        if self.cut_off:
+        if self.cut_off or self.refusing:
             _reset(writer)
             return
         try:
@@ -72,11 +102,20 @@ class TcpProxy:
             return
         self._open |= {writer, up_writer}
         try:
-            await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+            await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
         finally:
             for w in (writer, up_writer):
                 self._open.discard(w)
                 _reset(w)
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await reader.read(CHUNK):
+                if wait := self.delay_s(len(data)):
+                    await asyncio.sleep(wait)
+                writer.write(data)
+                await writer.drain()
+        _reset(writer)
 
     async def _cut(self) -> None:
         self.cut_off = True
@@ -91,12 +130,6 @@ class TcpProxy:
             await self._server.wait_closed()
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-        while data := await reader.read(CHUNK):
-            writer.write(data)
-            await writer.drain()
-    _reset(writer)
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:

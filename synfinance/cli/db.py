@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from synfinance.output.dataset import read_manifest
+from synfinance.resilience import RetryPolicy
 from synfinance.settings import load_settings
 from synfinance.store.backup import backup, restore
 from synfinance.store.connect import Database
@@ -100,7 +101,8 @@ def load_cmd(obj: dict[str, Any], source: Path, workers: int, analyze: bool) -> 
                   TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeRemainingColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("load", total=total)
-        report = asyncio.run(load_dataset(db_, source, workers, lambda n: progress.advance(task, n)))
+        retry = RetryPolicy.from_config(load_settings().settings.database.bulk_retry)
+        report = asyncio.run(load_dataset(db_, source, workers, lambda n: progress.advance(task, n), retry=retry))
     analyze_s = asyncio.run(_analyze(db_)) if analyze else None
     table = Table("table", "offered", "inserted", title=f"loaded into {db_.where}")
     for name, offered in report.offered.rows.items():

@@ -67,9 +67,11 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
         target = sys.stdout.buffer if out is None else out.open("ab")
         emit: Sink = JsonlSink(target)
     elif sink == "postgres":
+        from synfinance.resilience import RetryPolicy
         from synfinance.store.connect import Database
 
-        emit = PostgresSink(Database.from_config(settings.database))
+        database = settings.database
+        emit = PostgresSink(Database.from_config(database), RetryPolicy.from_config(database.bulk_retry))
     elif sink == "api":
         assert url is not None and api_key is not None
         delay = None if feedback_delay is None else feedback_delay / (speedup or 1.0)

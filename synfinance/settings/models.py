@@ -77,8 +77,12 @@ class DatabaseConfig(Section):
     pool: PoolConfig = Field(default_factory=PoolConfig, description="Connection pool sizes.")
     statement_timeout_s: float = Field(5.0, gt=0, le=3600, description="Server-side statement timeout.")
     connect_timeout_s: float = Field(5.0, gt=0, le=300, description="Time allowed to open a connection.")
-    retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry with back-off and jitter.",
+    retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry of the API's database calls.",
                                json_schema_extra=LIVE)
+    bulk_retry: RetryConfig = Field(
+        default_factory=lambda: RetryConfig(attempts=12, backoff_base_s=0.5, backoff_max_s=10, deadline_s=120),
+        description="Retry of bulk writes (db load, the pipeline's PostgreSQL sink), which can wait out an outage: "
+                    "a part is written again after a lost connection, idempotently.", json_schema_extra=LIVE)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig, description="Circuit breaker on every call.",
                                    json_schema_extra=LIVE)
 

@@ -69,6 +69,8 @@ CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.
 FAILURES: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.QueryCanceledError,
     asyncpg.exceptions.CannotConnectNowError)
+# What a bulk write retries on a new connection: the above, a failed connect, a dropped socket.
+RETRYABLE: tuple[type[BaseException], ...] = (*FAILURES, StoreUnavailable, OSError, asyncio.TimeoutError)
 
 
 @dataclass(frozen=True)

@@ -13,24 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from synfinance.errors import MigrationError, SchemaError
+from synfinance.observability.logs import get_logger
 from synfinance.output.dataset import FEATURES, PARTS, PREDICTIONS, read_manifest
 from synfinance.output.files import sha256_file
 from synfinance.output.formats import read_table
+from synfinance.resilience import RetryPolicy
 from synfinance.schema import PREDICTION_SCHEMA, SCHEMAS, TRANSACTION_SCHEMA
-from synfinance.store.connect import Database, quote_ident
+from synfinance.settings.models import DatabaseConfig
+from synfinance.store.connect import RETRYABLE, Database, quote_ident
 from synfinance.store.copy import Batch, copy_batch, copy_rows, prepare
 from synfinance.store.migrations import MIGRATIONS_DIR, current_version, discover
 from synfinance.store.predictions import stored_predictions
 from synfinance.store.tables import TABLES
+
+log = get_logger("synfinance.store")
+T = TypeVar("T")
+WATCH_S = 0.5  # how often a load checks its connection is still there
 
 LOAD_WORKERS = 2  # concurrent connections; PostgreSQL parses each COPY on one core
 
@@ -183,15 +191,21 @@ async def load_dataset(
     workers: int = LOAD_WORKERS,
     on_progress: Callable[[int], None] | None = None,
     bulk: bool = True,
+    retry: RetryPolicy | None = None,
 ) -> LoadReport:
-    """Load a generated dataset directory (population, transactions, features, labels) idempotently."""
+    """Load a generated dataset directory (population, transactions, features, labels) idempotently.
+
+    A part whose connection is lost (PostgreSQL restarting, a network cut) is loaded again on a new connection
+    while `retry` allows (default: database.bulk_retry's defaults); each part is one transaction and inserts
+    nothing twice, so the rows stored are exact however often a part was tried."""
+    retry = retry or RetryPolicy.from_config(DatabaseConfig().bulk_retry)
     directory = Path(directory)
     manifest = read_manifest(directory)
     fmt = manifest["format"]
     entries = {str(e["path"]): e for e in manifest["files"]}
     parts = sorted(p for p in entries if p.startswith(f"{PARTS}/"))
     started = time.perf_counter()
-    conn = await db.connect(bulk=True)
+    conn = await retry.run(db.connect, True, retry_on=RETRYABLE, on_retry=_log_retry)
     inserted, offered = LoadCounts(), LoadCounts()
     try:
         await require_migrated(conn)
@@ -222,17 +236,28 @@ async def load_dataset(
             await ready.put(None)
 
     async def copy() -> None:
-        c = await db.connect(bulk=True)
+        held: list[asyncpg.Connection] = []
+
+        async def once(txns: pa.Table, batches: list[Batch]) -> LoadCounts:
+            if not held:
+                held.append(await db.connect(bulk=True))
+            try:
+                return await watched(held[0], load_batches(held[0], txns, batches))
+            except RETRYABLE:
+                held.pop().terminate()  # lost: the next try opens a new one
+                raise
+
         try:
             while (item := await ready.get()) is not None:
                 txns, batches = item
                 for batch in batches:
                     offered.add(batch.spec.name, batch.rows)
-                inserted.merge(await load_batches(c, txns, batches))
+                inserted.merge(await retry.run(once, txns, batches, retry_on=RETRYABLE, on_retry=_log_retry))
                 if on_progress is not None:
                     on_progress(txns.num_rows)
         finally:
-            await c.close()
+            for c in held:
+                await c.close()
 
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -245,6 +270,23 @@ async def load_dataset(
         if bulk:
             await rebuild_deferred_indexes(db)
     return LoadReport(inserted, offered, time.perf_counter() - started, bulk)
+
+
+async def watched(conn: asyncpg.Connection, work: Awaitable[T]) -> T:
+    """work on conn, failed with ConnectionResetError as soon as conn is closed under it: asyncpg can wait forever
+    for the answer to a COPY whose connection was lost while it was sending (seen with the chaos proxy's cut)."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=WATCH_S)
+        if done:
+            return task.result()
+        if conn.is_closed():
+            task.cancel()
+            raise ConnectionResetError("the database connection was lost during a load")
+
+
+def _log_retry(attempt: int, exc: BaseException, wait_s: float) -> None:
+    log.warning("db.load.retry", attempt=attempt, wait_s=round(wait_s, 3), error=str(exc))
 
 
 def _first(group: BaseExceptionGroup) -> BaseException:

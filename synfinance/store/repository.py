@@ -128,6 +128,11 @@ class TransactionRepository:
                                    ids)
         return [r["transaction_id"] for r in rows]
 
+    async def census(self) -> tuple[int, int]:
+        """(rows, distinct transaction ids) stored: equal unless some id was written twice."""
+        row = await self.db.fetchrow("SELECT count(*) AS n, count(DISTINCT transaction_id) AS ids FROM transactions")
+        return int(row["n"]), int(row["ids"])
+
     async def list(self, f: TransactionFilter, limit: int = 100, cursor: str | None = None) -> Page:
         """Transactions matching every given filter, oldest first."""
         check_range(f.start, f.end)

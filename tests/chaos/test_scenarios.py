@@ -1,0 +1,35 @@
+"""The chaos scenarios of chaos/scenarios/ against a local stack: each verdict must pass. A bounded set runs in
+`make test`; the rest are marked soak (run with `-m soak`, or `synfinance chaos run NAME`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaos.run import Verdict, run
+from chaos.scenario import load_scenario, names
+from chaos.stack import Stack
+
+pytestmark = [pytest.mark.postgres, pytest.mark.ray]
+BOUNDED = ("db-down-serving", "ingress-kill", "worker-kill", "db-cut-load", "disk-full")
+SOAK = tuple(n for n in names() if n not in BOUNDED)
+
+
+def table(verdict: Verdict) -> str:
+    return "\n".join(f"  {what}: {value}" for what, value in verdict.rows())
+
+
+@pytest.mark.parametrize("name", BOUNDED)
+def test_scenario(stack: Stack, name: str) -> None:
+    verdict = run(load_scenario(name), stack, name)
+    assert verdict.passed, f"{name} failed:\n{table(verdict)}"
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("name", SOAK)
+def test_soak_scenario(stack: Stack, name: str) -> None:
+    verdict = run(load_scenario(name), stack, name)
+    assert verdict.passed, f"{name} failed:\n{table(verdict)}"
+
+
+def test_every_scenario_is_run_by_a_test() -> None:
+    assert set(BOUNDED) | set(SOAK) == set(names()) and set(BOUNDED) <= set(names())
