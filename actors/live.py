@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 
 import ray
 
@@ -24,6 +25,7 @@ from actors.handles import ConfigHubHandle
 from synfinance.errors import ActorDied, ActorRestarting
 from synfinance.observability import metrics
 from synfinance.observability.logs import get_logger
+from synfinance.settings.loader import LoadedConfig
 from synfinance.settings.models import Settings
 from synfinance.settings.watch import ConfigWatcher, ReloadResult
 
@@ -131,3 +133,32 @@ class Follower:
         self.version = version
         metrics.CONFIG_RELOADS.labels(self.component, "applied").inc()
         log.info("config.applied", component=self.component, version=version)
+
+
+def follow(live: tuple[str, str] | None, apply: Apply, component: str) -> None:
+    """Apply live configuration changes published to a hub: live is (hub name, version started with); None: none."""
+    if live is not None:
+        Follower(live[0], live[1], apply, component).start()
+
+
+@contextlib.contextmanager
+def watched_run(load: Callable[[], LoadedConfig], on_live: Apply) -> Iterator[tuple[str, str]]:
+    """A pipeline run that follows the configuration files: yields the `live` (hub, version) its actors follow;
+    a change of live keys is published to them and handed to on_live (the driver's own); any other change is
+    logged as applying from the next run. Ray must be connected."""
+    with ConfigWatcher(load) as watcher:
+        app = f"pipeline-{uuid.uuid4().hex[:12]}"
+        publisher = Publisher(watcher, app)
+
+        def reloaded(result: ReloadResult) -> None:
+            if result.live and result.changed_paths:
+                on_live(watcher.settings, watcher.current.version)
+            elif result.changed_paths:
+                log.warning("config.next_run", keys=result.changed_paths,
+                            reason="not live: applies from the next run")
+
+        watcher.observe(reloaded)
+        try:
+            yield hub_name(app), watcher.current.version
+        finally:
+            publisher.stop()

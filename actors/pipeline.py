@@ -75,6 +75,7 @@ def run_pipeline(
     max_retries: int = 3,
     score: ScoreStage | None = None,
     monitoring: MonitoringConfig | None = None,
+    live: tuple[str, str] | None = None,
 ) -> PipelineReport:
     """Generate (+ features) on `workers` actors into sink; Ray must be connected (actors.handles.session)."""
     if workers < 1:
@@ -89,20 +90,21 @@ def run_pipeline(
     with structlog.contextvars.bound_contextvars(run_id=run_id), \
             tracing.span("pipeline.run", run_id=run_id, rows=params.count, workers=workers):
         return _run(params, sink, workers, features, bound, on_progress, worker_fault, write_fault, max_retries,
-                    score, monitoring)
+                    score, monitoring, live)
 
 
 def _run(params: GenerationParams, sink: Sink, workers: int, features: bool, bound: int,
          on_progress: Progress | None, worker_fault: ShardFault | None, write_fault: WriteFault | None,
-         max_retries: int, score: ScoreStage | None, monitoring: MonitoringConfig) -> PipelineReport:
+         max_retries: int, score: ScoreStage | None, monitoring: MonitoringConfig,
+         live: tuple[str, str] | None) -> PipelineReport:
     started = time.perf_counter()
     plan = GenerationPlan(params)
     files: dict[int, list[FileEntry]] = {}
     opened = sink.open(plan)
-    actor = SinkHandle.start(SinkActor, sink, write_fault, monitoring) if sink.travels else None
+    actor = SinkHandle.start(SinkActor, sink, write_fault, monitoring, live) if sink.travels else None
     # submit(shard ref) -> ref of (entries, written at): the sink actor's write, or this process's own
     submit: Callable[[Ref], Ref] = actor.write if actor is not None else (lambda ref: _write_here(sink, ref))
-    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score, monitoring)
+    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score, monitoring, live)
             for i in range(workers)]
     report = PipelineReport(0, 0.0, workers, bound)
     try:

@@ -14,6 +14,7 @@ import ray
 import structlog
 
 from actors import metrics as ray_metrics
+from actors.live import follow
 from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
@@ -22,7 +23,7 @@ from synfinance.observability.memory import peak_rss_mb, private_mb
 from synfinance.observability.tracing import traced
 from synfinance.output.dataset import FileEntry
 from synfinance.runner import build_shard
-from synfinance.settings.models import MonitoringConfig
+from synfinance.settings.models import MonitoringConfig, Settings
 from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:
@@ -50,8 +51,10 @@ class ShardWorker:
     """Builds the plan once, then shards on request. Restarted by Ray if its process dies."""
 
     def __init__(self, params: GenerationParams, features: bool, name: str, fault: ShardFault | None = None,
-                 score: ScoreStage | None = None, monitoring: MonitoringConfig | None = None) -> None:
+                 score: ScoreStage | None = None, monitoring: MonitoringConfig | None = None,
+                 live: tuple[str, str] | None = None) -> None:
         ray_metrics.instrument("shard-worker", monitoring)
+        follow(live, lambda settings, _: ray_metrics.retune("shard-worker", settings.monitoring), "shard-worker")
         self.plan = GenerationPlan(params)
         self.features, self.name, self.fault, self.score = features, name, fault, score
         self.memory = MemoryWatch()
@@ -86,11 +89,19 @@ class ShardWorker:
 class SinkActor:
     """Writes shards through a sink (one at a time: a sync actor). A redone shard replaces itself."""
 
-    def __init__(self, sink: Sink, fault: WriteFault | None = None, monitoring: MonitoringConfig | None = None
-                 ) -> None:
+    def __init__(self, sink: Sink, fault: WriteFault | None = None, monitoring: MonitoringConfig | None = None,
+                 live: tuple[str, str] | None = None) -> None:
         ray_metrics.instrument("sink", monitoring)
         self.sink, self.fault = sink, fault
         self.memory = MemoryWatch()
+        follow(live, self.apply_live, "sink")
+
+    def apply_live(self, settings: Settings, version: str) -> None:
+        """Log level and sampling; a sink that has live settings of its own (PostgreSQL: bulk_retry) takes them."""
+        ray_metrics.retune("sink", settings.monitoring)
+        reconfigure = getattr(self.sink, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(settings)
 
     @traced("pipeline.write")
     def write(self, output: ShardOutput) -> tuple[list[FileEntry], float]:

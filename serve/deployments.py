@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pyarrow as pa
 import ray
 from ray import serve
 
-from actors.live import Follower
+from actors.live import follow
 from actors.metrics import instrument, retune
 from synfinance.errors import ModelError, ModelUnavailable
 from synfinance.features.online import OnlineShard
@@ -37,12 +36,6 @@ from synfinance.store.gateway import Gateway
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
 log = get_logger("synfinance.serve")
-
-
-def follow(live: tuple[str, str] | None, apply: Callable[[Settings, str], None], component: str) -> None:
-    """Apply live configuration changes published to the app's hub: live is (hub name, version started with)."""
-    if live is not None:
-        Follower(live[0], live[1], apply, component).start()
 
 
 @ray.remote(num_cpus=0)

@@ -27,11 +27,12 @@ from pydantic import ValidationError as PydanticError
 from ray import serve
 
 from actors.handles import LIMIT_BANK, DeploymentActor, FeatureShards, QueryHandle, ScorerHandle, cluster_state
+from actors.live import follow
 from actors.metrics import cluster_page, instrument, retune
 from serve import errors
 from serve import health as checks
 from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
-from serve.deployments import FeatureShard, LimitBank, follow
+from serve.deployments import FeatureShard, LimitBank
 from serve.edge import Edge, media_type
 from serve.responses import elapsed_ms, feature_table, json_response, json_text, now_us, score_body
 from serve.schemas import (

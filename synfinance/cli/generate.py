@@ -162,15 +162,19 @@ def _to_stdout(params: GenerationParams, fmt: str, workers: int, address: str | 
 
 def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bool, address: str | None,
                 advance: Callable[[int, str], None], score: ScoreStage | None = None) -> Path | None:
-    """The same run through the Ray pipeline (imported here: the in-process path never loads Ray)."""
+    """The same run through the Ray pipeline (imported here: the in-process path never loads Ray). The driver
+    watches the configuration: log level, sampling and the PostgreSQL sink's retry change live in every actor."""
     from actors.handles import session
+    from actors.live import watched_run
+    from actors.metrics import retune
     from actors.pipeline import run_pipeline
 
     settings = load_settings().settings
     ray = settings.ray
-    with session(ray.model_copy(update={"address": address}) if address else ray):
+    with session(ray.model_copy(update={"address": address}) if address else ray), \
+            watched_run(load_settings, lambda new, _: retune("driver", new.monitoring)) as live:
         return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance,
-                            score=score, monitoring=settings.monitoring).manifest
+                            score=score, monitoring=settings.monitoring, live=live).manifest
 
 
 def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> ScoreStage:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from synfinance.observability.logs import get_logger
 from synfinance.output.dataset import FileEntry
 from synfinance.resilience import RetryPolicy
-from synfinance.settings.models import DatabaseConfig
+from synfinance.settings.models import DatabaseConfig, Settings
 from synfinance.sinks.base import ShardOutput
 from synfinance.store.connect import RETRYABLE, Database
 from synfinance.store.load import load_part, load_population, require_migrated, watched
@@ -43,6 +43,10 @@ class PostgresSink:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"database": self.database, "retry": self.retry, "_runner": None, "_conn": None}
+
+    def reconfigure(self, settings: Settings) -> None:
+        """A live configuration change: the retry policy of the writes from now on."""
+        self.retry = RetryPolicy.from_config(settings.database.bulk_retry)
 
     def _retried(self, work: Callable[[Any], Awaitable[T]]) -> T:
         """work(connection), on a new connection after each lost one, while the retry policy allows."""

@@ -113,3 +113,44 @@ def test_stdout_sink_writes_every_row_once() -> None:
                                            merchants=PARAMS.merchants, shard_size=PARAMS.shard_size))
     assert report.rows == PARAMS.count
     assert sorted(stream.getvalue().splitlines()) == sorted(expected.splitlines())
+
+
+def test_a_live_configuration_change_reaches_every_actor_of_a_running_pipeline(tmp_path: Path) -> None:
+    """The driver watches the config files (actors.live.watched_run); a changed log level is applied in place by
+    the workers and the sink while the run goes on, and the run's output is unchanged."""
+    import shutil
+    import threading
+
+    from localhost import wait_for
+
+    from actors.live import watched_run
+    from actors.metrics import cluster_page
+    from synfinance.settings import load_settings
+
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    (config / "test.yaml").write_text("monitoring:\n  log_level: INFO\n")
+    load = lambda: load_settings(env="test", config_dir=config, env_file=tmp_path / "absent.env", environ={})  # noqa: E731
+    driver_saw: list[str] = []
+
+    def applied(component: str) -> float:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        return sum(s.value for f in text_string_to_metric_families(cluster_page().decode()) for s in f.samples
+                   if s.name == "synfinance_config_reloads_total" and s.labels.get("component") == component
+                   and s.labels.get("outcome") == "applied")
+
+    before = {c: applied(c) for c in ("shard-worker", "sink")}
+    with watched_run(load, lambda new, _: driver_saw.append(new.monitoring.log_level)) as live:
+        slow = SinkFaults(delay_s=0.3)  # a run that lasts long enough to be changed under
+        done: dict[str, PipelineReport] = {}
+        run = threading.Thread(target=lambda: done.setdefault("report", run_pipeline(
+            PARAMS, DatasetSink(tmp_path / "ds"), workers=2, features=True, write_fault=slow, live=live)))
+        run.start()
+        (config / "test.yaml").write_text("monitoring:\n  log_level: WARNING\n")
+        wait_for(lambda: driver_saw == ["WARNING"], 10, "the driver to apply the change")
+        wait_for(lambda: applied("shard-worker") >= before["shard-worker"] + 2 and applied("sink") > before["sink"],
+                 30, "both workers and the sink to apply the change")
+        assert run.is_alive()  # applied while the run went on
+        run.join()
+    assert done["report"].rows == PARAMS.count
