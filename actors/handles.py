@@ -20,7 +20,7 @@ import ray
 from ray import serve
 from ray.exceptions import ActorUnavailableError, ObjectLostError, RayActorError, RayTaskError
 
-from synfinance.errors import ActorDied, ActorRestarting, ShardDataLost
+from synfinance.errors import ActorDied, ActorRestarting, PartRestarting, ShardDataLost
 from synfinance.observability import tracing
 from synfinance.settings.models import RayConfig
 
@@ -223,8 +223,13 @@ class DeploymentActor:
         try:
             return await _awaited(getattr(self.handle, method.__name__).remote(*args, **sent))
         except RayActorError:
+            pass
+        try:
             self.handle = serve.get_deployment_actor(self.name)
             return await _awaited(getattr(self.handle, method.__name__).remote(*args, **sent))
+        except (ValueError, RayActorError) as exc:  # dead, and Serve has not recreated it yet
+            raise PartRestarting(f"{self.name} is restarting (it died; Serve recreates it within seconds)",
+                                 RESTART_RETRY_S) from exc
 
 
 class FeatureShards:
@@ -246,6 +251,7 @@ class FeatureShards:
         return await self.actors[index].call(method, *args, **kwargs)
 
 
+RESTART_RETRY_S = 2.0  # Retry-After while a deployment-scoped actor is being recreated
 LIMIT_BANK = "limits"  # the ingress's deployment-scoped actor holding every key's token bucket
 
 

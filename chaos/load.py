@@ -75,11 +75,14 @@ class Ledger:
 
     acked: list[str] = field(default_factory=list)
     unacked: list[str] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)  # the acknowledged records, as sent
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def note(self, ids: list[str], acknowledged: bool) -> None:
+    def note(self, ids: list[str], acknowledged: bool, records: list[dict[str, Any]] | None = None) -> None:
         with self._lock:
             (self.acked if acknowledged else self.unacked).extend(ids)
+            if acknowledged:
+                self.records.extend(records or [])
 
 
 @dataclass
@@ -187,7 +190,7 @@ class Load:
         except _Unacknowledged:
             self.ledger.note(ids, False)
             return
-        self.ledger.note(ids, 200 <= answer.status < 300)
+        self.ledger.note(ids, 200 <= answer.status < 300, body["transactions"])
 
 
 class _Unacknowledged(Exception):

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import requests
 
 from actors.handles import serve_pids
@@ -30,8 +32,11 @@ from actors.pipeline import run_pipeline
 from chaos.faults import FullDisk, WorkerFaults
 from chaos.load import Answer, Ledger, Load, Requests
 from chaos.scenario import ARMED, Probe, Scenario, Step
-from chaos.stack import APP, Stack
+from chaos.stack import APP, Stack, app_settings
+from serve.schemas import TransactionIn
 from synfinance.errors import OutputError, SynFinanceError
+from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
+from synfinance.features.online import OnlineShard, shard_of
 from synfinance.generate import GenerationParams
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import sha256_file
@@ -226,6 +231,9 @@ def _api(scenario: Scenario, stack: Stack, verdict: Verdict) -> None:
     failed = [a for a in answers if not 200 <= a.status < 300]
     verdict.recover_s = round(max(0.0, max(a.sent_s + a.seconds for a in failed) - last_fault), 2) if failed else 0.0
     _expectations(scenario, verdict, answers)
+    if scenario.expect.state_rebuilt:
+        killed = next(int(s.args.get("index", 0)) for s in scenario.method if s.fault == "kill-feature-shard")
+        _state_rebuilt(stack, source, ledger, killed, verdict)
 
 
 def _expectations(scenario: Scenario, verdict: Verdict, answers: list[Answer]) -> None:
@@ -257,6 +265,34 @@ def _expectations(scenario: Scenario, verdict: Verdict, answers: list[Answer]) -
         peak = _peak_in_flight(answers)
         verdict.check("requests in flight", f"<= {scenario.load.concurrency}", peak,
                       peak <= scenario.load.concurrency)
+
+
+def _state_rebuilt(stack: Stack, source: Requests, ledger: Ledger, index: int, verdict: Verdict) -> None:
+    """The killed shard's customers, scored now with ?features=true, against a fault-free shard: warmed from the
+    same dataset, then given every acknowledged write in time order (what the shard would hold had it not died)."""
+    shards = app_settings(stack).server.feature_shards
+    reference = OnlineShard(index, shards)
+    reference.warm(stack.data)
+    mine = [_inputs(r) for r in ledger.records if shard_of([r["customer_id"]], shards)[0] == index]
+    reference.replay(pa.Table.from_pylist(mine, schema=INPUT_SCHEMA))
+    written = {r["customer_id"] for r in mine}
+    probes = [body for client in range(len(source.groups) * 3)
+              for _, _, body, _ in [source.body("score", client)] if body["customer_id"] in written][:20]
+    equal = 0
+    for body in probes:
+        r = requests.post(f"{stack.base}/v1/score?features=true", json=body, headers={"X-API-Key": stack.keys["score"]},
+                          timeout=30)
+        if r.status_code != 200:
+            continue
+        served = np.array([np.nan if v is None else v for v in r.json()["features"].values()], dtype=float)
+        equal += bool(np.allclose(served, reference.one(_inputs(body)), rtol=1e-9, atol=1e-9, equal_nan=True))
+    verdict.check(f"state of shard {index}'s customers", "features equal a fault-free shard's",
+                  f"{equal}/{len(probes)} probes equal", bool(probes) and equal == len(probes))
+
+
+def _inputs(record: dict[str, Any]) -> dict[str, Any]:
+    """A record's scoring fields as the API reads them (typed by its request model)."""
+    return TransactionIn.model_validate({k: record[k] for k in INPUT_COLUMNS}).model_dump()
 
 
 def _peak_in_flight(answers: list[Answer]) -> int:

@@ -93,6 +93,8 @@ class Expect(Strict):
     fails_cleanly: bool = Field(False, description="pipeline: the run stops with one clear error, the shards "
                                                    "written before it are intact, a re-run completes.")
     restarts: int | None = Field(None, ge=0, description="pipeline: at least this many shards redone.")
+    state_rebuilt: bool = Field(False, description="api: after a feature shard was killed, its customers' features "
+                                                   "equal a fault-free state (warm-up + the acknowledged writes).")
 
 
 class Scenario(Strict):

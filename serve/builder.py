@@ -26,7 +26,8 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
     server = settings.server
     live = (hub_name(name), config_version)
     shards = [DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
-                                    init_args=(i, server.feature_shards, server.warm_from, settings.monitoring, live))
+                                    init_args=(i, server.feature_shards, server.warm_from, settings.monitoring, live,
+                                               settings.database))
               for i in range(server.feature_shards)]
     bank = DeploymentActorConfig(name=LIMIT_BANK, actor_class=LimitBank, actor_options={"num_cpus": 0})
     # mypy sees the classes, not the Deployments the decorators made of them.

@@ -8,6 +8,7 @@ actors.handles.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -20,7 +21,8 @@ from ray import serve
 
 from actors.live import follow
 from actors.metrics import instrument, retune
-from synfinance.errors import ModelError, ModelUnavailable
+from synfinance.errors import ModelError, ModelUnavailable, SynFinanceError
+from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import OnlineShard
 from synfinance.model import registry
 from synfinance.model.fitting import PolicyRule, rechoose
@@ -32,7 +34,7 @@ from synfinance.observability.tracing import traced
 from synfinance.schema import FEATURE_NAMES
 from synfinance.security import Buckets
 from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig, RateLimit, Settings
-from synfinance.store.gateway import Gateway
+from synfinance.store.gateway import Gateway, stored_since
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
 log = get_logger("synfinance.serve")
@@ -60,15 +62,28 @@ class FeatureShard:
     """
 
     def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig,
-                 live: tuple[str, str] | None = None) -> None:
+                 live: tuple[str, str] | None = None, database: DatabaseConfig | None = None) -> None:
         instrument("feature-shard", monitoring)
         follow(live, lambda settings, _: retune("feature-shard", settings.monitoring), "feature-shard")
         self.shard = OnlineShard(index, shards)
         if warm_from is not None:
             self.shard.warm(warm_from)
+            if database is not None and database.enabled:
+                self.rebuild(database)
         self.size = metrics.STORE_CUSTOMERS.labels(str(index))
         self.hits, self.misses = metrics.STORE_LOOKUPS.labels("hit"), metrics.STORE_LOOKUPS.labels("miss")
         self._count(0, 0)
+
+    def rebuild(self, database: DatabaseConfig) -> None:
+        """After the warm-up: replay what was stored since (a shard Serve recreated after it died, or an API
+        restarted, gets back the state its writes built). The database down: the warm-up alone, said in the log."""
+        try:
+            rows = asyncio.run(stored_since(database, self.shard.warmed_until, INPUT_COLUMNS))
+        except SynFinanceError as exc:
+            log.warning("feature_store.rebuild_skipped", shard=self.shard.index, reason=str(exc))
+            return
+        replayed = self.shard.replay(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
+        log.info("feature_store.rebuilt", shard=self.shard.index, stored_rows=len(rows), replayed=replayed)
 
     def _count(self, hits: int, misses: int) -> None:
         if hits:

@@ -22,6 +22,7 @@ from synfinance.errors import (
     Forbidden,
     ModelUnavailable,
     NotFound,
+    PartRestarting,
     RateLimited,
     RetryLater,
     SchemaError,
@@ -50,6 +51,7 @@ STATUS: tuple[tuple[type[SynFinanceError], int, str], ...] = (
     (Forbidden, 403, "forbidden"),
     (RateLimited, 429, "rate_limited"),
     (CircuitOpen, 503, "circuit_open"),
+    (PartRestarting, 503, "restarting"),
     (StoreUnavailable, 503, "database_unavailable"),
     (ModelUnavailable, 503, "model_unavailable"),
 )

@@ -24,7 +24,8 @@
     │   ├── Unauthenticated         no key, or an unknown one
     │   └── Forbidden               a known key without the scope the route needs
     └── RetryLater                  says when to try again (retry_after_s): CircuitOpen, RateLimited
-        └── RateLimited             a key's request rate is above its limit
+        ├── RateLimited             a key's request rate is above its limit
+        └── PartRestarting          a part of the service (a feature-store shard) is being restarted
 
 Callers catch the narrowest class they can handle; the CLI maps ValidationError,
 SchemaError and OutputError to exit code 2 with one line per problem, and the HTTP layer
@@ -132,6 +133,10 @@ class RetryLater(SynFinanceError):
 
 class CircuitOpen(StoreUnavailable, RetryLater):
     """The circuit breaker in front of a dependency is open; retry after retry_after_s."""
+
+
+class PartRestarting(RetryLater):
+    """A part of the running service (a feature-store shard) died and is being recreated; retry shortly."""
 
 
 class WorkerLost(SynFinanceError):

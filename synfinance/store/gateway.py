@@ -10,6 +10,7 @@ serve.deployments.Query is this class as a Ray Serve deployment.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -122,6 +123,15 @@ class Gateway:
                 return await FeedbackRepository(conn).record(ids, is_fraud, fraud_types)
         return await self._run(record)
 
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def since(self, after: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Stored transactions later than `after`, oldest first (a feature shard rebuilding its state)."""
+        return await self._run(lambda pool: TransactionRepository(pool).since(after, columns))
+
     async def absent(self, ids: list[str]) -> None:
         """Conflict unless none of these transaction ids is stored."""
         await self._run(_absent, ids)
@@ -168,3 +178,12 @@ def _found(row: dict[str, Any] | None, kind: str, key: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no {kind} with id {key!r}")
     return row
+
+
+async def stored_since(config: DatabaseConfig, after: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Transactions stored later than `after`, oldest first, through a gateway of their own (closed after)."""
+    gateway = Gateway(config)
+    try:
+        return await gateway.since(after, columns)
+    finally:
+        await gateway.close()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from synfinance.errors import ValidationError
+from synfinance.store.connect import quote_ident
 from synfinance.store.cursor import decode_cursor, encode_cursor
 from synfinance.store.tables import TABLES
 
@@ -127,6 +129,13 @@ class TransactionRepository:
         rows = await self.db.fetch("SELECT transaction_id FROM transactions WHERE transaction_id = ANY($1::text[])",
                                    ids)
         return [r["transaction_id"] for r in rows]
+
+    async def since(self, after: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Every stored transaction later than `after` (a UTC datetime), oldest first: these columns of each."""
+        names = ", ".join(quote_ident(c) for c in columns)
+        rows = await self.db.fetch(f"SELECT {names} FROM transactions WHERE timestamp > $1 "  # noqa: S608 (schema names)
+                                   "ORDER BY timestamp, transaction_id", after)
+        return [dict(r) for r in rows]
 
     async def census(self) -> tuple[int, int]:
         """(rows, distinct transaction ids) stored: equal unless some id was written twice."""
