@@ -170,7 +170,7 @@ def _drive(n_shards: int, pool: list[WorkerHandle], submit: Callable[[Ref], Ref]
                 except OSError as exc:  # the sink's disk or device refused (full, read-only): stop, say so
                     cause = unwrap(exc)
                     raise OutputError(f"shard {shard}: the sink could not write: {cause}; the "
-                                      f"{len(files)} shards written before it are complete; free the space and run "
+                                      f"{len(files)} shard(s) written before it are complete; free the space and run "
                                       "again (the same seed rewrites the same bytes)") from None
                 _written(report, files, shard, facts, written, on_progress)
 

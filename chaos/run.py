@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import requests
 
 from actors.handles import serve_pids
@@ -428,7 +429,7 @@ def _failed_cleanly(error: BaseException | None, work: Path, baseline: dict[str,
     written = {str(p.relative_to(faulted)): sha256_file(p) for p in faulted.rglob("*") if p.is_file()}
     intact = {p: h for p, h in written.items() if baseline.get(p) == h}
     stray = sorted(set(written) - set(intact))
-    verdict.stored = len(intact)
+    verdict.stored = sum(pq.read_metadata(faulted / p).num_rows for p in intact if p.startswith("transactions/"))
     verdict.check("files written before it intact", "every file complete, none partial",
                   f"{len(intact)} complete, stray: {stray[:3] or 'none'}", bool(intact) and not stray)
     report = run_pipeline(params, DatasetSink(faulted), workers, features)  # the re-run, space freed

@@ -60,7 +60,8 @@ class Stack:
         proxied = self.proxied()
         return {"database.enabled": True, "database.url": proxied.url, "database.schema_name": proxied.schema,
                 "database.breaker.fail_max": 3, "database.breaker.reset_s": 1.0, "database.retry.attempts": 2,
-                "database.retry.backoff_base_s": 0.05, "database.connect_timeout_s": 2,
+                "database.retry.backoff_base_s": 0.05, "database.retry.deadline_s": 5.0,
+                "database.connect_timeout_s": 2,
                 "database.statement_timeout_s": 1.0, **extra}
 
 

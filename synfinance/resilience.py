@@ -7,10 +7,10 @@
 
 RetryPolicy is exponential back-off with full jitter (each wait drawn uniformly from 0 up to
 min(max, base * 2^(retry-1)): retries from many clients spread out instead of arriving together), capped by
-a number of attempts and by a deadline over all of them. It retries only work that is safe to repeat: a
-caller passes idempotent=False for anything else (a write without an idempotency key), which then gets one
-try. The API's database calls (through Guard), the PostgreSQL loads of `db load` and the pipeline's
-PostgreSQL sink all use it.
+a number of attempts and by a deadline over all of them (async calls end at the deadline). It retries only
+work that is safe to repeat: a caller passes idempotent=False for anything else (a write without an
+idempotency key), which then gets one try. The API's database calls (through Guard), the PostgreSQL loads
+of `db load` and the pipeline's PostgreSQL sink all use it.
 
 A failed try (StoreUnavailable, a connection error, a timeout) counts against the breaker; after
 fail_max consecutive failures the breaker opens and every call fails at once with CircuitOpen
@@ -71,7 +71,18 @@ class RetryPolicy:
     async def run(self, fn: Callable[..., Awaitable[T]], *args: Any, retry_on: tuple[type[BaseException], ...],
                   idempotent: bool = True, on_retry: Callable[[int, BaseException, float], None] | None = None
                   ) -> T:
-        """await fn(*args), tried again after a `retry_on` error while the policy allows; the last error raised."""
+        """await fn(*args), tried again after a `retry_on` error while the policy allows; the last error raised.
+        With deadline_s, the whole call (every try and wait) ends by then: TimeoutError."""
+        tries = self._tries(fn, *args, retry_on=retry_on, idempotent=idempotent, on_retry=on_retry)
+        if self.deadline_s is None:
+            return await tries
+        try:
+            return await asyncio.wait_for(tries, self.deadline_s)
+        except TimeoutError:
+            raise TimeoutError(f"no answer within the {self.deadline_s:g} s deadline (all tries)") from None
+
+    async def _tries(self, fn: Callable[..., Awaitable[T]], *args: Any, retry_on: tuple[type[BaseException], ...],
+                     idempotent: bool, on_retry: Callable[[int, BaseException, float], None] | None) -> T:
         started = time.monotonic()
         for attempt in itertools.count(1):
             try:
@@ -87,7 +98,8 @@ class RetryPolicy:
 
     def run_sync(self, fn: Callable[..., T], *args: Any, retry_on: tuple[type[BaseException], ...],
                  idempotent: bool = True, on_retry: Callable[[int, BaseException, float], None] | None = None) -> T:
-        """fn(*args) in this thread, retried like `run`."""
+        """fn(*args) in this thread, retried like `run`; a try under way is not cut short at the deadline (a
+        blocking call cannot be), but no try starts after it."""
         started = time.monotonic()
         for attempt in itertools.count(1):
             try:

@@ -58,7 +58,7 @@ class RetryConfig(Section):
     backoff_max_s: float = Field(5.0, gt=0, le=600, description="Largest cap of a back-off (each wait is drawn "
                                                                 "uniformly below its cap: full jitter).")
     deadline_s: float | None = Field(30.0, gt=0, le=3600, description="Most time all tries of one call may "
-                                     "take together (null: attempts alone bound it).")
+                                     "take together: the call ends then (null: attempts alone bound it).")
 
 
 class BreakerConfig(Section):
@@ -80,7 +80,7 @@ class DatabaseConfig(Section):
     retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry of the API's database calls.",
                                json_schema_extra=LIVE)
     bulk_retry: RetryConfig = Field(
-        default_factory=lambda: RetryConfig(attempts=12, backoff_base_s=0.5, backoff_max_s=10, deadline_s=120),
+        default_factory=lambda: RetryConfig(attempts=12, backoff_base_s=0.5, backoff_max_s=10, deadline_s=None),
         description="Retry of bulk writes (db load, the pipeline's PostgreSQL sink), which can wait out an outage: "
                     "a part is written again after a lost connection, idempotently.", json_schema_extra=LIVE)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig, description="Circuit breaker on every call.",

@@ -12,6 +12,7 @@ half-way leaves a note the next load acts on (it rebuilds them first).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -282,6 +283,8 @@ async def watched(conn: asyncpg.Connection, work: Awaitable[T]) -> T:
             return task.result()
         if conn.is_closed():
             task.cancel()
+            with contextlib.suppress(BaseException):  # its own error is the lost connection's: said below
+                await task
             raise ConnectionResetError("the database connection was lost during a load")
 
 

@@ -86,3 +86,12 @@ def test_errors_it_is_not_told_to_retry_pass_at_once() -> None:
 def test_the_settings_make_the_policy() -> None:
     policy = RetryPolicy.from_config(RetryConfig(attempts=4, backoff_base_s=0.2, backoff_max_s=3, deadline_s=9))
     assert (policy.attempts, policy.base_s, policy.max_s, policy.deadline_s) == (4, 0.2, 3, 9)
+
+
+def test_an_async_call_ends_at_the_deadline_whatever_its_tries_take() -> None:
+    async def hangs() -> None:
+        await asyncio.sleep(60)
+
+    policy = RetryPolicy(attempts=5, base_s=0.01, deadline_s=0.2)
+    with pytest.raises(TimeoutError, match="0.2 s deadline"):
+        asyncio.run(policy.run(hangs, retry_on=(ConnectionError,)))
