@@ -227,6 +227,7 @@ def _api(scenario: Scenario, stack: Stack, verdict: Verdict) -> None:
     verdict.stored = sum(1 for i in ledger.acked if copies[i] >= 1)
     verdict.lost = verdict.accepted - verdict.stored
     verdict.duplicated = sum(1 for n in copies.values() if n > 1)
+    stack.acknowledged.extend(ledger.records)
     verdict.notes["unacknowledged_writes"] = len(ledger.unacked)
     verdict.notes["unacknowledged_but_stored"] = sum(1 for i in ledger.unacked if copies[i] >= 1)
     failed = [a for a in answers if not 200 <= a.status < 300]
@@ -269,14 +270,15 @@ def _expectations(scenario: Scenario, verdict: Verdict, answers: list[Answer]) -
 
 
 def _state_rebuilt(stack: Stack, source: Requests, ledger: Ledger, index: int, verdict: Verdict) -> None:
-    """The killed shard's customers, scored now with ?features=true, against a fault-free shard: warmed from the
-    same dataset, then given every acknowledged write in time order (what the shard would hold had it not died)."""
+    """The killed shard's customers, scored now with ?features=true, against a shard that never died: warmed from
+    the same dataset, then given every write the app acknowledged on this stack (this run's and earlier runs':
+    merchants and devices are shared) in time order."""
     shards = app_settings(stack).server.feature_shards
     reference = OnlineShard(index, shards)
     reference.warm(stack.data)
-    mine = [_inputs(r) for r in ledger.records if shard_of([r["customer_id"]], shards)[0] == index]
+    mine = [_inputs(r) for r in stack.acknowledged if shard_of([r["customer_id"]], shards)[0] == index]
     reference.replay(pa.Table.from_pylist(mine, schema=INPUT_SCHEMA))
-    written = {r["customer_id"] for r in mine}
+    written = {r["customer_id"] for r in ledger.records if shard_of([r["customer_id"]], shards)[0] == index}
     probes = [body for client in range(len(source.groups) * 3)
               for _, _, body, _ in [source.body("score", client)] if body["customer_id"] in written][:20]
     equal = 0

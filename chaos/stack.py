@@ -47,6 +47,7 @@ class Stack:
     work: Path  # scratch space for pipeline runs
     base: str | None = None  # the API, when the stack has one
     keys: dict[str, str] = field(default_factory=dict)  # request kind -> API key
+    acknowledged: list[dict[str, Any]] = field(default_factory=list)  # every write the app acknowledged, all runs
 
     def proxied(self) -> Database:
         """The stack's database as SynFinance processes reach it: through the proxy."""
