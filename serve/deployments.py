@@ -48,6 +48,7 @@ class LimitBank:
     def __init__(self) -> None:
         self.buckets = Buckets()
 
+    @traced("limits.lease")
     async def lease(self, name: str, want: int, limit: RateLimit) -> tuple[int, float]:
         return await self.buckets.lease(name, want, limit)
 
