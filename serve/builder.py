@@ -41,7 +41,7 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
                               logging_config=serve_logs)
     return ingress.bind(  # type: ignore[no-any-return]
         server.feature_shards, scorer, query, settings.security, server.max_request_bytes, config_version,
-        settings.monitoring, live, disk_paths(settings))
+        settings.monitoring, live, disk_paths(settings), server.timeout_s)
 
 
 def disk_paths(settings: Settings) -> tuple[Path, ...]:

@@ -2,6 +2,7 @@
 
 - `X-Request-ID`: taken from the request when it is a sane token, else made; echoed on the response and
   put in every error body and log line.
+- Deadline: a request not answered within `app.state.timeout_s` (server.timeout_s) gets 503 deadline_exceeded.
 - Bodies: a request with a body must say it is JSON, or an Arrow IPC stream where a route takes one
   (else 415), and may not exceed max_request_bytes
   (413, checked on Content-Length and again while the body streams in, so chunked bodies are bounded too).
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import time
@@ -24,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve.columnar import ARROW_STREAM
 from serve.errors import for_error
-from synfinance.errors import TooLarge, UnsupportedMedia
+from synfinance.errors import DeadlineExceeded, TooLarge, UnsupportedMedia
 from synfinance.observability import metrics, tracing
 from synfinance.observability.logs import get_logger
 
@@ -64,7 +66,7 @@ class Edge:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], rid: str,
                      started: float, span: Any) -> None:
-        status = [500]
+        status, started_answer = [500], [False]  # 500 until the answer starts
         self.in_flight += 1
         metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
         ctx = span.get_span_context()
@@ -77,18 +79,29 @@ class Edge:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status[0], started_answer[0] = message["status"], True
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         limit = getattr(scope["app"].state, "max_request_bytes", self.default_max_bytes) if "app" in scope \
             else self.default_max_bytes
         problem = self._check(scope["method"], scope["path"], headers, limit)
+        timeout_s = getattr(scope["app"].state, "timeout_s", None) if "app" in scope else None
         try:
             if problem is not None:
                 await for_error(Request(scope), problem)(scope, receive, send_with_id)
-            else:
+            elif timeout_s is None:
                 await self.app(scope, self._bounded(receive, limit), send_with_id)
+            else:
+                try:
+                    async with asyncio.timeout(timeout_s):  # a timer, not a task per request
+                        await self.app(scope, self._bounded(receive, limit), send_with_id)
+                except TimeoutError:
+                    if started_answer[0]:  # the answer had begun: nothing more can be said on it
+                        raise
+                    late = DeadlineExceeded(f"no answer within server.timeout_s ({timeout_s:g} s); a write may still "
+                                            "complete: retry it with the same Idempotency-Key", 1.0)
+                    await for_error(Request(scope), late)(scope, receive, send_with_id)
         finally:
             self.in_flight -= 1
             metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)

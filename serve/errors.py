@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from synfinance.errors import (
     CircuitOpen,
     Conflict,
+    DeadlineExceeded,
     Forbidden,
     ModelUnavailable,
     NotFound,
@@ -52,6 +53,7 @@ STATUS: tuple[tuple[type[SynFinanceError], int, str], ...] = (
     (RateLimited, 429, "rate_limited"),
     (CircuitOpen, 503, "circuit_open"),
     (PartRestarting, 503, "restarting"),
+    (DeadlineExceeded, 503, "deadline_exceeded"),
     (StoreUnavailable, 503, "database_unavailable"),
     (ModelUnavailable, 503, "model_unavailable"),
 )

@@ -185,7 +185,8 @@ IdempotencyKey = Annotated[str | None, Header(
 class Ingress:
     def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig,
-                 live: tuple[str, str] | None = None, disk_paths: tuple[pathlib.Path, ...] = ()) -> None:
+                 live: tuple[str, str] | None = None, disk_paths: tuple[pathlib.Path, ...] = (),
+                 timeout_s: float | None = None) -> None:
         # metrics through Ray's metrics agent (every replica's counts reach Prometheus), traces, JSON logs
         instrument("ingress", monitoring)
         api.state.access_log_ratio = monitoring.access_log_ratio  # read by Edge after every request
@@ -199,6 +200,7 @@ class Ingress:
         follow(live, self.apply_live, "ingress")
         self.model_version: str | None = None
         api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
+        api.state.timeout_s = timeout_s  # read by Edge: the request's deadline
         if security.cors_origins:  # outermost: a browser's preflight is answered before auth and body checks
             api.add_middleware(CORSMiddleware, allow_origins=list(security.cors_origins), allow_methods=["GET", "POST"],
                                allow_headers=[HEADER, "Content-Type", "X-Request-ID"],

@@ -25,7 +25,8 @@
     │   └── Forbidden               a known key without the scope the route needs
     └── RetryLater                  says when to try again (retry_after_s): CircuitOpen, RateLimited
         ├── RateLimited             a key's request rate is above its limit
-        └── PartRestarting          a part of the service (a feature-store shard) is being restarted
+        ├── PartRestarting          a part of the service (a feature-store shard) is being restarted
+        └── DeadlineExceeded        a request took longer than server.timeout_s
 
 Callers catch the narrowest class they can handle; the CLI maps ValidationError,
 SchemaError and OutputError to exit code 2 with one line per problem, and the HTTP layer
@@ -137,6 +138,10 @@ class CircuitOpen(StoreUnavailable, RetryLater):
 
 class PartRestarting(RetryLater):
     """A part of the running service (a feature-store shard) died and is being recreated; retry shortly."""
+
+
+class DeadlineExceeded(RetryLater):
+    """A request was not answered within server.timeout_s (a slow dependency); what it started may still finish."""
 
 
 class WorkerLost(SynFinanceError):

@@ -10,7 +10,8 @@ from chaos.scenario import load_scenario, names
 from chaos.stack import Stack
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
-BOUNDED = ("db-down-serving", "ingress-kill", "feature-shard-kill", "worker-kill", "db-cut-load", "disk-full")
+BOUNDED = ("db-down-serving", "db-latency", "ingress-kill", "feature-shard-kill", "worker-kill", "db-cut-load",
+           "disk-full")
 SOAK = tuple(n for n in names() if n not in BOUNDED)
 
 
