@@ -36,6 +36,7 @@ from synfinance.errors import CircuitOpen, StoreUnavailable
 from synfinance.settings.models import DatabaseConfig, RetryConfig
 
 T = TypeVar("T")
+OnRetry = Callable[[int, BaseException, float], None]  # (failed try, its error, the wait before the next)
 # What any dependency's failure looks like; the dependency's client adds its own (store.connect.FAILURES).
 # Anything else is the caller's problem, not the dependency's.
 FAILURES: tuple[type[BaseException], ...] = (StoreUnavailable, OSError, TimeoutError)
@@ -59,17 +60,20 @@ class RetryPolicy:
         """The wait before retry number `retry` (1-based): uniform in [0, min(max_s, base_s * 2^(retry-1))]."""
         return self.rng.uniform(0.0, min(self.max_s, self.base_s * 2 ** (retry - 1)))
 
-    def _next_wait(self, attempt: int, started: float, idempotent: bool) -> float | None:
-        """The wait before another try after failed try `attempt`, or None when the policy gives up."""
+    def _after_failure(self, attempt: int, exc: BaseException, started: float, idempotent: bool,
+                       on_retry: OnRetry | None) -> float | None:
+        """After failed try `attempt`: the wait before the next (on_retry told of it), or None to give up."""
         if not idempotent or attempt >= self.attempts:
             return None
         wait = self.backoff_s(attempt)
         if self.deadline_s is not None and time.monotonic() - started + wait > self.deadline_s:
             return None
+        if on_retry is not None:
+            on_retry(attempt, exc, wait)
         return wait
 
     async def run(self, fn: Callable[..., Awaitable[T]], *args: Any, retry_on: tuple[type[BaseException], ...],
-                  idempotent: bool = True, on_retry: Callable[[int, BaseException, float], None] | None = None
+                  idempotent: bool = True, on_retry: OnRetry | None = None
                   ) -> T:
         """await fn(*args), tried again after a `retry_on` error while the policy allows; the last error raised.
         With deadline_s, the whole call (every try and wait) ends by then: TimeoutError."""
@@ -82,22 +86,19 @@ class RetryPolicy:
             raise TimeoutError(f"no answer within the {self.deadline_s:g} s deadline (all tries)") from None
 
     async def _tries(self, fn: Callable[..., Awaitable[T]], *args: Any, retry_on: tuple[type[BaseException], ...],
-                     idempotent: bool, on_retry: Callable[[int, BaseException, float], None] | None) -> T:
+                     idempotent: bool, on_retry: OnRetry | None) -> T:
         started = time.monotonic()
         for attempt in itertools.count(1):
             try:
                 return await fn(*args)
             except retry_on as exc:
-                wait = self._next_wait(attempt, started, idempotent)
-                if wait is None:
+                if (wait := self._after_failure(attempt, exc, started, idempotent, on_retry)) is None:
                     raise
-                if on_retry is not None:
-                    on_retry(attempt, exc, wait)
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def run_sync(self, fn: Callable[..., T], *args: Any, retry_on: tuple[type[BaseException], ...],
-                 idempotent: bool = True, on_retry: Callable[[int, BaseException, float], None] | None = None) -> T:
+                 idempotent: bool = True, on_retry: OnRetry | None = None) -> T:
         """fn(*args) in this thread, retried like `run`; a try under way is not cut short at the deadline (a
         blocking call cannot be), but no try starts after it."""
         started = time.monotonic()
@@ -105,11 +106,8 @@ class RetryPolicy:
             try:
                 return fn(*args)
             except retry_on as exc:
-                wait = self._next_wait(attempt, started, idempotent)
-                if wait is None:
+                if (wait := self._after_failure(attempt, exc, started, idempotent, on_retry)) is None:
                     raise
-                if on_retry is not None:
-                    on_retry(attempt, exc, wait)
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
