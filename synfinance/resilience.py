@@ -81,8 +81,11 @@ class RetryPolicy:
         if self.deadline_s is None:
             return await tries
         try:
-            return await asyncio.wait_for(tries, self.deadline_s)
+            async with asyncio.timeout(self.deadline_s) as deadline:  # a timer, not a task per call
+                return await tries
         except TimeoutError:
+            if not deadline.expired():  # a try's own timeout, given up on: its error stands
+                raise
             raise TimeoutError(f"no answer within the {self.deadline_s:g} s deadline (all tries)") from None
 
     async def _tries(self, fn: Callable[..., Awaitable[T]], *args: Any, retry_on: tuple[type[BaseException], ...],
