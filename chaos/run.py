@@ -18,10 +18,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -41,8 +41,6 @@ from synfinance.features.online import OnlineShard, shard_of
 from synfinance.generate import GenerationParams
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import sha256_file
-from synfinance.resilience import RetryPolicy
-from synfinance.settings.models import DatabaseConfig
 from synfinance.sinks import DatasetSink, Sink
 from synfinance.sinks.postgres import PostgresSink
 from synfinance.store.connect import Database
@@ -50,6 +48,7 @@ from synfinance.store.load import load_dataset
 from synfinance.store.migrations import migrate
 from synfinance.store.repository import TransactionRepository
 
+T = TypeVar("T")
 PROBE_WAIT_S = 5.0  # a probe step waits this long for its condition
 STEADY_WAIT_S = 30.0  # the hypothesis after the method waits this long (or recover_within_s) to hold again
 
@@ -187,7 +186,23 @@ def _timeline(method: tuple[Step, ...], stack: Stack, verdict: Verdict, started:
     return last_fault
 
 
-def _in_background(work: Callable[[], Any]) -> tuple[threading.Thread, threading.Event, dict[str, Any]]:
+@dataclass
+class Ran:
+    """What the work under a method gave: its result or error, when the last fault was applied, how long it took."""
+
+    result: Any
+    error: BaseException | None
+    last_fault_s: float
+    seconds: float
+
+    def after_last_fault_s(self) -> float | None:
+        """How long the work went on after the last fault step (None: no fault step on the timeline)."""
+        return round(max(0.0, self.seconds - self.last_fault_s), 2) if self.last_fault_s else None
+
+
+def _under_method(work: Callable[[], Any], scenario: Scenario, stack: Stack, verdict: Verdict,
+                  http: bool = False) -> Ran:
+    """Run work in the background while the method's steps are applied on their timeline; wait for it."""
     box: dict[str, Any] = {}
     done = threading.Event()
 
@@ -199,9 +214,12 @@ def _in_background(work: Callable[[], Any]) -> tuple[threading.Thread, threading
         finally:
             done.set()
 
+    started = time.monotonic()
     thread = threading.Thread(target=target, name="chaos-work", daemon=True)
     thread.start()
-    return thread, done, box
+    last_fault = _timeline(scenario.method, stack, verdict, started, done, http)
+    thread.join()
+    return Ran(box.get("result"), box.get("error"), last_fault, time.monotonic() - started)
 
 
 # -- the API under load --------------------------------------------------------------------------------------
@@ -210,19 +228,16 @@ def _api(scenario: Scenario, stack: Stack, verdict: Verdict) -> None:
     ledger = Ledger()
     source = Requests.from_dataset(stack.data, uuid.uuid4().hex[:8], scenario.load.concurrency)
     load = Load(stack.base, stack.keys, scenario.load, source, ledger)
-    started = time.monotonic()
-    thread, done, box = _in_background(load.run)
-    last_fault = _timeline(scenario.method, stack, verdict, started, done, http=True)
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    answers: list[Answer] = box["result"]
+    ran = _under_method(load.run, scenario, stack, verdict, http=True)
+    if ran.error is not None:
+        raise ran.error
+    answers: list[Answer] = ran.result
     verdict.requests = len(answers)
     by_kind: dict[str, Counter[int]] = {}
     for a in answers:
         by_kind.setdefault(a.kind, Counter())[a.status] += 1
     verdict.answers = {k: {str(s): n for s, n in sorted(c.items())} for k, c in by_kind.items()}
-    copies = Counter(asyncio.run(_stored(stack.db, ledger.acked + ledger.unacked)))
+    copies = Counter(_on(stack.db, lambda conn: TransactionRepository(conn).stored(ledger.acked + ledger.unacked)))
     verdict.accepted = len(ledger.acked)
     verdict.stored = sum(1 for i in ledger.acked if copies[i] >= 1)
     verdict.lost = verdict.accepted - verdict.stored
@@ -231,7 +246,8 @@ def _api(scenario: Scenario, stack: Stack, verdict: Verdict) -> None:
     verdict.notes["unacknowledged_writes"] = len(ledger.unacked)
     verdict.notes["unacknowledged_but_stored"] = sum(1 for i in ledger.unacked if copies[i] >= 1)
     failed = [a for a in answers if not 200 <= a.status < 300]
-    verdict.recover_s = round(max(0.0, max(a.sent_s + a.seconds for a in failed) - last_fault), 2) if failed else 0.0
+    verdict.recover_s = round(max(0.0, max(a.sent_s + a.seconds for a in failed) - ran.last_fault_s), 2) \
+        if failed else 0.0
     _expectations(scenario, verdict, answers)
     if scenario.expect.state_rebuilt:
         killed = next(int(s.args.get("index", 0)) for s in scenario.method if s.fault == "kill-feature-shard")
@@ -307,25 +323,26 @@ def _peak_in_flight(answers: list[Answer]) -> int:
     return peak
 
 
-async def _stored(db: Database, ids: list[str]) -> list[str]:
-    conn = await db.connect()
-    try:
-        return await TransactionRepository(conn).stored(ids)
-    finally:
-        await conn.close()
+def _on(db: Database, work: Callable[[Any], Awaitable[T]]) -> T:
+    """work(connection) on a connection of its own, closed after."""
+    async def run() -> T:
+        conn = await db.connect()
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+    return asyncio.run(run())
 
 
 def _database_answers(db: Database) -> bool:
-    async def ping() -> bool:
-        conn = await db.connect()
-        try:
-            return bool(await conn.fetchval("SELECT 1"))
-        finally:
-            await conn.close()
+    """A connection opens (through the proxy: the server answered the handshake and authentication)."""
+    async def nothing(_: Any) -> None:
+        return None
     try:
-        return asyncio.run(ping())
+        _on(db, nothing)
     except (SynFinanceError, OSError):
         return False
+    return True
 
 
 # -- a pipeline run, and a database load -----------------------------------------------------------------------
@@ -374,31 +391,25 @@ def _pipeline(scenario: Scenario, stack: Stack, verdict: Verdict) -> None:
     if spec.sink == "postgres":
         target = Database(stack.db.url, f"{stack.db.schema}_p{uuid.uuid4().hex[:6]}")
         asyncio.run(migrate(target))
-        proxied = stack.proxied()
-        sink: Sink = PostgresSink(Database(proxied.url, target.schema, connect_timeout_s=2),
-                                  RetryPolicy.from_config(DatabaseConfig().bulk_retry))
+        sink: Sink = PostgresSink(stack.proxied(target.schema))  # retried with database.bulk_retry's defaults
     else:
         sink = DatasetSink(work / "faulted")
     if full_after is not None:
         sink = FullDisk(sink, full_after)
-    started = time.monotonic()
-    thread, done, box = _in_background(lambda: run_pipeline(params, sink, spec.workers, spec.features,
-                                                            worker_fault=faults))
-    last_fault = _timeline(scenario.method, stack, verdict, started, done)
-    thread.join()
-    verdict.recover_s = round(max(0.0, time.monotonic() - started - last_fault), 2) if last_fault else None
+    ran = _under_method(lambda: run_pipeline(params, sink, spec.workers, spec.features, worker_fault=faults),
+                        scenario, stack, verdict)
+    verdict.recover_s = ran.after_last_fault_s()
     verdict.accepted = params.count
-    error = box.get("error")
     if e.fails_cleanly:
-        _failed_cleanly(error, work, baseline, params, spec.workers, spec.features, verdict)
+        _failed_cleanly(ran.error, work, baseline, params, spec.workers, spec.features, verdict)
         return
-    if error is not None:
-        raise error
-    report = box["result"]
+    if ran.error is not None:
+        raise ran.error
+    report = ran.result
     verdict.notes["shards_redone"] = report.restarts
     verdict.notes["rows_by_worker"] = report.rows_by_worker
     if target is not None:
-        rows, distinct = asyncio.run(_census(target))
+        rows, distinct = _census(target)
         asyncio.run(target.drop_schema())
     else:
         rows = distinct = report.rows
@@ -442,33 +453,24 @@ def _failed_cleanly(error: BaseException | None, work: Path, baseline: dict[str,
                   again == baseline)
 
 
-async def _census(db: Database) -> tuple[int, int]:
-    conn = await db.connect()
-    try:
-        return await TransactionRepository(conn).census()
-    finally:
-        await conn.close()
+def _census(db: Database) -> tuple[int, int]:
+    return _on(db, lambda conn: TransactionRepository(conn).census())
 
 
 def _db_load(scenario: Scenario, stack: Stack, verdict: Verdict) -> None:
     target = Database(stack.db.url, f"{stack.db.schema}_l{uuid.uuid4().hex[:6]}")
     asyncio.run(migrate(target))
-    proxied = Database(stack.proxied().url, target.schema, connect_timeout_s=2)
-    retry = RetryPolicy.from_config(DatabaseConfig().bulk_retry)
-    started = time.monotonic()
-    thread, done, box = _in_background(lambda: asyncio.run(load_dataset(proxied, stack.data, workers=2,
-                                                                        retry=retry)))
-    last_fault = _timeline(scenario.method, stack, verdict, started, done)
-    thread.join()
-    verdict.recover_s = round(max(0.0, time.monotonic() - started - last_fault), 2) if last_fault else None
+    proxied = stack.proxied(target.schema)  # retried with database.bulk_retry's defaults
+    ran = _under_method(lambda: asyncio.run(load_dataset(proxied, stack.data, workers=2)), scenario, stack, verdict)
+    verdict.recover_s = ran.after_last_fault_s()
     try:
-        if "error" in box:
-            raise box["error"]
+        if ran.error is not None:
+            raise ran.error
         verdict.accepted = sum(int(f["rows"]) for f in read_manifest(stack.data)["files"]
                                if str(f["path"]).startswith("transactions/"))
-        rows, distinct = asyncio.run(_census(target))
+        rows, distinct = _census(target)
         _counted(verdict, rows, distinct)
-        verdict.notes["load_seconds"] = round(box["result"].seconds, 2)
+        verdict.notes["load_seconds"] = round(ran.result.seconds, 2)
     finally:
         asyncio.run(target.drop_schema())
 

@@ -49,11 +49,11 @@ class Stack:
     keys: dict[str, str] = field(default_factory=dict)  # request kind -> API key
     acknowledged: list[dict[str, Any]] = field(default_factory=list)  # every write the app acknowledged, all runs
 
-    def proxied(self) -> Database:
-        """The stack's database as SynFinance processes reach it: through the proxy."""
+    def proxied(self, schema: str | None = None) -> Database:
+        """The stack's database (or another schema of it) as SynFinance processes reach it: through the proxy."""
         parts = urlsplit(self.db.url)
         netloc = f"{parts.username or 'postgres'}@127.0.0.1:{self.proxy.port}"
-        return Database(urlunsplit(parts._replace(netloc=netloc)), self.db.schema, connect_timeout_s=2,
+        return Database(urlunsplit(parts._replace(netloc=netloc)), schema or self.db.schema, connect_timeout_s=2,
                         statement_timeout_s=self.db.statement_timeout_s)
 
     def database_config(self, **extra: Any) -> dict[str, Any]:
