@@ -123,14 +123,13 @@ class Follower:
                 self._apply(version, settings)
 
     def _apply(self, version: str, settings: Settings) -> None:
+        self.version = version  # applied or not, not tried again until a newer version comes
         try:
             self.apply(settings, version)
         except Exception as exc:  # the old settings stay in force in this process; said loudly, counted
             log.exception("security.config_refused", component=self.component, version=version, reason=str(exc))
             metrics.CONFIG_RELOADS.labels(self.component, "failed").inc()
-            self.version = version  # not tried again until a newer version comes
             return
-        self.version = version
         metrics.CONFIG_RELOADS.labels(self.component, "applied").inc()
         log.info("config.applied", component=self.component, version=version)
 
@@ -148,16 +147,14 @@ def watched_run(load: Callable[[], LoadedConfig], on_live: Apply) -> Iterator[tu
     logged as applying from the next run. Ray must be connected."""
     with ConfigWatcher(load) as watcher:
         app = f"pipeline-{uuid.uuid4().hex[:12]}"
-        publisher = Publisher(watcher, app)
+        publisher = Publisher(watcher, app, lambda version: on_live(watcher.settings, version))
 
-        def reloaded(result: ReloadResult) -> None:
-            if result.live and result.changed_paths:
-                on_live(watcher.settings, watcher.current.version)
-            elif result.changed_paths:
-                log.warning("config.next_run", keys=result.changed_paths,
-                            reason="not live: applies from the next run")
+        def next_run(result: ReloadResult) -> None:
+            if publisher.pending.is_set():  # set by the publisher for a change that is not all live
+                publisher.pending.clear()
+                log.warning("config.next_run", keys=result.changed_paths, reason="not live: applies from the next run")
 
-        watcher.observe(reloaded)
+        watcher.observe(next_run)
         try:
             yield hub_name(app), watcher.current.version
         finally:
