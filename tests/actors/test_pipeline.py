@@ -122,6 +122,7 @@ def test_a_live_configuration_change_reaches_every_actor_of_a_running_pipeline(t
     import threading
 
     from localhost import wait_for
+    from promtext import series
 
     from actors.live import watched_run
     from actors.metrics import cluster_page
@@ -134,11 +135,8 @@ def test_a_live_configuration_change_reaches_every_actor_of_a_running_pipeline(t
     driver_saw: list[str] = []
 
     def applied(component: str) -> float:
-        from prometheus_client.parser import text_string_to_metric_families
-
-        return sum(s.value for f in text_string_to_metric_families(cluster_page().decode()) for s in f.samples
-                   if s.name == "synfinance_config_reloads_total" and s.labels.get("component") == component
-                   and s.labels.get("outcome") == "applied")
+        return series(cluster_page().decode(), "synfinance_config_reloads_total", component=component,
+                      outcome="applied")
 
     before = {c: applied(c) for c in ("shard-worker", "sink")}
     with watched_run(load, lambda new, _: driver_saw.append(new.monitoring.log_level)) as live:

@@ -9,6 +9,7 @@ import requests
 from api_rows import rows, transactions
 from conftest import CORS_ORIGIN, KEYS, LIMITED_RATE, Api
 from localhost import wait_for
+from promtext import series
 
 from synfinance.generate.replay import replayed
 
@@ -67,14 +68,6 @@ def test_health_reports_each_component(api: Api) -> None:
     assert body["feature_store"]["shards"] == 2 and body["feature_store"]["customers"] >= 600
     warmed = sum(s["warmed_rows"] for s in api.get("/health/startup", None).json()["feature_shards"])
     assert warmed == 60_000  # every transaction of the dataset replayed once, across the shards
-
-
-def series(text: str, name: str, **labels: str) -> float:
-    """The sum of every series of `name` whose labels include these (Ray adds its own: node, worker, ...)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
-               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
 
 
 def test_metrics_are_the_clusters_prometheus_text_with_route_templates(api: Api) -> None:

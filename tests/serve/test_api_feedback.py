@@ -10,7 +10,7 @@ import pytest
 import requests
 from conftest import API_PARAMS, KEYS, Api, app_settings
 from localhost import free_port, wait_for
-from test_api_access import series
+from promtext import series
 from test_api_queries import fetch, records
 
 from synfinance.sinks import ApiSink

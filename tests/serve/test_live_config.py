@@ -21,6 +21,7 @@ import requests
 import yaml
 from conftest import Api
 from localhost import free_port, wait_for
+from promtext import series
 
 from actors.live import Publisher
 from synfinance.observability import metrics
@@ -186,13 +187,8 @@ def test_a_change_that_needs_new_replicas_is_left_for_a_redeploy(live: LiveApp) 
 def refusals() -> float:
     """synfinance_config_reloads_total{component="driver",outcome="refused"} of this (the watching) process: in its
     own registry, or at Ray's metrics agent once an earlier test installed Ray's backend here (a pipeline driver)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
     from actors.metrics import cluster_page
 
     labels = {"component": "driver", "outcome": "refused"}
     local = metrics.prometheus().registry.get_sample_value("synfinance_config_reloads_total", labels) or 0.0
-    families = text_string_to_metric_families(cluster_page().decode())
-    agents = sum(s.value for f in families for s in f.samples
-                 if s.name == "synfinance_config_reloads_total" and labels.items() <= s.labels.items())
-    return float(local) + agents
+    return float(local) + series(cluster_page().decode(), "synfinance_config_reloads_total", **labels)
