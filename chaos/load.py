@@ -113,9 +113,9 @@ class Requests:
 
     def body(self, kind: str, client: int) -> tuple[str, str, Any, list[str]]:
         """(method, path, JSON body, transaction ids written) of client's next request of this kind."""
-        group = self.groups[client % len(self.groups)]
-        n = self._sent[client % len(self.groups)]
-        self._sent[client % len(self.groups)] += 1
+        mine = client % len(self.groups)
+        group, n = self.groups[mine], self._sent[mine]
+        self._sent[mine] += 1
         if kind == "query":
             return "GET", f"/v1/transactions/{self.query_ids[n % len(self.query_ids)]}", None, []
         passes, i = divmod(n, len(group))

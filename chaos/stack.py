@@ -56,14 +56,14 @@ class Stack:
         return Database(urlunsplit(parts._replace(netloc=netloc)), schema or self.db.schema, connect_timeout_s=2,
                         statement_timeout_s=self.db.statement_timeout_s)
 
-    def database_config(self, **extra: Any) -> dict[str, Any]:
+    def database_config(self) -> dict[str, Any]:
         """Settings overrides that point an app at the proxied database (fast-failing, quick to recover)."""
         proxied = self.proxied()
         return {"database.enabled": True, "database.url": proxied.url, "database.schema_name": proxied.schema,
                 "database.breaker.fail_max": 3, "database.breaker.reset_s": 1.0, "database.retry.attempts": 2,
                 "database.retry.backoff_base_s": 0.05, "database.retry.deadline_s": 5.0,
                 "database.connect_timeout_s": 2,
-                "database.statement_timeout_s": 1.0, **extra}
+                "database.statement_timeout_s": 1.0}
 
 
 def app_settings(stack: Stack, replicas: int = 2) -> Settings:
