@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from synfinance.observability.memory import peak_rss_mb
+from synfinance.output.files import atomic_path
+from synfinance.settings import load_settings
 
 
 def emit(kind: str, result: dict[str, Any]) -> None:
@@ -45,11 +47,21 @@ def median(results: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(r[key] for r in results))
 
 
-def print_report(title: str, rows: list[tuple[str, str, str]], summary: dict[str, Any]) -> None:
+def print_report(title: str, rows: list[tuple[str, str, str]], summary: dict[str, Any], kind: str) -> None:
+    """The table, the JSON line on stdout, and the JSON kept as quality.bench_dir/<kind>.json (the latest figures
+    of each benchmark, which quality gates and baselines read)."""
     table = Table(title=title)
     for header in ("measure", "value", "note"):
         table.add_column(header)
     for row in rows:
         table.add_row(*row)
     Console().print(table)
-    print(json.dumps(summary, sort_keys=True))
+    line = json.dumps(summary, sort_keys=True)
+    print(line)
+    folder = Path(load_settings().settings.quality.bench_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / f"{kind}.json") as tmp:
+            tmp.write_text(line + "\n")
+    except OSError as exc:
+        Console(stderr=True).print(f"warning: benchmark figures not kept in {folder}: {exc.strerror}")

@@ -50,6 +50,7 @@ def generate_bench(count: int, runs: int) -> None:
             ("peak RSS (generate)", f"{peak:,.0f} MB", "max over runs, whole process"),
         ],
         summary,
+        kind="generate",
     )
 
 
@@ -88,6 +89,47 @@ def features_bench(count: int, runs: int) -> None:
              "same customers: grows with keys, not transactions"),
         ],
         summary,
+        kind="features",
+    )
+
+
+@bench.command("quality")
+@click.option("--count", type=click.IntRange(min=10_000), default=1_000_000, show_default=True)
+@click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
+def quality_bench(count: int, runs: int) -> None:
+    """Data-quality checks on one core: every validator over COUNT transactions with features, against the
+    same-run floor of reading the dataset."""
+    import tempfile
+    from pathlib import Path
+
+    probe = "synfinance.bench.quality_probe"
+    with tempfile.TemporaryDirectory(prefix="synfinance-bench-quality-") as tmp:
+        data = str(Path(tmp) / "dataset")
+        run_probe(probe, ["generate", str(count), data])
+        results = [run_probe(probe, ["check", str(count), data]) for _ in range(runs)]
+    per_million = 1_000_000 / count
+    check_s, read_s = median(results, "check_seconds"), median(results, "read_seconds")
+    slowest = sorted(results[0]["validators"], key=lambda n: -statistics.median(r["validators"][n] for r in results))
+    summary = {
+        "count": count, "runs": runs, "check_seconds_1m": round(check_s * per_million, 3),
+        "read_seconds_1m": round(read_s * per_million, 3), "check_to_read": round(check_s / read_s, 3),
+        "validator_seconds_1m": {n: round(statistics.median(r["validators"][n] for r in results) * per_million, 3)
+                                 for n in slowest},
+        "runs_check_seconds": [round(r["check_seconds"], 3) for r in results],
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in results), "violations": results[0]["violations"],
+    }
+    print_report(
+        f"bench quality: {count:,} transactions with features, median of {runs}, one core",
+        [
+            ("check (every validator)", f"{summary['check_seconds_1m']:.2f} s per 1M rows", "target <= 5 s"),
+            ("floor: read the dataset", f"{summary['read_seconds_1m']:.2f} s per 1M rows", "Parquet, 119 columns"),
+            ("check / read", f"{summary['check_to_read']:.2f}", "same run"),
+            ("slowest validators", ", ".join(f"{n} {summary['validator_seconds_1m'][n]:.2f} s" for n in slowest[:3]),
+             "per 1M rows"),
+            ("peak RSS", f"{summary['peak_rss_mb']:,.0f} MB", "whole process, data included"),
+        ],
+        summary,
+        kind="quality",
     )
 
 
@@ -121,6 +163,7 @@ def model_bench(count: int, runs: int) -> None:
              f"policy + reasons for the {summary['explained_share']:.1%} flagged + Arrow; target <= 20 s"),
         ],
         summary,
+        kind="model",
     )
 
 
@@ -160,6 +203,7 @@ def db_bench(count: int, runs: int) -> None:
              "50 rows"),
         ],
         {**summary, "page_query_p99_ms": summary["page_p99_ms"]},
+        kind="db",
     )
 
 
@@ -210,6 +254,7 @@ def pipeline_bench(count: int, large: int, runs: int) -> None:
              f"({f['rss_incl_shared_store_pages_mb_10m']} MB with store pages)"),
         ],
         summary,
+        kind="pipeline",
     )
 
 
@@ -268,4 +313,5 @@ def api_bench(count: int, seconds: float, rate: float, batch_size: int, runs: in
              f"loss {s['tracing_0.1_batch_throughput_loss']:.1%} and {s['tracing_1.0_batch_throughput_loss']:.1%}"),
         ],
         s,
+        kind="api",
     )

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import pyarrow as pa
@@ -92,22 +92,11 @@ def transactions(
     """
     gen = load_settings().settings.generation
     start = gen.start if start is None else start
-    params = GenerationParams(
-        count=count,
-        seed=gen.seed if seed is None else seed,
-        customers=gen.customers if customers is None else customers,
-        merchants=gen.merchants if merchants is None else merchants,
-        start=start,
-        days=_days(start, days, end, gen.days),
-        shard_size=gen.shard_size if shard_size is None else shard_size,
-        fraud_rate=gen.fraud_rate if fraud_rate is None else fraud_rate,
-        anomaly_rate=gen.anomaly_rate if anomaly_rate is None else anomaly_rate,
-        difficulty=gen.difficulty if difficulty is None else difficulty,
+    params = params_from_settings(
+        count, seed=seed, customers=customers, merchants=merchants, start=start, days=_days(start, days, end, gen.days),
+        shard_size=shard_size, fraud_rate=fraud_rate, anomaly_rate=anomaly_rate, difficulty=difficulty,
         fraud_types=None if fraud_types is None else tuple(t.strip() for t in fraud_types.split(",") if t.strip()),
-        patterns=not no_patterns,
-        fraud_weights=tuple(gen.fraud_type_weights.items()) or None,
-        anomaly_weights=tuple(gen.anomaly_type_weights.items()) or None,
-    ).resolved()
+        patterns=not no_patterns)
     stage = _score_stage(version, explain, fmt, out) if score else None
     console = Console(stderr=True, quiet=quiet)
     begun = time.perf_counter()
@@ -146,6 +135,20 @@ def transactions(
     push_finished("generate", count, elapsed)
     if not quiet:
         _summary(params, manifest, elapsed)
+
+
+def params_from_settings(count: int, **given: Any) -> GenerationParams:
+    """Generation parameters: the settings' (section generation), overridden by those given that are not None."""
+    gen = load_settings().settings.generation
+    values: dict[str, Any] = {
+        "seed": gen.seed, "customers": gen.customers, "merchants": gen.merchants, "start": gen.start, "days": gen.days,
+        "shard_size": gen.shard_size, "fraud_rate": gen.fraud_rate, "anomaly_rate": gen.anomaly_rate,
+        "difficulty": gen.difficulty, "fraud_types": None, "patterns": True,
+        "fraud_weights": tuple(gen.fraud_type_weights.items()) or None,
+        "anomaly_weights": tuple(gen.anomaly_type_weights.items()) or None,
+    }
+    values.update({k: v for k, v in given.items() if v is not None})
+    return GenerationParams(count=count, **values).resolved()
 
 
 def _to_stdout(params: GenerationParams, fmt: str, workers: int, address: str | None,

@@ -153,3 +153,13 @@ def load(root: Path, version: str | None = None) -> FraudModel:
         raise ModelError(f"model {version} was trained on another feature schema version; retrain it")
     booster = lgb.Booster(model_file=str(folder / "model.txt"))
     return FraudModel(version, booster, metadata, policy_of(folder, metadata))
+
+
+def served_metrics(root: Path, version: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The active (or given) version and its test-week metrics (metrics.json "test"); None when there is none."""
+    version = version or active_version(root)
+    path = Path(root) / (version or "") / "metrics.json"
+    if version is None or not path.is_file():
+        return None
+    body = json.loads(path.read_text())
+    return version, dict(body.get("test", body))

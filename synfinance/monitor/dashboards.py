@@ -94,6 +94,12 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         Panel("Score drift (PSI)", (q("max by (model_version) (synfinance_score_psi)", "{{model_version}}"),)),
         Panel("Most drifted features (PSI)", (q("topk(10, max by (feature) (synfinance_feature_psi))",
                                                 "{{feature}}"),)),
+        Panel("Quality score (last `quality run`)", (q("max(synfinance_quality_score)", "score"),), kind="stat",
+              description="Pushed by `synfinance quality run`; 0-100 (docs/quality.md)."),
+        Panel("Quality violations by severity (last run)",
+              (q("max by (severity) (synfinance_quality_violations)", "{{severity}}"),)),
+        Panel("Quality gates failed (last run)", (q("max by (blocking) (synfinance_quality_gates_failed)",
+                                                    "blocking={{blocking}}"),), kind="stat"),
     )),
     Dashboard("system-health", "SynFinance: system health", "Nodes and processes.", (
         Panel("Node CPU busy", (q('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',

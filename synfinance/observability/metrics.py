@@ -212,7 +212,8 @@ MODEL = Label("model_version", "a registry version (v0001...)")
 WORKER = Label("worker", "a shard worker's name (worker-0 ... worker-N-1)")
 DECISIONS = ("approve", "review", "decline")
 OUTCOMES = ("tp", "fp", "fn", "tn")
-JOBS = ("generate", "train", "stream")
+JOBS = ("generate", "train", "stream", "quality")
+QUALITY_SEVERITIES = ("critical", "error", "warning", "info")
 COMPONENTS = ("ingress", "scorer", "query", "feature-shard", "shard-worker", "sink", "driver")
 
 # API
@@ -306,5 +307,13 @@ JOB_ROWS = Metric("synfinance_job_rows", "gauge", "rows", "Rows the last run of 
                   (Label("job", "the command", JOBS),))
 JOB_LAST_SUCCESS = Metric("synfinance_job_last_success_timestamp_seconds", "gauge", "unix seconds",
                           "When a batch job last succeeded.", (Label("job", "the command", JOBS),))
+# data quality (pushed by `synfinance quality run`)
+QUALITY_SCORE = Metric("synfinance_quality_score", "gauge", "score", "The last quality run's score, 0-100 "
+                       "(docs/quality.md).")
+QUALITY_VIOLATIONS = Metric("synfinance_quality_violations", "gauge", "violations", "Violations the last quality "
+                            "run found, by severity.", (Label("severity", "how bad", QUALITY_SEVERITIES),))
+QUALITY_GATES_FAILED = Metric("synfinance_quality_gates_failed", "gauge", "gates", "Gates the last quality run "
+                              "failed; blocking ones fail the run.", (Label("blocking", "does it block",
+                                                                            ("true", "false")),))
 
 CATALOGUE: tuple[Metric, ...] = tuple(v for v in globals().values() if isinstance(v, Metric))

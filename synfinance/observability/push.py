@@ -10,13 +10,16 @@ never fatal: the job's own output is what matters.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from synfinance.errors import StoreUnavailable
 from synfinance.observability import metrics
 
 
-def push_job(url: str, job: str, rows: int, seconds: float) -> None:
-    """Push the last run's duration, rows and success time; StoreUnavailable when the gateway does not answer."""
+def push_job(url: str, job: str, rows: int, seconds: float,
+             labelled: Mapping[tuple[metrics.Metric, tuple[str, ...]], float] | None = None) -> None:
+    """Push the last run's duration, rows and success time, and a job's own gauges (labelled: {(metric, label
+    values): value}, e.g. the quality score); StoreUnavailable when the gateway does not answer."""
     from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
     if job not in metrics.JOBS:
@@ -25,6 +28,12 @@ def push_job(url: str, job: str, rows: int, seconds: float) -> None:
     for metric, value in ((metrics.JOB_DURATION, seconds), (metrics.JOB_ROWS, rows),
                           (metrics.JOB_LAST_SUCCESS, time.time())):
         Gauge(metric.name, metric.help, registry=registry).set(value)
+    gauges: dict[str, Gauge] = {}
+    for (metric, values), value in (labelled or {}).items():
+        if metric.kind != "gauge":
+            raise ValueError(f"{metric.name} is a {metric.kind}; only gauges are pushed")
+        gauge = gauges.setdefault(metric.name, Gauge(metric.name, metric.help, metric.label_names, registry=registry))
+        (gauge.labels(*values) if values else gauge).set(value)
     try:
         push_to_gateway(url.removesuffix("/"), job=job, registry=registry, timeout=5)
     except OSError as exc:

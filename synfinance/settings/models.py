@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from synfinance.settings.quality import QualityConfig
+
 RESTART_ONLY: dict[str, Any] = {"restart_only": True}  # json_schema_extra marker: applied only at start-up
 LIVE: dict[str, Any] = {"live": True}  # json_schema_extra marker: a running service applies it in place
 ENVIRONMENTS = ("development", "staging", "production", "test")
@@ -223,6 +225,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Logs.")
     security: SecurityConfig = Field(default_factory=SecurityConfig, description="API keys, limits, CORS.")
     ray: RayConfig = Field(default_factory=RayConfig, description="Ray cluster.")
+    quality: QualityConfig = Field(default_factory=QualityConfig, description="Data-quality checks and gates.")
 
     @classmethod
     def settings_customise_sources(

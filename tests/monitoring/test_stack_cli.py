@@ -14,6 +14,7 @@ from localhost import free_port, wait_for
 from synfinance.cli import main
 from synfinance.errors import StoreUnavailable
 from synfinance.monitor.prom import Prometheus
+from synfinance.observability.metrics import QUALITY_SCORE, QUALITY_VIOLATIONS
 from synfinance.observability.push import push_job
 
 pytestmark = pytest.mark.skipif(shutil.which("prometheus") is None and os.environ.get("CI") != "true",
@@ -41,9 +42,14 @@ def test_up_status_push_snapshot_down(tmp_path: Path) -> None:
         assert code == 0 and json.loads(invoke("monitor", "status", *where, *flags, "--json")[1]) == rows
 
         push_job(f"http://127.0.0.1:{ports['pushgateway']}", "generate", rows=1234, seconds=2.5)
+        push_job(f"http://127.0.0.1:{ports['pushgateway']}", "quality", rows=100, seconds=1.0,
+                 labelled={(QUALITY_SCORE, ()): 97.5, (QUALITY_VIOLATIONS, ("warning",)): 2.0})
         prom = Prometheus(f"http://127.0.0.1:{ports['prometheus']}")
         wait_for(lambda: [r["value"][1] for r in prom.query('synfinance_job_rows{job="generate"}')] == ["1234"],
                  60, "the pushed job in Prometheus")
+        wait_for(lambda: [r["value"][1] for r in prom.query('synfinance_quality_violations{severity="warning"}')]
+                 == ["2"] and [r["value"][1] for r in prom.query("synfinance_quality_score")] == ["97.5"],
+                 60, "the quality run's gauges in Prometheus")
         wait_for(lambda: prom.query("node_memory_MemTotal_bytes") != [], 60, "node exporter scraped")
 
         out_dir = tmp_path / "snap"

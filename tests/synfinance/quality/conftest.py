@@ -1,0 +1,19 @@
+"""A small dataset with features for the quality checks, generated once per module of this folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synfinance.generate import GenerationParams
+from synfinance.runner import write_dataset
+
+QUALITY_PARAMS = GenerationParams(count=40_000, seed=11, customers=400, merchants=800)
+
+
+@pytest.fixture(scope="session")
+def quality_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("quality") / "ds"
+    write_dataset(QUALITY_PARAMS, out, features=True)
+    return out
