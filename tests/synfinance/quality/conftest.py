@@ -1,4 +1,4 @@
-"""A small dataset with features for the quality checks, generated once per module of this folder."""
+"""A small dataset with features for the quality checks (the default configuration), generated once per session."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from synfinance.generate import GenerationParams
 from synfinance.runner import write_dataset
 
-QUALITY_PARAMS = GenerationParams(count=40_000, seed=11, customers=400, merchants=800)
+QUALITY_PARAMS = GenerationParams(count=40_000, seed=11)  # the default configuration, smaller
 
 
 @pytest.fixture(scope="session")
