@@ -34,7 +34,9 @@ IMAGES = """new Promise(resolve => {
     return {id: img.id, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight,
             inked: inked / Math.max(1, img.naturalWidth * img.naturalHeight)};
   })));
-  if (document.readyState === "complete") look(); else addEventListener("load", look);
+  // the target may still hold the blank page it opened with: wait for this page's own document to load
+  const ready = () => location.href === PAGE_URL && document.readyState === "complete";
+  if (ready()) look(); else { const poll = setInterval(() => { if (ready()) { clearInterval(poll); look(); } }, 20); }
 })"""
 
 
@@ -78,7 +80,8 @@ def page_images(page: Path, timeout_s: float = 60) -> list[dict[str, Any]]:
             wait_for(lambda: port_file.is_file() and port_file.read_text().strip() != "", timeout_s,
                      "chromium's DevTools port")
             port = int(port_file.read_text().splitlines()[0])
-            images: list[dict[str, Any]] = json.loads(asyncio.run(asyncio.wait_for(_evaluate(port, url, IMAGES),
+            expression = IMAGES.replace("PAGE_URL", json.dumps(url))
+            images: list[dict[str, Any]] = json.loads(asyncio.run(asyncio.wait_for(_evaluate(port, url, expression),
                                                                                     timeout_s)))
             return images
         finally:

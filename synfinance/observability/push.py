@@ -32,7 +32,9 @@ def push_job(url: str, job: str, rows: int, seconds: float,
     for (metric, values), value in (labelled or {}).items():
         if metric.kind != "gauge":
             raise ValueError(f"{metric.name} is a {metric.kind}; only gauges are pushed")
-        gauge = gauges.setdefault(metric.name, Gauge(metric.name, metric.help, metric.label_names, registry=registry))
+        if metric.name not in gauges:
+            gauges[metric.name] = Gauge(metric.name, metric.help, metric.label_names, registry=registry)
+        gauge = gauges[metric.name]
         (gauge.labels(*values) if values else gauge).set(value)
     try:
         push_to_gateway(url.removesuffix("/"), job=job, registry=registry, timeout=5)

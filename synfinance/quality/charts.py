@@ -33,8 +33,9 @@ def chart_data(data: Dataset, findings: list[Finding]) -> dict[str, Any]:
     if "hour_profile" in metrics.get("statistical", {}):
         hours = np.asarray(metrics["statistical"]["hour_profile"], dtype=np.float64)
         charts["hours"] = {"dataset": (hours / max(hours.sum(), 1)).round(6).tolist()}
-        if "local_hour" in base:
-            charts["hours"]["baseline"] = _histogram(np.asarray(base["local_hour"]["values"]), np.arange(25) - 0.5)
+        shares = (data.baseline or {}).get("profile", {}).get("categorical", {}).get("local_hour")
+        if shares:
+            charts["hours"]["baseline"] = [round(shares.get(str(h), 0.0), 6) for h in range(24)]
     if "local_date" in names and data.rows:
         day = data.column("local_date").astype(np.int64)
         first = int(day.min())

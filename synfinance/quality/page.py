@@ -106,9 +106,11 @@ def write_page(out: Path, report: dict[str, Any]) -> Path:
     regression = report.get("regression")
     compared = "" if regression is None else (
         f"<h2>Regression against the baseline: {'passed' if regression['passed'] else 'FAILED'}</h2>"
-        + _table(("kind", "name", "test", "statistic", "p", "effect", "floor"),
-                 [(c["kind"], c["name"], c["test"], c["statistic"], c["p_value"], c["effect"], c["floor"])
-                  for c in regression["failed"]]))
+        + (_table(("kind", "name", "test", "statistic", "p", "effect", "floor"),
+                  [(c["kind"], c["name"], c["test"], c["statistic"], c["p_value"], c["effect"], c["floor"])
+                   for c in regression["failed"]]) if regression["failed"] else
+           f"<p>No shift: {len(regression['comparisons'])} comparisons, each under its significance level or its "
+           "effect-size floor.</p>"))
     trend = ", ".join(f"{t['score']:.1f}" for t in report.get("trend", [])) or "no earlier runs"
     title = f"Data quality: {report['dataset']}"
     page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"

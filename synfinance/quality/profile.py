@@ -18,7 +18,7 @@ from synfinance.schema import FEATURE_NAMES
 NUMERIC = ("amount_inr", "local_hour", "distance_from_home_km", "time_since_last_txn_s", "daily_txn_count",
            "merchant_reputation")
 CATEGORICAL = ("category", "payment_mode", "channel", "status", "city", "customer_segment", "device_type",
-               "is_online")
+               "is_online", "local_hour")
 KEPT_VALUES = 1_000  # values per numeric column kept for the KS test
 KIND_RATES = ("fraud", "anomaly")
 

@@ -10,8 +10,9 @@ from chaos.scenario import load_scenario, names
 from chaos.stack import Stack
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
-BOUNDED = ("db-down-serving", "db-latency", "ingress-kill", "feature-shard-kill", "worker-kill", "db-cut-load",
-           "disk-full")
+# db-latency went to soak when the quality suite arrived (the default suite's budget is 15 minutes on 2 cores):
+# db-down-serving already makes the API's database calls fail and recover under the same load
+BOUNDED = ("db-down-serving", "ingress-kill", "feature-shard-kill", "worker-kill", "db-cut-load", "disk-full")
 SOAK = tuple(n for n in names() if n not in BOUNDED)
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from synfinance.cli import main
 from synfinance.store.connect import Database
+from synfinance.store.migrations import discover
 
 pytestmark = pytest.mark.postgres
 
@@ -56,7 +57,7 @@ def test_migrate_load_backup_restore(schemas: list[str], dataset_dir: Path, tmp_
 
     code, out, err = run("db", "--schema", target, "rollback", "--steps", "1")
     assert code == 0, err
-    assert "rolled back 0007" in out
+    assert f"rolled back {discover()[-1].label}" in out
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,8 @@ def test_up_status_push_snapshot_down(tmp_path: Path) -> None:
 
         push_job(f"http://127.0.0.1:{ports['pushgateway']}", "generate", rows=1234, seconds=2.5)
         push_job(f"http://127.0.0.1:{ports['pushgateway']}", "quality", rows=100, seconds=1.0,
-                 labelled={(QUALITY_SCORE, ()): 97.5, (QUALITY_VIOLATIONS, ("warning",)): 2.0})
+                 labelled={(QUALITY_SCORE, ()): 97.5, (QUALITY_VIOLATIONS, ("warning",)): 2.0,
+                           (QUALITY_VIOLATIONS, ("error",)): 0.0})
         prom = Prometheus(f"http://127.0.0.1:{ports['prometheus']}")
         wait_for(lambda: [r["value"][1] for r in prom.query('synfinance_job_rows{job="generate"}')] == ["1234"],
                  60, "the pushed job in Prometheus")
