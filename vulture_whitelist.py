@@ -50,3 +50,23 @@ _.node_exporter  # ditto
 _.export  # observability.tracing.FileExporter: the OpenTelemetry SpanExporter protocol, called by the span processor
 _.subscribe  # ConfigWatcher: a callback per section (tests; the API's loop follows whole reloads with observe)
 _.timeout_duration  # aiobreaker.CircuitBreaker's setter: how long an open breaker waits (Guard.reconfigure)
+
+# Benign look-alikes: each class registers itself by subclassing (synfinance/generate/lookalikes/base.py) and
+# its rate is read by name (getattr(rates, cls.name))
+SharedDevice  # ditto
+ShopLocation  # ditto
+DeviceLocation  # ditto
+MicroPayment  # ditto
+RoundAmount  # ditto
+FestivalBigTicket  # ditto
+Spree  # ditto
+RetriedBooking  # ditto
+Refund  # ditto
+_.merchant_location  # LookalikeRates fields, read by name
+_.device_location  # ditto
+_.household_device  # ditto
+_.sprees  # ditto
+_.micro_payments  # ditto
+_.round_amounts  # ditto
+_.first_time_high_value  # ditto
+_.refunds  # ditto

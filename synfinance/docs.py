@@ -3,6 +3,7 @@ settings and the Grafana dashboards."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -43,8 +44,9 @@ def render_config_schema() -> str:
     return json.dumps(Settings.model_json_schema(), indent=2, sort_keys=True, default=str) + "\n"
 
 
+@functools.cache  # measures a million generated rows: once per process (a check and a build share it)
 def render_patterns() -> str:
-    """docs/patterns.md: every fraud and anomaly pattern, from the pattern classes."""
+    """docs/patterns.md: every fraud and anomaly pattern, from the pattern classes, and how separable each is."""
     from synfinance.patterns.registry import pattern_class
     from synfinance.world.catalogue import NAMES, type_shares
     from synfinance.world.difficulty import DIFFICULTIES
@@ -81,7 +83,31 @@ def render_patterns() -> str:
             source = " (network)" if cls.from_network else ""
             history = f"{cls.min_history} prior" if cls.min_history else "-"
             lines.append(f"| `{name}`{source} | {cls.summary} | {cls.signals} | {shares[name]:.1%} | {history} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _separability()) + "\n"
+
+
+def _separability() -> list[str]:
+    """The separability section of docs/patterns.md, measured on a reference dataset generated in memory."""
+    from synfinance.generate.lookalikes.base import REGISTRY as LOOKALIKES
+    from synfinance.quality.separability import FLAG_RECALL, PRECISION, REFERENCE, markdown, reference
+
+    rows = reference()
+    caught = [r.name for r in rows if r.kind == "fraud" and r.flagged()]
+    lines = [
+        "", "## How separable each type is by one feature", "",
+        f"Measured by `synfinance patterns report` on a reference dataset ({REFERENCE['count']:,} rows, seed "
+        f"{REFERENCE['seed']}, difficulty realistic, generated in memory): per type, the one-feature threshold rule",
+        f"with the highest recall among those with precision >= {PRECISION} against legitimate rows (else the rule",
+        "with the best F1), and the raw field whose values separate it best. A fraud type that one rule catches",
+        f"at recall >= {FLAG_RECALL} with precision >= {PRECISION} is marked **caught** (PaySim's flaw); "
+        + (f"caught now: {', '.join(caught)}." if caught else "none is."),
+        "",
+        "What keeps them apart are the benign look-alikes in legitimate behaviour (docs/generation.md):",
+        "",
+    ]
+    lines += [f"- **{cls.name}** ({cls.imitates}): {cls.summary}"
+              for cls in sorted(LOOKALIKES.values(), key=lambda c: c.order)]
+    return lines + ["", *markdown(rows)]
 
 
 def render_features() -> str:

@@ -15,6 +15,8 @@ STREAM_ALLOCATION = 3
 STREAM_SHARD = 4
 STREAM_PATTERNS = 6  # pattern injection per shard (5 is the device book)
 STREAM_NETWORKS = 7  # fraud rings and mule networks, fixed with the population
+STREAM_HOUSEHOLDS = 8  # who lives with whom, fixed with the population
+STREAM_LOOKALIKES = 9  # benign look-alikes per shard
 
 
 def rng_for(seed: int, *key: int) -> np.random.Generator:

@@ -4,6 +4,7 @@ DevTools Protocol (aiohttp's websocket client; no Selenium). scripts/chromium in
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -58,13 +59,21 @@ async def _evaluate(port: int, url: str, expression: str) -> Any:
             if target is None:
                 await asyncio.sleep(0.05)
         async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-            await ws.send_json({"id": 1, "method": "Runtime.evaluate",
-                                "params": {"expression": expression, "awaitPromise": True, "returnByValue": True}})
-            async for message in ws:
-                body = json.loads(message.data)
-                if body.get("id") == 1:
-                    return body["result"]["result"]["value"]
-    raise AssertionError("chromium closed the connection without an answer")
+            for attempt in itertools.count(1):  # an evaluation in a page still loading can be cut off: ask again
+                await ws.send_json({"id": attempt, "method": "Runtime.evaluate", "params": {
+                    "expression": expression, "awaitPromise": True, "returnByValue": True}})
+                async for message in ws:
+                    body = json.loads(message.data)
+                    if body.get("id") != attempt:
+                        continue
+                    value = body.get("result", {}).get("result", {}).get("value")
+                    if value is not None:
+                        return value
+                    break  # an error or a destroyed context: wait, then again
+                else:
+                    raise AssertionError("chromium closed the connection without an answer")
+                await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 def page_images(page: Path, timeout_s: float = 60) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from synfinance.cli.generate import generate
 from synfinance.cli.health import health
 from synfinance.cli.model import model
 from synfinance.cli.monitor import monitor
+from synfinance.cli.patterns import patterns
 from synfinance.cli.quality import quality
 from synfinance.cli.stream import stream
 from synfinance.observability import logs
@@ -43,3 +44,4 @@ main.add_command(debug)
 main.add_command(health)
 main.add_command(chaos)
 main.add_command(quality)
+main.add_command(patterns)

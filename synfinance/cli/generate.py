@@ -146,6 +146,7 @@ def params_from_settings(count: int, **given: Any) -> GenerationParams:
         "difficulty": gen.difficulty, "fraud_types": None, "patterns": True,
         "fraud_weights": tuple(gen.fraud_type_weights.items()) or None,
         "anomaly_weights": tuple(gen.anomaly_type_weights.items()) or None,
+        "lookalikes": tuple(gen.lookalikes.items()) or None,
     }
     values.update({k: v for k, v in given.items() if v is not None})
     return GenerationParams(count=count, **values).resolved()

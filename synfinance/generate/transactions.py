@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from synfinance.generate.assemble import assemble
+from synfinance.generate.lookalikes import apply_lookalikes
 from synfinance.patterns import inject
 from synfinance.population import geography as geo
 from synfinance.population.categories import CATEGORY_ONLINE_SHARE, category_index
@@ -148,6 +149,7 @@ def generate_shard(plan: GenerationPlan, shard: int) -> pa.Table:
     """All transactions of one shard, patterns injected, time-ordered, as a TRANSACTION_SCHEMA table."""
     rng = rng_for(plan.params.seed, STREAM_SHARD, shard)
     frame = draw_frame(plan, shard, rng)
+    apply_lookalikes(plan, shard, frame)
     if plan.params.patterns:
         inject(plan, shard, frame, rng_for(plan.params.seed, STREAM_PATTERNS, shard))
     return assemble(plan, shard, frame)

@@ -14,6 +14,7 @@ Each feature is sorted once; a type's candidates are its own rows' values, so th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -57,10 +58,10 @@ class TypeSeparability:
 
 
 class _Sorted:
-    """One column sorted once: where each row lands, where its tie group starts and ends, and how many
-    negatives lie below a position."""
+    """One column sorted once: where each row lands, where its tie group starts and ends, and (per kind of
+    negatives) how many negatives lie below a position."""
 
-    def __init__(self, values: np.ndarray, negative: np.ndarray, weight: float) -> None:
+    def __init__(self, values: np.ndarray, negatives: dict[str, np.ndarray]) -> None:
         present = ~np.isnan(values)
         self.order = np.flatnonzero(present)[np.argsort(values[present], kind="stable")]
         self.values = values[self.order]
@@ -71,16 +72,19 @@ class _Sorted:
         self.group_start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
         ends = np.r_[np.flatnonzero(new)[1:], n]
         self.group_end = np.repeat(ends, np.diff(np.r_[np.flatnonzero(new), n]))  # exclusive
-        self.neg_below = np.r_[0, np.cumsum(negative[self.order])] * weight  # negatives among the first k
+        self.neg_below = {kind: np.r_[0, np.cumsum(negative[self.order])]  # negatives among the first k
+                          for kind, negative in negatives.items()}
 
 
-def _best(column: _Sorted, positive_rows: np.ndarray, positives: int, name: str) -> tuple[Rule | None, Rule | None]:
+def _best(column: _Sorted, kind: str, positive_rows: np.ndarray, positives: int, name: str
+          ) -> tuple[Rule | None, Rule | None]:
     """(best rule at precision >= PRECISION, best-F1 rule) over both directions; thresholds at positives' values."""
     ranks = np.sort(column.rank[positive_rows])
     ranks = ranks[ranks >= 0]
     if not len(ranks) or positives == 0:
         return None, None
-    total_neg = column.neg_below[-1]
+    neg_below = column.neg_below[kind]
+    total_neg = neg_below[-1]
     n = len(column.values)
     best_precise: Rule | None = None
     best_f1: tuple[float, Rule] | None = None
@@ -88,11 +92,11 @@ def _best(column: _Sorted, positive_rows: np.ndarray, positives: int, name: str)
         if direction == ">=":
             cut = column.group_start[ranks]  # rows at positions >= cut match
             tp = len(ranks) - np.searchsorted(ranks, cut, side="left")
-            fp = total_neg - column.neg_below[cut]
+            fp = total_neg - neg_below[cut]
         else:
             cut = column.group_end[ranks]  # rows at positions < cut match
             tp = np.searchsorted(ranks, cut, side="left")
-            fp = column.neg_below[np.minimum(cut, n)]
+            fp = neg_below[np.minimum(cut, n)]
         precision = tp / np.maximum(tp + fp, 1e-12)
         recall = tp / positives
         f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
@@ -109,15 +113,16 @@ def _best(column: _Sorted, positive_rows: np.ndarray, positives: int, name: str)
     return best_precise, None if best_f1 is None else best_f1[1]
 
 
-def _auc(values: np.ndarray, positive: np.ndarray, negative: np.ndarray) -> float | None:
-    """Mann-Whitney AUC of positives over negatives, folded to >= 0.5 (direction does not matter)."""
-    pos, neg = values[positive], np.sort(values[negative])
-    pos, neg = pos[~np.isnan(pos)], neg[~np.isnan(neg)]
-    if not len(pos) or not len(neg):
+def _auc(column: _Sorted, kind: str, positive_rows: np.ndarray) -> float | None:
+    """Mann-Whitney AUC of a type's rows over the negatives, from the sorted column, folded to >= 0.5."""
+    ranks = column.rank[positive_rows]
+    ranks = ranks[ranks >= 0]
+    neg_below = column.neg_below[kind]
+    if not len(ranks) or neg_below[-1] == 0:
         return None
-    below = np.searchsorted(neg, pos, side="left")
-    ties = np.searchsorted(neg, pos, side="right") - below
-    auc = float((below + 0.5 * ties).sum() / (len(pos) * len(neg)))
+    below = neg_below[column.group_start[ranks]]
+    ties = neg_below[column.group_end[ranks]] - below
+    auc = float((below + 0.5 * ties).sum() / (len(ranks) * neg_below[-1]))
     return max(auc, 1 - auc)
 
 
@@ -134,10 +139,13 @@ def separability(data: Dataset, flagged_by_model: np.ndarray | None = None) -> l
         codes, names = data.codes(f"{kind}_type")
         types += [(kind, str(name), np.flatnonzero(codes == i)) for i, name in enumerate(names)]
     best: dict[tuple[str, str], tuple[Rule | None, Rule | None]] = {}
-    for name, values in columns + raw:
-        sorted_by_kind = {kind: _Sorted(values, negatives[kind], 1.0) for kind in KINDS}
+    aucs: dict[tuple[str, str], list[tuple[str, float]]] = {(kind, name): [] for kind, name, _ in types}
+    for is_raw, (name, values) in [(False, c) for c in columns] + [(True, r) for r in raw]:
+        column = _Sorted(values, negatives)
         for kind, type_name, rows in types:
-            precise, f1 = _best(sorted_by_kind[kind], rows, len(rows), name)
+            if is_raw and (auc := _auc(column, kind, rows)) is not None:
+                aucs[(kind, type_name)].append((name, auc))
+            precise, f1 = _best(column, kind, rows, len(rows), name)
             held = best.get((kind, type_name), (None, None))
             keep_precise = held[0] if precise is None or (held[0] is not None and held[0].recall >= precise.recall) \
                 else precise
@@ -145,10 +153,7 @@ def separability(data: Dataset, flagged_by_model: np.ndarray | None = None) -> l
             best[(kind, type_name)] = (keep_precise, keep_f1)
     out = []
     for kind, type_name, rows in types:
-        positive = np.zeros(data.rows, dtype=bool)
-        positive[rows] = True
-        aucs = [(n, _auc(v, positive, negatives[kind])) for n, v in raw]
-        field, auc = max(((n, a) for n, a in aucs if a is not None), key=lambda t: t[1], default=(None, None))
+        field, auc = max(aucs[(kind, type_name)], key=lambda t: t[1], default=(None, None))
         precise, f1 = best[(kind, type_name)]
         recall = None if flagged_by_model is None else float(flagged_by_model[rows].mean()) if len(rows) else None
         out.append(TypeSeparability(kind, type_name, len(rows), precise or f1, field, auc, recall))
@@ -157,3 +162,36 @@ def separability(data: Dataset, flagged_by_model: np.ndarray | None = None) -> l
 
 def _f1(rule: Rule) -> float:
     return 2 * rule.precision * rule.recall / max(rule.precision + rule.recall, 1e-12)
+
+
+REFERENCE = {"count": 1_000_000, "seed": 1}  # docs/patterns.md's table: the default size (its shard layout too)
+
+
+@functools.cache  # a million rows generated and measured: once per process
+def reference(difficulty: str = "realistic", count: int = REFERENCE["count"], seed: int = REFERENCE["seed"]
+              ) -> list[TypeSeparability]:
+    """The separability of a dataset generated in memory (with features) at a difficulty."""
+    import pyarrow as pa
+
+    from synfinance.features.dataset import features_for_part
+    from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+
+    plan = GenerationPlan(GenerationParams(count=count, seed=seed, difficulty=difficulty))
+    parts = [generate_shard(plan, shard) for shard in range(plan.n_shards)]
+    features = pa.concat_tables([features_for_part(part) for part in parts])
+    data = Dataset(pa.concat_tables(parts), features, parameters=plan.params.to_json(),
+                   first_part_rows=parts[0].num_rows)
+    return separability(data)
+
+
+def markdown(rows: list[TypeSeparability]) -> list[str]:
+    """The report as a Markdown table."""
+    lines = ["| type | rows | best one-feature rule | precision | recall | best raw field (AUC) |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        rule = r.rule
+        shown = "—" if rule is None else f"`{rule.feature} {rule.direction} {rule.threshold:.4g}`"
+        lines.append(f"| {r.kind}: {r.name}{' **caught**' if r.flagged() else ''} | {r.rows:,} | {shown} | "
+                     + ("— | —" if rule is None else f"{rule.precision:.3f} | {rule.recall:.3f}")
+                     + f" | {'—' if r.raw_field is None else f'{r.raw_field} ({r.raw_auc:.3f})'} |")
+    return lines

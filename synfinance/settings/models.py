@@ -107,6 +107,11 @@ class GenerationConfig(Section):
     anomaly_type_weights: dict[str, float] = Field(
         default_factory=dict, description="Relative weight per anomaly type, replacing its default share."
     )
+    lookalikes: dict[str, float] = Field(
+        default_factory=dict, description="Rate per benign look-alike at difficulty realistic (easy: a quarter, "
+        "hard: twice), replacing its default: merchant_location, device_location, households, household_device, "
+        "sprees, retries, micro_payments, round_amounts, first_time_high_value, refunds (docs/generation.md)."
+    )
 
 
 class MLConfig(Section):

@@ -13,11 +13,13 @@ import numpy as np
 from synfinance.errors import ParameterError, Problem
 from synfinance.population.customers import Customers, build_customers
 from synfinance.population.devices import Devices, build_devices
+from synfinance.population.households import build_households
 from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for
 from synfinance.world.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
 from synfinance.world.catalogue import ANOMALY_NAMES, FRAUD_NAMES, NAMES, unknown_types
 from synfinance.world.difficulty import DIFFICULTIES
+from synfinance.world.lookalikes import LookalikeRates
 from synfinance.world.networks import Networks, build_networks
 
 MAX_TXNS_PER_CUSTOMER_DAY = 50
@@ -47,6 +49,7 @@ class GenerationParams:
     fraud_weights: tuple[tuple[str, float], ...] | None = None  # relative weight per fraud type (default: class shares)
     anomaly_weights: tuple[tuple[str, float], ...] | None = None
     patterns: bool = True  # False: ordinary transactions only (labels all empty)
+    lookalikes: tuple[tuple[str, float], ...] | None = None  # rate per benign look-alike (default: LookalikeRates)
 
     def resolved(self) -> GenerationParams:
         """These parameters validated, with automatic sizes filled in; raises ParameterError listing every problem."""
@@ -110,6 +113,11 @@ class GenerationParams:
                     p.append(Problem(f"{kind}_weights", name, f"a {kind} type ({', '.join(NAMES[kind])})"))
                 elif not isinstance(weight, int | float) or weight < 0:
                     p.append(Problem(f"{kind}_weights.{name}", weight, "a weight >= 0"))
+        for name, rate in self.lookalikes or ():
+            if name not in LookalikeRates.names():
+                p.append(Problem("lookalikes", name, f"a look-alike ({', '.join(LookalikeRates.names())})"))
+            elif not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                p.append(Problem(f"lookalikes.{name}", rate, "a share from 0 to 1"))
         if self.fraud_types is not None:
             unknown = unknown_types("fraud", self.fraud_types)
             if unknown or not self.fraud_types:
@@ -122,7 +130,7 @@ class GenerationParams:
         d = dict(d)
         d["start"] = dt.date.fromisoformat(d["start"])
         d["fraud_types"] = tuple(d["fraud_types"]) if d.get("fraud_types") is not None else None
-        for key in ("fraud_weights", "anomaly_weights"):
+        for key in ("fraud_weights", "anomaly_weights", "lookalikes"):
             d[key] = tuple(d[key].items()) if d.get(key) else None
         return cls(**d)
 
@@ -134,7 +142,7 @@ class GenerationParams:
         d = asdict(self)
         d["start"] = self.start.isoformat()
         d["fraud_types"] = list(self.fraud_types) if self.fraud_types is not None else None
-        for key in ("fraud_weights", "anomaly_weights"):
+        for key in ("fraud_weights", "anomaly_weights", "lookalikes"):
             d[key] = dict(getattr(self, key)) if getattr(self, key) else None
         return d
 
@@ -181,6 +189,18 @@ class GenerationPlan:
     @cached_property
     def devices(self) -> Devices:
         return build_devices(self.params.seed, self.customers)
+
+    @cached_property
+    def lookalike_rates(self) -> LookalikeRates:
+        """The benign look-alikes' rates at this difficulty (none without patterns: nothing to look like)."""
+        rates = LookalikeRates().given(self.params.lookalikes).scaled(self.params.difficulty)
+        return rates if self.params.patterns else LookalikeRates(**dict.fromkeys(LookalikeRates.names(), 0.0))
+
+    @cached_property
+    def households(self) -> np.ndarray:
+        """Each customer's household head (itself when living alone); households never cross a shard."""
+        return build_households(self.params.seed, self.customers.city, self.shard_bounds,
+                                self.lookalike_rates.households)
 
     @cached_property
     def networks(self) -> Networks:

@@ -1,4 +1,7 @@
-"""Correlation: no two features move together with |r| above the limit, unless the pair is allowed with a reason."""
+"""Correlation: no two features move together with |r| above the limit, unless the pair is allowed with a reason.
+
+Pearson's r on features winsorised at their 0.1st and 99.9th percentiles: one customer's extreme ratio (a ₹5
+tea after a ₹30,000 phone) would otherwise decide the coefficient of a million rows."""
 
 from __future__ import annotations
 
@@ -6,18 +9,22 @@ import numpy as np
 
 from synfinance.quality.base import Found, Validator
 from synfinance.quality.data import Dataset
-from synfinance.quality.validators.variance import feature_matrix
+from synfinance.quality.validators.variance import feature_matrix, quantile
+
+WINSOR = 0.001  # share clipped at each end
 
 
 class CorrelationValidator(Validator):
     name = "correlation"
-    summary = "Feature pairs with |Pearson r| above the limit (empty values: the feature's median)."
+    summary = ("Feature pairs with |Pearson r| above the limit (winsorised at 0.1 %; empty values: the feature's "
+               "median).")
     needs = ("features",)
 
     def _check(self, data: Dataset, found: Found) -> None:
-        names, x, _ = feature_matrix(data)
+        names, x, ordered = feature_matrix(data)
         if x.shape[0] < 3:
             return
+        x = np.clip(x, quantile(ordered, WINSOR), quantile(ordered, 1 - WINSOR))
         x = x - x.mean(axis=0)
         norm = np.sqrt((x * x).sum(axis=0))
         varying = norm > 0
