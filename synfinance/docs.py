@@ -95,7 +95,7 @@ def _separability() -> list[str]:
     caught = [r.name for r in rows if r.kind == "fraud" and r.flagged()]
     lines = [
         "", "## How separable each type is by one feature", "",
-        f"Measured by `synfinance patterns report` on a reference dataset ({REFERENCE['count']:,} rows, seed "
+        f"Measured by `synfinance patterns report` on the default dataset ({REFERENCE['count']:,} rows, seed "
         f"{REFERENCE['seed']}, difficulty realistic, generated in memory): per type, the one-feature threshold rule",
         f"with the highest recall among those with precision >= {PRECISION} against legitimate rows (else the rule",
         "with the best F1), and the raw field whose values separate it best. A fraud type that one rule catches",
