@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("SYNFINANCE_ENV", "test")
+# benchmark figures and quality runs of the tests stay out of the developer's .synfinance/ (gates read them)
+_STATE = tempfile.mkdtemp(prefix="synfinance-test-state-")
+os.environ.setdefault("SYNFINANCE_QUALITY__BENCH_DIR", os.path.join(_STATE, "bench"))
+os.environ.setdefault("SYNFINANCE_QUALITY__HISTORY_PATH", os.path.join(_STATE, "quality-history.jsonl"))
 
 from pg_schemas import database_url, fresh_schema, migrated  # noqa: E402
 

@@ -58,7 +58,14 @@ def _grew(kind: str, name: str, now: float, base: float, growth: float, floor: f
                       ratio >= growth and now - base >= floor, f"{now:g} against {base:g} {unit}")
 
 
+def _comparable(now: dict[str, Any], base: dict[str, Any]) -> bool:
+    """Two runs of a benchmark measure the same thing only at the same size."""
+    return now.get("count") == base.get("count")
+
+
 def _bench(now: dict[str, Any], base: dict[str, Any]) -> list[Comparison]:
+    """Latency and memory of the benchmarks both sides ran at the same size (another size is another measure)."""
+    now = {kind: figures for kind, figures in now.items() if kind in base and _comparable(figures, base[kind])}
     out = []
     for key in LATENCY_KEYS:
         if key in now.get("api", {}) and key in base.get("api", {}):

@@ -67,6 +67,7 @@ BASE = {"model": {"version": "v0001", "pr_auc": 0.80, "recall": 0.70, "frauds": 
     pytest.param(None, {"api": {"score_p95_ms": 4.0, "score_p99_ms": 9.0}}, [], id="latency-fell"),
     pytest.param(None, {"api": {"peak_rss_mb": 1050.0}}, [], id="memory-under-a-quarter"),
     pytest.param(None, {"api": {"peak_rss_mb": 1200.0}}, ["api.peak_rss_mb"], id="memory-grew"),
+    pytest.param(None, {"api": {"count": 5000, "peak_rss_mb": 9000.0}}, [], id="another-size-not-compared"),
 ])
 def test_model_latency_and_memory(model: dict[str, float] | None, bench: dict[str, dict[str, float]],
                                   failed: list[str]) -> None:
