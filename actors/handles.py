@@ -60,7 +60,9 @@ def connect(config: RayConfig | None = None) -> bool:
     else:
         local_ray_env()
         store = config.object_store_mb * 1024 * 1024 if config.object_store_mb else None
-        ray.init(num_cpus=config.num_cpus, object_store_memory=store, namespace=config.namespace,
+        # "local": a Ray of this driver's own, even when `ray start` left a cluster on the machine (a bare
+        # ray.init() would join that one and then refuse num_cpus)
+        ray.init(address="local", num_cpus=config.num_cpus, object_store_memory=store, namespace=config.namespace,
                  include_dashboard=False, log_to_driver=False)
     return True
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,3 +87,26 @@ def test_generation_runs_as_a_ray_job(cluster: tuple[str, dict[str, str]], tmp_p
     write_dataset(params, tmp_path / "reference")
     files = json.loads((out / "manifest.json").read_text())["files"]
     assert files == json.loads((tmp_path / "reference" / "manifest.json").read_text())["files"]
+
+
+def test_a_local_run_starts_its_own_ray_beside_a_started_cluster(tmp_path: Path) -> None:
+    """`ray start` on the machine (in the default temp dir, here a private TMPDIR) must not capture a run that
+    asks for a local Ray: it used to join that cluster and die on num_cpus."""
+    private = Path(tempfile.mkdtemp(prefix="sfray-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
+    env = {**os.environ, "TMPDIR": str(private), "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    subprocess.run([RAY, "start", "--head", "--num-cpus=1", f"--port={free_port()}", "--include-dashboard=false",
+                    f"--dashboard-port={free_port()}", f"--ray-client-server-port={free_port()}",
+                    "--disable-usage-stats"], env=env, check=True, capture_output=True, timeout=120)
+    try:
+        done = subprocess.run([sys.executable, "-m", "synfinance", "generate", "transactions", "--count", "2000",
+                               "--workers", "1", "--quiet", "--out", str(tmp_path / "ds")],
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert (tmp_path / "ds" / "manifest.json").is_file()
+    finally:  # stop that cluster only (`ray stop` would stop every Ray on the machine): its processes name its dir
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                if str(private).encode() in cmdline.read_bytes():
+                    os.kill(int(cmdline.parent.name), signal.SIGKILL)
+        shutil.rmtree(private, ignore_errors=True)
