@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 POLL_S = 0.05
 
@@ -22,3 +26,31 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 60, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(POLL_S)
+
+
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, command line) of every process this user can see."""
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            parent = int(stat[stat.rindex(")") + 2:].split()[1])  # after "pid (name) state"
+            found[int(entry.name)] = (parent, (entry / "cmdline").read_bytes())
+    return found
+
+
+def kill_processes_naming(path: Path) -> int:
+    """SIGKILL every process whose command line names `path`, and their descendants (a Ray started with its own
+    temp dir, whose agents rename themselves `ray::...`: `ray stop` would stop every Ray on the machine, the
+    developer's and the test session's too); returns how many."""
+    processes = _processes()
+    doomed = {pid for pid, (_, cmdline) in processes.items() if str(path).encode() in cmdline} - {os.getpid()}
+    grew = True
+    while grew:
+        children = {pid for pid, (parent, _) in processes.items() if parent in doomed} - doomed - {os.getpid()}
+        grew = bool(children)
+        doomed |= children
+    for pid in doomed:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return len(doomed)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from localhost import free_port, wait_for
+from localhost import free_port, kill_processes_naming, wait_for
 
 from synfinance.generate import GenerationParams
 from synfinance.runner import write_dataset
@@ -44,7 +42,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     try:
         yield f"http://127.0.0.1:{dashboard}", env
     finally:
-        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120, check=False)
+        kill_processes_naming(temp)  # this cluster only
 
 
 def test_generation_runs_as_a_ray_job(cluster: tuple[str, dict[str, str]], tmp_path: Path,
@@ -104,9 +102,6 @@ def test_a_local_run_starts_its_own_ray_beside_a_started_cluster(tmp_path: Path)
                               env=env, capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
         assert (tmp_path / "ds" / "manifest.json").is_file()
-    finally:  # stop that cluster only (`ray stop` would stop every Ray on the machine): its processes name its dir
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            with contextlib.suppress(OSError):
-                if str(private).encode() in cmdline.read_bytes():
-                    os.kill(int(cmdline.parent.name), signal.SIGKILL)
+    finally:
+        kill_processes_naming(private)  # that cluster only
         shutil.rmtree(private, ignore_errors=True)
