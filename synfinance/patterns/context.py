@@ -10,7 +10,7 @@ import pyarrow as pa
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
-from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.schema import IST_OFFSET_S, US_PER_DAY, US_PER_S
 from synfinance.world.amounts import MAX_PAISE, MIN_PAISE
 from synfinance.world.catalogue import NAMES
 from synfinance.world.difficulty import DIFFICULTIES
@@ -36,9 +36,7 @@ class PatternContext:
         self.plan, self.shard, self.rng = plan, shard, rng
         self.customers, self.merchants, self.devices = plan.customers, plan.merchants, plan.devices
         self.difficulty = DIFFICULTIES[plan.params.difficulty]
-        first_day = (plan.params.start - EPOCH_DATE).days
-        self.t0 = first_day * US_PER_DAY - IST_OFFSET_S * US_PER_S  # first instant of the range, UTC
-        self.t1 = self.t0 + plan.params.days * US_PER_DAY
+        self.t0, self.t1 = plan.first_us, plan.end_us  # the date range, UTC microseconds
         self.lo, self.hi = plan.shard_bounds[shard]
         self.history = frame.time_rank()  # prior transactions of the customer, as generated
         self.free_rows = frame.free()  # neither labelled nor referred to by another pattern's evidence

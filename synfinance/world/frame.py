@@ -13,6 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 SEVERITIES = ("low", "medium", "high", "critical")
+# What a payment is, apart from who and when: the columns a repeat of it (a replay, a retried booking) copies
+PAYMENT_COLUMNS = ("merchant", "category", "merchant_city", "paise", "mode", "channel", "device", "instrument",
+                   "card_network", "online", "city", "lat", "lon")
 
 
 def order_by(major: np.ndarray, minor: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from synfinance.population import geography as geo
 from synfinance.population.categories import category_index
 from synfinance.sampling import STREAM_NETWORKS, rng_for
-from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.schema import US_PER_DAY
 from synfinance.world.catalogue import type_shares
 from synfinance.world.running import running_group_sum
 
@@ -100,8 +100,7 @@ def build_networks(plan: GenerationPlan) -> Networks:
     attack_merchant = merchants.pool_start[hub, cat] + rng.integers(0, np.maximum(merchants.pool_chains[hub, cat], 1))
     attack_device = plan.devices.fraud_device(rng.integers(0, 2**62, n_attacks))
     span = plan.params.days * US_PER_DAY
-    first_us = ((plan.params.start - EPOCH_DATE).days * US_PER_DAY) - IST_OFFSET_S * US_PER_S
-    attack_start = first_us + (rng.random(n_attacks) * max(span - US_PER_DAY // 8, 1)).astype(np.int64)
+    attack_start = plan.first_us + (rng.random(n_attacks) * max(span - US_PER_DAY // 8, 1)).astype(np.int64)
     attack_size = np.bincount(attack_of[attack_of >= 0], minlength=n_attacks)
 
     # synthetic identities: credit-card holders who bust out with ~4.5 large purchases
@@ -117,7 +116,7 @@ def _mule_edges(plan: GenerationPlan, rng: np.random.Generator, pick: Callable[[
     """Transfers of every mule network; each network uses one typology and ~8 transfers."""
     n_networks = round(_target_rows(plan, "mule_account") / 8)
     span = plan.params.days * US_PER_DAY
-    first_us = ((plan.params.start - EPOCH_DATE).days * US_PER_DAY) - IST_OFFSET_S * US_PER_S
+    first_us = plan.first_us
     edges: list[tuple[int, int, int, int, int, int]] = []  # sender, receiver, paise, network, typology, role
     for net in range(n_networks):
         typology = int(rng.integers(0, len(TYPOLOGIES)))

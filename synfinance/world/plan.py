@@ -16,6 +16,7 @@ from synfinance.population.devices import Devices, build_devices
 from synfinance.population.households import build_households
 from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for
+from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
 from synfinance.world.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
 from synfinance.world.catalogue import ANOMALY_NAMES, FRAUD_NAMES, NAMES, unknown_types
 from synfinance.world.difficulty import DIFFICULTIES
@@ -189,6 +190,16 @@ class GenerationPlan:
     @cached_property
     def devices(self) -> Devices:
         return build_devices(self.params.seed, self.customers)
+
+    @property
+    def first_us(self) -> int:
+        """First instant of the date range (midnight IST of the start date), UTC microseconds."""
+        return (self.params.start - EPOCH_DATE).days * US_PER_DAY - IST_OFFSET_S * US_PER_S
+
+    @property
+    def end_us(self) -> int:
+        """First instant after the date range, UTC microseconds."""
+        return self.first_us + self.params.days * US_PER_DAY
 
     @cached_property
     def lookalike_rates(self) -> LookalikeRates:

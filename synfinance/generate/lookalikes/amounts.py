@@ -9,7 +9,7 @@ import numpy as np
 from synfinance.generate.lookalikes.base import LookAlike, Shard
 from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
-from synfinance.schema import IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.schema import EPOCH_DATE, ist_calendar
 from synfinance.world.calendar import CITY_ZONE
 from synfinance.world.frame import Frame
 
@@ -53,8 +53,7 @@ class FestivalBigTicket(LookAlike):
 
     def _apply(self, frame: Frame, shard: Shard, rate: float) -> None:
         plan = shard.plan
-        local_day = (frame["ts"] + IST_OFFSET_S * US_PER_S) // US_PER_DAY - (shard.t0 + IST_OFFSET_S * US_PER_S) \
-            // US_PER_DAY
+        local_day = ist_calendar(frame["ts"])[0] - (plan.params.start - EPOCH_DATE).days
         zone = CITY_ZONE[plan.customers.city[frame["cust"]]]
         festive = plan.calendar.festival[zone, np.clip(local_day, 0, plan.calendar.days - 1)] > 0
         rows = shard.chosen(festive & np.isin(frame["category"], BIG_CATEGORIES), rate)

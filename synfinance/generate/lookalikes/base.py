@@ -13,7 +13,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
 from synfinance.world.frame import Frame
 from synfinance.world.plan import GenerationPlan
 
@@ -22,18 +21,10 @@ REGISTRY: dict[str, type[LookAlike]] = {}
 
 @dataclass(frozen=True)
 class Shard:
-    """What a look-alike needs besides the frame: the plan, the shard's generator and its time range."""
+    """What a look-alike needs besides the frame: the plan and the shard's generator."""
 
     plan: GenerationPlan
     rng: np.random.Generator
-
-    @property
-    def t0(self) -> int:
-        return ((self.plan.params.start - EPOCH_DATE).days * US_PER_DAY) - IST_OFFSET_S * US_PER_S
-
-    @property
-    def t1(self) -> int:
-        return self.t0 + self.plan.params.days * US_PER_DAY
 
     def chosen(self, where: np.ndarray, rate: float) -> np.ndarray:
         """Rows among `where` (a mask) picked with probability `rate`."""

@@ -10,14 +10,12 @@ from synfinance.generate.lookalikes.base import LookAlike, Shard
 from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
 from synfinance.schema import US_PER_S
-from synfinance.world.frame import Frame
+from synfinance.world.frame import PAYMENT_COLUMNS, Frame
 from synfinance.world.running import running_group_sum
 
 SPREE_SIZE = (3, 9)  # purchases in a spree, the first included
 SPREE_GAP_S = (60, 900)
 RETRY_BEFORE_S = (30, 300)
-COPIED = ("merchant", "category", "merchant_city", "paise", "mode", "channel", "device", "instrument",
-          "card_network", "online", "city", "lat", "lon")
 REFUNDED = np.array([category_index("Fashion"), category_index("Electronics")])
 
 
@@ -38,7 +36,7 @@ class Spree(LookAlike):
         gap = np.where(step > 0, shard.rng.uniform(*SPREE_GAP_S, len(rows)), 0.0)
         after_s = running_group_sum(gap, step == 0)
         ts = frame["ts"][anchors][owner] + (after_s * US_PER_S).astype(np.int64)
-        frame["ts"][rows] = np.minimum(ts, shard.t1 - 1)
+        frame["ts"][rows] = np.minimum(ts, shard.plan.end_us - 1)
 
 
 class RetriedBooking(LookAlike):
@@ -51,12 +49,12 @@ class RetriedBooking(LookAlike):
         offset = shard.block_offset(frame)
         rows = shard.chosen(frame["online"] & (offset % 2 == 1), rate)  # odd rows: pairs never overlap
         tried = rows - 1  # the same customer's row before it becomes the declined first attempt
-        for column in COPIED:
+        for column in PAYMENT_COLUMNS:
             frame[column][tried] = frame[column][rows]
         frame["status"][tried] = pay.DECLINED
         frame["status"][rows] = pay.APPROVED
         before = (shard.rng.uniform(*RETRY_BEFORE_S, len(rows)) * US_PER_S).astype(np.int64)
-        frame["ts"][tried] = np.maximum(frame["ts"][rows] - before, shard.t0)
+        frame["ts"][tried] = np.maximum(frame["ts"][rows] - before, shard.plan.first_us)
 
 
 class Refund(LookAlike):

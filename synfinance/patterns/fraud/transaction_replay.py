@@ -7,11 +7,8 @@ import numpy as np
 from synfinance.patterns.base import Cases, Injection, VictimPattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
-from synfinance.world.frame import Frame
+from synfinance.world.frame import PAYMENT_COLUMNS, Frame
 from synfinance.world.running import running_group_sum
-
-COPIED = ("merchant", "category", "merchant_city", "paise", "mode", "channel", "device", "instrument",
-          "card_network", "online", "city", "lat", "lon")
 
 
 class TransactionReplayPattern(VictimPattern):
@@ -29,7 +26,7 @@ class TransactionReplayPattern(VictimPattern):
         replay = step > 0  # the replayed rows: every row of a case but its first
         rows, original, owner, step = cases.rows[replay], original[replay], cases.owner[replay], step[replay]
         ctx.reserve(original)  # later patterns must not change what the evidence points at
-        for column in COPIED:
+        for column in PAYMENT_COLUMNS:
             frame[column][rows] = frame[column][original]
         starts = np.ones(len(rows), dtype=bool)
         starts[1:] = owner[1:] != owner[:-1]
