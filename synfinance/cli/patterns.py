@@ -46,7 +46,7 @@ def render(rows: list[TypeSeparability]) -> Table:
         table.add_column(header)
     for r in rows:
         rule = r.rule
-        shown = "—" if rule is None else f"{rule.feature} {rule.direction} {rule.threshold:.4g}"
+        shown = "—" if rule is None else str(rule)
         table.add_row(f"{r.kind}:{r.name}", f"{r.rows:,}", shown, "" if rule is None else f"{rule.precision:.3f}",
                       "" if rule is None else f"{rule.recall:.3f}",
                       "—" if r.raw_field is None else f"{r.raw_field} ({r.raw_auc:.3f})",

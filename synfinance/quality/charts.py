@@ -3,6 +3,7 @@ amounts and hours against the baseline, rates per day, missing values per field,
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ def chart_data(data: Dataset, findings: list[Finding]) -> dict[str, Any]:
             status, values = data.codes("status")
             declined = status == (values.index("declined") if "declined" in values else -2)
             rates["declined"] = (np.bincount(index, weights=declined) / np.maximum(per_day, 1)).round(6)
-        charts["daily"] = {"dates": [str(EPOCH_DATE.fromordinal(EPOCH_DATE.toordinal() + first + i))
+        charts["daily"] = {"dates": [str(EPOCH_DATE + dt.timedelta(days=first + i))
                                      for i in range(len(per_day))],
                            "rows": per_day.tolist(), **{k: v.tolist() for k, v in rates.items()}}
     missing = {k.removeprefix("missing."): v for k, v in metrics.get("missing", {}).items()

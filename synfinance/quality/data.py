@@ -153,6 +153,13 @@ class Dataset:
             self._memo[key] = build()
         return cast(T, self._memo[key])
 
+    def outside(self, name: str, domain: tuple[str, ...]) -> np.ndarray:
+        """Rows whose value of a column is not in `domain`; an empty value is not outside (missing is its own
+        check)."""
+        column = self.transactions.column(name)
+        outside = pc.and_(pc.invert(pc.is_in(column, value_set=pa.array(domain))), column.is_valid())
+        return np.asarray(outside.to_numpy(zero_copy_only=False))
+
     def transaction_ids(self, index: np.ndarray) -> tuple[str, ...]:
         if not len(index) or "transaction_id" not in self.transactions.column_names:
             return ()

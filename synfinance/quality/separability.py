@@ -39,6 +39,9 @@ class Rule:
     precision: float
     recall: float
 
+    def __str__(self) -> str:
+        return f"{self.feature} {self.direction} {self.threshold:.4g}"
+
 
 @dataclass(frozen=True)
 class TypeSeparability:
@@ -195,7 +198,7 @@ def markdown(rows: list[TypeSeparability]) -> list[str]:
              "|---|---|---|---|---|---|"]
     for r in rows:
         rule = r.rule
-        shown = "—" if rule is None else f"`{rule.feature} {rule.direction} {rule.threshold:.4g}`"
+        shown = "—" if rule is None else f"`{rule}`"
         lines.append(f"| {r.kind}: {r.name}{' **caught**' if r.flagged() else ''} | {r.rows:,} | {shown} | "
                      + ("— | —" if rule is None else f"{rule.precision:.3f} | {rule.recall:.3f}")
                      + f" | {'—' if r.raw_field is None else f'{r.raw_field} ({r.raw_auc:.3f})'} |")

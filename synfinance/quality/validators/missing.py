@@ -9,8 +9,8 @@ from synfinance.quality.data import Dataset
 from synfinance.schema import FEATURE_NAMES, TRANSACTION_SCHEMA
 
 CARD_MODES = ("Credit Card", "Debit Card", "EMI")
-# an optional field and the rows where it must be present: (field, column, values that require it)
-REQUIRED_WHEN = (("card_type", "payment_mode", CARD_MODES), ("instrument_id", "payment_mode", None))
+# an optional field and the payment modes that require it (None: every mode but cash)
+REQUIRED_WHEN = (("card_type", CARD_MODES), ("instrument_id", None))
 
 
 class MissingValidator(Validator):
@@ -48,7 +48,7 @@ class MissingValidator(Validator):
         if "payment_mode" not in names:
             return
         mode, modes = data.codes("payment_mode")
-        for field, _, needing in REQUIRED_WHEN:
+        for field, needing in REQUIRED_WHEN:
             if field not in names:
                 continue
             wanted = [i for i, m in enumerate(modes) if (m in needing if needing else m != "Cash")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from synfinance.population.categories import CATEGORY_NAMES
 from synfinance.population.geography import CITY_NAMES
@@ -43,8 +42,7 @@ class RangesValidator(Validator):
             if field not in names:
                 continue
             column = data.transactions.column(field)
-            outside = pc.and_(pc.invert(pc.is_in(column, value_set=pa.array(domain))), column.is_valid())
-            outside = outside.to_numpy(zero_copy_only=False)  # an empty value is the missing check's
+            outside = data.outside(field, domain)
             if outside.any():
                 bad_rows |= outside
                 seen = sorted({str(v) for v in column.filter(pa.array(outside)).unique().to_pylist()})[:3]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from synfinance.observability.data import MAD_SCALE
 from synfinance.population.categories import CATEGORIES
 from synfinance.quality.base import Found, Validator
 from synfinance.quality.data import Dataset
 
-MAD_SCALE = 1.4826  # MAD of a normal distribution -> its standard deviation
 NIGHT_HOURS = 6  # 00:00-05:59 IST
 MIN_RANK_CORRELATION = 0.7  # categories' median tickets against the world's price levels
 
