@@ -91,11 +91,15 @@ class Frame:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
 
+    def block_offset(self) -> np.ndarray:
+        """Each row's position inside its customer's block of rows (the order rows were drawn in)."""
+        return np.arange(len(self)) - np.repeat(self.starts, self.counts)
+
     def time_rank(self) -> np.ndarray:
         """Each row's position in its customer's history, by the current timestamps (0 = first)."""
         order = order_by(self.cols["cust"], self.cols["ts"])
         rank = np.empty(len(self), dtype=np.int64)
-        rank[order] = np.arange(len(self)) - np.repeat(self.starts, self.counts)
+        rank[order] = self.block_offset()
         return rank
 
     def free(self) -> np.ndarray:

@@ -30,10 +30,6 @@ class Shard:
         """Rows among `where` (a mask) picked with probability `rate`."""
         return np.flatnonzero(where & (self.rng.random(len(where)) < rate))
 
-    def block_offset(self, frame: Frame) -> np.ndarray:
-        """Each row's position inside its customer's block of rows."""
-        return np.arange(len(frame)) - np.repeat(frame.starts, frame.counts)
-
 
 class LookAlike(ABC):
     name: ClassVar[str]  # its rate's name in LookalikeRates

@@ -26,7 +26,7 @@ class Spree(LookAlike):
     order = 40
 
     def _apply(self, frame: Frame, shard: Shard, rate: float) -> None:
-        offset = shard.block_offset(frame)
+        offset = frame.block_offset()
         remaining = np.repeat(frame.counts, frame.counts) - offset  # rows left in the block from this one
         anchors = shard.chosen(remaining >= SPREE_SIZE[0], rate)
         size = np.minimum(shard.rng.integers(*SPREE_SIZE, len(anchors)), remaining[anchors])
@@ -46,7 +46,7 @@ class RetriedBooking(LookAlike):
     order = 41
 
     def _apply(self, frame: Frame, shard: Shard, rate: float) -> None:
-        offset = shard.block_offset(frame)
+        offset = frame.block_offset()
         rows = shard.chosen(frame["online"] & (offset % 2 == 1), rate)  # odd rows: pairs never overlap
         tried = rows - 1  # the same customer's row before it becomes the declined first attempt
         for column in PAYMENT_COLUMNS:
