@@ -11,6 +11,7 @@ ShardDataLost, and an error raised inside a deployment is re-raised as itself (n
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,10 +31,11 @@ P = ParamSpec("P")
 # arguments are type-checked against its signature, and the method is found by name on the other side.
 Method: TypeAlias = Callable[Concatenate[Any, P], Any]
 
-# Environment of a Ray started here (a variable already set wins): Serve's throughput mode runs each
-# replica's user code and handle router on its main event loop; direct ingress (an extra HTTP and gRPC
-# port per ingress replica) stays off. docs/benchmarks.md has the measurements behind both.
-LOCAL_RAY_ENV = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0"}
+# Environment of a Ray started here (a variable already set wins): HAProxy (C) is the HTTP ingress on every
+# node, forwarding straight to the ingress replicas, and Serve's throughput mode runs each replica's user code
+# and handle router on its main event loop. HTTP only: TLS is terminated in front (docs/deploy/ray-cluster.md).
+# docs/benchmarks.md has the measurements behind both.
+LOCAL_RAY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
 
 
 # -- the cluster ---------------------------------------------------------------------------------------------
@@ -179,23 +181,6 @@ async def _awaited(response: Any) -> Any:
         raise unwrap(exc) from None
 
 
-class ScorerHandle:
-    """The Scorer deployment (serve.deployments.Scorer)."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-
-    async def info(self) -> dict[str, Any]:
-        return await _awaited(self.handle.info.remote())  # type: ignore[no-any-return]
-
-    async def one(self, x: Any) -> dict[str, Any]:
-        # batched by the scorer (@serve.batch): the context rides with the row
-        return await _awaited(self.handle.one.remote((x, tracing.carrier())))  # type: ignore[no-any-return]
-
-    async def many(self, x: Any, explain: str) -> Any:
-        return await _awaited(self.handle.many.remote(x, explain, **_ctx()))
-
-
 class QueryHandle:
     """The Query deployment (serve.deployments.Query): the database behind the API.
 
@@ -220,26 +205,76 @@ class DeploymentActor:
         self.handle = serve.get_deployment_actor(name)
 
     async def call(self, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
-        """actor.call(FeatureShard.one, row): the method, by name, with the trace context."""
-        sent = {**kwargs, **_ctx()}
+        """actor.call(FeatureShard.stats): the method, by name, with the trace context."""
+        return await self.call_named(method.__name__, *args, **{**kwargs, **_ctx()})
+
+    async def call_named(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """The method called `method` (a method that carries its own trace contexts: FeatureShard.ones)."""
         try:
-            return await _awaited(getattr(self.handle, method.__name__).remote(*args, **sent))
+            return await _awaited(getattr(self.handle, method).remote(*args, **kwargs))
         except RayActorError:
             pass
         try:
             self.handle = serve.get_deployment_actor(self.name)
-            return await _awaited(getattr(self.handle, method.__name__).remote(*args, **sent))
+            return await _awaited(getattr(self.handle, method).remote(*args, **kwargs))
         except (ValueError, RayActorError) as exc:  # dead, and Serve has not recreated it yet
             raise PartRestarting(f"{self.name} is restarting (it died; Serve recreates it within seconds)",
                                  RESTART_RETRY_S) from exc
 
 
+class Coalesced:
+    """Single requests to one actor, sent as lists: at once while fewer than `in_flight` lists are on their way, else
+    gathered until one comes back (no timer: an idle actor gets a request without waiting). Under load a call
+    carries many requests, so the per-call cost of a Ray hop (~0.5 ms of CPU on each side here) is shared.
+
+        answer = await coalesced(request)     # send(list of requests) -> list of answers, or of exceptions
+    """
+
+    def __init__(self, send: Callable[[list[Any]], Any], in_flight: int = 2, most: int = 64) -> None:
+        self.send, self.in_flight, self.most = send, in_flight, most
+        self.waiting: list[tuple[Any, asyncio.Future[Any]]] = []
+        self.sending = 0
+
+    async def __call__(self, request: Any) -> Any:
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiting.append((request, answer))
+        if self.sending < self.in_flight:
+            self.sending += 1
+            asyncio.get_running_loop().create_task(self._drain())
+        return await answer
+
+    async def _drain(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[:self.most], self.waiting[self.most:]
+                try:
+                    answers = await self.send([request for request, _ in batch])
+                except Exception as exc:  # the whole call failed (the actor died, no model): every request has it
+                    answers = [exc] * len(batch)
+                for (_, future), answer in zip(batch, answers, strict=True):
+                    if future.done():  # its caller gave up (a timeout)
+                        continue
+                    if isinstance(answer, Exception):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)
+        finally:
+            self.sending -= 1
+
+
 class FeatureShards:
     """The ingress's feature-store shards: deployment-scoped actors named `features-<i>`, called as plain actors
-    (one hop, cheaper than a Serve handle)."""
+    (one hop, cheaper than a Serve handle); single scores to a shard are coalesced (Coalesced)."""
 
     def __init__(self, count: int) -> None:
         self.actors = [DeploymentActor(self.name(i)) for i in range(count)]
+        self.singles = [Coalesced(self._sender(actor)) for actor in self.actors]
+
+    @staticmethod
+    def _sender(actor: DeploymentActor) -> Callable[[list[Any]], Any]:
+        async def send(requests: list[Any]) -> Any:
+            return await actor.call_named("ones", requests)
+        return send
 
     @staticmethod
     def name(index: int) -> str:
@@ -249,8 +284,13 @@ class FeatureShards:
         return len(self.actors)
 
     async def call(self, index: int, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
-        """shards.call(2, FeatureShard.one, row): the method of shard 2, by name."""
+        """shards.call(2, FeatureShard.many, table, positions, explain): the method of shard 2, by name."""
         return await self.actors[index].call(method, *args, **kwargs)
+
+    async def score_one(self, index: int, transaction: dict[str, Any], features: bool) -> Any:
+        """(prediction fields, features or None) of one transaction from shard `index` (FeatureShard.ones), its
+        trace context travelling with it."""
+        return await self.singles[index]((transaction, features, tracing.carrier()))
 
 
 RESTART_RETRY_S = 2.0  # Retry-After while a deployment-scoped actor is being recreated
@@ -301,7 +341,7 @@ def cluster_state() -> dict[str, Any]:
 
 def actor_pids(name: str | None) -> list[tuple[str, int]]:
     """(class name, pid) of the live actors whose class is `name` (ShardWorker, FeatureShard) or, for a Serve
-    replica, whose deployment is `name` (Ingress, Scorer, Query); every live actor for None. Ray must be
+    replica, whose deployment is `name` (Ingress, Query); every live actor for None. Ray must be
     connected. Read from the GCS's actor table (ray._private.state), which, unlike ray.util.state, needs no
     dashboard (a local Ray here starts without one)."""
     from ray._private import state
@@ -312,7 +352,7 @@ def actor_pids(name: str | None) -> list[tuple[str, int]]:
 
 
 def serve_pids(app: str, deployment: str | None = None, actor: str | None = None) -> list[int]:
-    """Pids of an app's live replicas of `deployment` (Ingress, Scorer, Query), or of its deployment-scoped actor
+    """Pids of an app's live replicas of `deployment` (Ingress, Query), or of its deployment-scoped actor
     named `actor` (features-0, limits): what a chaos fault kills. Ray must be connected."""
     from ray._private import state
 

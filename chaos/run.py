@@ -121,7 +121,6 @@ def _fault(step: Step, stack: Stack) -> None:
         "db-slow": lambda: proxy.slow(float(args.get("latency_ms", 500)), float(args.get("jitter_ms", 0))),
         "db-throttle": lambda: proxy.throttle(float(args.get("bytes_per_s", 64_000))),
         "kill-ingress": lambda: _kill(serve_pids(APP, deployment="Ingress"), "ingress replica"),
-        "kill-scorer": lambda: _kill(serve_pids(APP, deployment="Scorer"), "scorer replica"),
         "kill-feature-shard": lambda: _kill(serve_pids(APP, actor=f"features-{int(args.get('index', 0))}"),
                                             "feature-store shard"),
     }

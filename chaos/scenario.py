@@ -37,7 +37,7 @@ FAULTS: dict[str, tuple[str, ...]] = {
     "db-cut": ("api", "pipeline", "db-load"), "db-refuse": ("api", "pipeline", "db-load"),
     "db-slow": ("api", "pipeline", "db-load"), "db-throttle": ("api", "pipeline", "db-load"),
     "db-restore": ("api", "pipeline", "db-load"),
-    "kill-ingress": ("api",), "kill-scorer": ("api",), "kill-feature-shard": ("api",),
+    "kill-ingress": ("api",), "kill-feature-shard": ("api",),
     # armed before a pipeline run starts (at_s does not apply): the seams of chaos.faults
     "kill-worker": ("pipeline",), "memory-pressure": ("pipeline",), "disk-full": ("pipeline",),
 }

@@ -73,7 +73,7 @@ def app_settings(stack: Stack, replicas: int = 2) -> Settings:
         "security.api_keys": keys, "security.rate_limit.requests_per_s": 100_000,
         "security.rate_limit.burst": 100_000, "server.replicas": replicas, "server.feature_shards": 2,
         "server.warm_from": str(stack.data), "ml.registry_path": str(stack.models),
-        "server.score_batch_wait_ms": 1, "server.timeout_s": 6.0, **stack.database_config()}).settings
+        "server.timeout_s": 6.0, **stack.database_config()}).settings
 
 
 def deploy_api(stack: Stack, base: str) -> None:

@@ -1,4 +1,4 @@
-"""The Serve application from the settings: ingress, feature-store shards, scorer, query.
+"""The Serve application from the settings: ingress, feature-store shards (features and the model), query.
 
     serve run serve.builder:app_builder          # or `serve deploy serve/config.yaml`, or `synfinance api start`
 """
@@ -14,7 +14,7 @@ from ray.serve.schema import LoggingConfig
 
 from actors.handles import LIMIT_BANK, FeatureShards
 from actors.live import hub_name
-from serve.deployments import FeatureShard, LimitBank, Query, Scorer
+from serve.deployments import FeatureShard, LimitBank, Query
 from serve.ingress import Ingress
 from synfinance.settings import Settings, load_settings
 
@@ -26,21 +26,19 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
     server = settings.server
     live = (hub_name(name), config_version)
     shards = [DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
-                                    init_args=(i, server.feature_shards, server.warm_from, settings.monitoring, live,
-                                               settings.database))
+                                    init_args=(i, server.feature_shards, server.warm_from, settings.ml,
+                                               settings.monitoring, live, settings.database))
               for i in range(server.feature_shards)]
     bank = DeploymentActorConfig(name=LIMIT_BANK, actor_class=LimitBank, actor_options={"num_cpus": 0})
     # mypy sees the classes, not the Deployments the decorators made of them.
     # Serve's own lines as JSON too, and no second access line (the ingress writes http.request with the trace)
     serve_logs = LoggingConfig(encoding="JSON", enable_access_log=False, log_level=settings.monitoring.log_level)
-    scorer = Scorer.options(logging_config=serve_logs).bind(  # type: ignore[attr-defined]
-        settings.ml, server.score_batch_max, server.score_batch_wait_ms, settings.monitoring, live)
     query = Query.options(logging_config=serve_logs).bind(  # type: ignore[attr-defined]
         settings.database, settings.monitoring, live)
     ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=[*shards, bank],  # type: ignore[attr-defined]
                               logging_config=serve_logs)
     return ingress.bind(  # type: ignore[no-any-return]
-        server.feature_shards, scorer, query, settings.security, server.max_request_bytes, config_version,
+        server.feature_shards, query, settings.security, server.max_request_bytes, config_version,
         settings.monitoring, live, disk_paths(settings), server.timeout_s)
 
 

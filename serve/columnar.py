@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from serve.schemas import BOUNDS, CHOICES, EARLIEST, LATEST, MAX_BATCH, TEXT_MAX
 from synfinance.errors import Problem, TooLarge, ValidationError
 from synfinance.features.inputs import INPUT_SCHEMA
+from synfinance.features.reference import DERIVED
 from synfinance.model.scoring import Scored
 from synfinance.schema import FEATURE_NAMES, PREDICTION_SCHEMA
 
@@ -53,6 +54,9 @@ def read_batch(body: bytes) -> pa.Table:
     columns = []
     for field in INPUT_SCHEMA:
         if field.name not in table.column_names:
+            if field.name in DERIVED:  # the server derives it (synfinance.features.reference)
+                columns.append(pa.nulls(table.num_rows, field.type))
+                continue
             problems.append(Problem(f"$.transactions[*].{field.name}", "no such column", f"a column of {field.type}"))
             continue
         column = table.column(field.name).combine_chunks()
@@ -62,9 +66,20 @@ def read_batch(body: bytes) -> pa.Table:
         if cast is not None:
             _check_values(cast, field, problems)
             columns.append(cast)
+    if not problems:
+        _located(dict(zip(INPUT_SCHEMA.names, columns, strict=True)), problems)
     if problems:
         raise ValidationError(problems.reported())
     return pa.Table.from_arrays(columns, schema=INPUT_SCHEMA)
+
+
+def _located(columns: dict[str, pa.Array], problems: Problems) -> None:
+    """Every row has a location: a city, or latitude and longitude (TransactionIn's rule)."""
+    city, lat, lon = (columns[n].is_valid() for n in ("city", "latitude", "longitude"))
+    bad = np.flatnonzero(pc.invert(pc.or_(city, pc.and_(lat, lon))).to_numpy(zero_copy_only=False))
+    problems.unlisted += max(0, len(bad) - MAX_PROBLEMS)
+    problems.extend(Problem(f"$.transactions[{i}].city", None, "a location - a city, or latitude and longitude")
+                    for i in bad[:MAX_PROBLEMS].tolist())
 
 
 def _cast(column: pa.Array, field: pa.Field, problems: Problems) -> pa.Array | None:
@@ -108,7 +123,7 @@ def _cast(column: pa.Array, field: pa.Field, problems: Problems) -> pa.Array | N
 
 def _check_values(column: pa.Array, field: pa.Field, problems: Problems) -> None:
     name, t = field.name, field.type
-    if not field.nullable:
+    if not field.nullable and name not in DERIVED:  # a null derivable value is derived
         _rows(column, field, problems, pc.is_null, "a value (not null)")
     low, high = BOUNDS.get(name, (None, None))
     if name in CHOICES:

@@ -1,7 +1,7 @@
-"""The Serve deployments behind the ingress: feature-store shards, the scorer, the query layer.
+"""What the ingress calls: feature-store shards (which score too), the rate-limit bank, the query layer.
 
 Each is a thin holder of a synfinance object; the work is done by synfinance.features.online,
-synfinance.model.scoring and synfinance.store.gateway. Replicas ask for no CPU by default (the app must
+synfinance.model.served and synfinance.store.gateway. Replicas ask for no CPU by default (the app must
 fit a 2-core laptop); serve/config.yaml reserves CPUs for production. The ingress calls them through
 actors.handles.
 """
@@ -9,7 +9,6 @@ actors.handles.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -21,22 +20,24 @@ from ray import serve
 
 from actors.live import follow
 from actors.metrics import instrument, retune
-from synfinance.errors import ModelError, ModelUnavailable, SynFinanceError
+from synfinance.errors import SynFinanceError, ValidationError
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import OnlineShard
-from synfinance.model import registry
-from synfinance.model.fitting import PolicyRule, rechoose
-from synfinance.model.scoring import Scored, score_columns
-from synfinance.model.watch import ServedWatch
+from synfinance.features.reference import Reference
+from synfinance.model.scoring import Scored
+from synfinance.model.served import ServedModel
 from synfinance.observability import metrics, tracing
 from synfinance.observability.logs import get_logger
 from synfinance.observability.tracing import traced
-from synfinance.schema import FEATURE_NAMES
+from synfinance.schema import CUSTOMER_SCHEMA, MERCHANT_SCHEMA
 from synfinance.security import Buckets
 from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig, RateLimit, Settings
-from synfinance.store.gateway import Gateway, stored_since
+from synfinance.store.gateway import Gateway, stored_reference, stored_since
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
+REFERENCE_CUSTOMERS = pa.schema([CUSTOMER_SCHEMA.field(n) for n in ("customer_id", "city", "home_latitude",
+                                                                    "home_longitude")])
+REFERENCE_MERCHANTS = pa.schema([MERCHANT_SCHEMA.field(n) for n in ("merchant_id", "category", "reputation")])
 log = get_logger("synfinance.serve")
 
 
@@ -55,25 +56,37 @@ class LimitBank:
 
 @ray.remote(num_cpus=0)
 class FeatureShard:
-    """One shard of the online feature store (customers routed by a hash of their id).
+    """One shard of the online feature store (customers routed by a hash of their id), and the model.
 
     A deployment-scoped actor of the ingress (see serve/builder.py): Serve starts it with the app, every
     ingress replica shares it, and Serve removes it with the app. The ingress calls it as a plain actor
-    (actors.handles.FeatureShards), a cheaper hop than a Serve handle (docs/benchmarks.md).
+    (actors.handles.FeatureShards). The model sits here, where the customer's features are computed, so a
+    single score is ingress -> shard -> answer: one hop (docs/benchmarks.md has the measurements).
     """
 
-    def __init__(self, index: int, shards: int, warm_from: Path | None, monitoring: MonitoringConfig,
+    def __init__(self, index: int, shards: int, warm_from: Path | None, ml: MLConfig, monitoring: MonitoringConfig,
                  live: tuple[str, str] | None = None, database: DatabaseConfig | None = None) -> None:
         instrument("feature-shard", monitoring)
-        follow(live, lambda settings, _: retune("feature-shard", settings.monitoring), "feature-shard")
+        self.served = ServedModel(ml, watching=monitoring.metrics_enabled)
+        follow(live, self.apply_live, "feature-shard")
         self.shard = OnlineShard(index, shards)
+        self.reference = Reference.empty()  # what completes a raw event: this shard's customers, every merchant
         if warm_from is not None:
             self.shard.warm(warm_from)
-            if database is not None and database.enabled:
+            self.reference = Reference.of_dataset(warm_from, self.shard.mine)
+        if database is not None and database.enabled:
+            if warm_from is not None:
                 self.rebuild(database)
+            else:
+                self.refer(database)
         self.size = metrics.STORE_CUSTOMERS.labels(str(index))
         self.hits, self.misses = metrics.STORE_LOOKUPS.labels("hit"), metrics.STORE_LOOKUPS.labels("miss")
         self._count(0, 0)
+
+    def apply_live(self, settings: Settings, version: str) -> None:
+        """Log level and sampling; a changed decision rule re-chooses the served policy (ServedModel.reconfigure)."""
+        retune("feature-shard", settings.monitoring)
+        self.served.reconfigure(settings.ml)
 
     def rebuild(self, database: DatabaseConfig) -> None:
         """After the warm-up: replay what was stored since (a shard Serve recreated after it died, or an API
@@ -86,6 +99,18 @@ class FeatureShard:
         replayed = self.shard.replay(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
         log.info("feature_store.rebuilt", shard=self.shard.index, stored_rows=len(rows), replayed=replayed)
 
+    def refer(self, database: DatabaseConfig) -> None:
+        """The reference from the database's customers and merchants (an API started without a warm-up dataset)."""
+        try:
+            customers, merchants = asyncio.run(stored_reference(database))
+        except SynFinanceError as exc:
+            log.warning("feature_store.reference_skipped", shard=self.shard.index, reason=str(exc))
+            return
+        people = pa.Table.from_pylist(customers, schema=REFERENCE_CUSTOMERS)
+        people = people.filter(pa.array(self.shard.mine(people.column("customer_id"))))
+        self.reference = Reference.of(people, pa.Table.from_pylist(merchants, schema=REFERENCE_MERCHANTS))
+        log.info("feature_store.reference", shard=self.shard.index, **self.reference.sizes())
+
     def _count(self, hits: int, misses: int) -> None:
         if hits:
             self.hits.inc(hits)
@@ -93,124 +118,59 @@ class FeatureShard:
             self.misses.inc(misses)
         self.size.set(self.shard.customer_count())
 
-    @traced("feature_store.one")
-    def one(self, transaction: dict[str, Any]) -> np.ndarray:
-        known = int(self.shard.knows(transaction["customer_id"]))
-        x = self.shard.one(transaction)
-        self._count(known, 1 - known)
-        log.debug("feature_store.one", transaction_id=transaction.get("transaction_id"), known=bool(known))
-        return x
+    def ones(self, requests: list[tuple[dict[str, Any], bool, dict[str, str] | None]]) -> list[Any]:
+        """Score single transactions sent together (actors.handles.FeatureShards coalesces the calls that arrive
+        while one is in flight), in order: per request (its prediction fields, its 69 features when asked) or the
+        error that refused it alone (an out-of-order time). Each request keeps its own trace: a feature_store.one
+        span under its caller's, with model.predict under it. No model: ModelUnavailable for all, before any
+        customer's state moves."""
+        self.served.ready()
+        answers: list[Any] = [None] * len(requests)
+        done: list[tuple[int, np.ndarray, dict[str, str] | None]] = []
+        hits = 0
+        for i, (transaction, _, carried) in enumerate(requests):
+            with tracing.activated(carried), tracing.span("feature_store.one", tracing.SERVER):
+                known = self.shard.knows(transaction["customer_id"])
+                try:
+                    x = self.shard.one(self.reference.complete_one(transaction))
+                except ValidationError as exc:
+                    answers[i] = exc
+                    continue
+                hits += known
+                done.append((i, x, tracing.carrier()))
+        self._count(hits, len(done) - hits)
+        if done:
+            started = time.time_ns()
+            scored = self.served.score(np.vstack([x for _, x, _ in done]))
+            ended = time.time_ns()
+            for (i, x, carried), result in zip(done, scored.rows(), strict=True):
+                tracing.record_span("model.predict", carried, started, ended, rows=len(done))
+                answers[i] = (result, x if requests[i][1] else None)
+        log.debug("feature_store.ones", requests=len(requests), scored=len(done))
+        return answers
 
     @traced("feature_store.many")
-    def many(self, table: pa.Table, positions: np.ndarray) -> np.ndarray:
+    def many(self, table: pa.Table, positions: np.ndarray, explain: str | None) -> tuple[np.ndarray, Scored | None]:
+        """Features of a batch, and (explain not None) their scores; positions are the rows' places in the request."""
+        if explain is not None:
+            self.served.ready()
         known = self.shard.known(table.column("customer_id"))
-        x = self.shard.many(table, positions)
+        x = self.shard.many(self.reference.complete(table), positions)
         self._count(known, table.num_rows - known)
         log.debug("feature_store.many", rows=table.num_rows, known_rows=known)
-        return x
+        if explain is None:
+            return x, None
+        with tracing.span("model.predict", rows=len(x), explain=explain):
+            return x, self.served.score(x, explain)
+
+    @traced("feature_store.model")
+    def model(self) -> dict[str, Any]:
+        """The served model's version, policy and test metrics, or {ready: False, reason}."""
+        return self.served.info()
 
     @traced("feature_store.stats")
     def stats(self) -> dict[str, int]:
         return self.shard.stats()
-
-
-RELOAD_CHECK_S = 2.0  # how often the scorer looks for a newly deployed version or policy
-
-
-@serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=256)
-class Scorer:
-    """The active model; concurrent single scores are batched (@serve.batch) into one predict call.
-
-    Every RELOAD_CHECK_S it looks at the registry: a version deployed since, or a policy re-derived with
-    `model deploy V --review-rate R`, is loaded and used from the next request on (no restart).
-    """
-
-    def __init__(self, ml: MLConfig, batch_max: int, batch_wait_ms: float, monitoring: MonitoringConfig,
-                 live: tuple[str, str] | None = None) -> None:
-        instrument("scorer", monitoring)
-        self.watching = monitoring.metrics_enabled  # off: no drift bins either (the baseline of `bench api`)
-        self.ml = ml
-        self.rule: PolicyRule | None = None  # a decision rule set live, replacing the version's stored policy
-        self.watch: ServedWatch | None = None
-        self.model: registry.FraudModel | None = None
-        self.test_metrics: dict[str, Any] = {}  # the model's test-week metrics, read once with the model
-        self.reason = "not loaded yet"
-        self.revision: tuple[Any, ...] | None = None
-        self.checked_at = time.monotonic()
-        self.load()
-        self.one.set_max_batch_size(batch_max)  # type: ignore[attr-defined]
-        self.one.set_batch_wait_timeout_s(batch_wait_ms / 1000)  # type: ignore[attr-defined]
-        follow(live, self.apply_live, "scorer")
-
-    def apply_live(self, settings: Settings, version: str) -> None:
-        """Log level and sampling; a changed decision rule (ml.policy, review_rate, decline_precision,
-        review_cost_inr) re-chooses the served version's policy from its stored validation scores, as
-        `model deploy V --review-rate R` would, in memory (the registry is not written)."""
-        retune("scorer", settings.monitoring)
-        rule = PolicyRule.of(settings.ml)
-        if rule != PolicyRule.of(self.ml):
-            self.ml, self.rule = settings.ml, rule
-            self.load()
-
-    def load(self) -> None:
-        """Load the active (or pinned) version; on failure keep serving the one loaded before, if any."""
-        root = Path(self.ml.registry_path)
-        self.revision = registry.revision(root, self.ml.active_version)
-        try:
-            model = registry.load(root, self.ml.active_version)
-        except ModelError as exc:
-            self.reason = str(exc)
-            return
-        metrics_path = Path(self.ml.registry_path) / model.version / "metrics.json"
-        self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
-        if self.rule is not None:
-            model.policy, chosen = rechoose(root, model.version, self.rule)
-            self.test_metrics = chosen.get("test", self.test_metrics)
-        self.watch = ServedWatch.of(model, root, self.test_metrics) if self.watching else None
-        self.model = model
-
-    def ready_model(self) -> registry.FraudModel:
-        now = time.monotonic()
-        if self.model is None or now - self.checked_at >= RELOAD_CHECK_S:
-            self.checked_at = now
-            if self.model is None or registry.revision(Path(self.ml.registry_path),
-                                                       self.ml.active_version) != self.revision:
-                self.load()  # a model or policy deployed since is picked up
-        if self.model is None:
-            raise ModelUnavailable(f"no model to score with: {self.reason}")
-        return self.model
-
-    def info(self) -> dict[str, Any]:
-        try:
-            model = self.ready_model()
-        except ModelUnavailable as exc:
-            return {"ready": False, "reason": str(exc)}
-        return {"ready": True, "version": model.version, "policy": model.policy.to_json(),
-                "created_at": model.metadata.get("created_at"), "metrics": self.test_metrics,
-                "feature_names": list(FEATURE_NAMES), "registry": str(self.ml.registry_path)}
-
-    @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)
-    async def one(self, rows: list[tuple[np.ndarray, dict[str, str] | None]]) -> list[dict[str, Any]]:
-        """Single scores, batched: one predict, and a span in each caller's trace covering it."""
-        x = np.vstack([row for row, _ in rows])
-        started = time.time_ns()
-        scored = self.watched(x, score_columns(self.ready_model(), x))
-        ended = time.time_ns()
-        for _, carried in rows:
-            tracing.record_span("model.predict", carried, started, ended, batch=len(rows))
-        return scored.rows()
-
-    @traced("scorer.many")
-    def many(self, x: np.ndarray, explain: str) -> Scored:
-        with tracing.span("model.predict", rows=len(x), explain=explain):
-            scored = self.watched(x, score_columns(self.ready_model(), x, explain))
-        log.debug("scorer.many", rows=len(x), model_version=scored.model_version)
-        return scored
-
-    def watched(self, x: np.ndarray, scored: Scored) -> Scored:
-        if self.watch is not None and len(scored):
-            self.watch.observe(x, scored)
-        return scored
 
 
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=64)

@@ -85,7 +85,9 @@ class Edge:
 
         limit = getattr(scope["app"].state, "max_request_bytes", self.default_max_bytes) if "app" in scope \
             else self.default_max_bytes
-        problem = self._check(scope["method"], scope["path"], headers, limit)
+        root, path = scope.get("root_path", ""), scope["path"]
+        route_path = path[len(root):] if root and path.startswith(root) else path  # the app under a route prefix
+        problem = self._check(scope["method"], route_path, headers, limit)
         timeout_s = getattr(scope["app"].state, "timeout_s", None) if "app" in scope else None
         try:
             if problem is not None:

@@ -1,4 +1,4 @@
-"""The HTTP API: a FastAPI app served by the Ingress deployment, which calls the feature shards, scorer and query.
+"""The HTTP API: a FastAPI app served by the Ingress deployment, which calls the feature shards (which score) and query.
 
 Every /v1 route takes an `X-API-Key` with the route's scope (admin implies all) and is rate limited per
 key; /health* and /metrics are open. Errors are mapped in serve/errors.py, bodies are defined in
@@ -26,7 +26,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import ValidationError as PydanticError
 from ray import serve
 
-from actors.handles import LIMIT_BANK, DeploymentActor, FeatureShards, QueryHandle, ScorerHandle, cluster_state
+from actors.handles import LIMIT_BANK, DeploymentActor, FeatureShards, QueryHandle, cluster_state
 from actors.live import follow
 from actors.metrics import cluster_page, instrument, retune
 from serve import errors
@@ -61,7 +61,7 @@ from synfinance.errors import (
     ValidationError,
 )
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
-from synfinance.features.online import shard_of
+from synfinance.features.online import shard_of, shard_of_one
 from synfinance.model.scoring import Explain, Scored
 from synfinance.observability import logs, metrics
 from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
@@ -183,7 +183,7 @@ IdempotencyKey = Annotated[str | None, Header(
 @serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
 @serve.ingress(api)
 class Ingress:
-    def __init__(self, feature_shards: int, scorer: Any, query: Any, security: SecurityConfig,
+    def __init__(self, feature_shards: int, query: Any, security: SecurityConfig,
                  max_request_bytes: int, config_version: str, monitoring: MonitoringConfig,
                  live: tuple[str, str] | None = None, disk_paths: tuple[pathlib.Path, ...] = (),
                  timeout_s: float | None = None) -> None:
@@ -191,7 +191,7 @@ class Ingress:
         instrument("ingress", monitoring)
         api.state.access_log_ratio = monitoring.access_log_ratio  # read by Edge after every request
         self.shards = FeatureShards(feature_shards)
-        self.scorer, self.query = ScorerHandle(scorer), QueryHandle(query)
+        self.query = QueryHandle(query)
         self.bank = DeploymentActor(LIMIT_BANK)  # every key's bucket, shared by the replicas
         # read by `require`: the keys, and limits that hold across replicas (tokens leased from the bank)
         api.state.keys, api.state.limits = KeyRing(security), RateLimiter(security, self.lease)
@@ -220,10 +220,14 @@ class Ingress:
     async def model_ready(self) -> None:
         """Refuse (503, with the reason) before touching any state when there is no model to score with."""
         if self.model_version is None:
-            info = await self.scorer.info()
+            info = await self.model_info()
             if not info["ready"]:
                 raise ModelUnavailable(info["reason"])
             self.model_version = info["version"]
+
+    async def model_info(self) -> dict[str, Any]:
+        """The served model as a shard sees it (every shard loads the same registry's active version)."""
+        return await self.shards.call(0, FeatureShard.model)  # type: ignore[no-any-return]
 
     async def shard_stats(self) -> list[dict[str, int]]:
         return list(await asyncio.gather(*(self.shards.call(i, FeatureShard.stats) for i in range(len(self.shards)))))
@@ -236,16 +240,13 @@ class Ingress:
     @api.post("/v1/score", response_model=Score, tags=["scoring"])
     async def score(self, transaction: TransactionIn, _: Scoring,  # type: ignore[valid-type]
                     features: bool = Query(False, description="Include the 69 features.")) -> Response:
-        """Score one transaction and advance its customer's online state."""
+        """Score one transaction and advance its customer's online state (one hop: its customer's shard holds the
+        state and the model)."""
         started = time.perf_counter()
-        await self.model_ready()
         row = transaction.model_dump()  # type: ignore[attr-defined]
         structlog.contextvars.bind_contextvars(transaction_id=row["transaction_id"])  # travels with the trace
-        shard = int(shard_of([row["customer_id"]], len(self.shards))[0])
-        x = await self.shards.call(shard, FeatureShard.one, row)
-        result = await self.scorer.one(x)
-        return json_response(score_body(row["transaction_id"], result, x if features else None, now_us(),
-                                        elapsed_ms(started)))
+        result, x = await self.shards.score_one(shard_of_one(row["customer_id"], len(self.shards)), row, features)
+        return json_response(score_body(row["transaction_id"], result, x, now_us(), elapsed_ms(started)))
 
     @api.post("/v1/score/batch", response_model=Scores, tags=["scoring"], openapi_extra=BATCH_BODY,
               responses={413: {"model": ErrorBody, "description": f"More than {MAX_BATCH:,} transactions."},
@@ -261,8 +262,7 @@ class Ingress:
         started = time.perf_counter()
         table = await _batch_table(request)
         await self.model_ready()
-        x = await self.features_of(table)
-        scored = await self.scorer.many(x, explain) if table.num_rows else Scored.empty()
+        x, scored = await self.scored(table, explain)
         ids, elapsed, at = table.column("transaction_id"), elapsed_ms(started), now_us()
         if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
             metrics.BATCH_SIZE.labels("/v1/score/batch").observe(table.num_rows)
@@ -273,17 +273,17 @@ class Ingress:
                   enumerate(zip(ids.to_pylist(), scored.rows(), strict=True))]
         return json_response({"scores": scores, "processing_time_ms": elapsed})
 
-    async def features_of(self, table: pa.Table) -> np.ndarray:
-        """Features of every row, each shard computing its customers' rows concurrently."""
+    async def scored(self, table: pa.Table, explain: Explain) -> tuple[np.ndarray, Scored]:
+        """Features and scores of every row, each shard computing and scoring its customers' rows concurrently."""
         shard = shard_of(table.column("customer_id"), len(self.shards))
         x = np.empty((table.num_rows, len(FEATURE_NAMES)))
         parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
         parts = [(s, p) for s, p in parts if len(p)]
-        found = await asyncio.gather(*(self.shards.call(s, FeatureShard.many, table.take(pa.array(p)), p)
+        found = await asyncio.gather(*(self.shards.call(s, FeatureShard.many, table.take(pa.array(p)), p, explain)
                                        for s, p in parts))
-        for (_, positions), values in zip(parts, found, strict=True):
+        for (_, positions), (values, _) in zip(parts, found, strict=True):
             x[positions] = values
-        return x
+        return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part) in zip(parts, found, strict=True)])
 
     # -- label feedback ----------------------------------------------------------------------------------
     @api.post("/v1/feedback", response_model=FeedbackResult, tags=["scoring"],
@@ -335,8 +335,7 @@ class Ingress:
         if score:
             await self.model_ready()
             await self.db(Gateway.absent, ids.to_pylist())
-        x = await self.features_of(table.select(INPUT_COLUMNS)) if score and len(rows) else None
-        scored = await self.scorer.many(x, "flagged") if x is not None else None
+        x, scored = await self.scored(table.select(INPUT_COLUMNS), "flagged") if score and len(rows) else (None, None)
         at = now_us()
         scores = None if scored is None else [score_body(i, r, None, at, elapsed_ms(started)) for i, r in
                                               zip(ids.to_pylist(), scored.rows(), strict=True)]
@@ -400,7 +399,7 @@ class Ingress:
     @api.get("/v1/model", tags=["scoring"])
     async def model(self, _: Reading) -> Response:
         """The active model: version, decision policy, test metrics and feature list."""
-        info = await self.scorer.info()
+        info = await self.model_info()
         if not info["ready"]:
             raise ModelUnavailable(info["reason"])
         return json_response(info)
@@ -446,7 +445,7 @@ class Ingress:
 
     async def components(self, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         by_name: dict[str, Any] = {
-            "model": lambda: self.scorer.info(), "feature_store": self.shard_stats_state,
+            "model": self.model_info, "feature_store": self.shard_stats_state,
             "database": lambda: self.query.call(Gateway.status),
             "ray": lambda: asyncio.to_thread(cluster_state),
             "disk": lambda: asyncio.to_thread(checks.disk_state, self.disk_paths)}

@@ -21,9 +21,11 @@ from pydantic import (
     ValidationInfo,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from synfinance.features.inputs import INPUT_COLUMNS
+from synfinance.features.reference import DERIVED
 from synfinance.model.policy import DECISIONS
 from synfinance.population.categories import CATEGORY_NAMES
 from synfinance.population.payments import CHANNELS, MODES, STATUSES
@@ -87,8 +89,28 @@ def _annotation(field: pa.Field) -> Any:
     raise TypeError(f"no API type for {field.name}: {t}")
 
 
+LOCATED: dict[str, Any] = {"anyOf": [
+    {"required": ["city"], "properties": {"city": {"type": "string"}}},
+    {"required": ["latitude", "longitude"],
+     "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}}}]}
+
+
+class Located(BaseModel):
+    """A raw event's location: a city, or latitude and longitude, or all three (OpenAPI: anyOf)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=LOCATED)
+
+    @model_validator(mode="after")
+    def _located(self) -> Located:
+        city, lat, lon = (getattr(self, n) for n in ("city", "latitude", "longitude"))
+        if city is None and (lat is None or lon is None):
+            missing = "longitude" if lat is not None else "latitude" if lon is not None else "city"
+            raise ValueError(f"{missing}: a location - a city, or latitude and longitude (or all three)")
+        return self
+
+
 def model_of(name: str, schema: pa.Schema, fields: tuple[str, ...], optional: tuple[str, ...] = (),
-             doc: str = "") -> type[BaseModel]:
+             doc: str = "", base: type[BaseModel] | None = None) -> type[BaseModel]:
     """A pydantic model of the named Arrow fields: nullable (or `optional`) fields default to null."""
     spec: dict[str, Any] = {}
     for field in (schema.field(n) for n in fields):
@@ -99,14 +121,17 @@ def model_of(name: str, schema: pa.Schema, fields: tuple[str, ...], optional: tu
                                 Field(default, description=description(field)))
         else:
             spec[field.name] = (annotation, Field(description=description(field)))
-    model: type[BaseModel] = create_model(
-        name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **spec)
-    return model
+    if base is not None:
+        return create_model(name, __base__=base, __doc__=doc, **spec)
+    made: type[BaseModel] = create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **spec)
+    return made
 
 
 TransactionIn = model_of(
-    "TransactionIn", TRANSACTION_SCHEMA, INPUT_COLUMNS,
-    doc="The observable fields of one transaction: what a bank knows when it happens (no labels).")
+    "TransactionIn", TRANSACTION_SCHEMA, INPUT_COLUMNS, optional=DERIVED, base=Located,
+    doc="One transaction as a payment switch knows it at authorisation: ids, timestamp, amount, payment mode, "
+        "channel, status and a location (a city, or latitude and longitude). The other fields are derived by the "
+        "server from the calendar and its reference data (docs/api.md); a value supplied for one is used as given.")
 TransactionRecord = model_of(
     "TransactionRecord", TRANSACTION_SCHEMA, tuple(TRANSACTION_SCHEMA.names), optional=LABEL_FIELDS,
     doc="A whole transaction as stored; label fields may be left out (not fraud, not an anomaly).")

@@ -56,6 +56,10 @@ CUSTOMER_SCHEMA = pa.schema(
         _f("impulse_buyer", pa.bool_(), "Makes more, and larger, unplanned purchases."),
         _f("travels_frequently", pa.bool_(), "Takes several trips to other cities."),
         _f("online_shopping_preference", pa.float64(), "Share (0-1) of purchases made online where possible."),
+        _f("home_latitude", pa.float64(), "Latitude of the geocoded home address, degrees (null: not recorded).",
+           nullable=True),
+        _f("home_longitude", pa.float64(), "Longitude of the geocoded home address, degrees (null: not recorded).",
+           nullable=True),
     ]
 )
 

@@ -39,6 +39,11 @@ def shard_of(customer_ids: Sequence[str] | pa.Array | pa.ChunkedArray, shards: i
     return shard_of_unique[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
+def shard_of_one(customer_id: str, shards: int) -> int:
+    """shard_of for one id, without Arrow (a single score's routing)."""
+    return zlib.crc32(customer_id.encode()) % shards
+
+
 def feature_vector(features: Mapping[str, float | None]) -> np.ndarray:
     return np.array([np.nan if features[n] is None else features[n] for n in FEATURE_NAMES], dtype=np.float64)
 
@@ -52,6 +57,10 @@ class OnlineShard:
         self.warmed_rows = 0
         self.warmed_until: Any = None  # the latest transaction warmed from a dataset (a rebuild replays after it)
 
+    def mine(self, customer_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Which of these customers this shard holds."""
+        return shard_of(customer_ids, self.shards) == self.index
+
     def warm(self, directory: Path) -> int:
         """Replay the dataset's transactions of this shard's customers, oldest first; returns rows replayed."""
         directory = Path(directory)
@@ -61,8 +70,7 @@ class OnlineShard:
             if entry["path"].split("/")[0] != PARTS:
                 continue
             table = read_table(directory / entry["path"], manifest["format"], TRANSACTION_SCHEMA).select(INPUT_COLUMNS)
-            mask = shard_of(table.column("customer_id"), self.shards) == self.index
-            mine.append(table.filter(pa.array(mask)))
+            mine.append(table.filter(pa.array(self.mine(table.column("customer_id")))))
         if not mine:
             return 0
         history = pa.concat_tables(mine)

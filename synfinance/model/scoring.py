@@ -10,6 +10,7 @@ only transactions the policy flags (review or decline) get their top reasons (`e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -42,12 +43,35 @@ class Scored:
     anomaly: np.ndarray
     model_version: str
     policy: Policy | None = None
+    versions: np.ndarray | None = None  # per row, when the rows were scored by more than one version
 
     @classmethod
     def empty(cls) -> Scored:
         """The scores of no rows."""
         none = np.zeros((0, REASONS))
         return cls(np.zeros(0), np.zeros(0, np.int8), none.astype(np.int32), none, np.zeros(0), "")
+
+    @classmethod
+    def placed(cls, n: int, parts: Sequence[tuple[np.ndarray, Scored]]) -> Scored:
+        """The scores of n rows scored in parts (each by its customers' shard): a part's rows go to its positions.
+        Parts scored by different versions (a deployment picked up between them) keep each row's own version."""
+        if not parts:
+            return cls.empty()
+        first = parts[0][1]
+        out = cls(np.empty(n), np.empty(n, np.int8), np.empty((n, REASONS), np.int32), np.empty((n, REASONS)),
+                  np.empty(n), first.model_version, first.policy)
+        versions = {part.model_version for _, part in parts}
+        if len(versions) > 1:
+            object.__setattr__(out, "versions", np.empty(n, dtype=object))
+        for positions, part in parts:
+            for name in ("probability", "code", "reason_index", "reason_value", "anomaly"):
+                getattr(out, name)[positions] = getattr(part, name)
+            if out.versions is not None:
+                out.versions[positions] = part.model_version
+        return out
+
+    def version_of_rows(self) -> list[str]:
+        return self.versions.tolist() if self.versions is not None else [self.model_version] * len(self)
 
     def __len__(self) -> int:
         return len(self.probability)
@@ -74,10 +98,9 @@ class Scored:
     def rows(self) -> list[dict[str, Any]]:
         """One dict per row, the prediction fields of the API's Score."""
         return [
-            {"fraud_probability": p, "decision": d, "model_version": self.model_version, "reasons": r,
-             "anomaly_score": a}
-            for p, d, r, a in zip(self.probability.tolist(), self.decision.tolist(), self.reason_lists(),
-                                  self.anomaly.tolist(), strict=True)
+            {"fraud_probability": p, "decision": d, "model_version": v, "reasons": r, "anomaly_score": a}
+            for p, d, r, a, v in zip(self.probability.tolist(), self.decision.tolist(), self.reason_lists(),
+                                     self.anomaly.tolist(), self.version_of_rows(), strict=True)
         ]
 
     def table(self, transaction_ids: pa.Array | pa.ChunkedArray, scored_at_us: np.ndarray | int) -> pa.Table:
@@ -86,7 +109,7 @@ class Scored:
         at = np.broadcast_to(np.asarray(scored_at_us, dtype=np.int64), (n,))
         return pa.table([
             transaction_ids, pa.array(self.probability, pa.float64()), pa.array(self.decision, pa.string()),
-            self.reasons(), pa.array(self.anomaly, pa.float64()), pa.array([self.model_version] * n, pa.string()),
+            self.reasons(), pa.array(self.anomaly, pa.float64()), pa.array(self.version_of_rows(), pa.string()),
             pa.array(at, pa.int64()).cast(PREDICTION_SCHEMA.field("scored_at").type),
         ], schema=PREDICTION_SCHEMA)
 

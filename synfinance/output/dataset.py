@@ -121,8 +121,9 @@ def read_manifest(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def read_dataset(out: Path, verify: bool = True) -> dict[str, pa.Table]:
-    """All tables of a complete dataset; with verify, every file's sha256 is checked against the manifest."""
+def read_dataset(out: Path, verify: bool = True, only: tuple[str, ...] | None = None) -> dict[str, pa.Table]:
+    """All tables of a complete dataset (or `only` those named); with verify, every file's sha256 is checked
+    against the manifest."""
     out = Path(out)
     manifest = read_manifest(out)
     fmt = manifest["format"]
@@ -130,16 +131,18 @@ def read_dataset(out: Path, verify: bool = True) -> dict[str, pa.Table]:
     tables: dict[str, pa.Table] = {}
     for entry in manifest["files"]:
         path = out / entry["path"]
-        if verify and sha256_file(path) != entry["sha256"]:
-            raise SchemaError(f"{path}: content does not match the manifest's sha256")
         folder = entry["path"].split("/")[0]
         name = folder if folder in parts else Path(entry["path"]).stem
+        if only is not None and name not in only:
+            continue
+        if verify and sha256_file(path) != entry["sha256"]:
+            raise SchemaError(f"{path}: content does not match the manifest's sha256")
         table = read_table(path, fmt, SCHEMAS[name])
         if name in parts:
             parts[name].append(table)
         else:
             tables[name] = table
     for name, pieces in parts.items():
-        if pieces or name == PARTS:
+        if pieces or (name == PARTS and (only is None or name in only)):
             tables[name] = pa.concat_tables(pieces) if pieces else SCHEMAS[name].empty_table()
     return tables

@@ -156,6 +156,8 @@ def build_customers(seed: int, n: int) -> Customers:
             pa.array(impulse),
             pa.array(travels),
             pa.array(np.round(online_pref, 4)),
+            pa.array(home_lat),
+            pa.array(home_lon),
         ],
         schema=CUSTOMER_SCHEMA,
     )

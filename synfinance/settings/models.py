@@ -37,8 +37,6 @@ class ServerConfig(Section):
         json_schema_extra=RESTART_ONLY,
     )
     state_dir: Path = Field(Path(".synfinance"), description="Where a detached API keeps its pid, URL and log.")
-    score_batch_max: int = Field(64, ge=1, le=10_000, description="Most single scores the scorer batches at once.")
-    score_batch_wait_ms: float = Field(2.0, ge=0, le=1000, description="Longest wait to fill a scoring batch.")
 
 
 class PoolConfig(Section):

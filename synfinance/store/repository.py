@@ -188,6 +188,13 @@ class PopulationRepository:
                         cursor: str | None = None) -> Page:
         return await self._listing("merchants", "m", {"category": category, "city": city}, limit, cursor)
 
+    async def reference(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """What completes a raw event (synfinance.features.reference): every customer's id, city and home, every
+        merchant's id, category and reputation."""
+        customers = await self.db.fetch("SELECT customer_id, city, home_latitude, home_longitude FROM customers")
+        merchants = await self.db.fetch("SELECT merchant_id, category, reputation FROM merchants")
+        return [dict(r) for r in customers], [dict(r) for r in merchants]
+
     async def _listing(self, table: str, alias: str, equal: dict[str, str | None], limit: int,
                        cursor: str | None) -> Page:
         """Rows of a population table matching every given column value, in key order."""

@@ -71,7 +71,7 @@ def app_settings(port: int, models: Path, overrides: dict[str, Any]) -> LoadedCo
                "SYNFINANCE_SECURITY__RATE_LIMIT__REQUESTS_PER_S": "100000",
                "SYNFINANCE_SECURITY__RATE_LIMIT__BURST": "100000"}
     return load_settings(env="test", environ=environ, overrides={
-        "server.port": port, "ml.registry_path": str(models), "server.score_batch_wait_ms": 1, **overrides})
+        "server.port": port, "ml.registry_path": str(models), **overrides})
 
 
 @pytest.fixture(scope="session")

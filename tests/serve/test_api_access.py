@@ -90,11 +90,11 @@ def test_metrics_are_the_clusters_prometheus_text_with_route_templates(api: Api)
              30, "the 404 counted once")
     wait_for(lambda: series(page(), "synfinance_scores_total", decision=decision, model_version="v0001") >= 1,
              30, "the score counted")
+    wait_for(lambda: series(page(), "synfinance_feature_store_lookups_total") >= 1, 30, "the lookup counted")
     text = page()
     assert series(text, "synfinance_http_request_duration_seconds_count", route=route) >= 1
     assert series(text, "synfinance_http_errors_total", kind="client", route=route) >= 1
     assert series(text, "synfinance_http_validation_failures_total", field="merchant_id") >= 1
-    assert series(text, "synfinance_feature_store_lookups_total") >= 1
     assert "no-such-id" not in text  # raw paths never become labels
     assert "ray_synfinance" not in text and "otel_scope" not in text  # renamed, Ray's exporter labels dropped
 

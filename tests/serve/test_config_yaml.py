@@ -21,7 +21,8 @@ def test_config_yaml_is_valid_and_autoscales_every_deployment() -> None:
     named = {d.name: d for d in app.deployments}
     built = build_app(load_settings(env="test").settings)
     ingress = built._bound_deployment  # noqa: SLF001 - the ingress; its bound arguments hold the rest
-    names = {ingress.name} | {a._bound_deployment.name for a in ingress.init_args[1:3]}  # noqa: SLF001
+    bound = [a for a in ingress.init_args if hasattr(a, "_bound_deployment")]  # the deployments it calls
+    names = {ingress.name} | {a._bound_deployment.name for a in bound}  # noqa: SLF001
     assert names == set(named)
     assert all(d.autoscaling_config for d in named.values())
 

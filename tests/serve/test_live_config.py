@@ -176,7 +176,7 @@ def test_a_change_that_needs_new_replicas_is_left_for_a_redeploy(live: LiveApp) 
     version = live.watcher.current.version
     live.publisher.pending.clear()
     try:
-        live.edit(config_text(["steady", "old", "limited"]) + "server:\n  score_batch_max: 32\n")
+        live.edit(config_text(["steady", "old", "limited"]) + "server:\n  max_request_bytes: 2048000\n")
         assert live.publisher.pending.is_set()
         assert live.versions_served() == {version}  # not published: the replicas keep what they run
     finally:

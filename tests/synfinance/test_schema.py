@@ -25,7 +25,7 @@ from synfinance.schema import (
 @pytest.mark.parametrize(
     ("schema", "size"),
     [
-        pytest.param(CUSTOMER_SCHEMA, 23, id="customer"),
+        pytest.param(CUSTOMER_SCHEMA, 25, id="customer"),
         pytest.param(MERCHANT_SCHEMA, 10, id="merchant"),
         pytest.param(TRANSACTION_SCHEMA, 50, id="transaction"),
     ],

@@ -1,0 +1,97 @@
+"""The model a serving process scores with: loaded from the registry, reloaded when a version or policy changes.
+
+    served = ServedModel(settings.ml, watching=True)
+    model = served.ready()                 # ModelUnavailable (503) when there is none, before any state moves
+    scored = served.score(x, "flagged")    # score_columns, and the watch's decisions and drift
+
+Every feature-store shard of the API holds one (the model sits where the customer's features are, so a
+single score is one hop: docs/api.md). Every RELOAD_CHECK_S it looks at the registry: a version deployed
+since, or a policy re-derived with `model deploy V --review-rate R`, is used from the next request on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synfinance.errors import ModelError, ModelUnavailable
+from synfinance.model import registry
+from synfinance.model.fitting import PolicyRule, rechoose
+from synfinance.model.scoring import Scored, score_columns
+from synfinance.model.watch import ServedWatch
+from synfinance.schema import FEATURE_NAMES
+from synfinance.settings.models import MLConfig
+
+RELOAD_CHECK_S = 2.0  # how often a serving process looks for a newly deployed version or policy
+
+
+class ServedModel:
+    def __init__(self, ml: MLConfig, watching: bool = True) -> None:
+        self.ml = ml
+        self.watching = watching  # off: no decision counts or drift bins (the baseline of `bench api`)
+        self.rule: PolicyRule | None = None  # a decision rule set live, replacing the version's stored policy
+        self.watch: ServedWatch | None = None
+        self.model: registry.FraudModel | None = None
+        self.test_metrics: dict[str, Any] = {}  # the model's test-week metrics, read once with the model
+        self.reason = "not loaded yet"
+        self.revision: tuple[Any, ...] | None = None
+        self.checked_at = time.monotonic()
+        self.load()
+
+    def reconfigure(self, ml: MLConfig) -> None:
+        """A changed decision rule (ml.policy, review_rate, decline_precision, review_cost_inr) re-chooses the served
+        version's policy from its stored validation scores, as `model deploy V --review-rate R` would, in memory
+        (the registry is not written)."""
+        rule = PolicyRule.of(ml)
+        if rule != PolicyRule.of(self.ml):
+            self.ml, self.rule = ml, rule
+            self.load()
+
+    def load(self) -> None:
+        """Load the active (or pinned) version; on failure keep serving the one loaded before, if any."""
+        root = Path(self.ml.registry_path)
+        self.revision = registry.revision(root, self.ml.active_version)
+        try:
+            model = registry.load(root, self.ml.active_version)
+        except ModelError as exc:
+            self.reason = str(exc)
+            return
+        metrics_path = root / model.version / "metrics.json"
+        self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
+        if self.rule is not None:
+            model.policy, chosen = rechoose(root, model.version, self.rule)
+            self.test_metrics = chosen.get("test", self.test_metrics)
+        self.watch = ServedWatch.of(model, root, self.test_metrics) if self.watching else None
+        self.model = model
+
+    def ready(self) -> registry.FraudModel:
+        """The model to score with (a newer deployment picked up), or ModelUnavailable saying why there is none."""
+        now = time.monotonic()
+        if self.model is None or now - self.checked_at >= RELOAD_CHECK_S:
+            self.checked_at = now
+            if self.model is None or registry.revision(Path(self.ml.registry_path),
+                                                       self.ml.active_version) != self.revision:
+                self.load()
+        if self.model is None:
+            raise ModelUnavailable(f"no model to score with: {self.reason}")
+        return self.model
+
+    def info(self) -> dict[str, Any]:
+        """What GET /v1/model shows, or {ready: False, reason}."""
+        try:
+            model = self.ready()
+        except ModelUnavailable as exc:
+            return {"ready": False, "reason": str(exc)}
+        return {"ready": True, "version": model.version, "policy": model.policy.to_json(),
+                "created_at": model.metadata.get("created_at"), "metrics": self.test_metrics,
+                "feature_names": list(FEATURE_NAMES), "registry": str(self.ml.registry_path)}
+
+    def score(self, x: np.ndarray, explain: str = "flagged") -> Scored:
+        scored = score_columns(self.ready(), x, explain)
+        if self.watch is not None and len(scored):
+            self.watch.observe(x, scored)
+        return scored

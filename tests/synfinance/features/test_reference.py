@@ -1,0 +1,84 @@
+"""The raw event completed server-side (synfinance.features.reference) gives the generator's own derivations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from synfinance.features.inputs import INPUT_COLUMNS
+from synfinance.features.reference import DERIVED, SWITCH_FIELDS, UNKNOWN_CATEGORY, Reference
+
+SAMPLE = 20_000
+
+
+@pytest.fixture(scope="module")
+def reference(tables: dict[str, pa.Table]) -> Reference:
+    return Reference.of(tables["customers"], tables["merchants"])
+
+
+@pytest.fixture(scope="module")
+def full(txns: pa.Table) -> pa.Table:
+    """Every 15th row of the session's dataset: its input columns as generated."""
+    return txns.select(list(INPUT_COLUMNS)).take(pa.array(np.arange(0, txns.num_rows, 15)[:SAMPLE]))
+
+
+def same(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> bool:
+    if pa.types.is_floating(a.type):
+        x, y = np.asarray(a.to_numpy(zero_copy_only=False), float), np.asarray(b.to_numpy(zero_copy_only=False), float)
+        return bool(np.allclose(x, y, rtol=0, atol=1e-9, equal_nan=True))
+    return a.to_pylist() == b.to_pylist()
+
+
+def test_a_batch_of_switch_fields_and_coordinates_completes_to_the_generated_columns(reference: Reference,
+                                                                                      full: pa.Table) -> None:
+    raw = full.select([*SWITCH_FIELDS, "latitude", "longitude", "city"])
+    completed = reference.complete(raw)
+    for name in INPUT_COLUMNS:
+        assert same(completed.column(name), full.column(name)), name
+
+
+def test_each_single_event_completes_as_its_batch_does(reference: Reference, full: pa.Table) -> None:
+    raw = full.select([*SWITCH_FIELDS, "latitude", "longitude", "city"]).slice(0, 500)
+    batch = reference.complete(raw).to_pylist()
+    for event, expected in zip(raw.to_pylist(), batch, strict=True):
+        got = reference.complete_one(event)
+        for name in INPUT_COLUMNS:
+            a, b = got[name], expected[name]
+            if isinstance(b, float):
+                assert math.isclose(a, b, abs_tol=1e-9) or (math.isnan(a) and math.isnan(b)), name
+            else:
+                assert a == b, (name, a, b)
+
+
+def test_coordinates_alone_find_the_city_and_a_city_alone_gives_its_centre(reference: Reference,
+                                                                           full: pa.Table) -> None:
+    by_point = reference.complete(full.select([*SWITCH_FIELDS, "latitude", "longitude"]))
+    right = pc.sum(pc.equal(by_point.column("city"), full.column("city"))).as_py() / full.num_rows
+    assert right > 0.99  # the nearest centre is the city for all but a few points between close cities
+    by_city = reference.complete(full.select([*SWITCH_FIELDS, "city"]))
+    assert by_city.column("latitude").null_count == 0
+    assert reference.complete_one({**full.slice(0, 1).to_pylist()[0], "latitude": None, "longitude": None,
+                                   "distance_from_home_km": None})["latitude"] == by_city.column("latitude")[0].as_py()
+
+
+def test_supplied_values_win_and_nulls_are_derived(reference: Reference, full: pa.Table) -> None:
+    rows = full.slice(0, 3).to_pylist()
+    rows[0]["local_hour"], rows[1]["local_hour"] = 3, None
+    rows[2]["category"] = "Fuel"
+    completed = reference.complete(pa.Table.from_pylist(rows, schema=full.schema))
+    assert completed.column("local_hour").to_pylist()[:2] == [3, full.column("local_hour")[1].as_py()]
+    assert completed.column("category")[2].as_py() == "Fuel"
+    assert reference.complete_one(rows[0])["local_hour"] == 3
+
+
+def test_unknown_merchants_and_customers_get_missing_values_not_errors(reference: Reference, full: pa.Table) -> None:
+    event = {**full.slice(0, 1).select(list(SWITCH_FIELDS) + ["city"]).to_pylist()[0],
+             "merchant_id": "MER_NEW_SHOP_001", "customer_id": "CUST_NEW_0000001"}
+    row = reference.complete_one(event)
+    assert row["category"] == UNKNOWN_CATEGORY and math.isnan(row["merchant_reputation"])
+    assert math.isnan(row["distance_from_home_km"])
+    assert set(DERIVED) <= {k for k, v in row.items() if v is not None or k == "festival"}
