@@ -70,3 +70,4 @@ _.micro_payments  # ditto
 _.round_amounts  # ditto
 _.first_time_high_value  # ditto
 _.refunds  # ditto
+SWITCH_FIELDS  # synfinance.features.reference: the raw event's own fields, named for clients and tests

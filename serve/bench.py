@@ -40,7 +40,10 @@ from synfinance.settings import load_settings
 from synfinance.settings.models import RayConfig
 
 CLIENTS = 8
-CLOSED_LOOP_MAX_RATE = 1_000  # single scores/s the closed-loop phase has bodies for
+CLOSED_LOOP_CLIENTS = 32  # concurrent single scores in the closed loop (the maximum rate)
+CLOSED_LOOP_MAX_RATE = 3_000  # single scores/s the closed-loop phase has bodies for
+OPEN_RATE = 1_000  # the open-loop phase: single scores/s
+OPEN_CLIENTS = 64  # its customer groups: each sends its own in order, on the fixed schedule
 BATCHES_PER_RUN = 8  # per client, in each batch run
 KEY = "bench-key-0c1d"
 METRICS_OFF = "/off"  # the same app with monitoring.metrics_enabled false: the baseline of the metrics' cost
@@ -115,7 +118,10 @@ async def load(url: str, per_client: list[list[bytes]], seconds: float, rate: fl
                media: str = "application/json") -> Load:
     """Each client posts its bodies in order for `seconds`: at a fixed total `rate` (open loop: request k of
     client w is due at start + (k * clients + w) / rate), or, with no rate, each as soon as the previous one
-    was answered (closed loop). Latency is measured from send."""
+    was answered (closed loop). Latency is measured from when a request was due (open loop: a request a slow
+    answer held back counts its wait, no coordinated omission) or from send (closed loop). A client sends its
+    own requests one after another (its customers' transactions must arrive in time order); with enough clients
+    for the rate, an open loop stays on schedule unless answers slow down."""
     clients = len(per_client)
     result = Load([], 0, 0.0)
     headers = {"X-API-Key": KEY, "Content-Type": media, "Accept": media}
@@ -127,7 +133,7 @@ async def load(url: str, per_client: list[list[bytes]], seconds: float, rate: fl
             if due - start >= seconds:
                 return
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            sent = time.perf_counter()
+            sent = due if rate else time.perf_counter()
             async with session.post(url, data=body, headers=headers) as r:
                 await r.read()
                 result.errors += r.status != 200
@@ -187,7 +193,7 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
 
 async def _measure(base: str, data: Path, seconds: float, rate: float, batch_size: int, runs: int,
                    on_step: Callable[[str], None]) -> dict[str, Any]:
-    rows = by_client(data)
+    rows, groups, crowd = by_client(data), by_client(data, OPEN_CLIENTS), by_client(data, CLOSED_LOOP_CLIENTS)
     paced = math.ceil(rate * seconds / CLIENTS) + 1  # requests each client sends in a fixed-rate phase
     warm = bodies(rows, 1, 20)
     await load(base + "/v1/score", warm, 1.0, rate)  # connections and code paths warm
@@ -196,18 +202,23 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
     floor = await load(base + "/noop", bodies(rows, 2, paced), seconds, rate)
     on_step(f"/v1/score at {rate:g} req/s, {CLIENTS} clients, {seconds:g} s ...")
     score = await load(base + "/v1/score", bodies(rows, 3, paced), seconds, rate)
-    on_step(f"/v1/score closed loop, {CLIENTS} clients, {seconds / 3:g} s ...")
+    on_step(f"/v1/score closed loop, {CLOSED_LOOP_CLIENTS} clients, {seconds / 3:g} s ...")
     # enough for CLOSED_LOOP_MAX_RATE req/s; a faster app runs out early, which shortens but does not skew it
-    top = await load(base + "/v1/score", bodies(rows, 4, math.ceil(CLOSED_LOOP_MAX_RATE * seconds / 3 / CLIENTS)),
-                     seconds / 3)
+    top = await load(base + "/v1/score", bodies(crowd, 4, math.ceil(CLOSED_LOOP_MAX_RATE * seconds / 3
+                                                                     / CLOSED_LOOP_CLIENTS)), seconds / 3)
+    on_step(f"/v1/score open loop at {OPEN_RATE:,} req/s, {OPEN_CLIENTS} customer groups, {seconds:g} s ...")
+    opened = await load(base + "/v1/score", bodies(groups, 5, math.ceil(OPEN_RATE * seconds / OPEN_CLIENTS) + 1),
+                        seconds, OPEN_RATE)
     on_step(f"/v1/score/batch: {batch_size:,}-transaction batches, 2 clients, {runs} runs, JSON then Arrow ...")
     per_run = BATCHES_PER_RUN * batch_size
-    json_runs, arrow_runs = [], []
+    json_runs, arrow_runs, bare_runs = [], [], []
     for r in range(runs):  # each run replays the clients' rows a year later than the one before: still in order
-        json_body = batches(bodies(rows[:2], 5 + 2 * r, per_run), batch_size)
+        json_body = batches(bodies(rows[:2], 6 + 2 * r, per_run), batch_size)
         json_runs.append(await load(base + "/v1/score/batch", json_body, 120))
-        arrow_body = arrow_batches(rows[:2], 6 + 2 * r, batch_size, per_run)
+        arrow_body = arrow_batches(rows[:2], 7 + 2 * r, batch_size, per_run)
         arrow_runs.append(await load(base + "/v1/score/batch", arrow_body, 120, media=ARROW_STREAM))
+        bare_body = arrow_batches(rows[2:4], 6 + 2 * r, batch_size, per_run)  # other customers: their own years
+        bare_runs.append(await load(base + "/v1/score/batch?explain=none", bare_body, 120, media=ARROW_STREAM))
 
     def rows_per_s(done: Load) -> float:
         return len(done.latencies_ms) * batch_size / done.seconds
@@ -257,13 +268,18 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
         "score_requests": len(score.latencies_ms), "score_errors": score.errors,
         "score_p50_over_floor_ms": round(score.quantile(0.5) - floor.quantile(0.5), 3),
         "max_score_rate_per_s": round(top.rate, 1), "max_rate_p50_ms": round(top.quantile(0.5), 3),
-        "max_rate_errors": top.errors,
+        "max_rate_errors": top.errors, "max_rate_clients": CLOSED_LOOP_CLIENTS,
+        "open_1000_rate_per_s": round(opened.rate, 1), "open_1000_p50_ms": round(opened.quantile(0.5), 3),
+        "open_1000_p99_ms": round(opened.quantile(0.99), 3), "open_1000_errors": opened.errors,
+        "open_1000_requests": len(opened.latencies_ms),
         "batch_size": batch_size, "batch_rows_per_s": round(batch_rate),
         "runs_batch_rows_per_s": [round(rows_per_s(d)) for d in json_runs],
         "batch_errors": sum(d.errors for d in json_runs),
         "arrow_batch_rows_per_s": round(arrow_rate), "runs_arrow_batch_rows_per_s": [round(rows_per_s(d)) for d in
                                                                                    arrow_runs],
         "arrow_batch_errors": sum(d.errors for d in arrow_runs),
+        "arrow_batch_explain_none_rows_per_s": round(statistics.median(rows_per_s(d) for d in bare_runs)),
+        "arrow_batch_explain_none_errors": sum(d.errors for d in bare_runs),
         "arrow_vs_json_batch": round(arrow_rate / batch_rate, 2),
         **{f"{mode}_score_rate_per_s": round(median[mode]["score"], 1) for mode in MODES},
         **{f"{mode}_batch_rows_per_s": round(median[mode]["batch"]) for mode in MODES},

@@ -138,6 +138,7 @@ class FeatureShard:
                     continue
                 hits += known
                 done.append((i, x, tracing.carrier()))
+                log.debug("feature_store.one", transaction_id=transaction.get("transaction_id"), known=known)
         self._count(hits, len(done) - hits)
         if done:
             started = time.time_ns()
@@ -146,16 +147,17 @@ class FeatureShard:
             for (i, x, carried), result in zip(done, scored.rows(), strict=True):
                 tracing.record_span("model.predict", carried, started, ended, rows=len(done))
                 answers[i] = (result, x if requests[i][1] else None)
-        log.debug("feature_store.ones", requests=len(requests), scored=len(done))
         return answers
 
     @traced("feature_store.many")
-    def many(self, table: pa.Table, positions: np.ndarray, explain: str | None) -> tuple[np.ndarray, Scored | None]:
-        """Features of a batch, and (explain not None) their scores; positions are the rows' places in the request."""
+    def many(self, table: pa.Table, positions: np.ndarray, explain: str | None,
+             festival_given: np.ndarray | bool = True) -> tuple[np.ndarray, Scored | None]:
+        """Features of a batch, and (explain not None) their scores; positions are the rows' places in the request,
+        festival_given where a null festival means none (else the calendar's is derived)."""
         if explain is not None:
             self.served.ready()
         known = self.shard.known(table.column("customer_id"))
-        x = self.shard.many(self.reference.complete(table), positions)
+        x = self.shard.many(self.reference.complete(table, festival_given), positions)
         self._count(known, table.num_rows - known)
         log.debug("feature_store.many", rows=table.num_rows, known_rows=known)
         if explain is None:

@@ -138,11 +138,14 @@ def _within_limit(rows: list[Any]) -> list[Any]:
     return rows
 
 
-async def _batch_table(request: Request) -> pa.Table:
-    """A batch body as INPUT_SCHEMA columns: an Arrow IPC stream, or JSON checked by the Transactions model."""
+async def _batch_table(request: Request) -> tuple[pa.Table, np.ndarray | bool]:
+    """A batch body as INPUT_SCHEMA columns (an Arrow IPC stream, or JSON checked by the Transactions model), and
+    where its festival was given (null then means none; synfinance.features.reference): an Arrow body's column is
+    given whole or not at all, a JSON row's field row by row."""
     raw = await request.body()
     if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
-        return read_batch(raw)
+        table = read_batch(raw)
+        return table, "festival" in pa.ipc.open_stream(pa.py_buffer(raw)).schema.names
     try:
         batch = Transactions.model_validate_json(raw)
     except PydanticError as exc:
@@ -150,7 +153,8 @@ async def _batch_table(request: Request) -> pa.Table:
             from None
     rows = _within_limit(batch.transactions)
     metrics.BATCH_SIZE.labels("/v1/score/batch").observe(len(rows))
-    return pa.Table.from_pydict({n: [getattr(r, n) for r in rows] for n in INPUT_COLUMNS}, schema=INPUT_SCHEMA)
+    table = pa.Table.from_pydict({n: [getattr(r, n) for r in rows] for n in INPUT_COLUMNS}, schema=INPUT_SCHEMA)
+    return table, np.array([("festival" in r.model_fields_set) for r in rows], bool)
 
 
 BATCH_BODY = {"requestBody": {"required": True, "content": {
@@ -243,7 +247,7 @@ class Ingress:
         """Score one transaction and advance its customer's online state (one hop: its customer's shard holds the
         state and the model)."""
         started = time.perf_counter()
-        row = transaction.model_dump()  # type: ignore[attr-defined]
+        row = transaction.model_dump(exclude_unset=True)  # type: ignore[attr-defined]  # absent: derived
         structlog.contextvars.bind_contextvars(transaction_id=row["transaction_id"])  # travels with the trace
         result, x = await self.shards.score_one(shard_of_one(row["customer_id"], len(self.shards)), row, features)
         return json_response(score_body(row["transaction_id"], result, x, now_us(), elapsed_ms(started)))
@@ -260,9 +264,9 @@ class Ingress:
         """Score up to 10,000 transactions; each customer's are taken oldest first, results in request order.
         The body is JSON or, for bulk clients, an Arrow IPC stream of the same columns."""
         started = time.perf_counter()
-        table = await _batch_table(request)
+        table, festival_given = await _batch_table(request)
         await self.model_ready()
-        x, scored = await self.scored(table, explain)
+        x, scored = await self.scored(table, explain, festival_given)
         ids, elapsed, at = table.column("transaction_id"), elapsed_ms(started), now_us()
         if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
             metrics.BATCH_SIZE.labels("/v1/score/batch").observe(table.num_rows)
@@ -273,14 +277,16 @@ class Ingress:
                   enumerate(zip(ids.to_pylist(), scored.rows(), strict=True))]
         return json_response({"scores": scores, "processing_time_ms": elapsed})
 
-    async def scored(self, table: pa.Table, explain: Explain) -> tuple[np.ndarray, Scored]:
+    async def scored(self, table: pa.Table, explain: Explain, festival_given: np.ndarray | bool = True
+                     ) -> tuple[np.ndarray, Scored]:
         """Features and scores of every row, each shard computing and scoring its customers' rows concurrently."""
         shard = shard_of(table.column("customer_id"), len(self.shards))
         x = np.empty((table.num_rows, len(FEATURE_NAMES)))
         parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
         parts = [(s, p) for s, p in parts if len(p)]
-        found = await asyncio.gather(*(self.shards.call(s, FeatureShard.many, table.take(pa.array(p)), p, explain)
-                                       for s, p in parts))
+        given = np.broadcast_to(np.asarray(festival_given, bool), (table.num_rows,))
+        found = await asyncio.gather(*(self.shards.call(s, FeatureShard.many, table.take(pa.array(p)), p, explain,
+                                                        given[p]) for s, p in parts))
         for (_, positions), (values, _) in zip(parts, found, strict=True):
             x[positions] = values
         return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part) in zip(parts, found, strict=True)])

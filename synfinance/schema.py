@@ -142,6 +142,8 @@ TRANSACTION_SCHEMA = pa.schema(
 )
 
 LABEL_FIELDS = tuple(TRANSACTION_SCHEMA.names[-10:])
+# Nullable columns added after files were first written (0.8.0): a file without them reads them as null.
+ADDED_LATER = frozenset({"home_latitude", "home_longitude"})
 
 SCHEMAS: dict[str, pa.Schema] = {
     "customers": CUSTOMER_SCHEMA,

@@ -28,7 +28,7 @@ def debug() -> None:
 @click.option("--flame", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write a flame graph (SVG) with py-spy instead (py-spy must be installed).")
 @click.option("--actor", default=None, help="Sample a live Ray actor by class (ShardWorker, FeatureShard) with py-spy.")
-@click.option("--replica", default=None, help="Sample a live Serve replica by deployment (Ingress, Scorer, Query).")
+@click.option("--replica", default=None, help="Sample a live Serve replica by deployment (Ingress, Query).")
 @click.option("--address", default="auto", show_default=True, help="The Ray cluster of --actor/--replica.")
 @click.option("--seconds", type=click.FloatRange(1, 600), default=10, show_default=True,
               help="How long --flame samples a live process.")
@@ -39,7 +39,7 @@ def profile_cmd(memory: bool, top: int, flame: Path | None, actor: str | None, r
     """Profile a synfinance command (CPU by function, memory with --memory, time by stage), or a live process.
 
         synfinance debug profile --memory -- generate transactions --count 200000 --out /tmp/ds
-        synfinance debug profile --replica Scorer            # py-spy dump of each Scorer replica's stacks
+        synfinance debug profile --replica Ingress           # py-spy dump of each Ingress replica's stacks
     """
     from synfinance.errors import ParameterError, Problem
 

@@ -13,7 +13,8 @@ status and a location (coordinates, a city, or both). The rest of INPUT_COLUMNS 
 - distance_from_home_km: great-circle distance from the customer's home (an unknown customer or home: NaN).
 
 Rule for a derivable field that is supplied: a value is used as given (the full form keeps its meaning); an
-absent or null one is derived. `complete_one` (a single score, plain Python) and `complete` (a batch, Arrow
+absent one is derived, and so is a null one, except the festival's, where null is a value (no festival) - only
+an absent festival is derived. `complete_one` (a single score, plain Python) and `complete` (a batch, Arrow
 columns) give the same values; a test holds them to each other and to the generator's.
 
     reference = Reference.of(customers, merchants)     # Arrow tables (a dataset's, or the database's)
@@ -119,7 +120,8 @@ class Reference:
         """The event with every input column: supplied values kept, absent or null derivable ones derived. Values
         are checked later, by the feature code (row_from_mapping), which names any bad field."""
         row = {name: event.get(name) for name in INPUT_COLUMNS}
-        if all(row[name] is not None for name in DERIVED):
+        festival_given = "festival" in event
+        if festival_given and all(row[name] is not None for name in DERIVED if name != "festival"):
             return row
         stamp = row["timestamp"]
         if isinstance(stamp, str):
@@ -145,7 +147,7 @@ class Reference:
         if lat is None and lon is None and city is not None:
             row["latitude"], row["longitude"] = float(geo.CITY_LAT[city]), float(geo.CITY_LON[city])
         c = self._customer.get(row["customer_id"])  # type: ignore[attr-defined]
-        if row["festival"] is None and local is not None:
+        if not festival_given and local is not None:
             zone = int(self.home_zone[c]) if c is not None else int(CITY_ZONE[city]) if city is not None else 0
             festival = _festival_ids(local // US_PER_DAY)[zone]
             row["festival"] = FESTIVAL_NAMES[festival - 1] if festival else None
@@ -156,12 +158,17 @@ class Reference:
         return row
 
     # -- a batch, Arrow columns ----------------------------------------------------------------------------------
-    def complete(self, table: pa.Table) -> pa.Table:
+    def complete(self, table: pa.Table, festival_given: np.ndarray | bool = True) -> pa.Table:
         """INPUT_SCHEMA columns: derivable columns absent or holding nulls are filled row by row as complete_one
-        fills them (a column given whole is not derived at all). The switch's own columns must be there."""
+        fills them (a column given whole is not derived at all). A festival column is taken as given (null: no
+        festival) where festival_given holds, a row mask or one flag; elsewhere, and when the column is absent,
+        the calendar's is derived. The switch's own columns must be there."""
         n = table.num_rows
         given = {name: table.column(name).combine_chunks() for name in DERIVED if name in table.column_names}
-        if all(name in given and not given[name].null_count for name in DERIVED):
+        festival_given = np.broadcast_to(np.asarray(festival_given, bool), (n,)) if "festival" in given \
+            else np.zeros(n, bool)
+        if festival_given.all() and all(name in given and not given[name].null_count
+                                        for name in DERIVED if name != "festival"):
             return table.select(list(INPUT_COLUMNS))
         columns: dict[str, pa.Array] = {}
 
@@ -213,7 +220,9 @@ class Reference:
         c = pc.fill_null(customer, 0).to_numpy(zero_copy_only=False)
         has = len(self.customer_ids) > 0
         zone = np.where(known_c, self.home_zone[c] if has else 0, np.where(known_city, CITY_ZONE[ci], 0))
-        fill("festival", lambda: self._festivals(day, zone))
+        derived = self._festivals(day, zone)
+        columns["festival"] = pc.if_else(pa.array(festival_given), given["festival"], derived) \
+            if festival_given.any() else derived
         home_lat = np.where(known_c, self.home_lat[c] if has else np.nan, np.nan)
         home_lon = np.where(known_c, self.home_lon[c] if has else np.nan, np.nan)
         fill("distance_from_home_km", lambda: pa.array(geo.haversine_km(lat, lon, home_lat, home_lon)))

@@ -214,7 +214,7 @@ DECISIONS = ("approve", "review", "decline")
 OUTCOMES = ("tp", "fp", "fn", "tn")
 JOBS = ("generate", "train", "stream", "quality")
 QUALITY_SEVERITIES = ("critical", "error", "warning", "info")
-COMPONENTS = ("ingress", "scorer", "query", "feature-shard", "shard-worker", "sink", "driver")
+COMPONENTS = ("ingress", "query", "feature-shard", "shard-worker", "sink", "driver")
 
 # API
 HTTP_REQUESTS = Metric("synfinance_http_requests", "counter", "requests", "HTTP requests answered, by route template, "

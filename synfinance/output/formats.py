@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from synfinance.errors import SchemaError
 from synfinance.output.jsonl import encode_jsonl
-from synfinance.schema import conforms, missing_values
+from synfinance.schema import ADDED_LATER, conforms, missing_values
 
 FORMATS = ("parquet", "csv", "jsonl")
 SUFFIX = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
@@ -69,6 +69,12 @@ def read_table(path: Path, fmt: str, schema: pa.Schema) -> pa.Table:
             raise SchemaError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
         raise SchemaError(f"{path}: does not match the {fmt} layout of the schema: {exc}") from exc
+    older = [f for f in schema if f.name in ADDED_LATER and f.name not in table.column_names]
+    if older:  # a file written before these columns existed: they read as null
+        for field in older:
+            table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+        if set(schema.names) <= set(table.column_names):
+            table = table.select(schema.names)
     problems = conforms(table.schema, schema, nullability=fmt == "parquet") + missing_values(table, schema)
     if problems:
         raise SchemaError(f"{path}: " + "; ".join(problems))

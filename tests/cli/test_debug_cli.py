@@ -89,5 +89,5 @@ def test_profile_needs_a_command_or_a_process() -> None:
 
 @pytest.mark.skipif(shutil.which("py-spy") is not None, reason="py-spy is installed here")
 def test_sampling_a_live_process_without_py_spy_says_how() -> None:
-    code, _, err = invoke("debug", "profile", "--replica", "Scorer")
+    code, _, err = invoke("debug", "profile", "--replica", "Ingress")
     assert code != 0 and "pip install py-spy" in err

@@ -16,6 +16,7 @@ from synfinance.output.dataset import DatasetWriter, read_dataset, read_manifest
 from synfinance.output.files import atomic_path
 from synfinance.output.formats import read_table, write_table
 from synfinance.output.jsonl import encode_jsonl
+from synfinance.population.customers import build_customers
 from synfinance.runner import write_dataset
 from synfinance.schema import CUSTOMER_SCHEMA, TRANSACTION_SCHEMA
 
@@ -104,3 +105,11 @@ def test_writer_refuses_a_directory_holding_other_files(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="not part of a SynFinance dataset"):
         DatasetWriter(tmp_path, "parquet").check()
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_customers_file_written_before_homes_were_recorded_reads_them_as_null(tmp_path: Path) -> None:
+    customers = build_customers(0, 5).table
+    path = tmp_path / "customers.parquet"
+    write_table(customers.drop_columns(["home_latitude", "home_longitude"]), path, "parquet")
+    read = read_table(path, "parquet", CUSTOMER_SCHEMA)
+    assert read.column("home_latitude").null_count == 5 and read.schema.equals(CUSTOMER_SCHEMA)

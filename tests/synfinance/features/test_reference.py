@@ -82,3 +82,18 @@ def test_unknown_merchants_and_customers_get_missing_values_not_errors(reference
     assert row["category"] == UNKNOWN_CATEGORY and math.isnan(row["merchant_reputation"])
     assert math.isnan(row["distance_from_home_km"])
     assert set(DERIVED) <= {k for k, v in row.items() if v is not None or k == "festival"}
+
+
+def test_a_null_festival_means_none_and_only_an_absent_one_is_derived(reference: Reference, full: pa.Table) -> None:
+    festive = full.filter(pc.is_valid(full.column("festival"))).slice(0, 4)
+    assert festive.num_rows == 4
+    nulled = festive.set_column(festive.schema.get_field_index("festival"), "festival",
+                                pa.nulls(4, pa.string()))
+    assert reference.complete(nulled).column("festival").null_count == 4  # given as null: no festival
+    derived = reference.complete(nulled, festival_given=np.array([True, False, True, False]))
+    assert derived.column("festival").to_pylist()[1::2] == festive.column("festival").to_pylist()[1::2]
+    assert reference.complete(nulled.drop_columns(["festival"])).column("festival").equals(festive.column("festival"))
+    event = nulled.to_pylist()[0]
+    assert reference.complete_one(event)["festival"] is None
+    del event["festival"]
+    assert reference.complete_one(event)["festival"] == festive.column("festival")[0].as_py()
