@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -50,7 +51,8 @@ LABEL_DEFAULTS = {"is_fraud": False, "is_anomaly": False}
 
 
 def _in_range(stamp: dt.datetime) -> dt.datetime:
-    if not EARLIEST <= stamp < LATEST:
+    """A time in the years 2000-2099 as written (its own zone): what the schema's pattern says."""
+    if not EARLIEST.year <= stamp.year < LATEST.year:
         raise ValueError(f"a time from {EARLIEST.date()} to before {LATEST.date()}")
     return stamp
 
@@ -61,8 +63,12 @@ def _date_in_range(day: dt.date) -> dt.date:
     return day
 
 
-Timestamp = Annotated[AwareDatetime, AfterValidator(_in_range)]
-Day = Annotated[dt.date, AfterValidator(_date_in_range)]
+IN_RANGE = r"^20[0-9]{2}-"  # the years 2000-2099
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_range), WithJsonSchema(
+    {"type": "string", "format": "date-time", "pattern": IN_RANGE,
+     "description": "ISO 8601 with a zone, in the years 2000-2099."})]
+Day = Annotated[dt.date, AfterValidator(_date_in_range), WithJsonSchema(
+    {"type": "string", "format": "date", "pattern": IN_RANGE})]
 
 
 def _annotation(field: pa.Field) -> Any:
@@ -81,7 +87,8 @@ def _annotation(field: pa.Field) -> Any:
         bits = t.bit_width - 1
         return Annotated[int, Field(ge=-(2**bits) if low is None else low, le=2**bits - 1 if high is None else high)]
     if pa.types.is_decimal(t):
-        return Annotated[Decimal, Field(max_digits=t.precision, decimal_places=t.scale, ge=low, le=high)]
+        return Annotated[Decimal, Field(max_digits=t.precision, decimal_places=t.scale, ge=low, le=high),
+                         WithJsonSchema(_decimal_schema(t.precision - t.scale, t.scale, low, field))]
     if pa.types.is_floating(t):
         return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
     if pa.types.is_list(t):
@@ -107,6 +114,19 @@ class Located(BaseModel):
             missing = "longitude" if lat is not None else "latitude" if lon is not None else "city"
             raise ValueError(f"{missing}: a location - a city, or latitude and longitude (or all three)")
         return self
+
+
+def _decimal_schema(whole: int, scale: int, low: float | None, field: pa.Field) -> dict[str, Any]:
+    """An amount as the server takes it: text of at most `whole` digits and `scale` decimals, not below `low`
+    (0.01: positive; 0: zero allowed). JSON numbers are accepted too, but binary floats cannot promise exact paise,
+    so the schema documents text."""
+    digits = rf"[0-9]{{1,{whole}}}(\.[0-9]{{1,{scale}}})?"
+    if low is not None and low > 0:  # at least one paisa: not all zeros
+        pattern = rf"^(?=.*[1-9]){digits}$"
+    else:
+        pattern = rf"^{'' if low is not None else '-?'}{digits}$"
+    return {"type": "string", "pattern": pattern, "description": description(field),
+            "examples": ["249.00"]}
 
 
 def model_of(name: str, schema: pa.Schema, fields: tuple[str, ...], optional: tuple[str, ...] = (),

@@ -9,7 +9,8 @@ status and a location (coordinates, a city, or both). The rest of INPUT_COLUMNS 
 - category, merchant_reputation: the merchant's record; an unknown merchant gets no category (the features'
   "other" bin) and no reputation (NaN: missing to the model) - a new merchant is a signal, not an error;
 - is_online: the channel (Mobile App and Web are remote; POS, QR and In-Store in person);
-- city: the city nearest the coordinates; latitude, longitude: the city's centre;
+- city: the city nearest the coordinates; latitude, longitude: the city's centre (a city not on SynFinance's map
+  and no coordinates: an unknown point, NaN, so the distances are missing);
 - distance_from_home_km: great-circle distance from the customer's home (an unknown customer or home: NaN).
 
 Rule for a derivable field that is supplied: a value is used as given (the full form keeps its meaning); an
@@ -144,8 +145,9 @@ class Reference:
         if row["city"] is None and lat is not None and lon is not None:
             row["city"] = geo.CITY_NAMES[int(nearest_city(np.array([float(lat)]), np.array([float(lon)]))[0])]
         city = _CITY.get(row["city"]) if isinstance(row["city"], str) else None
-        if lat is None and lon is None and city is not None:
-            row["latitude"], row["longitude"] = float(geo.CITY_LAT[city]), float(geo.CITY_LON[city])
+        if lat is None or lon is None:  # the city's centre; a city not on the map: an unknown point (NaN)
+            row["latitude"] = float(geo.CITY_LAT[city]) if city is not None else math.nan
+            row["longitude"] = float(geo.CITY_LON[city]) if city is not None else math.nan
         c = self._customer.get(row["customer_id"])  # type: ignore[attr-defined]
         if not festival_given and local is not None:
             zone = int(self.home_zone[c]) if c is not None else int(CITY_ZONE[city]) if city is not None else 0
