@@ -31,11 +31,17 @@ P = ParamSpec("P")
 # arguments are type-checked against its signature, and the method is found by name on the other side.
 Method: TypeAlias = Callable[Concatenate[Any, P], Any]
 
-# Environment of a Ray started here (a variable already set wins): HAProxy (C) is the HTTP ingress on every
-# node, forwarding straight to the ingress replicas, and Serve's throughput mode runs each replica's user code
-# and handle router on its main event loop. HTTP only: TLS is terminated in front (docs/deploy/ray-cluster.md).
-# docs/benchmarks.md has the measurements behind both.
-LOCAL_RAY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+# Serve's fast path, wherever SynFinance runs Serve (serve/config.yaml sets it too): HAProxy (C) is the HTTP
+# ingress on every node, forwarding straight to the ingress replicas, and Serve's throughput mode runs each
+# replica's user code and handle router on its main event loop. HTTP only: TLS is terminated in front
+# (docs/deploy/ray-cluster.md). docs/benchmarks.md has the measurements behind both.
+SERVE_FAST_PATH = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+# Environment of a Ray started here (a variable already set wins): the fast path, and a 2 s drain instead of
+# Serve's 30 s deregistration window for a replica or proxy going away: with HAProxy every app deleted or Serve
+# shut down otherwise waits the whole window; on one machine no outside load balancer needs it (a cluster
+# keeps Serve's default).
+LOCAL_RAY_ENV = {**SERVE_FAST_PATH, "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
+                 "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S": "2"}
 
 
 # -- the cluster ---------------------------------------------------------------------------------------------

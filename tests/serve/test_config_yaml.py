@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from ray.serve.schema import ServeDeploySchema
 
-from actors.handles import LOCAL_RAY_ENV
+from actors.handles import SERVE_FAST_PATH
 from serve.builder import build_app
 from synfinance.settings import load_settings
 
@@ -29,4 +29,4 @@ def test_config_yaml_is_valid_and_autoscales_every_deployment() -> None:
 
 def test_config_yaml_tunes_replicas_as_a_local_ray_is_tuned() -> None:
     (app,) = ServeDeploySchema.model_validate(yaml.safe_load(CONFIG.read_text())).applications
-    assert LOCAL_RAY_ENV.items() <= app.runtime_env["env_vars"].items()
+    assert SERVE_FAST_PATH.items() <= app.runtime_env["env_vars"].items()
