@@ -15,6 +15,7 @@ import asyncio
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Concatenate, ParamSpec, Self, TypeAlias
 
 import ray
@@ -274,13 +275,7 @@ class FeatureShards:
 
     def __init__(self, count: int) -> None:
         self.actors = [DeploymentActor(self.name(i)) for i in range(count)]
-        self.singles = [Coalesced(self._sender(actor)) for actor in self.actors]
-
-    @staticmethod
-    def _sender(actor: DeploymentActor) -> Callable[[list[Any]], Any]:
-        async def send(requests: list[Any]) -> Any:
-            return await actor.call_named("ones", requests)
-        return send
+        self.singles = [Coalesced(partial(actor.call_named, "ones")) for actor in self.actors]
 
     @staticmethod
     def name(index: int) -> str:

@@ -29,15 +29,11 @@ from synfinance.model.served import ServedModel
 from synfinance.observability import metrics, tracing
 from synfinance.observability.logs import get_logger
 from synfinance.observability.tracing import traced
-from synfinance.schema import CUSTOMER_SCHEMA, MERCHANT_SCHEMA
 from synfinance.security import Buckets
 from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig, RateLimit, Settings
 from synfinance.store.gateway import Gateway, stored_reference, stored_since
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
-REFERENCE_CUSTOMERS = pa.schema([CUSTOMER_SCHEMA.field(n) for n in ("customer_id", "city", "home_latitude",
-                                                                    "home_longitude")])
-REFERENCE_MERCHANTS = pa.schema([MERCHANT_SCHEMA.field(n) for n in ("merchant_id", "category", "reputation")])
 log = get_logger("synfinance.serve")
 
 
@@ -106,9 +102,7 @@ class FeatureShard:
         except SynFinanceError as exc:
             log.warning("feature_store.reference_skipped", shard=self.shard.index, reason=str(exc))
             return
-        people = pa.Table.from_pylist(customers, schema=REFERENCE_CUSTOMERS)
-        people = people.filter(pa.array(self.shard.mine(people.column("customer_id"))))
-        self.reference = Reference.of(people, pa.Table.from_pylist(merchants, schema=REFERENCE_MERCHANTS))
+        self.reference = Reference.of_rows(customers, merchants, self.shard.mine)
         log.info("feature_store.reference", shard=self.shard.index, **self.reference.sizes())
 
     def _count(self, hits: int, misses: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -222,8 +223,12 @@ def amounts_from_paise(paise: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(AMOUNT_TYPE, len(paise), [None, pa.py_buffer(words)])
 
 
-def ist_calendar(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Days since 1970-01-01, hour of day and weekday (0 = Monday), in India (IST), of UTC microseconds."""
+Micros = TypeVar("Micros", np.ndarray, int)  # UTC microseconds: a column of them, or one
+
+
+def ist_calendar(ts: Micros) -> tuple[Micros, Micros, Micros]:
+    """Days since 1970-01-01, hour of day and weekday (0 = Monday), in India (IST), of UTC microseconds (an array,
+    or one int)."""
     local_us = ts + IST_OFFSET_S * 1_000_000
     day = local_us // US_PER_DAY
     return day, (local_us % US_PER_DAY) // US_PER_HOUR, (day + 3) % 7  # 1970-01-01 was a Thursday

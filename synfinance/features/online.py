@@ -35,7 +35,7 @@ def shard_of(customer_ids: Sequence[str] | pa.Array | pa.ChunkedArray, shards: i
         else customer_ids
     encoded = pc.dictionary_encode(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
     uniques = encoded.dictionary.to_pylist()
-    shard_of_unique = np.fromiter((zlib.crc32(u.encode()) % shards for u in uniques), np.int64, len(uniques))
+    shard_of_unique = np.fromiter((shard_of_one(u, shards) for u in uniques), np.int64, len(uniques))
     return shard_of_unique[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
@@ -84,7 +84,7 @@ class OnlineShard:
     def replay(self, table: pa.Table) -> int:
         """Advance the state with later transactions (INPUT_COLUMNS, any customers: this shard's are taken), oldest
         first; rows not later than their customer's last are skipped. Returns rows replayed."""
-        mine = table.filter(pa.array(shard_of(table.column("customer_id"), self.shards) == self.index))
+        mine = table.filter(pa.array(self.mine(table.column("customer_id"))))
         if not mine.num_rows:
             return 0
         mine = mine.take(pc.sort_indices(mine, [("timestamp", "ascending"), ("transaction_id", "ascending")]))

@@ -29,7 +29,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,11 @@ from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.output.dataset import read_dataset
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
-from synfinance.schema import EPOCH, EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_HOUR, ist_calendar
+from synfinance.schema import CUSTOMER_SCHEMA, EPOCH, EPOCH_DATE, MERCHANT_SCHEMA, ist_calendar
 from synfinance.world.calendar import CITY_ZONE, FESTIVAL_NAMES, festival_days
 
+CUSTOMER_FIELDS = ("customer_id", "city", "home_latitude", "home_longitude")  # what the reference reads of each
+MERCHANT_FIELDS = ("merchant_id", "category", "reputation")
 DERIVED = ("local_date", "local_hour", "festival", "category", "merchant_reputation", "is_online", "city",
            "latitude", "longitude", "distance_from_home_km")
 SWITCH_FIELDS = tuple(n for n in INPUT_COLUMNS if n not in DERIVED)
@@ -52,6 +54,14 @@ UNKNOWN_CATEGORY = ""  # an unknown merchant's category: outside the vocabulary,
 _CITY = {name: i for i, name in enumerate(geo.CITY_NAMES)}
 _CITY_NAMES = pa.array(geo.CITY_NAMES, pa.string())
 _FESTIVALS = pa.array(("",) + FESTIVAL_NAMES, pa.string())
+
+
+_CUSTOMER_ROWS = pa.schema([CUSTOMER_SCHEMA.field(n) for n in CUSTOMER_FIELDS])
+_MERCHANT_ROWS = pa.schema([MERCHANT_SCHEMA.field(n) for n in MERCHANT_FIELDS])
+
+
+def _kept(customers: pa.Table, keep: Callable[[pa.ChunkedArray], np.ndarray] | None) -> pa.Table:
+    return customers if keep is None else customers.filter(pa.array(keep(customers.column("customer_id"))))
 
 
 @lru_cache(maxsize=4096)
@@ -82,8 +92,8 @@ class Reference:
     def of(cls, customers: pa.Table, merchants: pa.Table) -> Reference:
         """From customer rows (customer_id, city, home_latitude, home_longitude) and merchant rows (merchant_id,
         category, reputation), as a dataset or the database holds them."""
-        city = pc.index_in(customers.column("city"), value_set=_CITY_NAMES).to_numpy(zero_copy_only=False)
-        zone = CITY_ZONE[np.nan_to_num(city.astype(float), nan=0).astype(np.int64)]
+        city = pc.fill_null(pc.index_in(customers.column("city"), value_set=_CITY_NAMES), 0)
+        zone = CITY_ZONE[city.to_numpy(zero_copy_only=False)]
 
         def coordinate(name: str) -> np.ndarray:
             if name not in customers.column_names:  # rows stored before homes were recorded
@@ -95,23 +105,34 @@ class Reference:
                    coordinate("home_latitude"), coordinate("home_longitude"), zone)
 
     @classmethod
+    def of_rows(cls, customers: list[dict[str, Any]], merchants: list[dict[str, Any]],
+                keep: Callable[[pa.ChunkedArray], np.ndarray] | None = None) -> Reference:
+        """From rows of CUSTOMER_FIELDS and MERCHANT_FIELDS (as the database returns them); customers `keep` marks."""
+        people = pa.Table.from_pylist(customers, schema=_CUSTOMER_ROWS)
+        return cls.of(_kept(people, keep), pa.Table.from_pylist(merchants, schema=_MERCHANT_ROWS))
+
+    @classmethod
     def of_dataset(cls, directory: Path, keep: Callable[[pa.ChunkedArray], np.ndarray] | None = None) -> Reference:
         """A dataset's customers (those `keep` marks, given their ids) and all its merchants."""
         tables = read_dataset(directory, verify=False, only=("customers", "merchants"))
-        customers = tables["customers"]
-        if keep is not None:
-            customers = customers.filter(pa.array(keep(customers.column("customer_id"))))
-        return cls.of(customers, tables["merchants"])
+        return cls.of(_kept(tables["customers"], keep), tables["merchants"])
 
     @classmethod
     def empty(cls) -> Reference:
         none = pa.array([], pa.string())
         return cls(none, none, np.zeros(0), none, np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_merchant", {m: i for i, m in enumerate(self.merchant_ids.to_pylist())})
-        object.__setattr__(self, "_customer", {c: i for i, c in enumerate(self.customer_ids.to_pylist())})
-        object.__setattr__(self, "_category", self.merchant_category.to_pylist())
+    @cached_property
+    def _merchant(self) -> dict[str, int]:
+        return {m: i for i, m in enumerate(self.merchant_ids.to_pylist())}
+
+    @cached_property
+    def _customer(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.customer_ids.to_pylist())}
+
+    @cached_property
+    def _category(self) -> list[str]:
+        return self.merchant_category.to_pylist()
 
     def sizes(self) -> dict[str, int]:
         return {"customers": len(self.customer_ids), "merchants": len(self.merchant_ids)}
@@ -120,23 +141,23 @@ class Reference:
     def complete_one(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The event with every input column: supplied values kept, absent or null derivable ones derived. Values
         are checked later, by the feature code (row_from_mapping), which names any bad field."""
-        row = {name: event.get(name) for name in INPUT_COLUMNS}
+        row: dict[str, Any] = {name: event.get(name) for name in INPUT_COLUMNS}
         festival_given = "festival" in event
         if festival_given and all(row[name] is not None for name in DERIVED if name != "festival"):
             return row
         stamp = row["timestamp"]
         if isinstance(stamp, str):
             stamp = dt.datetime.fromisoformat(stamp)
-        us = ((stamp - EPOCH) // dt.timedelta(microseconds=1)
-              if isinstance(stamp, dt.datetime) and stamp.tzinfo is not None else None)
-        local = None if us is None else us + IST_OFFSET_S * 1_000_000
-        if row["local_date"] is None and local is not None:
-            row["local_date"] = EPOCH_DATE + dt.timedelta(days=local // US_PER_DAY)
-        if row["local_hour"] is None and local is not None:
-            row["local_hour"] = (local % US_PER_DAY) // US_PER_HOUR
-        m = self._merchant.get(row["merchant_id"])  # type: ignore[attr-defined]
+        day = hour = None
+        if isinstance(stamp, dt.datetime) and stamp.tzinfo is not None:
+            day, hour, _ = ist_calendar((stamp - EPOCH) // dt.timedelta(microseconds=1))
+        if row["local_date"] is None and day is not None:
+            row["local_date"] = EPOCH_DATE + dt.timedelta(days=day)
+        if row["local_hour"] is None and hour is not None:
+            row["local_hour"] = hour
+        m = self._merchant.get(row["merchant_id"])
         if row["category"] is None:
-            row["category"] = UNKNOWN_CATEGORY if m is None else self._category[m]  # type: ignore[attr-defined]
+            row["category"] = UNKNOWN_CATEGORY if m is None else self._category[m]
         if row["merchant_reputation"] is None:
             row["merchant_reputation"] = math.nan if m is None else float(self.merchant_reputation[m])
         if row["is_online"] is None and isinstance(row["channel"], str):
@@ -148,10 +169,10 @@ class Reference:
         if lat is None or lon is None:  # the city's centre; a city not on the map: an unknown point (NaN)
             row["latitude"] = float(geo.CITY_LAT[city]) if city is not None else math.nan
             row["longitude"] = float(geo.CITY_LON[city]) if city is not None else math.nan
-        c = self._customer.get(row["customer_id"])  # type: ignore[attr-defined]
-        if not festival_given and local is not None:
+        c = self._customer.get(row["customer_id"])
+        if not festival_given and day is not None:
             zone = int(self.home_zone[c]) if c is not None else int(CITY_ZONE[city]) if city is not None else 0
-            festival = _festival_ids(local // US_PER_DAY)[zone]
+            festival = _festival_ids(day)[zone]
             row["festival"] = FESTIVAL_NAMES[festival - 1] if festival else None
         if row["distance_from_home_km"] is None and row["latitude"] is not None and row["longitude"] is not None:
             row["distance_from_home_km"] = math.nan if c is None else float(geo.haversine_km(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from synfinance.errors import ValidationError
+from synfinance.features.reference import CUSTOMER_FIELDS, MERCHANT_FIELDS
 from synfinance.store.connect import quote_ident
 from synfinance.store.cursor import decode_cursor, encode_cursor
 from synfinance.store.tables import TABLES
@@ -117,6 +118,11 @@ async def _page(db: Executor, kind: str, select: str, where: Where, order: tuple
     return Page(rows, next_cursor)
 
 
+def _names(columns: Sequence[str]) -> str:
+    """Column names for a SELECT list, quoted."""
+    return ", ".join(quote_ident(c) for c in columns)
+
+
 class TransactionRepository:
     def __init__(self, db: Executor) -> None:
         self.db = db
@@ -132,8 +138,7 @@ class TransactionRepository:
 
     async def since(self, after: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
         """Every stored transaction later than `after` (a UTC datetime), oldest first: these columns of each."""
-        names = ", ".join(quote_ident(c) for c in columns)
-        rows = await self.db.fetch(f"SELECT {names} FROM transactions WHERE timestamp > $1 "  # noqa: S608 (schema names)
+        rows = await self.db.fetch(f"SELECT {_names(columns)} FROM transactions WHERE timestamp > $1 "  # noqa: S608 (schema names)
                                    "ORDER BY timestamp, transaction_id", after)
         return [dict(r) for r in rows]
 
@@ -191,8 +196,8 @@ class PopulationRepository:
     async def reference(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """What completes a raw event (synfinance.features.reference): every customer's id, city and home, every
         merchant's id, category and reputation."""
-        customers = await self.db.fetch("SELECT customer_id, city, home_latitude, home_longitude FROM customers")
-        merchants = await self.db.fetch("SELECT merchant_id, category, reputation FROM merchants")
+        customers = await self.db.fetch(f"SELECT {_names(CUSTOMER_FIELDS)} FROM customers")  # noqa: S608
+        merchants = await self.db.fetch(f"SELECT {_names(MERCHANT_FIELDS)} FROM merchants")  # noqa: S608
         return [dict(r) for r in customers], [dict(r) for r in merchants]
 
     async def _listing(self, table: str, alias: str, equal: dict[str, str | None], limit: int,

@@ -298,3 +298,16 @@ async def test_pages_neither_skip_nor_repeat_while_rows_arrive(db: Database, dat
     assert len(walked) == len(set(walked))
     assert set(present["transaction_id"].to_pylist()) <= set(walked)
     assert set(walked) - set(present["transaction_id"].to_pylist()) <= set(arriving["transaction_id"].to_pylist())
+
+
+async def test_the_reference_rows_complete_raw_events_as_the_datasets_do(conn: asyncpg.Connection,
+                                                                         tables: dict[str, pa.Table]) -> None:
+    from synfinance.features.inputs import INPUT_COLUMNS
+    from synfinance.features.reference import SWITCH_FIELDS, Reference
+
+    customers, merchants = await PopulationRepository(conn).reference()
+    assert len(customers) == tables["customers"].num_rows and len(merchants) == tables["merchants"].num_rows
+    stored = Reference.of_rows(customers, merchants)
+    raw = tables["transactions"].slice(0, 2_000).select([*SWITCH_FIELDS, "latitude", "longitude", "city"])
+    expected = Reference.of(tables["customers"], tables["merchants"]).complete(raw)
+    assert stored.complete(raw).select(list(INPUT_COLUMNS)).equals(expected)
