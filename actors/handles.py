@@ -237,7 +237,7 @@ class Coalesced:
         answer = await coalesced(request)     # send(list of requests) -> list of answers, or of exceptions
     """
 
-    def __init__(self, send: Callable[[list[Any]], Any], in_flight: int = 2, most: int = 64) -> None:
+    def __init__(self, send: Callable[[list[Any]], Any], in_flight: int = 1, most: int = 64) -> None:
         self.send, self.in_flight, self.most = send, in_flight, most
         self.waiting: list[tuple[Any, asyncio.Future[Any]]] = []
         self.sending = 0

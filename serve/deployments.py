@@ -31,7 +31,8 @@ from synfinance.observability.logs import get_logger
 from synfinance.observability.tracing import traced
 from synfinance.security import Buckets
 from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig, RateLimit, Settings
-from synfinance.store.gateway import Gateway, stored_reference, stored_since
+from synfinance.store.gateway import Gateway, stored_since
+from synfinance.store.notify import ReferenceFeed
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
 log = get_logger("synfinance.serve")
@@ -66,15 +67,19 @@ class FeatureShard:
         self.served = ServedModel(ml, watching=monitoring.metrics_enabled)
         follow(live, self.apply_live, "feature-shard")
         self.shard = OnlineShard(index, shards)
-        self.reference = Reference.empty()  # what completes a raw event: this shard's customers, every merchant
+        self.base = Reference.empty()  # what completes a raw event: this shard's customers, every merchant
         if warm_from is not None:
             self.shard.warm(warm_from)
-            self.reference = Reference.of_dataset(warm_from, self.shard.mine)
+            self.base = Reference.of_dataset(warm_from, self.shard.mine)
+        self.reference = self.base
         if database is not None and database.enabled:
             if warm_from is not None:
                 self.rebuild(database)
-            else:
-                self.refer(database)
+            # the database's customers and merchants over the warm-up's, read again whenever they change
+            self.feed = ReferenceFeed(database, self.refer)
+            if not self.feed.start(wait_s=database.connect_timeout_s + database.statement_timeout_s):
+                log.warning("feature_store.reference_pending", shard=index,
+                            reason="the database did not answer; the reference follows when it does")
         self.size = metrics.STORE_CUSTOMERS.labels(str(index))
         self.hits, self.misses = metrics.STORE_LOOKUPS.labels("hit"), metrics.STORE_LOOKUPS.labels("miss")
         self._count(0, 0)
@@ -95,14 +100,10 @@ class FeatureShard:
         replayed = self.shard.replay(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
         log.info("feature_store.rebuilt", shard=self.shard.index, stored_rows=len(rows), replayed=replayed)
 
-    def refer(self, database: DatabaseConfig) -> None:
-        """The reference from the database's customers and merchants (an API started without a warm-up dataset)."""
-        try:
-            customers, merchants = asyncio.run(stored_reference(database))
-        except SynFinanceError as exc:
-            log.warning("feature_store.reference_skipped", shard=self.shard.index, reason=str(exc))
-            return
-        self.reference = Reference.of_rows(customers, merchants, self.shard.mine)
+    def refer(self, customers: list[dict[str, Any]], merchants: list[dict[str, Any]]) -> None:
+        """The database's customers (this shard's) and merchants over the warm-up dataset's: at start, and after
+        every change to them (synfinance.store.notify.ReferenceFeed, from its thread)."""
+        self.reference = Reference.of_rows(customers, merchants, self.shard.mine).over(self.base)
         log.info("feature_store.reference", shard=self.shard.index, **self.reference.sizes())
 
     def _count(self, hits: int, misses: int) -> None:
@@ -114,33 +115,32 @@ class FeatureShard:
 
     def ones(self, requests: list[tuple[dict[str, Any], bool, dict[str, str] | None]]) -> list[Any]:
         """Score single transactions sent together (actors.handles.FeatureShards coalesces the calls that arrive
-        while one is in flight), in order: per request (its prediction fields, its 69 features when asked) or the
-        error that refused it alone (an out-of-order time). Each request keeps its own trace: a feature_store.one
-        span under its caller's, with model.predict under it. No model: ModelUnavailable for all, before any
+        while one is in flight), in order, their features and predictions each in one vectorised pass: per request
+        (its prediction fields, its 69 features when asked) or the error that refused it alone (an out-of-order
+        time). Each request keeps its own trace: a feature_store.one span under its caller's, with features.extract
+        and model.predict under it (shared work, recorded in each). No model: ModelUnavailable for all, before any
         customer's state moves."""
         self.served.ready()
-        answers: list[Any] = [None] * len(requests)
-        done: list[tuple[int, np.ndarray, dict[str, str] | None]] = []
-        hits = 0
-        for i, (transaction, _, carried) in enumerate(requests):
+        events, known, carriers = [], [], []
+        for transaction, _, carried in requests:
             with tracing.activated(carried), tracing.span("feature_store.one", tracing.SERVER):
-                known = self.shard.knows(transaction["customer_id"])
-                try:
-                    x = self.shard.one(self.reference.complete_one(transaction))
-                except ValidationError as exc:
-                    answers[i] = exc
-                    continue
-                hits += known
-                done.append((i, x, tracing.carrier()))
-                log.debug("feature_store.one", transaction_id=transaction.get("transaction_id"), known=known)
+                known.append(self.shard.knows(transaction["customer_id"]))
+                events.append(self.reference.complete_one(transaction))
+                carriers.append(tracing.carrier())
+                log.debug("feature_store.one", transaction_id=transaction.get("transaction_id"), known=known[-1])
+        started = time.time_ns()
+        answers: list[Any] = self.shard.ones(events)
+        done = [i for i, x in enumerate(answers) if not isinstance(x, ValidationError)]
+        hits = sum(known[i] for i in done)
         self._count(hits, len(done) - hits)
         if done:
-            started = time.time_ns()
-            scored = self.served.score(np.vstack([x for _, x, _ in done]))
+            extracted = time.time_ns()
+            scored = self.served.score(np.vstack([answers[i] for i in done]))
             ended = time.time_ns()
-            for (i, x, carried), result in zip(done, scored.rows(), strict=True):
-                tracing.record_span("model.predict", carried, started, ended, rows=len(done))
-                answers[i] = (result, x if requests[i][1] else None)
+            for i, result in zip(done, scored.rows(), strict=True):
+                tracing.record_span("features.extract", carriers[i], started, extracted, rows=len(done))
+                tracing.record_span("model.predict", carriers[i], extracted, ended, rows=len(done))
+                answers[i] = (result, answers[i] if requests[i][1] else None)
         return answers
 
     @traced("feature_store.many")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
@@ -31,3 +32,15 @@ async def count_rows(db: Database, table: str) -> int:
         return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
     finally:
         await conn.close()
+
+
+def execute(db: Database, sql: str, *args: object) -> None:
+    """One statement (from the tests, with bind parameters) on a connection of its own."""
+    async def run() -> None:
+        conn = await db.connect()
+        try:
+            await conn.execute(sql, *args)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -82,6 +82,13 @@ class Rows:
 
     def take(self, order: np.ndarray) -> Rows:
         return Rows(**{name: value[order] for name, value in vars(self).items()})
+
+    @staticmethod
+    def joined(parts: Sequence[Rows]) -> Rows:
+        """The rows of each part, one part after another."""
+        if len(parts) == 1:
+            return parts[0]
+        return Rows(**{name: np.concatenate([vars(p)[name] for p in parts]) for name in vars(parts[0])})
 
 
 KEY_COLUMNS = ("customer_id", "merchant_id", "device_id", "city")

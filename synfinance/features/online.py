@@ -102,10 +102,16 @@ class OnlineShard:
 
     def one(self, transaction: Mapping[str, Any]) -> np.ndarray:
         """Features of one transaction (the state advances); ValidationError if it is older than the customer's last."""
-        try:
-            return feature_vector(self.extractor.extract_one(transaction))
-        except SchemaError as exc:
-            raise ValidationError([Problem("timestamp", transaction.get("timestamp"), str(exc))]) from exc
+        (x,) = self.ones([transaction])
+        if isinstance(x, ValidationError):
+            raise x
+        return x
+
+    def ones(self, transactions: Sequence[Mapping[str, Any]]) -> list[np.ndarray | ValidationError]:
+        """Features of single transactions in the order given, as one() after another would give them, computed in
+        one pass; one that is refused (older than its customer's last) gets its ValidationError, the rest go on."""
+        return [ValidationError([Problem("timestamp", t.get("timestamp"), str(x))]) if isinstance(x, SchemaError) else x
+                for t, x in zip(transactions, self.extractor.extract_rows(transactions), strict=True)]
 
     def many(self, table: pa.Table, positions: np.ndarray | None = None) -> np.ndarray:
         """Features of a batch, rows in input order; `positions` are the rows' indices in the caller's request

@@ -122,6 +122,22 @@ class Reference:
         none = pa.array([], pa.string())
         return cls(none, none, np.zeros(0), none, np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
 
+    def over(self, base: Reference) -> Reference:
+        """This reference, and the customers and merchants of base it does not hold (the database's over a
+        warm-up dataset's)."""
+        merchants = pc.invert(pc.is_in(base.merchant_ids, value_set=self.merchant_ids))
+        customers = pc.invert(pc.is_in(base.customer_ids, value_set=self.customer_ids))
+        if not pc.any(merchants).as_py() and not pc.any(customers).as_py():
+            return self
+        m, c = merchants.to_numpy(zero_copy_only=False), customers.to_numpy(zero_copy_only=False)
+        return Reference(pa.concat_arrays([self.merchant_ids, base.merchant_ids.filter(merchants)]),
+                         pa.concat_arrays([self.merchant_category, base.merchant_category.filter(merchants)]),
+                         np.concatenate([self.merchant_reputation, base.merchant_reputation[m]]),
+                         pa.concat_arrays([self.customer_ids, base.customer_ids.filter(customers)]),
+                         np.concatenate([self.home_lat, base.home_lat[c]]),
+                         np.concatenate([self.home_lon, base.home_lon[c]]),
+                         np.concatenate([self.home_zone, base.home_zone[c]]))
+
     @cached_property
     def _merchant(self) -> dict[str, int]:
         return {m: i for i, m in enumerate(self.merchant_ids.to_pylist())}

@@ -95,21 +95,22 @@ class Database:
     def where(self) -> str:
         return f"{where(self.url)} (schema {self.schema})"
 
-    def server_settings(self, statement_timeout_s: float | None) -> dict[str, str]:
+    def server_settings(self, statement_timeout_s: float | None, application: str = "synfinance") -> dict[str, str]:
         timeout_ms = 0 if statement_timeout_s is None else max(1, round(statement_timeout_s * 1000))
         return {
             "search_path": self.schema,
             "statement_timeout": str(timeout_ms),
-            "application_name": "synfinance",
+            "application_name": application,
             "TimeZone": "UTC",
         }
 
-    async def connect(self, bulk: bool = False) -> asyncpg.Connection:
-        """One connection with the configured statement timeout; bulk=True lifts it (loads, index builds)."""
+    async def connect(self, bulk: bool = False, application: str = "synfinance") -> asyncpg.Connection:
+        """One connection with the configured statement timeout; bulk=True lifts it (loads, index builds). The
+        server lists it under `application` (pg_stat_activity.application_name)."""
         timeout = None if bulk else self.statement_timeout_s
         try:
             return await asyncpg.connect(self.url, timeout=self.connect_timeout_s,
-                                         server_settings=self.server_settings(timeout))
+                                         server_settings=self.server_settings(timeout, application))
         except CONNECT_ERRORS as exc:
             raise unavailable(self.url, exc) from exc
 

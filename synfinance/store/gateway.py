@@ -128,10 +128,6 @@ class Gateway:
             await self._pool.close()
             self._pool = None
 
-    async def reference(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Customers' homes and merchants' categories and reputations (a feature shard completing raw events)."""
-        return await self._run(lambda pool: PopulationRepository(pool).reference())
-
     async def since(self, after: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
         """Stored transactions later than `after`, oldest first (a feature shard rebuilding its state)."""
         return await self._run(lambda pool: TransactionRepository(pool).since(after, columns))
@@ -182,15 +178,6 @@ def _found(row: dict[str, Any] | None, kind: str, key: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no {kind} with id {key!r}")
     return row
-
-
-async def stored_reference(config: DatabaseConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The customers' and merchants' reference rows (PopulationRepository.reference), through a gateway of their own."""
-    gateway = Gateway(config)
-    try:
-        return await gateway.reference()
-    finally:
-        await gateway.close()
 
 
 async def stored_since(config: DatabaseConfig, after: Any, columns: Sequence[str]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import requests
 from api_rows import rows
 from conftest import API_PARAMS, KEYS, Api, app_settings
 from localhost import free_port, wait_for
+from pg_schemas import execute
 
 from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.features.inputs import INPUT_COLUMNS
@@ -126,3 +127,29 @@ def test_a_raw_event_without_a_location_is_refused_naming_it(api: Api, later: pa
     r = requests.post(api.base + "/v1/score/batch", data=to_stream(table), timeout=60,
                       headers={**HEADERS, "Content-Type": ARROW_STREAM})
     assert r.status_code == 422 and r.json()["details"][0]["field"] == "$.transactions[0].city"
+
+
+def test_a_merchant_stored_while_the_api_runs_completes_raw_events_from_then_on(api: Api, later: pa.Table) -> None:
+    """The shards follow the database's merchants (LISTEN/NOTIFY, synfinance.store.notify): a merchant the API
+    has never seen scores with no reputation until it is stored, and with its stored one from then on."""
+    event = rows(of_customers(later, slice(40, 41)).slice(0, 1), (*SWITCH_FIELDS, "city"))[0]
+    event["merchant_id"] = "MER_STORED_LATER_1"
+    sent = iter(range(1, 10_000))
+
+    def reputation() -> float | None:
+        k = next(sent)  # each request a minute after the last, under a new id: the customer's state only advances
+        stamp = dt.datetime.fromisoformat(event["timestamp"]) + dt.timedelta(minutes=k)
+        r = api.post("/v1/score?features=true", {**event, "transaction_id": f"raw-later-{k}",
+                                                 "timestamp": stamp.isoformat()}, "scorer")
+        assert r.status_code == 200, r.text
+        return r.json()["features"]["merchant_reputation"]  # type: ignore[no-any-return]
+
+    assert reputation() is None
+    execute(api.db, "INSERT INTO merchants SELECT (jsonb_populate_record(NULL::merchants, to_jsonb(m) || "
+                    "jsonb_build_object('merchant_id', $1::text, 'reputation', 0.125))).* FROM merchants m LIMIT 1",
+            event["merchant_id"])
+    try:
+        wait_for(lambda: reputation() == 0.125, what="the stored merchant's reputation in a raw event's features")
+    finally:
+        execute(api.db, "DELETE FROM merchants WHERE merchant_id = $1", event["merchant_id"])
+    wait_for(lambda: reputation() is None, what="the deleted merchant gone from the reference")

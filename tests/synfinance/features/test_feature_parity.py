@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import synfinance
+from synfinance.errors import SchemaError
 from synfinance.features.extractor import FeatureExtractor
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.state import FeatureState
@@ -34,6 +36,46 @@ def test_offline_equals_online_one_by_one(twenty_k: pa.Table) -> None:
     assert offline.shape == (20_000, 69)
     np.testing.assert_allclose(one_by_one, offline, rtol=1e-9, atol=1e-9, equal_nan=True)
     assert np.isfinite(offline).mean() > 0.95  # the comparison is about numbers, not mostly-null columns
+
+
+def test_rows_taken_together_equal_one_after_another(twenty_k: pa.Table) -> None:
+    """extract_rows (the API's coalesced single scores) on lists that interleave customers out of global time
+    order, with a malformed row and one older than its customer's last (earlier in the same list), equals
+    extract_one row by row: the same features, the same refusals, the same state after."""
+    rows = twenty_k.select(list(INPUT_COLUMNS)).to_pylist()
+    rest = rows[10_000:12_000]
+    by_customer: dict[str, list[dict[str, object]]] = {}
+    for row in rest:
+        by_customer.setdefault(str(row["customer_id"]), []).append(row)
+    queues = list(by_customer.values())
+    rng = np.random.default_rng(3)
+    arrival = []  # each customer's rows in order, customers interleaved at random: not in global time order
+    while queues:
+        queue = queues[rng.integers(len(queues))]
+        arrival.append(queue.pop(0))
+        queues = [q for q in queues if q]
+    arrival[2:2] = [{**arrival[3], "transaction_id": "bad", "amount_inr": "lots"}]
+    # in the same list as the row it follows, a second before it: older than its customer's last
+    second = dt.timedelta(seconds=1)
+    arrival[6:6] = [{**arrival[5], "transaction_id": "stale", "timestamp": arrival[5]["timestamp"] - second}]
+    assert any(r["timestamp"] > s["timestamp"] for r, s in zip(arrival, arrival[1:], strict=False))
+    one, together = FeatureExtractor(), FeatureExtractor()
+    one.extract(twenty_k.slice(0, 10_000))
+    together.extract(twenty_k.slice(0, 10_000))
+    expected: list[object] = []
+    for row in arrival:
+        try:
+            expected.append(np.array([np.nan if v is None else v for v in one.extract_one(row).values()]))
+        except SchemaError as exc:
+            expected.append(str(exc))
+    found = [x for i in range(0, len(arrival), 7) for x in together.extract_rows(arrival[i:i + 7])]
+    assert [str(x) for x in found if isinstance(x, SchemaError)] == [x for x in expected if isinstance(x, str)]
+    assert [i for i, x in enumerate(found) if isinstance(x, SchemaError)] == [2, 6]
+    np.testing.assert_allclose(np.array([x for x in found if not isinstance(x, SchemaError)]),
+                               np.array([x for x in expected if not isinstance(x, str)]),
+                               rtol=1e-9, atol=1e-9, equal_nan=True)
+    for name, array in one.state.customers.arrays.items():
+        np.testing.assert_allclose(together.state.customers.arrays[name], array, rtol=1e-9, equal_nan=True)
 
 
 def test_features_never_read_labels(twenty_k: pa.Table) -> None:

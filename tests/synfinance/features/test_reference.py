@@ -97,3 +97,21 @@ def test_a_null_festival_means_none_and_only_an_absent_one_is_derived(reference:
     assert reference.complete_one(event)["festival"] is None
     del event["festival"]
     assert reference.complete_one(event)["festival"] == festive.column("festival")[0].as_py()
+
+
+def test_a_newer_reference_over_an_older_keeps_its_own_rows_and_adds_the_rest(tables: dict[str, pa.Table]) -> None:
+    customers, merchants = tables["customers"], tables["merchants"]
+    older = Reference.of(customers.slice(0, 30), merchants.slice(0, 20))
+    changed = merchants.slice(10, 20).set_column(merchants.schema.get_field_index("reputation"), "reputation",
+                                                 pa.array(np.full(20, 0.125)))
+    newer = Reference.of(customers.slice(20, 30), changed)
+    both = newer.over(older)
+    assert both.sizes() == {"customers": 50, "merchants": 30}
+    assert sorted(both.merchant_ids.to_pylist()) == sorted(merchants.slice(0, 30).column("merchant_id").to_pylist())
+    reputation = dict(zip(both.merchant_ids.to_pylist(), both.merchant_reputation.tolist(), strict=True))
+    assert all(reputation[m] == 0.125 for m in changed.column("merchant_id").to_pylist())  # the newer's own values
+    assert [reputation[m] for m in merchants.slice(0, 10).column("merchant_id").to_pylist()] == \
+        merchants.slice(0, 10).column("reputation").to_pylist()
+    home = dict(zip(both.customer_ids.to_pylist(), both.home_lat.tolist(), strict=True))
+    assert home[customers.column("customer_id")[0].as_py()] == customers.column("home_latitude")[0].as_py()
+    assert newer.over(Reference.of(customers.slice(20, 5), merchants.slice(10, 5))) is newer
