@@ -266,29 +266,31 @@ class Ingress:
         started = time.perf_counter()
         table, festival_given = await _batch_table(request)
         await self.model_ready()
-        x, scored = await self.scored(table, explain, festival_given)
+        x, scored = await self.scored(table, explain, festival_given, features)
         ids, elapsed, at = table.column("transaction_id"), elapsed_ms(started), now_us()
         if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
             metrics.BATCH_SIZE.labels("/v1/score/batch").observe(table.num_rows)
         if ARROW_STREAM in request.headers.get("accept", ""):
-            body = to_stream(scores_table(ids, scored, at, elapsed, x if features else None))
+            body = to_stream(scores_table(ids, scored, at, elapsed, x))
             return Response(body, media_type=ARROW_STREAM)
-        scores = [score_body(i, r, x[k] if features else None, at, elapsed) for k, (i, r) in
+        scores = [score_body(i, r, None if x is None else x[k], at, elapsed) for k, (i, r) in
                   enumerate(zip(ids.to_pylist(), scored.rows(), strict=True))]
         return json_response({"scores": scores, "processing_time_ms": elapsed})
 
-    async def scored(self, table: pa.Table, explain: Explain, festival_given: np.ndarray | bool = True
-                     ) -> tuple[np.ndarray, Scored]:
-        """Features and scores of every row, each shard computing and scoring its customers' rows concurrently."""
+    async def scored(self, table: pa.Table, explain: Explain, festival_given: np.ndarray | bool = True,
+                     features: bool = True) -> tuple[np.ndarray | None, Scored]:
+        """Scores of every row, and (features) their features, each shard computing and scoring its customers'
+        rows concurrently."""
         shard = shard_of(table.column("customer_id"), len(self.shards))
-        x = np.empty((table.num_rows, len(FEATURE_NAMES)))
         parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
         parts = [(s, p) for s, p in parts if len(p)]
         given = np.broadcast_to(np.asarray(festival_given, bool), (table.num_rows,))
         found = await asyncio.gather(*(self.shards.call(s, FeatureShard.many, table.take(pa.array(p)), p, explain,
-                                                        given[p]) for s, p in parts))
+                                                        given[p], features) for s, p in parts))
+        x = np.empty((table.num_rows, len(FEATURE_NAMES))) if features else None
         for (_, positions), (values, _) in zip(parts, found, strict=True):
-            x[positions] = values
+            if x is not None:
+                x[positions] = values
         return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part) in zip(parts, found, strict=True)])
 
     # -- label feedback ----------------------------------------------------------------------------------
