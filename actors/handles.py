@@ -40,9 +40,11 @@ SERVE_FAST_PATH = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIM
 # Environment of a Ray started here (a variable already set wins): the fast path, and a 2 s drain instead of
 # Serve's 30 s deregistration window for a replica or proxy going away: with HAProxy every app deleted or Serve
 # shut down otherwise waits the whole window; on one machine no outside load balancer needs it (a cluster
-# keeps Serve's default).
+# keeps Serve's default). HAProxy gets a thread per core, at most Serve's default of 4 (on 2 cores its 4 threads
+# took 98 us of CPU per score against 77 with 2, and the closed loop answered 1,084 against 1,152 scores/s).
 LOCAL_RAY_ENV = {**SERVE_FAST_PATH, "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
-                 "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S": "2"}
+                 "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S": "2",
+                 "RAY_SERVE_HAPROXY_NBTHREAD": str(min(4, os.cpu_count() or 1))}
 
 
 # -- the cluster ---------------------------------------------------------------------------------------------
@@ -125,8 +127,8 @@ class ActorHandle:
     def start(cls, actor_class: Any, *args: Any) -> Self:
         return cls(actor_class.remote(*args))
 
-    def memory_mb(self) -> Ref:
-        return self.actor.memory_mb.remote()
+    def usage(self) -> Ref:
+        return self.actor.usage.remote()
 
     def stop(self) -> None:
         ray.kill(self.actor)

@@ -59,7 +59,7 @@ class PipelineReport:
     retries: dict[int, int] = field(default_factory=dict)
     rows_by_worker: dict[str, int] = field(default_factory=dict)
     timeline: list[tuple[int, float, float]] = field(default_factory=list)  # shard, started, written
-    memory_mb: dict[str, dict[str, float]] = field(default_factory=dict)  # per worker and sink, at the end
+    usage: dict[str, dict[str, float]] = field(default_factory=dict)  # per worker and sink at the end: UsageWatch
     manifest: Path | None = None
 
 
@@ -111,7 +111,7 @@ def _run(params: GenerationParams, sink: Sink, workers: int, features: bool, bou
         _drive(plan.n_shards, pool, submit, bound, max_retries, report, files, on_progress)
         handles: list[WorkerHandle | SinkHandle] = [*pool] + ([actor] if actor is not None else [])
         names = [f"worker-{i}" for i in range(workers)] + (["sink"] if actor is not None else [])
-        report.memory_mb = dict(zip(names, results([h.memory_mb() for h in handles]), strict=True))
+        report.usage = dict(zip(names, results([h.usage() for h in handles]), strict=True))
     finally:
         for handle in pool:
             handle.stop()

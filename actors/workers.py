@@ -33,17 +33,20 @@ if TYPE_CHECKING:
 log = get_logger("synfinance.pipeline")
 
 
-class MemoryWatch:
-    """The highest private memory seen at the end of each unit of work."""
+class UsageWatch:
+    """An actor's resources: the highest private memory seen at the end of each unit of work, and the CPU its
+    process used since the actor started (every thread; not the worker process's start before it)."""
 
     def __init__(self) -> None:
         self.peak = 0.0
+        self.cpu_at_start = time.process_time()
 
     def sample(self) -> None:
         self.peak = max(self.peak, private_mb())
 
     def report(self) -> dict[str, float]:
-        return {"peak_rss_mb": peak_rss_mb(), "peak_private_mb": self.peak}
+        return {"peak_rss_mb": peak_rss_mb(), "peak_private_mb": self.peak,
+                "cpu_s": time.process_time() - self.cpu_at_start}
 
 
 @ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)
@@ -57,7 +60,7 @@ class ShardWorker:
         follow(live, lambda settings, _: ray_metrics.retune("shard-worker", settings.monitoring), "shard-worker")
         self.plan = GenerationPlan(params)
         self.features, self.name, self.fault, self.score = features, name, fault, score
-        self.memory = MemoryWatch()
+        self.usage_watch = UsageWatch()
 
     @ray.method(num_returns=2)
     @traced("pipeline.shard")
@@ -75,14 +78,14 @@ class ShardWorker:
         metrics.SHARD_SECONDS.labels(self.name).observe(seconds)
         facts = {"shard": shard, "rows": output.transactions.num_rows, "worker": self.name, "pid": os.getpid(),
                  "started": started, "seconds": seconds}
-        self.memory.sample()
+        self.usage_watch.sample()
         return facts, output
 
     def pid(self) -> int:
         return os.getpid()
 
-    def memory_mb(self) -> dict[str, float]:
-        return self.memory.report()
+    def usage(self) -> dict[str, float]:
+        return self.usage_watch.report()
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
@@ -93,7 +96,7 @@ class SinkActor:
                  live: tuple[str, str] | None = None) -> None:
         ray_metrics.instrument("sink", monitoring)
         self.sink, self.fault = sink, fault
-        self.memory = MemoryWatch()
+        self.usage_watch = UsageWatch()
         follow(live, self.apply_live, "sink")
 
     def apply_live(self, settings: Settings, version: str) -> None:
@@ -112,8 +115,8 @@ class SinkActor:
             self.fault.before_write(output.shard)
         entries = self.sink.write(output)
         metrics.WRITE_SECONDS.labels(self.sink.kind).observe(time.time() - started)
-        self.memory.sample()
+        self.usage_watch.sample()
         return entries, time.time()
 
-    def memory_mb(self) -> dict[str, float]:
-        return self.memory.report()
+    def usage(self) -> dict[str, float]:
+        return self.usage_watch.report()

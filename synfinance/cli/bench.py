@@ -223,8 +223,10 @@ def pipeline_bench(count: int, large: int, runs: int) -> None:
 
     def peak(result: dict[str, Any], key: str) -> float:
         """The largest process: the driver's RSS and each actor's `key` memory."""
-        return float(max([result["peak_rss_mb"], *(m[key] for m in result["actors_memory_mb"].values())]))
+        return float(max([result["peak_rss_mb"], *(m[key] for m in result["actors_usage"].values())]))
 
+    cpu = {name: median(results, "cpu_us_per_row") for name, results in
+           (("in_process", local), ("workers_1", one), ("workers_2", two))}
     rss_1m = statistics.median(peak(r, "peak_rss_mb") for r in two)
     private_1m = statistics.median(peak(r, "peak_private_mb") for r in two)
     summary = {
@@ -237,6 +239,8 @@ def pipeline_bench(count: int, large: int, runs: int) -> None:
         "rss_incl_shared_store_pages_mb_10m": round(peak(big, "peak_rss_mb"), 1),
         "large_rows_per_s": round(big["rows_per_s"]),
         "driver_peak_rss_mb_1m": statistics.median(r["peak_rss_mb"] for r in two),
+        **{f"cpu_us_per_row_{name}": round(us, 2) for name, us in cpu.items()},
+        "ray_overhead": round(cpu["workers_2"] / cpu["in_process"], 3),
     }
     f = summary
     print_report(
@@ -246,6 +250,9 @@ def pipeline_bench(count: int, large: int, runs: int) -> None:
             ("Ray, 1 worker", f"{r1:,.0f} rows/s", "+ a sink actor"),
             ("Ray, 2 workers", f"{r2:,.0f} rows/s", "target >= 250,000"),
             ("speedup 2 vs 1", f"{f['speedup']}x", "target >= 1.6x"),
+            ("CPU per row: in process / 1 / 2 workers",
+             f"{cpu['in_process']:.2f} / {cpu['workers_1']:.2f} / {cpu['workers_2']:.2f} us",
+             f"every process summed (driver, workers, sink); Ray's overhead {f['ray_overhead']}x, target <= 1.10x"),
             (f"peak memory, {count:,}", f"{f['peak_rss_mb_1m']} MB",
              f"largest process: driver RSS, actors' private memory ({f['rss_incl_shared_store_pages_mb_1m']} MB "
              "counting touched object-store pages)"),

@@ -57,6 +57,12 @@ def test_bench_pipeline_prints_the_contracted_json_line() -> None:
     result = CliRunner().invoke(main, ["bench", "pipeline", "--count", "10000", "--large", "20000", "--runs", "3"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    for key in ("workers_1_rows_per_s", "workers_2_rows_per_s", "speedup", "peak_rss_mb_1m", "peak_rss_mb_10m"):
+    for key in ("workers_1_rows_per_s", "workers_2_rows_per_s", "speedup", "peak_rss_mb_1m", "peak_rss_mb_10m",
+                "cpu_us_per_row_in_process", "cpu_us_per_row_workers_1", "cpu_us_per_row_workers_2"):
         assert summary[key] > 0, key
     assert summary["speedup"] == round(summary["workers_2_rows_per_s"] / summary["workers_1_rows_per_s"], 2)
+    # CPU per row sums every process: with Ray it is at least the in-process path's computation, and the
+    # overhead is its ratio (the workers' CPU is read from the actors, so 0 there would mean it was not)
+    assert summary["cpu_us_per_row_workers_2"] > 0.5 * summary["cpu_us_per_row_in_process"]
+    assert summary["ray_overhead"] == round(summary["cpu_us_per_row_workers_2"]
+                                            / summary["cpu_us_per_row_in_process"], 3)
