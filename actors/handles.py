@@ -124,8 +124,9 @@ class ActorHandle:
         self.actor = actor
 
     @classmethod
-    def start(cls, actor_class: Any, *args: Any) -> Self:
-        return cls(actor_class.remote(*args))
+    def start(cls, actor_class: Any, *args: Any, options: dict[str, Any] | None = None) -> Self:
+        """The actor, with Ray options (num_cpus, resources) beyond its class's when given."""
+        return cls((actor_class.options(**options) if options else actor_class).remote(*args))
 
     def usage(self) -> Ref:
         return self.actor.usage.remote()

@@ -39,7 +39,7 @@ from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
 from synfinance.output.dataset import FileEntry
-from synfinance.settings.models import MonitoringConfig
+from synfinance.settings.models import MonitoringConfig, RayConfig
 from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:
@@ -76,8 +76,10 @@ def run_pipeline(
     score: ScoreStage | None = None,
     monitoring: MonitoringConfig | None = None,
     live: tuple[str, str] | None = None,
+    shape: RayConfig | None = None,
 ) -> PipelineReport:
-    """Generate (+ features) on `workers` actors into sink; Ray must be connected (actors.handles.session)."""
+    """Generate (+ features) on `workers` actors into sink; Ray must be connected (actors.handles.session). Each
+    worker asks Ray for shape.worker_cpus CPUs and shape.worker_resources (an autoscaler adds nodes to fit)."""
     if workers < 1:
         raise ParameterError([Problem("workers", workers, "at least 1 (0 runs in-process, without Ray)")])
     bound = max_in_flight or 2 * workers
@@ -89,14 +91,16 @@ def run_pipeline(
     run_id = uuid.uuid4().hex[:12]
     with structlog.contextvars.bound_contextvars(run_id=run_id), \
             tracing.span("pipeline.run", run_id=run_id, rows=params.count, workers=workers):
+        shape = shape or RayConfig()
+        options = {"num_cpus": shape.worker_cpus, "resources": dict(shape.worker_resources)}
         return _run(params, sink, workers, features, bound, on_progress, worker_fault, write_fault, max_retries,
-                    score, monitoring, live)
+                    score, monitoring, live, options)
 
 
 def _run(params: GenerationParams, sink: Sink, workers: int, features: bool, bound: int,
          on_progress: Progress | None, worker_fault: ShardFault | None, write_fault: WriteFault | None,
          max_retries: int, score: ScoreStage | None, monitoring: MonitoringConfig,
-         live: tuple[str, str] | None) -> PipelineReport:
+         live: tuple[str, str] | None, options: dict[str, Any]) -> PipelineReport:
     started = time.perf_counter()
     plan = GenerationPlan(params)
     files: dict[int, list[FileEntry]] = {}
@@ -104,8 +108,8 @@ def _run(params: GenerationParams, sink: Sink, workers: int, features: bool, bou
     actor = SinkHandle.start(SinkActor, sink, write_fault, monitoring, live) if sink.travels else None
     # submit(shard ref) -> ref of (entries, written at): the sink actor's write, or this process's own
     submit: Callable[[Ref], Ref] = actor.write if actor is not None else (lambda ref: _write_here(sink, ref))
-    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score, monitoring, live)
-            for i in range(workers)]
+    pool = [WorkerHandle.start(ShardWorker, params, features, f"worker-{i}", worker_fault, score, monitoring, live,
+                               options=options) for i in range(workers)]
     report = PipelineReport(0, 0.0, workers, bound)
     try:
         _drive(plan.n_shards, pool, submit, bound, max_retries, report, files, on_progress)

@@ -178,7 +178,7 @@ def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bo
     with session(ray.model_copy(update={"address": address}) if address else ray), \
             watched_run(load_settings, lambda new, _: retune("driver", new.monitoring)) as live:
         return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance,
-                            score=score, monitoring=settings.monitoring, live=live).manifest
+                            score=score, monitoring=settings.monitoring, live=live, shape=ray).manifest
 
 
 def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> ScoreStage:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from synfinance.settings.quality import QualityConfig
@@ -211,6 +211,12 @@ class RayConfig(Section):
     )
     namespace: str = Field("synfinance", min_length=1, description="Ray namespace the drivers work in.",
                            json_schema_extra=RESTART_ONLY)
+    worker_cpus: float = Field(1.0, gt=0, le=256, description="CPUs each shard worker of the pipeline asks Ray for "
+                               "(an autoscaling cluster adds nodes to fit them).", json_schema_extra=RESTART_ONLY)
+    worker_resources: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)],
+                           Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="Custom resources each shard worker asks for as well, e.g. "
+        "{\"synfinance_shard\": 1} to place them only on nodes that offer it.", json_schema_extra=RESTART_ONLY)
 
 
 class Settings(BaseSettings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -13,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from localhost import free_port, kill_processes_naming, wait_for
+from localhost import free_port, kill_processes_naming
+from ray_jobs import submit_when_ready, until_it_ends
 
 from synfinance.generate import GenerationParams
 from synfinance.runner import write_dataset
@@ -54,31 +54,12 @@ def test_generation_runs_as_a_ray_job(cluster: tuple[str, dict[str, str]], tmp_p
     params = GenerationParams(count=20_000, seed=5, customers=400, merchants=2_000, shard_size=100)
     out = tmp_path / "job-ds"
     client = JobSubmissionClient(address)
-    jobs: list[str] = []
-
-    def submitted() -> bool:
-        """Submit once the head's job agent has registered (just after `ray start` it may not have yet)."""
-        try:
-            jobs.append(client.submit_job(
-                entrypoint=(f"python -m synfinance generate transactions --count {params.count} "
-                            f"--seed {params.seed} --customers {params.customers} --merchants {params.merchants} "
-                            f"--shard-size 100 --workers 2 --quiet --out {out}"),
-                runtime_env={"working_dir": str(ROOT), "excludes": [
-                    ".venv", ".git", ".synfinance", ".hypothesis", "dataset", "models", "*.parquet"]},
-            ))
-        except RuntimeError as exc:
-            if "No available agent" not in str(exc):
-                raise
-            return False
-        return True
-
-    wait_for(submitted, 120, "the cluster's job agent")
-    (job,) = jobs
-
-    async def logs_until_the_job_ends() -> list[str]:
-        return [chunk async for chunk in client.tail_job_logs(job)]  # the stream closes when the job ends
-
-    asyncio.run(asyncio.wait_for(logs_until_the_job_ends(), timeout=240))
+    job = submit_when_ready(client, (
+        f"python -m synfinance generate transactions --count {params.count} --seed {params.seed} "
+        f"--customers {params.customers} --merchants {params.merchants} --shard-size 100 --workers 2 --quiet "
+        f"--out {out}"), {"working_dir": str(ROOT), "excludes": [
+            ".venv", ".git", ".synfinance", ".hypothesis", "dataset", "models", "*.parquet"]})
+    until_it_ends(client, job, 240)
     status = client.get_job_status(job)
     assert status == JobStatus.SUCCEEDED, client.get_job_logs(job)[-3000:]
 
