@@ -38,6 +38,7 @@ from synfinance.errors import (
 from synfinance.faults import ShardFault, WriteFault
 from synfinance.generate import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
+from synfinance.observability.logs import get_logger
 from synfinance.output.dataset import FileEntry
 from synfinance.settings.models import MonitoringConfig, RayConfig
 from synfinance.sinks import ShardOutput, Sink
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
     from synfinance.model.scoring import ScoreStage
 
 Progress = Callable[[int, str], None]  # rows just written, by which worker
+
+
+log = get_logger("synfinance.pipeline")
 
 
 @dataclass
@@ -205,6 +209,7 @@ def _redo(shard: int, todo: deque[int], max_retries: int, report: PipelineReport
     if tries > max_retries:
         raise WorkerLost(f"shard {shard}: its worker died {tries} times (limit {max_retries}); giving up")
     report.retries[shard] = tries
+    log.warning("pipeline.shard_redone", shard=shard, tries=tries)
     report.restarts += 1
     metrics.WORKER_RESTARTS.labels().inc()
     metrics.SHARD_RETRIES.labels().inc()

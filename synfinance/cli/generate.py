@@ -123,18 +123,19 @@ def transactions(
             console.print(f"{count:,} transactions as JSON Lines on stdout in {time.perf_counter() - begun:.2f} s")
             return
         sink = DatasetSink(out, fmt, None if stage is None else stage.manifest())
+        redone = 0  # shards made again after their worker or its node was lost (Ray only)
         if workers == 0 or local:
             tracing.setup(load_settings().settings.monitoring.tracing, "cli")  # stages as spans, if asked
             done = run_shards(params, sink, on_progress=lambda rows: advance(rows, ""), features=with_features,
                               score=stage)
         else:
-            done = _run_on_ray(params, sink, workers, with_features, address, advance, stage)
+            done, redone = _run_on_ray(params, sink, workers, with_features, address, advance, stage)
         assert done is not None  # a dataset sink always writes its manifest
         manifest = done
     elapsed = time.perf_counter() - begun
     push_finished("generate", count, elapsed)
     if not quiet:
-        _summary(params, manifest, elapsed)
+        _summary(params, manifest, elapsed, redone)
 
 
 def params_from_settings(count: int, **given: Any) -> GenerationParams:
@@ -165,7 +166,7 @@ def _to_stdout(params: GenerationParams, fmt: str, workers: int, address: str | 
 
 
 def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bool, address: str | None,
-                advance: Callable[[int, str], None], score: ScoreStage | None = None) -> Path | None:
+                advance: Callable[[int, str], None], score: ScoreStage | None = None) -> tuple[Path | None, int]:
     """The same run through the Ray pipeline (imported here: the in-process path never loads Ray). The driver
     watches the configuration: log level, sampling and the PostgreSQL sink's retry change live in every actor."""
     from actors.handles import session
@@ -177,8 +178,9 @@ def _run_on_ray(params: GenerationParams, sink: Sink, workers: int, features: bo
     ray = settings.ray
     with session(ray.model_copy(update={"address": address}) if address else ray), \
             watched_run(load_settings, lambda new, _: retune("driver", new.monitoring)) as live:
-        return run_pipeline(params, sink, workers=workers, features=features, on_progress=advance,
-                            score=score, monitoring=settings.monitoring, live=live, shape=ray).manifest
+        report = run_pipeline(params, sink, workers=workers, features=features, on_progress=advance,
+                              score=score, monitoring=settings.monitoring, live=live, shape=ray)
+        return report.manifest, sum(report.retries.values())  # the manifest, and the shards made again
 
 
 def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> ScoreStage:
@@ -191,7 +193,7 @@ def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> Scor
     return ScoreStage.of(Path(load_settings().settings.ml.registry_path), version, explain)
 
 
-def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:
+def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: int = 0) -> None:
     counts = read_manifest(manifest.parent)["counts"]
     table = Table(title="SynFinance dataset", show_header=False)
     for key, value in [
@@ -202,6 +204,7 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float) -> None:
          if params.patterns else "off"),
         ("elapsed", f"{elapsed:.2f} s"),
         ("throughput", f"{params.count / elapsed:,.0f} rows/s"), ("manifest", str(manifest)),
+        ("shards redone", f"{redone} (a worker or its node was lost; the output is the same)" if redone else "0"),
     ]:
         table.add_row(key, value)
     Console().print(table)

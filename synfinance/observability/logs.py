@@ -37,7 +37,7 @@ LOG_FIELDS: dict[str, str] = {
     "status": "short", "ms": "float", "path": "keyword", "reason": "text", "scope": "keyword", "worker": "keyword",
     "rows": "long", "known": "boolean", "known_rows": "long", "model_version": "keyword", "operation": "keyword",
     "exception": "text", "version": "keyword", "kept_version": "keyword", "changed": "keyword", "keys": "keyword",
-    "customers": "long", "merchants": "long", "retry_s": "float",
+    "customers": "long", "merchants": "long", "retry_s": "float", "tries": "integer",
 }
 
 

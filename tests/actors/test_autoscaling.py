@@ -29,6 +29,7 @@ from localhost import free_port, kill_processes_naming, wait_for
 from ray_jobs import submit_when_ready, until_it_ends
 
 from synfinance.generate import GenerationParams
+from synfinance.output.dataset import PARTS
 from synfinance.runner import write_dataset
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
@@ -142,6 +143,57 @@ def test_the_job_scales_the_cluster_out_and_in_with_the_in_process_hashes(
     print("worker nodes over time (s, alive):", counts.changes())
     # the autoscaler added the nodes the workers' shape asks for: three half-CPU workers on 1-CPU nodes, two
     assert max(n for _, n in counts.samples) == 2, counts.changes()
+
+    write_dataset(params, tmp_path / "reference", features=True)
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert files == json.loads((tmp_path / "reference" / "manifest.json").read_text())["files"]
+
+
+def node_processes(node_id: str) -> list[int]:
+    """The processes of one simulated node: those started with its id in their environment (its raylet, its
+    workers, its agents)."""
+    marker = f"RAY_OVERRIDE_NODE_ID_FOR_TESTING={node_id}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_node_lost_mid_run_is_redone_and_the_output_is_the_same(
+        cluster: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole worker node — its raylet, its shard workers, its part of the object store — killed while shards
+    remain: the job still succeeds, with the in-process run's manifest, and says how many shards it redid."""
+    from ray.job_submission import JobStatus, JobSubmissionClient
+    from ray.util.state import list_nodes
+
+    address, env = cluster
+    monkeypatch.setenv("RAY_AUTH_MODE", env["RAY_AUTH_MODE"])
+    params = GenerationParams(count=400_000, seed=11, customers=8_000, merchants=2_000, shard_size=100)
+    out = tmp_path / "lost-ds"
+    client = JobSubmissionClient(address)
+    entrypoint = (f"python -m synfinance generate transactions --count {params.count} --seed {params.seed} "
+                  f"--customers {params.customers} --merchants {params.merchants} --shard-size 100 "
+                  f"--workers {MAX_NODES} --features --out {out}")
+    with NodeCounts(address) as counts:
+        job = submit_when_ready(client, entrypoint, {"env_vars": {"SYNFINANCE_RAY__WORKER_CPUS": "0.5"}})
+        wait_for(lambda: len(list((out / PARTS).glob("*"))) >= 3, 180, "the first shards written")
+        assert client.get_job_status(job) == JobStatus.RUNNING  # 80 shards: most are still to come
+        alive = [n for n in list_nodes(address=address, filters=[("state", "=", "ALIVE")],
+                                       raise_on_missing_output=False) if not n.is_head_node]
+        victim = alive[0].node_id
+        doomed = node_processes(victim)
+        assert doomed, f"no process of node {victim}"
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+        until_it_ends(client, job, 600)
+        logs = client.get_job_logs(job)
+        assert client.get_job_status(job) == JobStatus.SUCCEEDED, logs[-3000:]
+    redone = [line for line in logs.splitlines() if "shards redone" in line]
+    print("node lost:", victim[-5:], "| worker nodes over time (s, alive):", counts.changes(), "|", redone)
+    assert redone and int(redone[0].split("shards redone")[1].strip(" │|").split()[0]) >= 1, logs[-2000:]
 
     write_dataset(params, tmp_path / "reference", features=True)
     files = json.loads((out / "manifest.json").read_text())["files"]
