@@ -21,8 +21,11 @@ from synfinance.settings import Settings, load_settings
 APP_NAME = "synfinance"
 
 
-def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAME) -> Application:
-    """The app; its processes follow live configuration changes published to hub_name(name) (actors.live)."""
+def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAME,
+              autoscaling: dict[str, Any] | None = None) -> Application:
+    """The app; its processes follow live configuration changes published to hub_name(name) (actors.live). With
+    `autoscaling` (Serve's autoscaling_config, as serve/config.yaml gives the Ingress) the ingress replicas
+    follow the load instead of server.replicas."""
     server = settings.server
     live = (hub_name(name), config_version)
     shards = [DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
@@ -35,7 +38,8 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
     serve_logs = LoggingConfig(encoding="JSON", enable_access_log=False, log_level=settings.monitoring.log_level)
     query = Query.options(logging_config=serve_logs).bind(  # type: ignore[attr-defined]
         settings.database, settings.monitoring, live)
-    ingress = Ingress.options(num_replicas=server.replicas, deployment_actors=[*shards, bank],  # type: ignore[attr-defined]
+    replicas: dict[str, Any] = {"autoscaling_config": autoscaling} if autoscaling else {"num_replicas": server.replicas}
+    ingress = Ingress.options(**replicas, deployment_actors=[*shards, bank],  # type: ignore[attr-defined]
                               logging_config=serve_logs)
     return ingress.bind(  # type: ignore[no-any-return]
         server.feature_shards, query, settings.security, server.max_request_bytes, config_version,
