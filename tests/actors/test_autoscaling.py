@@ -13,6 +13,7 @@ type reads an example.yaml that Ray 2.60's wheel does not ship. The same provide
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -84,6 +85,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
         kill_processes_naming(temp)  # this cluster (and the nodes its autoscaler started) only
 
 
+def assert_same_files(out: Path, params: GenerationParams, reference: Path) -> None:
+    """The job's dataset has the in-process run's files, hash for hash (printed: the note quotes them)."""
+    write_dataset(params, reference, features=True)
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert files == json.loads((reference / "manifest.json").read_text())["files"]
+    digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    print(f"{len(files)} files, as in process; sha256 of the manifest's file list {digest[:16]}; "
+          + ", ".join(f"{f['path']} {f['sha256'][:12]}" for f in files if f["path"].startswith("transactions/"))[:400])
+
+
 class NodeCounts:
     """Alive worker nodes, sampled every second in a thread: (seconds since start, count)."""
 
@@ -144,9 +155,7 @@ def test_the_job_scales_the_cluster_out_and_in_with_the_in_process_hashes(
     # the autoscaler added the nodes the workers' shape asks for: three half-CPU workers on 1-CPU nodes, two
     assert max(n for _, n in counts.samples) == 2, counts.changes()
 
-    write_dataset(params, tmp_path / "reference", features=True)
-    files = json.loads((out / "manifest.json").read_text())["files"]
-    assert files == json.loads((tmp_path / "reference" / "manifest.json").read_text())["files"]
+    assert_same_files(out, params, tmp_path / "reference")
 
 
 def node_processes(node_id: str) -> list[int]:
@@ -195,6 +204,4 @@ def test_a_node_lost_mid_run_is_redone_and_the_output_is_the_same(
     print("node lost:", victim[-5:], "| worker nodes over time (s, alive):", counts.changes(), "|", redone)
     assert redone and int(redone[0].split("shards redone")[1].strip(" │|").split()[0]) >= 1, logs[-2000:]
 
-    write_dataset(params, tmp_path / "reference", features=True)
-    files = json.loads((out / "manifest.json").read_text())["files"]
-    assert files == json.loads((tmp_path / "reference" / "manifest.json").read_text())["files"]
+    assert_same_files(out, params, tmp_path / "reference")
