@@ -288,8 +288,8 @@ class Ingress:
         found = await asyncio.gather(*(self.shards.call(s, FeatureShard.many, table.take(pa.array(p)), p, explain,
                                                         given[p], features) for s, p in parts))
         x = np.empty((table.num_rows, len(FEATURE_NAMES))) if features else None
-        for (_, positions), (values, _) in zip(parts, found, strict=True):
-            if x is not None:
+        if x is not None:
+            for (_, positions), (values, _) in zip(parts, found, strict=True):
                 x[positions] = values
         return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part) in zip(parts, found, strict=True)])
 

@@ -97,6 +97,19 @@ def assert_same_files(out: Path, params: GenerationParams, reference: Path) -> N
           + ", ".join(f"{f['path']} {f['sha256'][:12]}" for f in files if f["path"].startswith("transactions/"))[:400])
 
 
+# Each shard worker asks for half a CPU (ray.worker_cpus): three of them fit on two 1-CPU nodes. No working_dir:
+# the simulated nodes share one session directory, and each unpacking the same package into it races the others'
+# imports; the virtualenv's install serves every node.
+HALF_CPU_WORKERS = {"env_vars": {"SYNFINANCE_RAY__WORKER_CPUS": "0.5"}}
+
+
+def generation(params: GenerationParams, out: Path, *flags: str) -> str:
+    """The job's entrypoint: the generation of `params` with MAX_NODES workers and features into `out`."""
+    return (f"python -m synfinance generate transactions --count {params.count} --seed {params.seed} "
+            f"--customers {params.customers} --merchants {params.merchants} --shard-size {params.shard_size} "
+            f"--workers {MAX_NODES} --features {' '.join(flags)} --out {out}")
+
+
 class NodeCounts:
     """Alive worker nodes, sampled every second in a thread: (seconds since start, count)."""
 
@@ -105,11 +118,15 @@ class NodeCounts:
         self.started, self._stop = time.monotonic(), threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def workers(self) -> int:
+    def alive(self) -> list[Any]:
+        """The alive worker nodes (ray.util.state NodeState), the head left out."""
         from ray.util.state import list_nodes
 
         nodes = list_nodes(address=self.address, filters=[("state", "=", "ALIVE")], raise_on_missing_output=False)
-        return sum(not n.is_head_node for n in nodes)
+        return [n for n in nodes if not n.is_head_node]
+
+    def workers(self) -> int:
+        return len(self.alive())
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -140,15 +157,9 @@ def test_the_job_scales_the_cluster_out_and_in_with_the_in_process_hashes(
     params = GenerationParams(count=30_000, seed=7, customers=600, merchants=2_000, shard_size=100)
     out = tmp_path / "job-ds"
     client = JobSubmissionClient(address)
-    entrypoint = (f"python -m synfinance generate transactions --count {params.count} --seed {params.seed} "
-                  f"--customers {params.customers} --merchants {params.merchants} --shard-size 100 "
-                  f"--workers {MAX_NODES} --features --quiet --out {out}")
-    # no working_dir: the simulated nodes share one session directory, and each unpacking the same package into
-    # it races the others' imports; the virtualenv's install serves every node
-    runtime_env = {"env_vars": {"SYNFINANCE_RAY__WORKER_CPUS": "0.5"}}
     with NodeCounts(address) as counts:
         assert counts.workers() == 0  # the head alone: no CPUs for a shard worker anywhere
-        job = submit_when_ready(client, entrypoint, runtime_env)
+        job = submit_when_ready(client, generation(params, out, "--quiet"), HALF_CPU_WORKERS)
         until_it_ends(client, job, 300)
         status = client.get_job_status(job)
         assert status == JobStatus.SUCCEEDED, client.get_job_logs(job)[-3000:]
@@ -177,23 +188,17 @@ def test_a_node_lost_mid_run_is_redone_and_the_output_is_the_same(
     """A whole worker node — its raylet, its shard workers, its part of the object store — killed while shards
     remain: the job still succeeds, with the in-process run's manifest, and says how many shards it redid."""
     from ray.job_submission import JobStatus, JobSubmissionClient
-    from ray.util.state import list_nodes
 
     address, env = cluster
     monkeypatch.setenv("RAY_AUTH_MODE", env["RAY_AUTH_MODE"])
     params = GenerationParams(count=200_000, seed=11, customers=4_000, merchants=2_000, shard_size=100)
     out = tmp_path / "lost-ds"
     client = JobSubmissionClient(address)
-    entrypoint = (f"python -m synfinance generate transactions --count {params.count} --seed {params.seed} "
-                  f"--customers {params.customers} --merchants {params.merchants} --shard-size 100 "
-                  f"--workers {MAX_NODES} --features --out {out}")
     with NodeCounts(address) as counts:
-        job = submit_when_ready(client, entrypoint, {"env_vars": {"SYNFINANCE_RAY__WORKER_CPUS": "0.5"}})
+        job = submit_when_ready(client, generation(params, out), HALF_CPU_WORKERS)
         wait_for(lambda: len(list((out / PARTS).glob("*"))) >= 3, 180, "the first shards written")
         assert client.get_job_status(job) == JobStatus.RUNNING  # 40 shards: most are still to come
-        alive = [n for n in list_nodes(address=address, filters=[("state", "=", "ALIVE")],
-                                       raise_on_missing_output=False) if not n.is_head_node]
-        victim = alive[0].node_id
+        victim = counts.alive()[0].node_id
         doomed = node_processes(victim)
         assert doomed, f"no process of node {victim}"
         for pid in doomed:
