@@ -71,3 +71,9 @@ _.round_amounts  # ditto
 _.first_time_high_value  # ditto
 _.refunds  # ditto
 SWITCH_FIELDS  # synfinance.features.reference: the raw event's own fields, named for clients and tests
+# click reads these class attributes of a group (synfinance/cli/conventions.py Section)
+_.command_class  # click.Group.command_class: the class of the commands a group makes
+_.group_class  # click.Group.group_class: subgroups of the same class
+# prompt_toolkit calls a Completer's get_completions(document, complete_event) (synfinance/cli/shell.py)
+_.get_completions  # ditto
+complete_event  # its argument, part of the signature prompt_toolkit calls

@@ -72,6 +72,7 @@ class FeatureShard:
             self.shard.warm(warm_from)
             self.base = Reference.of_dataset(warm_from, self.shard.mine)
         self.reference = self.base
+        self.database = database
         if database is not None and database.enabled:
             if warm_from is not None:
                 self.rebuild(database)
@@ -89,12 +90,15 @@ class FeatureShard:
         retune("feature-shard", settings.monitoring)
         self.served.reconfigure(settings.ml)
 
-    def rebuild(self, database: DatabaseConfig) -> None:
+    def rebuild(self, database: DatabaseConfig, strict: bool = False) -> None:
         """After the warm-up: replay what was stored since (a shard Serve recreated after it died, or an API
-        restarted, gets back the state its writes built). The database down: the warm-up alone, said in the log."""
+        restarted, gets back the state its writes built). The database down: the warm-up alone, said in the log
+        (strict: the error is raised)."""
         try:
             rows = asyncio.run(stored_since(database, self.shard.warmed_until, INPUT_COLUMNS))
         except SynFinanceError as exc:
+            if strict:
+                raise
             log.warning("feature_store.rebuild_skipped", shard=self.shard.index, reason=str(exc))
             return
         replayed = self.shard.replay(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
@@ -169,6 +173,40 @@ class FeatureShard:
     @traced("feature_store.stats")
     def stats(self) -> dict[str, int]:
         return self.shard.stats()
+
+    # -- the caches of `synfinance cache stats|warm|clear` (GET /v1/cache, POST /v1/cache/warm|clear) ---------------
+    @traced("feature_store.cache")
+    def cache(self) -> dict[str, Any]:
+        """This shard's online features (entries, bytes) and its model cache (the loaded version and its size)."""
+        return {"features": self.shard.stats(), "model": self.served.cached()}
+
+    @traced("feature_store.cache_clear")
+    def clear(self, features: bool, model: bool) -> dict[str, Any]:
+        """Forget the customers', merchants' and devices' state (each starts afresh: a miss), and/or drop the loaded
+        model (read again from the registry by the next score)."""
+        if features:
+            self.shard = OnlineShard(self.shard.index, self.shard.shards)
+            self._count(0, 0)
+        if model:
+            self.served.forget()
+        return self.cache()
+
+    @traced("feature_store.cache_warm")
+    def warm(self, dataset: str | None) -> dict[str, Any]:
+        """Replay a dataset directory's transactions of this shard's customers (their features then count them),
+        or with no dataset the transactions the database stored after what is held; load the model too."""
+        before = self.shard.warmed_rows
+        if dataset is not None:
+            self.shard.warm(Path(dataset))
+            self.base = Reference.of_dataset(Path(dataset), self.shard.mine).over(self.base)
+            self.reference = self.reference.over(self.base)
+        elif self.database is not None and self.database.enabled:
+            self.rebuild(self.database, strict=True)
+        else:
+            raise ValidationError.single("dataset", None, "a dataset directory when the database is off")
+        self.served.load()
+        self._count(0, 0)
+        return {**self.cache(), "replayed_rows": self.shard.warmed_rows - before}
 
 
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=64)

@@ -37,6 +37,8 @@ from serve.edge import Edge, media_type
 from serve.responses import elapsed_ms, feature_table, json_response, json_text, now_us, score_body
 from serve.schemas import (
     MAX_BATCH,
+    CacheClear,
+    CacheWarm,
     ErrorBody,
     FeedbackBatch,
     FeedbackIn,
@@ -125,6 +127,17 @@ def require(scope: str) -> Any:
 Scoring = Annotated[Caller, Depends(require("score"))]
 Reading = Annotated[Caller, Depends(require("read"))]
 Writing = Annotated[Caller, Depends(require("write"))]
+Administering = Annotated[Caller, Depends(require("admin"))]
+
+
+def cache_report(shards: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per shard and in total: online-feature entries and bytes, and the model each shard has loaded."""
+    features = [s["features"] for s in shards]
+    return {"shards": shards,
+            "features": {k: sum(f[k] for f in features)
+                         for k in ("customers", "merchants", "devices", "state_bytes", "warmed_rows")},
+            "model": {"versions": sorted({str(s["model"]["version"]) for s in shards}),
+                      "bytes": sum(s["model"]["bytes"] for s in shards)}}
 
 
 def _page(page: Any) -> Response:
@@ -234,7 +247,7 @@ class Ingress:
         return await self.shards.call(0, FeatureShard.model)  # type: ignore[no-any-return]
 
     async def shard_stats(self) -> list[dict[str, int]]:
-        return list(await asyncio.gather(*(self.shards.call(i, FeatureShard.stats) for i in range(len(self.shards)))))
+        return await self.each_shard(FeatureShard.stats)
 
     async def db(self, method: Any, *args: Any) -> Any:
         """A Gateway method through the Query deployment (which keeps the breaker gauge)."""
@@ -411,6 +424,33 @@ class Ingress:
         if not info["ready"]:
             raise ModelUnavailable(info["reason"])
         return json_response(info)
+
+    # -- caches (admin) ----------------------------------------------------------------------------------
+    async def each_shard(self, method: Any, *args: Any) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(self.shards.call(i, method, *args) for i in range(len(self.shards)))))
+
+    @api.get("/v1/cache", tags=["admin"])
+    async def cache(self, _: Administering) -> Response:
+        """The online feature store per shard (customers, merchants, devices, bytes) and each shard's model cache."""
+        return json_response(cache_report(await self.each_shard(FeatureShard.cache)))
+
+    @api.post("/v1/cache/warm", tags=["admin"])
+    async def cache_warm(self, body: CacheWarm, _: Administering) -> Response:
+        """Replay a dataset's transactions (or, with no dataset, those the database stored since) into the online
+        features, and load the model."""
+        if body.dataset is not None and not (pathlib.Path(body.dataset) / "manifest.json").is_file():
+            raise ValidationError.single("dataset", body.dataset, "a dataset directory (with manifest.json) on the "
+                                                                  "API's machine")
+        shards = await self.each_shard(FeatureShard.warm, body.dataset)
+        self.model_version = None
+        return json_response({"replayed_rows": sum(s["replayed_rows"] for s in shards), **cache_report(shards)})
+
+    @api.post("/v1/cache/clear", tags=["admin"])
+    async def cache_clear(self, body: CacheClear, _: Administering) -> Response:
+        """Empty the online features (every customer starts afresh) and/or drop the loaded model."""
+        shards = await self.each_shard(FeatureShard.clear, body.features, body.model)
+        self.model_version = None
+        return json_response(cache_report(shards))
 
     # -- health and metrics (open) -----------------------------------------------------------------------
     @api.get("/health/live", tags=["health"])

@@ -201,6 +201,20 @@ class FeedbackResult(BaseModel):
                                                  "or decline is a positive.")
 
 
+class CacheWarm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dataset: str | None = Field(None, min_length=1, max_length=4096,
+                                description="A dataset directory on the API's machine whose transactions are replayed "
+                                            "into the online features; null: those the database stored after what "
+                                            "the shards hold.")
+
+
+class CacheClear(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    features: bool = Field(True, description="Forget every customer's, merchant's and device's online state.")
+    model: bool = Field(False, description="Drop the loaded model; the next score reads the registry again.")
+
+
 class Reason(BaseModel):
     feature: str
     contribution: float = Field(description="Push on the log-odds of fraud (positive: towards fraud).")

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.8.0"
 
 from synfinance import generate  # noqa: E402  (callable package: synfinance.generate(count=..., seed=...))
 

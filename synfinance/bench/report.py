@@ -47,17 +47,20 @@ def median(results: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(r[key] for r in results))
 
 
-def print_report(title: str, rows: list[tuple[str, str, str]], summary: dict[str, Any], kind: str) -> None:
-    """The table, the JSON line on stdout, and the JSON kept as quality.bench_dir/<kind>.json (the latest figures
-    of each benchmark, which quality gates and baselines read)."""
+def print_report(title: str, rows: list[tuple[str, str, str]], summary: dict[str, Any], kind: str,
+                 show: tuple[bool, bool] = (True, True)) -> None:
+    """The table and the JSON line on stdout (each as `show` says), and the JSON kept as
+    quality.bench_dir/<kind>.json (the latest figures of each benchmark, which quality gates and baselines read)."""
     table = Table(title=title)
     for header in ("measure", "value", "note"):
         table.add_column(header)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    if show[0]:
+        Console().print(table)
     line = json.dumps(summary, sort_keys=True)
-    print(line)
+    if show[1]:
+        print(line)
     folder = Path(load_settings().settings.quality.bench_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)

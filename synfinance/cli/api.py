@@ -11,18 +11,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synfinance.cli.conventions import Section, result
+from synfinance.cli.remote import KEY_ENVS
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.schema import IST_OFFSET_S
 
 IST = dt.timezone(dt.timedelta(seconds=IST_OFFSET_S), "IST")
 
 
-@click.group()
+@click.group(cls=Section)
 def api() -> None:
     """The HTTP API: scoring, queries, health and metrics on Ray Serve."""
 
 
-@api.command("start")
+@api.command("start", example="synfinance api start --detach --port 8000")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="HTTP port [default: server.port].")
 @click.option("--detach", is_flag=True, help="Run in the background; `api status` / `api stop` manage it.")
 def start_cmd(port: int | None, detach: bool) -> None:
@@ -34,38 +36,39 @@ def start_cmd(port: int | None, detach: bool) -> None:
         return
     state = process.start_detached(port)
     health = state.get("health", {})
-    click.echo(f"API running at {state['url']} (pid {state['pid']}); model: "
-               f"{health.get('model', {}).get('version') or health.get('model', {}).get('reason')}; "
-               f"log: {process.log_file()}")
+    result({**state, "log": str(process.log_file())},
+           f"API running at {state['url']} (pid {state['pid']}); model: "
+           f"{health.get('model', {}).get('version') or health.get('model', {}).get('reason')}; "
+           f"log: {process.log_file()}")
 
 
-@api.command("status")
+@api.command("status", example="synfinance api status")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole status as JSON.")
 def status_cmd(as_json: bool) -> None:
     """Whether the detached API runs, and its /health. Exit code 1 when it does not run."""
     from serve import process
 
     state = process.status()
-    if as_json:
-        click.echo(json.dumps(state, indent=2, default=str))
-    elif not state["running"]:
-        click.echo("API not running")
+    if not state["running"]:
+        human = "API not running"
     else:
         health = state.get("health", {})
         parts = [f"{name}: {health[name].get('status')}" for name in ("model", "feature_store", "database")
                  if name in health]
-        click.echo(f"API running at {state['url']} (pid {state['pid']}): {health.get('status', 'no answer')}; "
-                   + ", ".join(parts))
+        human = (f"API running at {state['url']} (pid {state['pid']}): {health.get('status', 'no answer')}; "
+                 + ", ".join(parts))
+    result(state, human)
     raise SystemExit(0 if state["running"] else 1)
 
 
-@api.command("stop")
+@api.command("stop", example="synfinance api stop")
 def stop_cmd() -> None:
     """Stop the detached API (SIGTERM; it shuts Serve and its Ray down)."""
     from serve import process
 
-    result = process.stop()
-    click.echo(f"stopped API (pid {result['stopped_pid']})" if "stopped_pid" in result else "API was not running")
+    stopped = process.stop()
+    result(stopped,
+           f"stopped API (pid {stopped['stopped_pid']})" if "stopped_pid" in stopped else "API was not running")
 
 
 def demo_picks(nxt: pa.Table, count: int) -> list[np.ndarray]:
@@ -98,18 +101,17 @@ def demo_picks(nxt: pa.Table, count: int) -> list[np.ndarray]:
     return sorted(picks, key=lambda p: int(p[-1]))
 
 
-@api.command("score")
+@api.command("score", example="synfinance api score --data dataset --count 5")
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="The dataset the API was warmed from.")
 @click.option("--count", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--url", default=None, help="API base URL [default: the detached API's].")
-@click.option("--key", envvar="API_KEY", default=None, help="X-API-Key to send (or $API_KEY; kept out of argv).")
+@click.option("--key", envvar=KEY_ENVS, default=None,
+              help="X-API-Key to send (or $SYNFINANCE_API_KEY, $API_KEY; kept out of argv).")
 def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
     """Score customers' next transactions over HTTP: the same population generated over the days after the
     dataset's (so each has the history the API was warmed with), spread over the day and including frauds, with
     what actually happened beside each.
-
-        synfinance api score --data dataset --count 5
     """
     import requests
     from rich.console import Console
@@ -130,6 +132,7 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
                             ("decision", "left"), ("top reason", "left"), ("ms", "right"), ("truth", "left")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     inputs = nxt.select(list(INPUT_COLUMNS)).to_pylist()
+    scored = []
     truths = nxt.select(["fraud_type", "is_anomaly"]).to_pylist()
     for pick in demo_picks(nxt, count):
         for i in pick.tolist():
@@ -143,4 +146,5 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
         actual = truth["fraud_type"] or ("anomaly" if truth["is_anomaly"] else "legitimate")
         table.add_row(when, f"{row['amount_inr']:,.2f}", f"{s['fraud_probability']:.4f}", s["decision"], reason,
                       f"{s['processing_time_ms']:.1f}", actual)
-    Console().print(table)
+        scored.append({"transaction": row, "score": s, "truth": actual})
+    result({"url": url, "scored": scored}, lambda: Console().print(table))

@@ -8,16 +8,22 @@ from typing import Any
 import click
 
 from synfinance.bench.report import median, print_report, repeat_probe, run_probe
+from synfinance.cli.conventions import Section, quiet, wants_json
 
 PROBE = "synfinance.bench.probe"
 
 
-@click.group()
+@click.group(cls=Section)
 def bench() -> None:
     """Benchmarks (medians of repeated runs, each in a fresh process)."""
 
 
-@bench.command("generate")
+def report(title: str, rows: list[tuple[str, str, str]], summary: dict[str, Any], kind: str) -> None:
+    """The table and the JSON line; --json: the JSON alone; --quiet: neither (the figures are still kept)."""
+    print_report(title, rows, summary, kind, show=(not (quiet() or wants_json()), wants_json() or not quiet()))
+
+
+@bench.command("generate", example="synfinance bench generate --count 20000")
 @click.option("--count", type=click.IntRange(min=1), default=1_000_000, show_default=True)
 @click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True, help="Runs per measurement (median).")
 def generate_bench(count: int, runs: int) -> None:
@@ -39,7 +45,7 @@ def generate_bench(count: int, runs: int) -> None:
         "runs_patterns_off_rows_per_s": [round(count / r["seconds"]) for r in plain],
         "runs_floor_rows_per_s": [round(count / r["seconds"]) for r in floor],
     }
-    print_report(
+    report(
         f"bench generate: {count:,} transactions, median of {runs}",
         [
             ("generate → Parquet", f"{rows_per_s:,.0f} rows/s", "patterns on: the default job"),
@@ -54,7 +60,7 @@ def generate_bench(count: int, runs: int) -> None:
     )
 
 
-@bench.command("features")
+@bench.command("features", example="synfinance bench features --count 5000")
 @click.option("--count", type=click.IntRange(min=1000), default=1_000_000, show_default=True)
 @click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
 def features_bench(count: int, runs: int) -> None:
@@ -76,7 +82,7 @@ def features_bench(count: int, runs: int) -> None:
         "state_mb": round(median(batch, "state_mb"), 1), "state_mb_double": round(double["state_mb"], 1),
         "runs_batch_rows_per_s": [round(count / r["seconds"]) for r in batch],
     }
-    print_report(
+    report(
         f"bench features: {count:,} transactions, median of {runs}, one core",
         [
             ("batch extraction", f"{rows_per_s:,.0f} rows/s", "69 features, shard by shard; target >= 200,000"),
@@ -93,7 +99,7 @@ def features_bench(count: int, runs: int) -> None:
     )
 
 
-@bench.command("quality")
+@bench.command("quality", example="synfinance bench quality --count 10000")
 @click.option("--count", type=click.IntRange(min=10_000), default=1_000_000, show_default=True)
 @click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
 def quality_bench(count: int, runs: int) -> None:
@@ -118,7 +124,7 @@ def quality_bench(count: int, runs: int) -> None:
         "runs_check_seconds": [round(r["check_seconds"], 3) for r in results],
         "peak_rss_mb": max(r["peak_rss_mb"] for r in results), "violations": results[0]["violations"],
     }
-    print_report(
+    report(
         f"bench quality: {count:,} transactions with features, median of {runs}, one core",
         [
             ("check (every validator)", f"{summary['check_seconds_1m']:.2f} s per 1M rows", "target <= 5 s"),
@@ -133,7 +139,7 @@ def quality_bench(count: int, runs: int) -> None:
     )
 
 
-@bench.command("model")
+@bench.command("model", example="synfinance bench model --count 10000")
 @click.option("--count", type=click.IntRange(min=10_000), default=1_000_000, show_default=True)
 @click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
 def model_bench(count: int, runs: int) -> None:
@@ -152,7 +158,7 @@ def model_bench(count: int, runs: int) -> None:
         "runs_predict_1m_seconds": [round(r["predict_1m_seconds"], 2) for r in predicts],
         "explained_share": round(predicts[0]["explained_share"], 4),
     }
-    print_report(
+    report(
         f"bench model: {count:,} transactions, median of {runs}",
         [
             ("training (2 threads)", f"{train_s:.1f} s", f"{trains[0]['rows']:,} training rows; target <= 60 s"),
@@ -167,7 +173,7 @@ def model_bench(count: int, runs: int) -> None:
     )
 
 
-@bench.command("db")
+@bench.command("db", example="synfinance bench db --count 10000")
 @click.option("--count", type=click.IntRange(min=10_000), default=1_000_000, show_default=True)
 @click.option("--runs", type=click.IntRange(min=3), default=3, show_default=True)
 def db_bench(count: int, runs: int) -> None:
@@ -187,7 +193,7 @@ def db_bench(count: int, runs: int) -> None:
         "peak_rss_mb": r["peak_rss_mb"],
     }
     f = summary
-    print_report(
+    report(
         f"bench db: {count:,} transactions, median of {runs} loads into a fresh schema",
         [
             ("bulk load (COPY)", f"{f['copy_rows_per_s']:,} rows/s",
@@ -207,7 +213,7 @@ def db_bench(count: int, runs: int) -> None:
     )
 
 
-@bench.command("pipeline")
+@bench.command("pipeline", example="synfinance bench pipeline --count 10000 --large 20000")
 @click.option("--count", type=click.IntRange(min=10_000), default=1_000_000, show_default=True)
 @click.option("--large", type=click.IntRange(min=10_000), default=10_000_000, show_default=True,
               help="Rows of the memory-flatness run (2 workers, once).")
@@ -243,7 +249,7 @@ def pipeline_bench(count: int, large: int, runs: int) -> None:
         "ray_overhead": round(cpu["workers_2"] / cpu["in_process"], 3),
     }
     f = summary
-    print_report(
+    report(
         f"bench pipeline: generate + patterns + features -> Parquet, median of {runs}",
         [
             ("in process, no Ray", f"{r0:,.0f} rows/s", f"{count:,} rows; the floor"),
@@ -265,7 +271,7 @@ def pipeline_bench(count: int, large: int, runs: int) -> None:
     )
 
 
-@bench.command("api")
+@bench.command("api", example="synfinance bench api --count 50000 --seconds 5")
 @click.option("--count", type=click.IntRange(min=50_000), default=200_000, show_default=True,
               help="Transactions generated to warm the feature store and to send.")
 @click.option("--seconds", type=click.FloatRange(min=5, max=300), default=30, show_default=True,
@@ -278,7 +284,7 @@ def api_bench(count: int, seconds: float, rate: float, batch_size: int, runs: in
     from serve.bench import CLIENTS, run
 
     s = run(count, seconds, rate, batch_size, runs, on_step=lambda m: click.echo(m, err=True))
-    print_report(
+    report(
         f"bench api: {rate:g} req/s, {CLIENTS} clients, {seconds:g} s per phase, 127.0.0.1",
         [
             ("floor: no-op Serve endpoint p50 / p99", f"{s['floor_p50_ms']:.2f} / {s['floor_p99_ms']:.2f} ms",

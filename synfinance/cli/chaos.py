@@ -8,24 +8,25 @@ from pathlib import Path
 
 import click
 
+from synfinance.cli.conventions import Section, quiet, result
 from synfinance.settings import load_settings
 
 
-@click.group()
+@click.group(cls=Section)
 def chaos() -> None:
     """Chaos scenarios (chaos/scenarios/*.yaml): faults under load, and whether anything was lost."""
 
 
-@chaos.command("list")
+@chaos.command("list", example="synfinance chaos list")
 def list_cmd() -> None:
     """The scenarios there are, with their titles."""
     from chaos.scenario import load_scenario, names
 
-    for name in names():
-        click.echo(f"{name:20} {load_scenario(name).title}")
+    titles = {name: load_scenario(name).title for name in names()}
+    result({"scenarios": titles}, "\n".join(f"{name:20} {title}" for name, title in titles.items()))
 
 
-@chaos.command("run")
+@chaos.command("run", example="synfinance chaos run db-down-serving")
 @click.argument("scenario")
 @click.option("--json", "as_json", is_flag=True, help="The verdict as one JSON document on stdout.")
 @click.option("--work", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -34,8 +35,6 @@ def run_cmd(scenario: str, as_json: bool, work: Path | None) -> None:
     """Run SCENARIO (a name from `chaos list`, or a YAML file) against a local stack built for it: a small dataset,
     a model, PostgreSQL (database.url, in a schema of its own, dropped after) behind a cuttable proxy and, for API
     scenarios, a Serve app of two ingress replicas on a local Ray. Prints the verdict; exit 1 when it fails.
-
-        synfinance chaos run db-down-serving
     """
     from rich.console import Console
     from rich.table import Table
@@ -54,7 +53,7 @@ def run_cmd(scenario: str, as_json: bool, work: Path | None) -> None:
             verdict = run(chosen, stack, Path(scenario).stem)
     if as_json:
         click.echo(json.dumps(verdict.to_json(), indent=2, default=str))
-    else:
+    elif not quiet():
         table = Table(title=f"chaos: {verdict.title} ({verdict.seconds:g} s)", box=None, padding=(0, 1))
         table.add_column("", overflow="fold")
         table.add_column("", overflow="fold")

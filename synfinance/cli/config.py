@@ -10,6 +10,7 @@ import click
 import yaml
 from pydantic import BaseModel, SecretStr
 
+from synfinance.cli.conventions import DATA_ON_STDOUT, Section, result
 from synfinance.errors import ConfigError, Problem
 from synfinance.output.files import atomic_path
 from synfinance.settings import SECTIONS, LoadedConfig, Settings, default_config_dir, load_settings
@@ -23,7 +24,7 @@ ENV = click.option(
 FORMAT = click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 
 
-@click.group()
+@click.group(cls=Section)
 def config() -> None:
     """Layered configuration: default.yaml -> <env>.yaml -> .env -> SYNFINANCE_* -> flags."""
 
@@ -39,16 +40,17 @@ def _render(data: Any, fmt: str) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip("\n")
 
 
-@config.command("validate")
+@config.command("validate", example="synfinance config validate --env development")
 @ENV
 def validate(env: str | None) -> None:
     """Load every layer and report every problem (exit 2), or the version that would run."""
     loaded = load_settings(env=env)
     files = ", ".join(str(f) for f in loaded.files) or "built-in defaults"
-    click.echo(f"config valid: env={loaded.env} version={loaded.version} files={files}")
+    result({"valid": True, "env": loaded.env, "version": loaded.version, "files": [str(f) for f in loaded.files]},
+           f"config valid: env={loaded.env} version={loaded.version} files={files}")
 
 
-@config.command("show")
+@config.command("show", example="synfinance config show --section database")
 @ENV
 @FORMAT
 @click.option("--section", type=click.Choice(SECTIONS), default=None, help="Only this section.")
@@ -61,12 +63,12 @@ def show(env: str | None, fmt: str, section: str | None) -> None:
             "files": [str(f) for f in loaded.files]}
     if fmt == "json":
         click.echo(json.dumps({"meta": meta, "settings": body}, indent=2, sort_keys=True))
-    else:
-        click.echo(f"# env={meta['env']} version={meta['version']} files={', '.join(meta['files'])}")
-        click.echo(_render(body, "yaml"))
+        return
+    result({"meta": meta, "settings": body},
+           f"# env={meta['env']} version={meta['version']} files={', '.join(meta['files'])}\n{_render(body, 'yaml')}")
 
 
-@config.command("export")
+@config.command("export", output=DATA_ON_STDOUT, example="synfinance config export --format yaml --out settings.yaml")
 @ENV
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), required=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
@@ -78,7 +80,7 @@ def export(env: str | None, fmt: str, out: Path | None) -> None:
         return
     with atomic_path(out) as tmp:
         tmp.write_text(text)
-    click.echo(f"wrote {out}")
+    result({"path": str(out)}, f"wrote {out}")
 
 
 def _leaf_path(key: str) -> tuple[str, ...]:
@@ -121,7 +123,8 @@ def _env_file(env: str | None) -> tuple[str, Path]:
     return name, default_config_dir() / f"{name}.yaml"
 
 
-@config.command("set", context_settings={"ignore_unknown_options": True})
+@config.command("set", context_settings={"ignore_unknown_options": True},
+                example="synfinance config set --env development server.port 8001")
 @click.argument("key")
 @click.argument("value")
 @ENV
@@ -137,10 +140,12 @@ def set_(key: str, value: str, env: str | None) -> None:
         tmp.write_text(new_text)
     note = "" if kept_comments else " (layout could not be kept: file re-written without comments)"
     version = f", version {loaded.version}" if loaded else " (other, older problems remain: run config validate)"
-    click.echo(f"set {key} = {json.dumps(parsed)} in {target}{note}{version}")
+    result({"key": key, "value": parsed, "file": str(target), "kept_comments": kept_comments,
+            "version": loaded.version if loaded else None},
+           f"set {key} = {json.dumps(parsed)} in {target}{note}{version}")
 
 
-@config.command("import")
+@config.command("import", example="synfinance config import --env development settings.yaml")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @ENV
 def import_(file: Path, env: str | None) -> None:
@@ -150,7 +155,8 @@ def import_(file: Path, env: str | None) -> None:
     loaded = _check_edit(env, target, text)
     with atomic_path(target) as tmp:
         tmp.write_text(text)
-    click.echo(f"imported {file} as {target}" + (f", version {loaded.version}" if loaded else ""))
+    result({"file": str(file), "target": str(target), "version": loaded.version if loaded else None},
+           f"imported {file} as {target}" + (f", version {loaded.version}" if loaded else ""))
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -162,14 +168,15 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: data}
 
 
-@config.command("diff")
+@config.command("diff", example="synfinance config diff development production")
 @click.argument("env1", type=click.Choice(ENVIRONMENTS))
 @click.argument("env2", type=click.Choice(ENVIRONMENTS))
 def diff(env1: str, env2: str) -> None:
     """Keys whose effective value differs between two environments (secrets compared, never shown)."""
     a = _flatten(load_settings(env=env1, production_checks=False).settings.model_dump())
     b = _flatten(load_settings(env=env2, production_checks=False).settings.model_dump())
-    lines = []
+    lines: list[str] = []
+    changed: dict[str, Any] = {}
     for key in sorted((a.keys() | b.keys()) - {"env"}):
         va, vb = a.get(key), b.get(key)
         if isinstance(va, SecretStr) or isinstance(vb, SecretStr):
@@ -177,9 +184,11 @@ def diff(env1: str, env2: str) -> None:
             secret_b = vb.get_secret_value() if isinstance(vb, SecretStr) else vb
             if secret_a != secret_b:
                 lines.append(f"{key}: (secret differs)")
+                changed[key] = {"secret": True}
         elif va != vb:
             lines.append(f"{key}: {_json(va)} -> {_json(vb)}")
-    click.echo("\n".join(lines) if lines else f"no differences between {env1} and {env2}")
+            changed[key] = {env1: va, env2: vb}
+    result({"differences": changed}, "\n".join(lines) if lines else f"no differences between {env1} and {env2}")
 
 
 def _json(value: Any) -> str:

@@ -10,9 +10,18 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from synfinance.cli.conventions import Section, quiet, result
 from synfinance.output.dataset import read_manifest
 from synfinance.resilience import RetryPolicy
 from synfinance.settings import load_settings
@@ -36,7 +45,7 @@ def _with_runner(schema: str | None, directory: Path, work: Callable[[MigrationR
     return asyncio.run(with_runner(_database(schema), work, directory))
 
 
-@click.group()
+@click.group(cls=Section)
 @click.option("--schema", default=None, help="PostgreSQL schema [default: database.schema_name].")
 @click.pass_context
 def db(ctx: click.Context, schema: str | None) -> None:
@@ -46,13 +55,17 @@ def db(ctx: click.Context, schema: str | None) -> None:
 
 def _each(migrations: list[Any], done: str, none: str) -> None:
     """One line per migration applied or undone, or one saying there was none."""
-    for m in migrations:
-        click.echo(f"{done} {m.label}")
-    if not migrations:
-        click.echo(none)
+    labels = [m.label for m in migrations]
+    result({done.replace(" ", "_"): labels}, "\n".join(f"{done} {label}" for label in labels) or none)
 
 
-@db.command("migrate")
+def _working(what: str) -> Progress:
+    """A spinner with the elapsed time, for work whose size is not known ahead (on stderr; off with --quiet)."""
+    return Progress(SpinnerColumn(), TextColumn(f"[bold]{what}"), TimeElapsedColumn(),
+                    console=Console(stderr=True, quiet=quiet()), transient=True)
+
+
+@db.command("migrate", example="synfinance db migrate")
 @click.option("--to", "to", type=int, default=None, help="Stop at this version [default: the latest].")
 @MIGRATIONS
 @click.pass_obj
@@ -62,7 +75,7 @@ def migrate_cmd(obj: dict[str, Any], to: int | None, directory: Path) -> None:
           "nothing to apply: the schema is up to date")
 
 
-@db.command("rollback")
+@db.command("rollback", example="synfinance db rollback --steps 1")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="Migrations to undo.")
 @MIGRATIONS
 @click.pass_obj
@@ -71,7 +84,7 @@ def rollback_cmd(obj: dict[str, Any], steps: int, directory: Path) -> None:
     _each(_with_runner(obj["schema"], directory, lambda r: r.rollback(steps)), "rolled back", "nothing to roll back")
 
 
-@db.command("status")
+@db.command("status", example="synfinance db status")
 @MIGRATIONS
 @click.pass_obj
 def status_cmd(obj: dict[str, Any], directory: Path) -> None:
@@ -82,10 +95,12 @@ def status_cmd(obj: dict[str, Any], directory: Path) -> None:
         when = s.applied_at.strftime("%Y-%m-%d %H:%M:%S") if s.applied_at else ""
         style = {"applied": "green", "pending": "yellow"}.get(s.state, "bold red")
         table.add_row(f"{s.version:04d}", s.name, f"[{style}]{s.state}[/]", when)
-    Console().print(table)
+    result({"migrations": [{"version": s.version, "name": s.name, "state": s.state,
+                            "applied_at": s.applied_at.isoformat() if s.applied_at else None} for s in states]},
+           lambda: Console().print(table))
 
 
-@db.command("load")
+@db.command("load", example="synfinance db load --in dataset")
 @click.option("--in", "source", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True,
               help="A dataset directory written by `synfinance generate transactions`.")
 @click.option("--workers", type=click.IntRange(1, 16), default=LOAD_WORKERS, show_default=True,
@@ -96,7 +111,7 @@ def load_cmd(obj: dict[str, Any], source: Path, workers: int, analyze: bool) -> 
     """Load a generated dataset idempotently (loading it twice inserts nothing the second time)."""
     total = sum(int(f["rows"]) for f in read_manifest(source)["files"] if f["path"].startswith("transactions/"))
     db_ = _database(obj["schema"])
-    console = Console(stderr=True)
+    console = Console(stderr=True, quiet=quiet())
     with Progress(TextColumn("[bold]loading"), BarColumn(), TaskProgressColumn(),
                   TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeRemainingColumn(),
                   console=console, transient=True) as progress:
@@ -107,11 +122,17 @@ def load_cmd(obj: dict[str, Any], source: Path, workers: int, analyze: bool) -> 
     table = Table("table", "offered", "inserted", title=f"loaded into {db_.where}")
     for name, offered in report.offered.rows.items():
         table.add_row(name, f"{offered:,}", f"{report.inserted.rows.get(name, 0):,}")
-    Console().print(table)
     rate = report.offered.rows.get("transactions", 0) / max(report.seconds, 1e-9)
     mode = "bulk (indexes rebuilt after)" if report.bulk else "incremental"
-    click.echo(f"{report.seconds:.1f} s, {rate:,.0f} transactions/s, {mode}"
-               + (f"; ANALYZE {analyze_s:.1f} s" if analyze_s is not None else ""))
+
+    def human() -> None:
+        Console().print(table)
+        click.echo(f"{report.seconds:.1f} s, {rate:,.0f} transactions/s, {mode}"
+                   + (f"; ANALYZE {analyze_s:.1f} s" if analyze_s is not None else ""))
+
+    result({"where": db_.where, "offered": report.offered.rows, "inserted": report.inserted.rows,
+            "seconds": round(report.seconds, 3), "transactions_per_s": round(rate), "bulk": report.bulk,
+            "analyze_seconds": analyze_s}, human)
 
 
 async def _analyze(db_: Database) -> float:
@@ -124,28 +145,33 @@ async def _analyze(db_: Database) -> float:
     return time.perf_counter() - started
 
 
-@db.command("backup")
+@db.command("backup", example="synfinance db backup --out backup")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New or empty directory.")
 @click.option("--pg-dump", "use_pg_dump", is_flag=True, help="Use pg_dump (custom format) instead of Parquet.")
 @click.pass_obj
 def backup_cmd(obj: dict[str, Any], out: Path, use_pg_dump: bool) -> None:
     """Write every table to Parquet with a manifest of row counts and sha256 (one consistent snapshot)."""
+    with _working("backing up"):
+        if use_pg_dump:
+            dumped = dump(_database(obj["schema"]), out)
+        else:
+            manifest = asyncio.run(backup(_database(obj["schema"]), out))
     if use_pg_dump:
-        dumped = dump(_database(obj["schema"]), out)
-        click.echo(f"pg_dump of {dumped['source']} in {out / dumped['file']}")
+        result({"method": "pg_dump", "source": dumped["source"], "path": str(out / dumped["file"])},
+               f"pg_dump of {dumped['source']} in {out / dumped['file']}")
         return
-    manifest = asyncio.run(backup(_database(obj["schema"]), out))
     _counts(f"backup of {manifest['source']} in {out}", {k: v["rows"] for k, v in manifest["tables"].items()})
 
 
-@db.command("restore")
+@db.command("restore", example="synfinance db --schema restored restore --in backup")
 @click.option("--in", "source", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True,
               help="A directory written by `synfinance db backup`.")
 @click.pass_obj
 def restore_cmd(obj: dict[str, Any], source: Path) -> None:
     """Restore a backup into an empty schema, in one transaction, checking every row count."""
     db_ = _database(obj["schema"])
-    counts = asyncio.run(restore(db_, source))
+    with _working("restoring"):
+        counts = asyncio.run(restore(db_, source))
     _counts(f"restored into {db_.where}", counts)
 
 
@@ -153,4 +179,4 @@ def _counts(title: str, counts: dict[str, int]) -> None:
     table = Table("table", "rows", title=title)
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")
-    Console().print(table)
+    result({"title": title, "rows": counts}, lambda: Console().print(table))

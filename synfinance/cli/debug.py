@@ -13,16 +13,18 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.cli.conventions import Section
 from synfinance.errors import OutputError
 from synfinance.settings import load_settings
 
 
-@click.group()
+@click.group(cls=Section)
 def debug() -> None:
     """Profiles, a transaction explained, a trace as a tree."""
 
 
-@debug.command("profile", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@debug.command("profile", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+               example="synfinance debug profile --memory -- generate transactions --count 5000 --out profiled --quiet")
 @click.option("--memory", is_flag=True, help="Also the top allocation sites (tracemalloc; slower).")
 @click.option("--top", type=click.IntRange(1, 200), default=15, show_default=True, help="Rows per table.")
 @click.option("--flame", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -36,14 +38,13 @@ def debug() -> None:
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def profile_cmd(memory: bool, top: int, flame: Path | None, actor: str | None, replica: str | None, address: str,
                 seconds: float, as_json: bool, command: tuple[str, ...]) -> None:
-    """Profile a synfinance command (CPU by function, memory with --memory, time by stage), or a live process.
-
-        synfinance debug profile --memory -- generate transactions --count 200000 --out /tmp/ds
-        synfinance debug profile --replica Ingress           # py-spy dump of each Ingress replica's stacks
-    """
+    """Profile a synfinance command (CPU by function, memory with --memory, time by stage), or a live process:
+    `--replica Ingress` prints a py-spy dump of each Ingress replica's stacks."""
     from synfinance.errors import ParameterError, Problem
 
     target = actor or replica
+    if as_json and (target is not None or flame is not None):
+        raise ParameterError([Problem("json", True, "only when profiling a command (py-spy writes its own output)")])
     if target is not None:
         _live(target, address, flame, seconds)
         return
@@ -118,7 +119,7 @@ def inspect() -> None:
     """Look inside a transaction or a trace."""
 
 
-@inspect.command("transaction")
+@inspect.command("transaction", example="synfinance debug inspect transaction TXN-790269-00000-00000042 --data dataset")
 @click.argument("transaction_id")
 @click.option("--data", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True,
               help="The dataset directory (with features for the feature table).")
@@ -128,10 +129,7 @@ def inspect() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def inspect_transaction(transaction_id: str, data: Path, models: Path | None, version: str | None,
                         as_json: bool) -> None:
-    """A transaction, its label and evidence, its features beside the customer's usual, and the model's view.
-
-        synfinance debug inspect transaction TXN-3837e1-00003-00000042 --data dataset
-    """
+    """A transaction, its label and evidence, its features beside the customer's usual, and the model's view."""
     from synfinance.debug.transaction import explain
 
     report = explain(data, transaction_id, models or Path(load_settings().settings.ml.registry_path), version)
@@ -164,16 +162,13 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:,.4g}"
 
 
-@inspect.command("trace")
+@inspect.command("trace", example="synfinance debug inspect trace 4bf92f3577b34da6a3ce929d0e0e4736")
 @click.argument("trace_id")
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where the file exporter wrote spans [default: monitoring.tracing.file_dir].")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def inspect_trace(trace_id: str, directory: Path | None, as_json: bool) -> None:
-    """A trace's spans as a tree with durations (spans written by the `file` tracing exporter).
-
-        synfinance debug inspect trace 4bf92f3577b34da6a3ce929d0e0e4736
-    """
+    """A trace's spans as a tree with durations (spans written by the `file` tracing exporter)."""
     from synfinance.debug.traces import lines, load
 
     roots = load(directory or Path(load_settings().settings.monitoring.tracing.file_dir), trace_id)

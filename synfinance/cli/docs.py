@@ -5,15 +5,16 @@ from __future__ import annotations
 import click
 
 from synfinance import docs as pages
+from synfinance.cli.conventions import Section, result
 from synfinance.cli.errors import EXIT_FAILURE, fail
 
 
-@click.group()
+@click.group(cls=Section)
 def docs() -> None:
     """Generated documentation."""
 
 
-@docs.command("build")
+@docs.command("build", example="synfinance docs build --check")
 @click.option("--check", is_flag=True, help="Only report pages that are out of date (exit 1 if any).")
 def build(check: bool) -> None:
     """Write docs/*.md pages that are generated from the code."""
@@ -21,7 +22,7 @@ def build(check: bool) -> None:
         stale = pages.stale_pages()
         if stale:
             fail([f"{name} is stale; run `synfinance docs build`" for name in stale], EXIT_FAILURE)
-        click.echo("generated docs are current")
+        result({"stale": []}, "generated docs are current")
         return
-    for path in pages.build():
-        click.echo(f"wrote {path}")
+    written = [str(path) for path in pages.build()]
+    result({"written": written}, "\n".join(f"wrote {path}" for path in written))

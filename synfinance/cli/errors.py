@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from typing import Any, NoReturn
 
 import click
 
+from synfinance.cli.conventions import Section
 from synfinance.errors import ConfigError, ModelError, OutputError, SchemaError, SynFinanceError, ValidationError
 
 EXIT_BAD_INPUT = 2
@@ -24,15 +27,27 @@ def fail(lines: list[str], code: int) -> NoReturn:
     sys.exit(code)
 
 
-class Group(click.Group):
-    """A click group whose errors are one clear line each, never a traceback."""
+def debugging() -> bool:
+    """`synfinance --debug ...` (or SYNFINANCE_DEBUG=1): errors keep their traceback."""
+    return os.environ.get("SYNFINANCE_DEBUG", "").lower() in ("1", "true", "yes")
+
+
+class Group(Section):
+    """The top-level group: errors are one clear line each, never a traceback unless --debug."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        result = self.invoke_guarded(*args, **kwargs)
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke_guarded(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; every failure becomes `error: ...` lines on stderr and its exit code."""
         try:
-            result = super().main(*args, **kwargs)
+            return super().main(*args, **kwargs)
         except click.UsageError as exc:
             fail([exc.format_message()], EXIT_BAD_INPUT)
+        except click.ClickException as exc:
+            fail([exc.format_message()], exc.exit_code)
         except click.Abort:
             fail(["aborted"], 130)
         except ConfigError as exc:
@@ -43,5 +58,12 @@ class Group(click.Group):
         except (OutputError, SchemaError, ModelError) as exc:
             fail([str(exc)], EXIT_BAD_INPUT)
         except SynFinanceError as exc:
+            if debugging():
+                traceback.print_exc()
             fail([f"{type(exc).__name__}: {exc}"], EXIT_FAILURE)
-        sys.exit(result if isinstance(result, int) else 0)
+        except (SystemExit, click.exceptions.Exit):
+            raise
+        except Exception as exc:  # anything unforeseen: one line, the traceback only when debugging
+            if debugging():
+                traceback.print_exc()
+            fail([f"{type(exc).__name__}: {exc} (run with --debug for the traceback)"], EXIT_FAILURE)

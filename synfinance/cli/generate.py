@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from synfinance.cli.conventions import Section, quiet, result, wants_json
 from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
-from synfinance.errors import OutputError, ParameterError, Problem
+from synfinance.errors import OutputError, ParameterError, Problem, ValidationError
 from synfinance.generate import GenerationParams
 from synfinance.observability import tracing
 from synfinance.output.dataset import read_manifest
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 FORMAT = click.Choice(FORMATS)
 
 
-@click.group()
+@click.group(cls=Section)
 def generate() -> None:
     """Generate synthetic data."""
 
@@ -50,7 +52,8 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
     return (end - start).days + 1
 
 
-@generate.command("transactions")
+@generate.command("transactions",
+                  example="synfinance generate transactions --count 20000 --seed 7 --features --out dataset")
 @click.option("--count", type=int, required=True, help="Exactly this many transactions.")
 @click.option("--seed", type=int, default=None, help="Same seed, same bytes [default: generation.seed].")
 @click.option("--customers", type=int, default=None, help="Population [default: generation.customers or count/100].")
@@ -98,6 +101,8 @@ def transactions(
         fraud_types=None if fraud_types is None else tuple(t.strip() for t in fraud_types.split(",") if t.strip()),
         patterns=not no_patterns)
     stage = _score_stage(version, explain, fmt, out) if score else None
+    if str(out) == "-" and wants_json():
+        raise ParameterError([Problem("json", True, "not with --out - (stdout carries the transactions)")])
     console = Console(stderr=True, quiet=quiet)
     begun = time.perf_counter()
     columns = (
@@ -134,8 +139,7 @@ def transactions(
         manifest = done
     elapsed = time.perf_counter() - begun
     push_finished("generate", count, elapsed)
-    if not quiet:
-        _summary(params, manifest, elapsed, redone)
+    _summary(params, manifest, elapsed, redone)
 
 
 def params_from_settings(count: int, **given: Any) -> GenerationParams:
@@ -195,6 +199,9 @@ def _score_stage(version: str | None, explain: str, fmt: str, out: Path) -> Scor
 
 def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: int = 0) -> None:
     counts = read_manifest(manifest.parent)["counts"]
+    doc = {"manifest": str(manifest), "counts": counts, "seed": params.seed, "start": params.start.isoformat(),
+           "days": params.days, "elapsed_s": round(elapsed, 3), "rows_per_s": round(params.count / elapsed),
+           "shards_redone": redone}
     table = Table(title="SynFinance dataset", show_header=False)
     for key, value in [
         ("transactions", f"{counts['transactions']:,}"), ("customers", f"{counts['customers']:,}"),
@@ -207,7 +214,7 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: i
         ("shards redone", f"{redone} (a worker or its node was lost; the output is the same)" if redone else "0"),
     ]:
         table.add_row(key, value)
-    Console().print(table)
+    result(doc, lambda: Console().print(table))
 
 
 def _write_single(table: pa.Table, out: Path | None, default_stem: str, fmt: str) -> Path:
@@ -224,7 +231,18 @@ def _write_single(table: pa.Table, out: Path | None, default_stem: str, fmt: str
     return target
 
 
-@generate.command("customers")
+def _check_population(seed: int, what: str, count: int) -> None:
+    """The generator's own bounds on a population's size, named as this command's --count."""
+    try:
+        if what == "customers":
+            GenerationParams(count=1, seed=seed, customers=count).resolved()
+        else:
+            GenerationParams(count=1, seed=seed, merchants=count).resolved()
+    except ValidationError as exc:
+        raise ValidationError([replace(p, field="count") if p.field == what else p for p in exc.problems]) from None
+
+
+@generate.command("customers", example="synfinance generate customers --count 1000 --out customers.parquet")
 @click.option("--count", type=int, required=True, help="Number of customers.")
 @click.option("--seed", type=int, default=None, help="[default: generation.seed]")
 @click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
@@ -234,12 +252,12 @@ def _write_single(table: pa.Table, out: Path | None, default_stem: str, fmt: str
 def customers_cmd(count: int, seed: int | None, fmt: str, out: Path | None) -> None:
     """Generate the customer population alone."""
     seed = load_settings().settings.generation.seed if seed is None else seed
-    GenerationParams(count=1, seed=seed, customers=count).resolved()
+    _check_population(seed, "customers", count)
     path = _write_single(build_customers(seed, count).table, out, "customers", fmt)
-    click.echo(f"wrote {count:,} customers to {path}")
+    result({"path": str(path), "customers": count}, f"wrote {count:,} customers to {path}")
 
 
-@generate.command("merchants")
+@generate.command("merchants", example="synfinance generate merchants --count 500 --format csv --out merchants.csv")
 @click.option("--count", type=int, required=True, help="Number of merchants.")
 @click.option("--seed", type=int, default=None, help="[default: generation.seed]")
 @click.option("--format", "fmt", type=FORMAT, default="parquet", show_default=True)
@@ -249,12 +267,12 @@ def customers_cmd(count: int, seed: int | None, fmt: str, out: Path | None) -> N
 def merchants_cmd(count: int, seed: int | None, fmt: str, out: Path | None) -> None:
     """Generate the merchant catalogue alone."""
     seed = load_settings().settings.generation.seed if seed is None else seed
-    GenerationParams(count=1, seed=seed, merchants=count).resolved()
+    _check_population(seed, "merchants", count)
     path = _write_single(build_merchants(seed, count).table, out, "merchants", fmt)
-    click.echo(f"wrote {count:,} merchants to {path}")
+    result({"path": str(path), "merchants": count}, f"wrote {count:,} merchants to {path}")
 
 
-@generate.command("features")
+@generate.command("features", example="synfinance generate features --in dataset")
 @click.option("--in", "dataset", type=click.Path(path_type=Path), required=True, help="A generated dataset directory.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def features_cmd(dataset: Path, quiet: bool) -> None:
@@ -270,4 +288,30 @@ def features_cmd(dataset: Path, quiet: bool) -> None:
                   console=console, transient=True) as progress:
         task = progress.add_task("features", total=total)
         manifest = write_features(dataset, lambda rows: progress.advance(task, rows), checked)
-    click.echo(f"wrote features for {total:,} transactions; manifest {manifest}")
+    result({"transactions": total, "manifest": str(manifest)},
+           f"wrote features for {total:,} transactions; manifest {manifest}")
+
+
+@generate.command("report", example="synfinance generate report --in dataset --out dataset-report.html")
+@click.option("--in", "source", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True,
+              help="A dataset directory.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="FILE.html (with charts) or FILE.md (Markdown).")
+def report_cmd(source: Path, out: Path) -> None:
+    """An analytics summary of a dataset: volumes by segment, category, city, payment mode, hour and day,
+    festival lift, and fraud and anomalies by type and severity."""
+    from synfinance.analytics.page import to_html, to_markdown
+    from synfinance.analytics.summary import summarise
+
+    if out.suffix.lower() not in (".html", ".htm", ".md"):
+        raise ParameterError([Problem("out", str(out), "a file name ending in .html or .md")])
+    if not out.parent.is_dir():
+        raise OutputError(f"--out: directory {out.parent} does not exist")
+    if not (source / "manifest.json").is_file():
+        raise OutputError(f"--in: {source} is not a complete SynFinance dataset (no manifest.json)")
+    with Console(stderr=True, quiet=quiet()).status("summarising"):
+        summary = summarise(source)
+        text = to_markdown(summary) if out.suffix.lower() == ".md" else to_html(summary)
+    with atomic_path(out) as tmp:
+        tmp.write_text(text)
+    result({"path": str(out), **summary}, f"wrote {out}: {summary['totals']['transactions']:,} transactions summarised")

@@ -7,24 +7,16 @@ from typing import Any
 
 import click
 
+from synfinance.cli.conventions import Section, quiet
+from synfinance.cli.remote import default_url
 from synfinance.errors import ServiceUnavailable
-from synfinance.settings import load_settings
 
 GROUPS = ("scoring", "queries", "writes")
 
 
-@click.group()
+@click.group(cls=Section)
 def health() -> None:
     """Health of a running API: each component, and whether it is live and ready."""
-
-
-def default_url() -> str:
-    """The detached API's URL (`api start --detach`), else server.host:server.port of the settings."""
-    from serve import process
-
-    found = process.status(health=False).get("url")
-    server = load_settings().settings.server
-    return str(found) if found else f"http://{server.host}:{server.port}"
 
 
 def detail(name: str, c: dict[str, Any]) -> str:
@@ -46,16 +38,13 @@ def detail(name: str, c: dict[str, Any]) -> str:
     return ""
 
 
-@health.command("check")
+@health.command("check", example="synfinance health check --url http://127.0.0.1:8000")
 @click.option("--url", default=None, help="API base URL [default: the detached API's, else server.host:port].")
 @click.option("--route", type=click.Choice(GROUPS), default="scoring", show_default=True,
               help="Which routes' readiness decides the exit code.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout instead of the table.")
 def check_cmd(url: str | None, route: str, as_json: bool) -> None:
-    """Ask a running API for its health; exit 1 when it is not ready for --route (or does not answer).
-
-        synfinance health check --url http://127.0.0.1:8000
-    """
+    """Ask a running API for its health; exit 1 when it is not ready for --route (or does not answer)."""
     import requests
     from rich.console import Console
     from rich.table import Table
@@ -70,7 +59,7 @@ def check_cmd(url: str | None, route: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"url": base, "live": live, "route": route, "ready_for_route": ready, **report},
                               indent=2, default=str))
-    else:
+    elif not quiet():
         table = Table(title=f"{base}: {report.get('status')} (config {report.get('config_version')})", box=None,
                       padding=(0, 1))
         table.add_column("component")

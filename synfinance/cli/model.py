@@ -12,6 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.cli.conventions import Section, quiet, result
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError
 from synfinance.settings import load_settings
@@ -61,7 +62,7 @@ def _rule(policy: str | None, review_rate: float | None, decline_precision: floa
                       Costs(review_inr=base.costs.review_inr if review_cost is None else review_cost))
 
 
-@click.group()
+@click.group(cls=Section)
 def model() -> None:
     """Fraud model: LightGBM on the 69 features, with a decision policy (approve / review / decline)."""
 
@@ -96,7 +97,7 @@ def _policy_line(policy: dict[str, Any]) -> str:
             f"review at p >= {policy['review_at']:.4f}, decline at {decline}")
 
 
-@model.command("train")
+@model.command("train", example="synfinance model train --data dataset")
 @DATA
 @MODELS_OUT
 @click.option("--seed", type=int, default=None, help="Training seed [default: generation.seed].")
@@ -122,13 +123,15 @@ def train_cmd(data: Path, models: Path | None, seed: int | None, policy: str | N
     if as_json:
         click.echo(json.dumps(fitted.metrics, indent=2, sort_keys=True, default=float))
         return
+    if quiet():
+        return
     show(f"model {fitted.version}: test weeks at the policy chosen on the validation weeks", fitted.metrics["test"],
          False)
     click.echo(_policy_line(fitted.metrics["policy"]))
     click.echo(f"registered {root / fitted.version}" + (" (active)" if deploy else ""))
 
 
-@model.command("evaluate")
+@model.command("evaluate", example="synfinance model evaluate --data dataset --report evaluation")
 @click.option("--model", "version", default=None, help="Version [default: active].")
 @DATA
 @MODELS
@@ -137,10 +140,7 @@ def train_cmd(data: Path, models: Path | None, seed: int | None, policy: str | N
               help="Also write an HTML page with charts (PR curve, scores by label, recall by type, confusion) here.")
 def evaluate_cmd(version: str | None, data: Path, models: Path | None, as_json: bool, report: Path | None) -> None:
     """Score a dataset (e.g. another seed: unseen customers) at the model's policy and compare with its own test
-    weeks.
-
-        synfinance model evaluate --data other-seed --report evaluation    # then open evaluation/index.html
-    """
+    weeks. With --report, open <report>/index.html for the charts."""
     from synfinance.model import registry
     from synfinance.model.fitting import evaluate_on
 
@@ -159,13 +159,15 @@ def evaluate_cmd(version: str | None, data: Path, models: Path | None, as_json: 
     if as_json:
         click.echo(json.dumps({"this_dataset": here, "training_test_weeks": trained_on}, indent=2, default=float))
         return
+    if quiet():
+        return
     show(f"model {fraud_model.version} on {data}", here, False)
     keys = ("roc_auc", "pr_auc", "recall_at_1pct_fpr", "precision", "recall")
     click.echo("generalisation (training test weeks -> this dataset): " + ", ".join(
         f"{k} {trained_on[k]:.3f} -> {here[k]:.3f}" for k in keys))
 
 
-@model.command("optimize")
+@model.command("optimize", example="synfinance model optimize --data dataset --trials 2")
 @DATA
 @MODELS_OUT
 @click.option("--trials", type=click.IntRange(1, 50), default=8, show_default=True)
@@ -181,17 +183,18 @@ def optimize_cmd(data: Path, models: Path | None, trials: int, seed: int | None,
     seed = settings.generation.seed if seed is None else seed
     labelled = load_labelled(data)  # read once: every trial and the final fit share it
     best, history = random_search(labelled, trials, seed, settings.ml.num_threads)
-    for h in history:
-        click.echo(f"trial {json.dumps(h['params'], sort_keys=True)}: valid PR-AUC {h['valid_pr_auc']:.4f}")
     fitted = fit_model(data, _models(models), seed, settings.ml.num_threads, overrides=best,
                        search={"best": best, "trials": history}, data=labelled)
     if deploy:
         registry.deploy(_models(models), fitted.version)
-    click.echo(f"best {json.dumps(best, sort_keys=True)} -> {fitted.version}: test PR-AUC "
-               f"{fitted.metrics['test']['pr_auc']:.4f}")
+    lines = [f"trial {json.dumps(h['params'], sort_keys=True)}: valid PR-AUC {h['valid_pr_auc']:.4f}" for h in history]
+    lines.append(f"best {json.dumps(best, sort_keys=True)} -> {fitted.version}: test PR-AUC "
+                 f"{fitted.metrics['test']['pr_auc']:.4f}")
+    result({"version": fitted.version, "best": best, "trials": history, "test": fitted.metrics["test"],
+            "active": deploy}, "\n".join(lines))
 
 
-@model.command("deploy")
+@model.command("deploy", example="synfinance model deploy v0001 --review-rate 0.005")
 @click.argument("version")
 @MODELS
 @policy_options
@@ -200,24 +203,29 @@ def deploy_cmd(version: str, models: Path | None, policy: str | None, review_rat
     """Make VERSION the active model (it must load against the current features).
 
     With any policy option, its thresholds are chosen again from the validation scores stored with it (no
-    retraining), the metrics at the new policy are printed, and a running API applies it within seconds:
-
-        synfinance model deploy v0003 --review-rate 0.005
+    retraining), the metrics at the new policy are printed, and a running API applies it within seconds.
     """
     from synfinance.model import registry
     from synfinance.model.fitting import repolicy
 
     root = _models(models)
+    doc: dict[str, Any] = {"active": version}
     if any(v is not None for v in (policy, review_rate, decline_precision, review_cost)):
         registry.load(root, version)  # a clear error for an unknown version before any work
         fitted = repolicy(root, version, _rule(policy, review_rate, decline_precision, review_cost))
-        show(f"model {version}: test weeks at the new policy", fitted.metrics["test"], False)
-        click.echo(_policy_line(fitted.metrics["policy"]))
+        doc.update(policy=fitted.metrics["policy"], test=fitted.metrics["test"])
     registry.deploy(root, version)
-    click.echo(f"{version} is now active")
+
+    def human() -> None:
+        if "policy" in doc:
+            show(f"model {version}: test weeks at the new policy", doc["test"], False)
+            click.echo(_policy_line(doc["policy"]))
+        click.echo(f"{version} is now active")
+
+    result(doc, human)
 
 
-@model.command("list")
+@model.command("list", example="synfinance model list")
 @MODELS
 def list_cmd(models: Path | None) -> None:
     """Registered versions with their test metrics; the active one is marked."""
@@ -228,6 +236,7 @@ def list_cmd(models: Path | None) -> None:
     table = Table(title=f"models in {root}")
     for header in ("version", "created", "pr_auc", "review at", "decline at", "active"):
         table.add_column(header)
+    rows = []
     for version in registry.versions(root):
         meta_path = root / version / "metadata.json"
         if not meta_path.is_file():
@@ -237,10 +246,12 @@ def list_cmd(models: Path | None) -> None:
         decline = "never" if policy.decline_at is None else f"{policy.decline_at:.3f}"
         table.add_row(version, meta["created_at"][:16], f"{meta['metrics']['pr_auc']:.4f}", f"{policy.review_at:.3f}",
                       decline, "*" if version == active else "")
-    Console().print(table)
+        rows.append({"version": version, "created_at": meta["created_at"], "pr_auc": meta["metrics"]["pr_auc"],
+                     "review_at": policy.review_at, "decline_at": policy.decline_at, "active": version == active})
+    result({"registry": str(root), "active": active, "versions": rows}, lambda: Console().print(table))
 
 
-@model.command("predict")
+@model.command("predict", example="synfinance model predict --data dataset --out scores")
 @click.option("--model", "version", default=None, help="Version [default: active].")
 @DATA
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory for predictions.parquet.")
@@ -276,5 +287,7 @@ def predict_cmd(version: str | None, data: Path, out: Path, models: Path | None,
                 for decision, n in zip(*np.unique(table.column("decision").to_numpy(zero_copy_only=False),
                                                   return_counts=True), strict=True):
                     counts[str(decision)] += int(n)
-    click.echo(f"scored {total:,} transactions with {fraud_model.version}: {counts['approve']:,} approve, "
-               f"{counts['review']:,} review, {counts['decline']:,} decline -> {out / 'predictions.parquet'}")
+    result({"version": fraud_model.version, "transactions": total, "decisions": counts,
+            "path": str(out / "predictions.parquet")},
+           f"scored {total:,} transactions with {fraud_model.version}: {counts['approve']:,} approve, "
+           f"{counts['review']:,} review, {counts['decline']:,} decline -> {out / 'predictions.parquet'}")

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.cli.conventions import Section, result
 from synfinance.cli.options import DURATION
 from synfinance.settings import load_settings
 
@@ -24,21 +25,22 @@ def ports_options(f: click.decorators.FC) -> click.decorators.FC:
     return f
 
 
-@click.group()
+@click.group(cls=Section)
 def monitor() -> None:
     """Prometheus, Alertmanager, Pushgateway and node exporter for a local SynFinance; dashboard snapshots."""
 
 
-@monitor.command("install")
+@monitor.command("install", example="synfinance monitor install")
 def install() -> None:
     """Install the stack's Debian packages when missing (root; otherwise says how)."""
     from synfinance.monitor.stack import install_packages
 
     installed = install_packages()
-    click.echo(f"installed {', '.join(installed)}" if installed else "the monitoring packages are installed")
+    result({"installed": installed},
+           f"installed {', '.join(installed)}" if installed else "the monitoring packages are installed")
 
 
-@monitor.command("up")
+@monitor.command("up", example="synfinance monitor up")
 @DIR
 @ports_options
 @click.option("--scrape-interval", default="15s", show_default=True, help="Scrape and rule evaluation interval.")
@@ -48,15 +50,14 @@ def install() -> None:
                    "writes its service-discovery file.")
 def up(root: Path, prometheus_port: int, alertmanager_port: int, pushgateway_port: int, node_exporter_port: int,
        scrape_interval: str, webhook: str | None, ray_address: str | None) -> None:
-    """Start the stack (installing its packages when missing) and point Prometheus at Ray and the Pushgateway.
-
-        synfinance monitor up --ray-address auto && synfinance monitor status
-    """
+    """Start the stack (installing its packages when missing) and point Prometheus at Ray and the Pushgateway;
+    `synfinance monitor status` then shows each component."""
     from synfinance.monitor.stack import Ports, Stack, write_ray_targets
 
     stack = Stack(root, Ports(prometheus_port, alertmanager_port, pushgateway_port, node_exporter_port),
                   scrape_interval, webhook)
     urls = stack.up()
+    lines, agents = [], []
     if ray_address is not None:
         from actors.handles import session
         from actors.metrics import agent_urls
@@ -65,25 +66,25 @@ def up(root: Path, prometheus_port: int, alertmanager_port: int, pushgateway_por
         with session(RayConfig(address=ray_address)):
             agents = [u.removeprefix("http://").removesuffix("/metrics") for u in agent_urls()]
         write_ray_targets(stack.ray_targets, agents)
-        click.echo(f"scraping {len(agents)} Ray metrics agent(s): {', '.join(agents)}")
-    for component, url in urls.items():
-        click.echo(f"{component:14} {url}")
-    click.echo(f"pushgateway for batch jobs: SYNFINANCE_MONITORING__PUSHGATEWAY_URL={urls['pushgateway']}")
-    click.echo(f"for Ray's dashboard, start Ray with: RAY_PROMETHEUS_HOST={urls['prometheus']} "
-               "RAY_GRAFANA_HOST=http://127.0.0.1:3000")
+        lines.append(f"scraping {len(agents)} Ray metrics agent(s): {', '.join(agents)}")
+    lines += [f"{component:14} {url}" for component, url in urls.items()]
+    lines.append(f"pushgateway for batch jobs: SYNFINANCE_MONITORING__PUSHGATEWAY_URL={urls['pushgateway']}")
+    lines.append(f"for Ray's dashboard, start Ray with: RAY_PROMETHEUS_HOST={urls['prometheus']} "
+                 "RAY_GRAFANA_HOST=http://127.0.0.1:3000")
+    result({"urls": urls, "ray_agents": agents}, "\n".join(lines))
 
 
-@monitor.command("down")
+@monitor.command("down", example="synfinance monitor down")
 @DIR
 def down(root: Path) -> None:
     """Stop what `monitor up` started."""
     from synfinance.monitor.stack import Stack
 
     stopped = Stack(root).down()
-    click.echo(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+    result({"stopped": stopped}, f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
 
 
-@monitor.command("status")
+@monitor.command("status", example="synfinance monitor status")
 @DIR
 @ports_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
@@ -105,16 +106,14 @@ def status(root: Path, prometheus_port: int, alertmanager_port: int, pushgateway
         raise SystemExit(1)
 
 
-@monitor.command("snapshot")
+@monitor.command("snapshot", example="synfinance monitor snapshot --dashboard ray-pipeline --since 15m --out snap")
 @click.option("--dashboard", "uid", required=True, help="A dashboard's uid, e.g. api-performance.")
 @click.option("--since", type=DURATION, default="15m", show_default=True, help="How far back, e.g. 15m, 2h.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Directory to write.")
 @click.option("--url", default=None, help="Prometheus [default: monitoring.prometheus_url].")
 def snapshot_cmd(uid: str, since: float, out: Path, url: str | None) -> None:
-    """Render a dashboard's panels from Prometheus to a static HTML page with PNG charts (no Grafana needed).
-
-        synfinance monitor snapshot --dashboard api-performance --since 15m --out snap   # open snap/index.html
-    """
+    """Render a dashboard's panels from Prometheus to a static HTML page with PNG charts (no Grafana needed);
+    open <out>/index.html."""
     from synfinance.errors import ParameterError, Problem
     from synfinance.monitor.dashboards import DASHBOARDS, find
     from synfinance.monitor.prom import Prometheus
@@ -125,4 +124,4 @@ def snapshot_cmd(uid: str, since: float, out: Path, url: str | None) -> None:
     except KeyError:
         raise ParameterError([Problem("dashboard", uid, "one of " + ", ".join(b.uid for b in DASHBOARDS))]) from None
     page = snapshot(Prometheus(url or load_settings().settings.monitoring.prometheus_url), board, since, out)
-    click.echo(f"wrote {page}")
+    result({"page": str(page)}, f"wrote {page}")

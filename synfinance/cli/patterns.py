@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.cli.conventions import Section, quiet
 from synfinance.errors import ModelError
 from synfinance.quality.data import Dataset
 from synfinance.quality.separability import FLAG_RECALL, PRECISION, TypeSeparability, separability
@@ -17,7 +18,7 @@ from synfinance.schema import FEATURE_NAMES
 from synfinance.settings import load_settings
 
 
-@click.group()
+@click.group(cls=Section)
 def patterns() -> None:
     """Fraud and anomaly patterns."""
 
@@ -54,7 +55,7 @@ def render(rows: list[TypeSeparability]) -> Table:
     return table
 
 
-@patterns.command("report")
+@patterns.command("report", example="synfinance patterns report --in dataset")
 @click.option("--in", "source", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="A dataset directory with features (generate transactions --features).")
 @click.option("--model", "version", default=None, help="Model version for the recall column [default: the active "
@@ -64,8 +65,6 @@ def report(source: Path, version: str | None, as_json: bool) -> None:
     """Per fraud and anomaly type: the best one-feature threshold rule (precision, recall), the best raw field's
     AUC and the model's recall at its policy. Exits 1 when a fraud type is caught by one feature at recall >= 0.5
     with precision >= 0.95.
-
-    Example: synfinance patterns report --in dataset
     """
     data = Dataset.read(source)
     if data.features is None:
@@ -75,7 +74,7 @@ def report(source: Path, version: str | None, as_json: bool) -> None:
     caught = [r for r in rows if r.kind == "fraud" and r.flagged()]
     if as_json:
         click.echo(json.dumps([r.to_json() for r in rows]))
-    else:
+    elif not quiet():
         Console().print(render(rows))
         if caught:
             click.echo(f"caught by one feature (recall >= {FLAG_RECALL}, precision >= {PRECISION}): "

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.cli.conventions import Section, result
 from synfinance.cli.errors import EXIT_FAILURE
 from synfinance.cli.generate import params_from_settings
 from synfinance.cli.pushing import push_finished
@@ -35,7 +36,7 @@ SEED = click.option("--seed", type=int, default=None, help="Seed of the generate
 DEFAULT_COUNT = 100_000
 
 
-@click.group()
+@click.group(cls=Section)
 def quality() -> None:
     """Data quality: validators, a score, gates, baselines and a report."""
 
@@ -56,7 +57,7 @@ def _dataset(source: Path | None, count: int | None, seed: int | None, console: 
         yield Path(tmp)
 
 
-@quality.command("run")
+@quality.command("run", example="synfinance quality run --count 20000 --seed 7 --report quality-report")
 @COUNT
 @SEED
 @IN
@@ -71,8 +72,6 @@ def run(count: int | None, seed: int | None, source: Path | None, baseline: Path
     """Check a dataset: every validator, the score, the gates and (with --baseline) the regression comparison.
 
     Exits 1 when a blocking gate fails or the regression comparison does, 2 on bad input.
-
-    Example: synfinance quality run --count 100000 --seed 7 --report quality-report
     """
     settings = load_settings().settings
     console = Console(stderr=True, quiet=quiet or as_json)
@@ -132,7 +131,7 @@ def _print(report: QualityReport, console: Console, report_dir: Path | None) -> 
         out.print(f"[{v.severity}] {v.validator}: {v.message}", markup=False)
 
 
-@quality.command("baseline")
+@quality.command("baseline", example="synfinance quality baseline --out baseline --count 20000 --seed 1")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Directory to write baseline.json into.")
 @COUNT
@@ -142,25 +141,20 @@ def _print(report: QualityReport, console: Console, report_dir: Path | None) -> 
 def baseline_command(out: Path, count: int | None, seed: int | None, source: Path | None, quiet: bool) -> None:
     """Write a baseline: distributions, per-type rates, feature statistics, the served model's figures and the
     latest benchmark figures, for `quality run --baseline` to compare against.
-
-    Example: synfinance quality baseline --out tests/regression/baselines --count 100000 --seed 1
     """
     settings = load_settings().settings
     console = Console(stderr=True, quiet=quiet)
     with _dataset(source, count, seed, console) as directory:
         path = write_baseline(out, Dataset.read(directory, config=settings.quality), settings.ml.registry_path,
                               settings.quality.bench_dir)
-    console.print(f"baseline written: {path}")
+    result({"path": str(path)}, f"baseline written: {path}")
 
 
-@quality.command("history")
+@quality.command("history", example="synfinance quality history --limit 5")
 @click.option("--limit", type=click.IntRange(min=1, max=1000), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as one JSON document on stdout.")
 def history_command(limit: int, as_json: bool) -> None:
-    """Recent quality runs, newest first, with their scores and the trend.
-
-    Example: synfinance quality history --limit 5
-    """
+    """Recent quality runs, newest first, with their scores and the trend."""
     history = History(load_settings().settings)
     runs = history.recent(limit)
     if as_json:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from synfinance.cli.conventions import Command, quiet, wants_json
 from synfinance.cli.options import DATE, DURATION
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import ParameterError, Problem
@@ -18,7 +21,7 @@ from synfinance.sinks import ApiSink, HttpSink, JsonlSink, PostgresSink, Sink
 from synfinance.stream.pacer import stream as run_stream
 
 
-@click.command("stream")
+@click.command("stream", cls=Command, example="synfinance stream --rate 400 --duration 2 --out stream.jsonl")
 @click.option("--rate", type=float, required=True, help="Transactions per second (the average, with --speedup).")
 @click.option("--duration", type=float, required=True, help="Seconds to run (Ctrl-C stops earlier, cleanly).")
 @click.option("--speedup", type=float, default=None,
@@ -42,11 +45,14 @@ from synfinance.stream.pacer import stream as run_stream
 def stream(rate: float, duration: float, speedup: float | None, sink: str, out: Path | None, url: str | None,
            api_key: str | None, feedback_delay: float | None, seed: int | None, start: dt.date | None, score: bool,
            version: str | None) -> None:
-    """Emit generated transactions at a steady rate; report achieved rate and lag on stderr.
+    """Emit generated transactions at a steady rate; report achieved rate and lag on stderr (--json: on stdout).
 
-        synfinance stream --rate 200 --duration 30 --score | head
-        synfinance stream --rate 50 --duration 600 --speedup 60 --sink api --url http://127.0.0.1:8000 \\
-            --api-key $KEY --feedback-delay 1h      # precision and recall to watch in Grafana
+    With --sink api, the API scores each transaction and, --feedback-delay later, receives its truth as label
+    feedback (precision and recall to watch in Grafana):
+
+    \b
+        synfinance stream --rate 50 --duration 600 --speedup 60 --sink api \\
+            --url http://127.0.0.1:8000 --api-key $KEY --feedback-delay 1h
     """
     settings = load_settings().settings
     stage = None
@@ -61,10 +67,14 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
         problems.append(Problem("api_key", None, "a key with the write scope when --sink api (or SYNFINANCE_API_KEY)"))
     if feedback_delay is not None and sink != "api":
         problems.append(Problem("feedback_delay", feedback_delay, "only with --sink api"))
+    if wants_json() and sink == "jsonl" and out is None:
+        problems.append(Problem("json", True, "--out FILE or another --sink: stdout carries the transactions"))
     if problems:
         raise ParameterError(problems)
+    owned: BinaryIO | None = None
     if sink == "jsonl":
-        target = sys.stdout.buffer if out is None else out.open("ab")
+        owned = None if out is None else out.open("ab")  # the --out file this command opened (and closes)
+        target = sys.stdout.buffer if owned is None else owned
         emit: Sink = JsonlSink(target)
     elif sink == "postgres":
         from synfinance.resilience import RetryPolicy
@@ -84,6 +94,8 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
                             speedup=speedup, score=stage, start=start or settings.generation.start)
     finally:
         emit.close([])
+        if owned is not None:
+            owned.close()
     push_finished("stream", report.rows, report.seconds)
     table = Table(title="stream" + (" (interrupted)" if report.interrupted else ""), show_header=False)
     for key, value in [
@@ -94,4 +106,10 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
           if isinstance(emit, ApiSink) and feedback_delay is not None else []),
     ]:
         table.add_row(key, value)
-    Console(stderr=True).print(table)
+    if wants_json():
+        click.echo(json.dumps({"rows": report.rows, "seconds": round(report.seconds, 3),
+                               "achieved_rate": report.achieved_rate, "requested_rate": report.requested_rate,
+                               "lag_p50_ms": report.lag_p50_ms, "lag_p99_ms": report.lag_p99_ms,
+                               "lag_max_ms": report.lag_max_ms, "interrupted": report.interrupted}, indent=2))
+    elif not quiet():
+        Console(stderr=True).print(table)

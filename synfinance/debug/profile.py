@@ -17,6 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from synfinance.observability import tracing
+from synfinance.settings import load_settings
+
 HIDDEN = ("/click/", "synfinance/debug/profile.py", "synfinance/cli/debug.py", "cProfile", "<frozen")  # wrappers
 STAGE_ENV = {"SYNFINANCE_MONITORING__TRACING__EXPORTER": "file",
              "SYNFINANCE_MONITORING__TRACING__SAMPLING_RATIO": "1.0"}
@@ -43,6 +46,9 @@ def profile(run: Callable[[], Any], memory: bool = False, top: int = 15) -> dict
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+            # the profiled command may have set up the file exporter into `spans`, removed below: back to the
+            # settings' own tracing (a shell runs more commands in this process)
+            tracing.setup(load_settings().settings.monitoring.tracing, "cli")
         report: dict[str, Any] = {"seconds": round(seconds, 3), "cpu": _cpu(profiler, top),
                                   "stages": _stages(Path(spans))}
     if snapshot is not None:

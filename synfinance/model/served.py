@@ -80,6 +80,17 @@ class ServedModel:
             raise ModelUnavailable(f"no model to score with: {self.reason}")
         return self.model
 
+    def cached(self) -> dict[str, Any]:
+        """The model cache: the loaded version (None when none is) and the size of its trees in memory."""
+        if self.model is None:
+            return {"version": None, "bytes": 0, "reason": self.reason}
+        return {"version": self.model.version, "bytes": len(self.model.booster.model_to_string()),
+                "trees": self.model.booster.num_trees()}
+
+    def forget(self) -> None:
+        """Drop the loaded model: the next score reads the registry's active version again."""
+        self.model, self.watch, self.revision, self.reason = None, None, None, "cleared; loaded again on demand"
+
     def info(self) -> dict[str, Any]:
         """What GET /v1/model shows, or {ready: False, reason}."""
         try:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 import yaml
 
+from synfinance._bundled import resource_dir
 from synfinance.observability.metrics import CATALOGUE
 
-RECORDING_RULES = Path(__file__).resolve().parents[2] / "monitoring" / "prometheus" / "recording_rules.yml"
+RECORDING_RULES = resource_dir("monitoring") / "prometheus" / "recording_rules.yml"
 
 _NAME = re.compile(r"(?<![\w:])(synfinance[_:][A-Za-z0-9_:]+)")
 EXPORTED = frozenset(name for metric in CATALOGUE for name in metric.exported)

@@ -27,9 +27,10 @@ from typing import Any
 
 import yaml
 
+from synfinance._bundled import resource_dir
 from synfinance.errors import OutputError, StoreUnavailable
 
-MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
+MONITORING = resource_dir("monitoring")
 RAY_SD_FILE = Path("/tmp/ray/prom_metrics_service_discovery.json")  # where Ray's dashboard writes its targets
 # component -> its binary, which is also the name of the Debian package that installs it
 BINARIES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager",

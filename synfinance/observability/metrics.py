@@ -317,3 +317,11 @@ QUALITY_GATES_FAILED = Metric("synfinance_quality_gates_failed", "gauge", "gates
                                                                             ("true", "false")),))
 
 CATALOGUE: tuple[Metric, ...] = tuple(v for v in globals().values() if isinstance(v, Metric))
+
+
+def samples_of(text: str, prefix: str = "synfinance_") -> list[dict[str, Any]]:
+    """The samples of an exposition page whose names start with `prefix`: [{name, labels, value}, ...]."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return [{"name": s.name, "labels": dict(s.labels), "value": float(s.value)}
+            for family in text_string_to_metric_families(text) for s in family.samples if s.name.startswith(prefix)]

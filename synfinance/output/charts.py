@@ -20,3 +20,10 @@ def figure(name: str, image: bytes, caption: str = "") -> str:
     text = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (f'<figure><img id="{html.escape(name)}" alt="{html.escape(name)}" src="data:image/png;base64,'
             f'{base64.b64encode(image).decode()}">{text}</figure>')
+
+
+def html_table(headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    """An HTML table, every cell escaped."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"

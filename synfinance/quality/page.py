@@ -9,7 +9,7 @@ from typing import Any
 
 import altair as alt
 
-from synfinance.output.charts import figure, png
+from synfinance.output.charts import figure, html_table, png
 from synfinance.output.files import atomic_path
 
 WIDTH, HEIGHT = 560, 260
@@ -81,32 +81,26 @@ def charts(data: dict[str, Any]) -> dict[str, alt.Chart]:
     return out
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
 def write_page(out: Path, report: dict[str, Any]) -> Path:
     """out/index.html from a report's JSON; returns the page's path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figures = "".join(figure(name, png(chart)) for name, chart in charts(report["charts"]).items())
     verdict = "passed" if report["passed"] else "FAILED"
-    gates = _table(("gate", "metric", "value", "min", "max", "blocking", "status"),
+    gates = html_table(("gate", "metric", "value", "min", "max", "blocking", "status"),
                    [(g["name"], g["metric"], "—" if g["value"] is None else f"{g['value']:.6g}",
                      "" if g["min"] is None else g["min"], "" if g["max"] is None else g["max"],
                      "yes" if g["blocking"] else "no", g["status"]) for g in report["gates"]])
-    validators = _table(("validator", "violations", "seconds", "what it checks"),
+    validators = html_table(("validator", "violations", "seconds", "what it checks"),
                         [(v["validator"], f"skipped: {v['skipped']}" if v["skipped"] else len(v["violations"]),
                           f"{v['seconds']:.3f}", v["summary"]) for v in report["validators"]])
-    violations = _table(("severity", "validator", "what", "rows", "recommendation"),
+    violations = html_table(("severity", "validator", "what", "rows", "recommendation"),
                         [(v["severity"], v["validator"], v["message"], f"{v['rows']:,}", v["recommendation"])
                          for f in report["validators"] for v in f["violations"]])
     regression = report.get("regression")
     compared = "" if regression is None else (
         f"<h2>Regression against the baseline: {'passed' if regression['passed'] else 'FAILED'}</h2>"
-        + (_table(("kind", "name", "test", "statistic", "p", "effect", "floor"),
+        + (html_table(("kind", "name", "test", "statistic", "p", "effect", "floor"),
                   [(c["kind"], c["name"], c["test"], c["statistic"], c["p_value"], c["effect"], c["floor"])
                    for c in regression["failed"]]) if regression["failed"] else
            f"<p>No shift: {len(regression['comparisons'])} comparisons, each under its significance level or its "

@@ -15,12 +15,13 @@ from urllib.parse import urlsplit
 import pydantic
 from pydantic import BaseModel, SecretStr
 
+from synfinance._bundled import resource_dir
 from synfinance.errors import ConfigError, Problem
 from synfinance.settings.models import ENVIRONMENTS, DatabaseConfig, Settings
 from synfinance.settings.sources import Layer, Provenance, dotenv_layer, merge, variables_layer, yaml_layer
 
 WEAK_PASSWORDS = {"", "postgres", "password", "changeme", "admin", "secret", "synfinance"}
-_PACKAGE_CONFIG = Path(__file__).resolve().parents[2] / "config"
+_PACKAGE_CONFIG = resource_dir("config")
 
 
 def default_config_dir(environ: Mapping[str, str] | None = None) -> Path:

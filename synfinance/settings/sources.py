@@ -19,8 +19,10 @@ from dotenv import dotenv_values
 from synfinance.errors import Problem
 
 PREFIX = "SYNFINANCE_"
-# Variables that steer loading itself rather than naming a setting.
-CONTROL_VARIABLES = {"SYNFINANCE_ENV", "SYNFINANCE_CONFIG_DIR", "SYNFINANCE_ENV_FILE"}
+# Variables that steer loading itself rather than naming a setting, and the command line's own (an API key for the
+# commands that call the API, tracebacks on errors, the shell's history file).
+CONTROL_VARIABLES = {"SYNFINANCE_ENV", "SYNFINANCE_CONFIG_DIR", "SYNFINANCE_ENV_FILE", "SYNFINANCE_API_KEY",
+                     "SYNFINANCE_DEBUG", "SYNFINANCE_HISTORY"}
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 Path_ = tuple[str, ...]

@@ -17,12 +17,13 @@ from typing import TypeVar
 
 import asyncpg
 
+from synfinance._bundled import resource_dir
 from synfinance.errors import MigrationError
 from synfinance.store.connect import Database
 from synfinance.store.sqlfile import split_statements
 
 T = TypeVar("T")
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_DIR = resource_dir("migrations")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$")
 
 _LEDGER = """

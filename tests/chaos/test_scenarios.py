@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from click.testing import CliRunner
+from examples import example
 
 from chaos.run import Verdict, run
 from chaos.scenario import load_scenario, names
 from chaos.stack import Stack
+from synfinance.cli import main
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 # db-latency went to soak when the quality suite arrived (the default suite's budget is 15 minutes on 2 cores):
@@ -40,3 +45,10 @@ def test_soak_scenario(stack: Stack, name: str) -> None:
 
 def test_every_scenario_is_run_by_a_test() -> None:
     assert set(BOUNDED) | set(SOAK) == set(names()) and set(BOUNDED) <= set(names())
+
+
+@pytest.mark.soak  # the command builds a whole stack of its own (Ray, Serve, PostgreSQL schema) for one scenario
+def test_the_chaos_run_example_prints_a_passing_verdict(pg_url: str) -> None:
+    done = CliRunner().invoke(main, [*example("chaos", "run"), "--json"], env={"SYNFINANCE_DATABASE__URL": pg_url})
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["passed"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,56 +11,97 @@ from pathlib import Path
 
 import pytest
 import requests
+from examples import example
 from localhost import free_port, wait_for
+
+from synfinance.generate import GenerationParams
+from synfinance.model import registry
+from synfinance.model.fitting import fit_model
+from synfinance.runner import write_dataset
 
 pytestmark = pytest.mark.ray
 
 
 
+OPS_KEY = "ops-key-for-the-cli-test"
+
+
 def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
+    """The --help examples of api, cache, health and metrics, against one detached API (each example's --url or
+    --port pointed at this test's; the later option wins)."""
     cli = shutil.which("synfinance", path=str(Path(sys.executable).parent))
     assert cli is not None
     config = tmp_path / "config"
     shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    models = tmp_path / "models"
     env = {**os.environ, "SYNFINANCE_SERVER__STATE_DIR": str(tmp_path / "state"), "SYNFINANCE_ENV": "test",
            "SYNFINANCE_CONFIG_DIR": str(config),
-           "SYNFINANCE_ML__REGISTRY_PATH": str(tmp_path / "no-models"), "SYNFINANCE_SERVER__FEATURE_SHARDS": "1",
-           "RAY_USAGE_STATS_ENABLED": "0"}
+           "SYNFINANCE_ML__REGISTRY_PATH": str(models), "SYNFINANCE_SERVER__FEATURE_SHARDS": "1",
+           "SYNFINANCE_SECURITY__API_KEYS": json.dumps([{"name": "ops", "key": OPS_KEY, "scopes": ["admin"]}]),
+           "SYNFINANCE_API_KEY": OPS_KEY, "RAY_USAGE_STATS_ENABLED": "0"}
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     agents = ray_agents()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([cli, "api", *args], env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
-    started = run("start", "--detach", "--port", str(port))
+    started = run(*example("api", "start"), "--port", str(port))
     try:
         assert started.returncode == 0, started.stderr
-        assert f"http://127.0.0.1:{port}" in started.stdout
-        assert requests.get(f"http://127.0.0.1:{port}/health/live", timeout=30).status_code == 200
+        assert url in started.stdout
+        assert requests.get(f"{url}/health/live", timeout=30).status_code == 200
         # no model in that registry: not ready, and the status says why
-        assert requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=30).status_code == 503
-        status = run("status")
+        assert requests.get(f"{url}/health/ready", timeout=30).status_code == 503
+        status = run(*example("api", "status"))
         assert status.returncode == 0 and "running" in status.stdout and "model: unavailable" in status.stdout
-        again = run("start", "--detach", "--port", str(port))
+        assert run(*example("health", "check"), "--url", url).returncode == 1  # not ready: no model
+        again = run("api", "start", "--detach", "--port", str(port))
         assert again.returncode != 0 and "running already" in again.stderr + again.stdout
+
+        # a model deployed to its registry is picked up; the caches are warmed from a dataset, shown and cleared
+        write_dataset(GenerationParams(count=20_000, seed=3, customers=200, merchants=500), tmp_path / "dataset",
+                      features=True)
+        registry.deploy(models, fit_model(tmp_path / "dataset", models, seed=1, num_threads=2).version)
+        warmed = run(*example("cache", "warm"), "--url", url, "--json")
+        assert warmed.returncode == 0, warmed.stderr
+        report = json.loads(warmed.stdout)
+        assert report["replayed_rows"] == 20_000 and report["features"]["customers"] == 200
+        assert report["model"]["versions"] == ["v0001"] and report["model"]["bytes"] > 0
+        scored = run(*example("api", "score"), "--json")
+        assert scored.returncode == 0, scored.stderr
+        assert len(json.loads(scored.stdout)["scored"]) == 5
+        checked = run(*example("health", "check"), "--url", url, "--json")
+        assert checked.returncode == 0 and json.loads(checked.stdout)["ready_for_route"] is True
+        stats = run(*example("cache", "stats"), "--url", url, "--json")
+        assert json.loads(stats.stdout)["features"]["customers"] >= 200
+        exported = run(*example("metrics", "export"), "--source", "api", "--url", url, "--json")
+        assert exported.returncode == 0, exported.stderr
+        page = (tmp_path / "metrics.prom").read_text()
+        assert json.loads(exported.stdout)["samples"] > 0 and "synfinance_" in page
+        cleared = run(*example("cache", "clear"), "--url", url, "--json")
+        assert cleared.returncode == 0 and json.loads(cleared.stdout)["features"]["customers"] == 0
+        refused = run(*example("cache", "stats"), "--url", url, "--key", "not-a-key")
+        assert refused.returncode == 1 and "HTTP 401" in refused.stderr and "Traceback" not in refused.stderr
+
         # a configuration edit reaches the running API: it is redeployed on the new settings
-        before = requests.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["config_version"]
+        before = requests.get(f"{url}/health", timeout=30).json()["config_version"]
         test_yaml = config / "test.yaml"
         test_yaml.write_text(test_yaml.read_text().replace("log_level: WARNING", "log_level: ERROR"))
 
         def version() -> str | None:
             try:
-                return str(requests.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["config_version"])
+                return str(requests.get(f"{url}/health", timeout=30).json()["config_version"])
             except (requests.RequestException, ValueError, KeyError):
                 return None  # replicas being replaced
 
         wait_for(lambda: version() not in (before, None), 120, "the edited configuration to be in force")
     finally:
-        stopped = run("stop")
+        stopped = run(*example("api", "stop"))
     assert stopped.returncode == 0 and "stopped API" in stopped.stdout
-    assert run("status").returncode == 1
+    assert run("api", "status").returncode == 1
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"http://127.0.0.1:{port}/health/live", timeout=5)
+        requests.get(f"{url}/health/live", timeout=5)
     # the API's own Ray went with it: no agent of its node is left behind
     wait_for(lambda: ray_agents() <= agents, 20, "the API's Ray agents to exit")  # left alone they linger ~1 min
 

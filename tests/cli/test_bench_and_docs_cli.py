@@ -1,4 +1,5 @@
-"""`synfinance bench generate` prints its table and one parsable JSON line; `docs build --check` agrees."""
+"""`synfinance bench ...`: each command's --help example prints its table and one parsable JSON line with the
+contracted keys (and --json that line alone)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from examples import example
 
 from synfinance.cli import main
 
 
 def test_bench_generate_prints_the_contracted_json_line() -> None:
-    result = CliRunner().invoke(main, ["bench", "generate", "--count", "20000", "--runs", "3"])
+    result = CliRunner().invoke(main, example("bench", "generate"))
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     for key in ("rows_per_s", "peak_rss_mb", "floor_rows_per_s", "ratio_to_floor"):
@@ -26,13 +28,8 @@ def test_bench_refuses_fewer_than_three_runs() -> None:
     assert result.exit_code == 2 and "--runs" in result.stderr
 
 
-def test_docs_check_reports_current_pages() -> None:
-    result = CliRunner().invoke(main, ["docs", "build", "--check"])
-    assert result.exit_code == 0, result.stderr
-
-
 def test_bench_features_prints_the_contracted_json_line() -> None:
-    result = CliRunner().invoke(main, ["bench", "features", "--count", "5000", "--runs", "3"])
+    result = CliRunner().invoke(main, [*example("bench", "features"), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     for key in ("batch_rows_per_s", "online_p50_ms", "online_p99_ms", "peak_rss_mb", "state_mb", "state_mb_double"):
@@ -42,7 +39,7 @@ def test_bench_features_prints_the_contracted_json_line() -> None:
 
 @pytest.mark.postgres
 def test_bench_db_prints_the_contracted_json_line(pg_url: str) -> None:
-    result = CliRunner().invoke(main, ["bench", "db", "--count", "10000", "--runs", "3"],
+    result = CliRunner().invoke(main, example("bench", "db"),
                                 env={"SYNFINANCE_DATABASE__URL": pg_url})
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -54,7 +51,7 @@ def test_bench_db_prints_the_contracted_json_line(pg_url: str) -> None:
 @pytest.mark.ray
 @pytest.mark.slow
 def test_bench_pipeline_prints_the_contracted_json_line() -> None:
-    result = CliRunner().invoke(main, ["bench", "pipeline", "--count", "10000", "--large", "20000", "--runs", "3"])
+    result = CliRunner().invoke(main, example("bench", "pipeline"))
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     for key in ("workers_1_rows_per_s", "workers_2_rows_per_s", "speedup", "peak_rss_mb_1m", "peak_rss_mb_10m",
@@ -66,3 +63,31 @@ def test_bench_pipeline_prints_the_contracted_json_line() -> None:
     assert summary["cpu_us_per_row_workers_2"] > 0.5 * summary["cpu_us_per_row_in_process"]
     assert summary["ray_overhead"] == round(summary["cpu_us_per_row_workers_2"]
                                             / summary["cpu_us_per_row_in_process"], 3)
+
+
+def test_bench_quality_prints_the_contracted_json_line() -> None:
+    result = CliRunner().invoke(main, [*example("bench", "quality"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # --json: the line alone
+    for key in ("check_seconds_1m", "read_seconds_1m", "check_to_read", "peak_rss_mb"):
+        assert summary[key] > 0, key
+    assert set(summary["validator_seconds_1m"]) >= {"schema", "ranges", "drift", "parity"}
+
+
+def test_bench_model_prints_the_contracted_json_line() -> None:
+    result = CliRunner().invoke(main, example("bench", "model"))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("batch_predict_rows_per_s", "predict_1m_seconds"):
+        assert summary[key] > 0, key
+    assert len(summary["runs_train_seconds"]) == summary["runs"] == 3
+
+
+@pytest.mark.soak  # minutes of Serve load on both cores: `synfinance bench api` is run by hand for issue figures
+def test_bench_api_prints_the_contracted_json_line() -> None:
+    result = CliRunner().invoke(main, example("bench", "api"))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("floor_p50_ms", "score_p50_ms", "score_p99_ms", "max_score_rate_per_s", "arrow_batch_rows_per_s"):
+        assert summary[key] > 0, key
+    assert summary["score_errors"] == 0

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
+from examples import example
 
 from synfinance.cli import main
 from synfinance.generate import GenerationParams
@@ -43,7 +44,9 @@ def test_a_trace_as_a_tree(tmp_path: Path) -> None:
         trace_id = f"{root.get_span_context().trace_id:032x}"
     finally:
         tracing.setup(TracingConfig(), "test")
-    code, out, _ = invoke("debug", "inspect", "trace", trace_id, "--dir", str(tmp_path), "--json")
+    # the --help example, with this trace's id in place of the example's
+    args = [trace_id if len(word) == 32 else word for word in example("debug", "inspect", "trace")]
+    code, out, _ = invoke(*args, "--dir", str(tmp_path), "--json")
     assert code == 0
     assert [(s["span"], s["depth"]) for s in json.loads(out)] == [("request", 0), ("features", 1),
                                                                  ("model.predict", 2)]

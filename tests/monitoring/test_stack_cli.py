@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from examples import example
 from localhost import free_port, wait_for
 
 from synfinance.cli import main
@@ -30,11 +31,14 @@ def test_up_status_push_snapshot_down(tmp_path: Path) -> None:
     ports = {name: free_port() for name in ("prometheus", "alertmanager", "pushgateway", "node-exporter")}
     flags = [f"--{name}-port={port}" for name, port in ports.items()]
     where = ["--dir", str(tmp_path / "stack")]
-    code, out = invoke("monitor", "up", *where, *flags, "--scrape-interval", "1s")
+    code, out = invoke(*example("monitor", "install"))  # installed already (scripts/monitoring): says so
+    assert code == 0 and "installed" in out, out
+    # each command's --help example, kept off the machine's default ports and directory
+    code, out = invoke(*example("monitor", "up"), *where, *flags, "--scrape-interval", "1s")
     try:
         assert code == 0, out
         assert f"http://127.0.0.1:{ports['prometheus']}" in out
-        code, out = invoke("monitor", "status", *where, *flags, "--json")
+        code, out = invoke(*example("monitor", "status"), *where, *flags, "--json")
         rows = json.loads(out)
         assert code == 0 and {r["component"] for r in rows if r["ready"]} == {
             "prometheus", "alertmanager", "pushgateway", "node_exporter"}
@@ -54,15 +58,14 @@ def test_up_status_push_snapshot_down(tmp_path: Path) -> None:
         wait_for(lambda: prom.query("node_memory_MemTotal_bytes") != [], 60, "node exporter scraped")
 
         out_dir = tmp_path / "snap"
-        code, out = invoke("monitor", "snapshot", "--dashboard", "ray-pipeline", "--since", "5m",
-                           "--out", str(out_dir), "--url", prom.url)
+        code, out = invoke(*example("monitor", "snapshot"), "--since", "5m", "--out", str(out_dir), "--url", prom.url)
         assert code == 0, out
         page = (out_dir / "index.html").read_text()
         assert page.count("<img") >= 1 and "Batch jobs: last run" not in page.split("class=empty")[-1]
         assert "no data in this range" in page  # nothing else ran: those panels say so
         assert list(out_dir.glob("panel-*.png"))
     finally:
-        code, out = invoke("monitor", "down", *where)
+        code, out = invoke(*example("monitor", "down"), *where)
     assert code == 0 and "prometheus" in out
     code, out = invoke("monitor", "status", *where, *flags)
     assert code == 1  # nothing ready any more

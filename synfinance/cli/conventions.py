@@ -1,0 +1,96 @@
+"""What every `synfinance` command holds to: `--json`, `--quiet`, a worked example in `--help`.
+
+A group made with `@click.group(cls=Section)` gives its commands the `Command` class: each gets `--json`
+(one JSON document on stdout, nothing else there) and `--quiet` unless it declares its own, and an
+`example=` shown at the end of its help. A command prints its result through `result(doc, human)`:
+the document under `--json`, the human form otherwise, nothing under `--quiet`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+DATA_ON_STDOUT = "data"  # a command whose stdout is its data (a stream, an export): no --json of its own
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, bool], None]:
+    def store(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        ctx.meta[f"synfinance.{key}"] = value
+
+    return store
+
+
+class Command(click.Command):
+    """A command with the common flags and a worked example (or several) at the end of its help."""
+
+    def __init__(self, *args: Any, example: str | Sequence[str] = (), output: str = "result", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.examples = (example,) if isinstance(example, str) else tuple(example)
+        self.output = output
+        declared = {opt for p in self.params for opt in getattr(p, "opts", [])}
+        if output != DATA_ON_STDOUT and "--json" not in declared:
+            self.params.append(click.Option(["--json", "json_"], is_flag=True, expose_value=False,
+                                            callback=_remember("json"),
+                                            help="One JSON document on stdout, nothing else there."))
+        if "--quiet" not in declared:
+            self.params.append(click.Option(["--quiet", "quiet_"], is_flag=True, expose_value=False,
+                                            callback=_remember("quiet"), help="No progress or summary."))
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        if self.examples:
+            with formatter.section("Example"):
+                for line in self.examples:
+                    for part in shell_lines(line, formatter.width - formatter.current_indent):
+                        formatter.write(" " * formatter.current_indent + part + "\n")
+
+
+def shell_lines(command: str, width: int) -> list[str]:
+    """A command line folded for the terminal the way a shell reads it: words, then ` \\` and an indented rest."""
+    lines, current = [], ""
+    for word in command.split(" "):
+        if current and len(current) + 1 + len(word) > width - 2:
+            lines.append(current + " \\")
+            current = "    " + word
+        else:
+            current = f"{current} {word}" if current else word
+    return [*lines, current]
+
+
+class Section(click.Group):
+    """A command group whose commands and subgroups follow the conventions."""
+
+    command_class = Command
+    group_class = type  # subgroups are Sections too
+
+
+def wants_json() -> bool:
+    """--json given (the common flag, or a command's own `as_json` parameter)."""
+    ctx = click.get_current_context()
+    return bool(ctx.meta.get("synfinance.json") or ctx.params.get("as_json"))
+
+
+def quiet() -> bool:
+    """--quiet given (the common flag, or a command's own `quiet` parameter)."""
+    ctx = click.get_current_context()
+    return bool(ctx.meta.get("synfinance.quiet") or ctx.params.get("quiet"))
+
+
+def as_json(doc: Any) -> str:
+    return json.dumps(doc, indent=2, default=str)
+
+
+def result(doc: Any, human: Callable[[], None] | str | None = None) -> None:
+    """Print a command's result: `doc` as JSON under --json, else `human` (text or a printer) unless --quiet."""
+    if wants_json():
+        click.echo(as_json(doc))
+    elif quiet() or human is None:
+        return
+    elif isinstance(human, str):
+        click.echo(human)
+    else:
+        human()
