@@ -209,17 +209,21 @@ PAGES: dict[str, Callable[[], str]] = {
 }
 
 
-def stale_pages(root: Path = ROOT) -> list[str]:
-    """Generated files (relative to the repository) that differ from what the code renders now."""
+Pages = dict[str, Callable[[], str]]
+
+
+def stale_pages(root: Path = ROOT, more: Pages | None = None) -> list[str]:
+    """Generated files (relative to the repository) that differ from what the code renders now (`more`: pages the
+    layers above render, e.g. the CLI reference)."""
     return [
-        name for name, render in PAGES.items()
+        name for name, render in {**PAGES, **(more or {})}.items()
         if not (root / name).is_file() or (root / name).read_text() != render()
     ]
 
 
-def build(root: Path = ROOT) -> list[Path]:
+def build(root: Path = ROOT, more: Pages | None = None) -> list[Path]:
     written = []
-    for name, render in PAGES.items():
+    for name, render in {**PAGES, **(more or {})}.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render())

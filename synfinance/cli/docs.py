@@ -7,6 +7,9 @@ import click
 from synfinance import docs as pages
 from synfinance.cli.conventions import Section, result
 from synfinance.cli.errors import EXIT_FAILURE, fail
+from synfinance.cli.reference import render_cli
+
+MORE = {"docs/cli.md": render_cli}  # pages of this layer (the library's are in synfinance.docs.PAGES)
 
 
 @click.group(cls=Section)
@@ -19,10 +22,10 @@ def docs() -> None:
 def build(check: bool) -> None:
     """Write docs/*.md pages that are generated from the code."""
     if check:
-        stale = pages.stale_pages()
+        stale = pages.stale_pages(more=MORE)
         if stale:
             fail([f"{name} is stale; run `synfinance docs build`" for name in stale], EXIT_FAILURE)
         result({"stale": []}, "generated docs are current")
         return
-    written = [str(path) for path in pages.build()]
+    written = [str(path) for path in pages.build(more=MORE)]
     result({"written": written}, "\n".join(f"wrote {path}" for path in written))

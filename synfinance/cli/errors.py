@@ -66,4 +66,5 @@ class Group(Section):
         except Exception as exc:  # anything unforeseen: one line, the traceback only when debugging
             if debugging():
                 traceback.print_exc()
-            fail([f"{type(exc).__name__}: {exc} (run with --debug for the traceback)"], EXIT_FAILURE)
+            hint = "" if debugging() else " (run with --debug for the traceback)"
+            fail([f"{type(exc).__name__}: {exc}{hint}"], EXIT_FAILURE)

@@ -117,7 +117,10 @@ def read_manifest(out: Path) -> dict[str, Any]:
     path = Path(out) / MANIFEST
     if not path.is_file():
         raise SchemaError(f"{out}: no {MANIFEST}; not a complete SynFinance dataset")
-    manifest: dict[str, Any] = json.loads(path.read_text())
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+    except ValueError as exc:
+        raise SchemaError(f"{path} is not valid JSON ({exc}); the dataset is damaged") from None
     return manifest
 
 
