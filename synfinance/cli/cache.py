@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from synfinance.cli.conventions import Section, quiet, result
+from synfinance.cli.conventions import Section, result, working
 from synfinance.cli.remote import KEY_ENVS, call, default_url
 
 URL = click.option("--url", default=None, help="API base URL [default: the detached API's, else server.host:port].")
@@ -37,10 +37,6 @@ def _show(title: str, report: dict[str, Any]) -> None:
     Console().print(table)
 
 
-def _working(what: str) -> Any:
-    return Console(stderr=True, quiet=quiet()).status(what)
-
-
 @cache.command("stats", example="synfinance cache stats --url http://127.0.0.1:8000")
 @URL
 @KEY
@@ -61,7 +57,7 @@ def warm_cmd(source: str, url: str | None, key: str | None) -> None:
     """Fill the online features (replaying a dataset's transactions, or the database's) and load the model."""
     url = url or default_url()
     dataset = None if source == "database" else str(Path(source).resolve())
-    with _working(f"warming from {source}"):
+    with working(f"warming from {source}"):
         report = call("POST", url, "/v1/cache/warm", key, {"dataset": dataset})
     result({"url": url, **report}, lambda: _show(
         f"warmed from {source}: {report['replayed_rows']:,} transactions replayed", report))

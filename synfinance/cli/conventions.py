@@ -94,3 +94,12 @@ def result(doc: Any, human: Callable[[], None] | str | None = None) -> None:
         click.echo(human)
     else:
         human()
+
+
+def working(what: str) -> Any:
+    """A spinner with the elapsed time on stderr while work of unknown length runs (none under --quiet)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn(f"[bold]{what}"), TimeElapsedColumn(),
+                    console=Console(stderr=True, quiet=quiet()), transient=True)

@@ -13,15 +13,13 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     Progress,
-    SpinnerColumn,
     TaskProgressColumn,
     TextColumn,
-    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
 
-from synfinance.cli.conventions import Section, quiet, result
+from synfinance.cli.conventions import Section, quiet, result, working
 from synfinance.output.dataset import read_manifest
 from synfinance.resilience import RetryPolicy
 from synfinance.settings import load_settings
@@ -58,11 +56,6 @@ def _each(migrations: list[Any], done: str, none: str) -> None:
     labels = [m.label for m in migrations]
     result({done.replace(" ", "_"): labels}, "\n".join(f"{done} {label}" for label in labels) or none)
 
-
-def _working(what: str) -> Progress:
-    """A spinner with the elapsed time, for work whose size is not known ahead (on stderr; off with --quiet)."""
-    return Progress(SpinnerColumn(), TextColumn(f"[bold]{what}"), TimeElapsedColumn(),
-                    console=Console(stderr=True, quiet=quiet()), transient=True)
 
 
 @db.command("migrate", example="synfinance db migrate")
@@ -151,7 +144,7 @@ async def _analyze(db_: Database) -> float:
 @click.pass_obj
 def backup_cmd(obj: dict[str, Any], out: Path, use_pg_dump: bool) -> None:
     """Write every table to Parquet with a manifest of row counts and sha256 (one consistent snapshot)."""
-    with _working("backing up"):
+    with working("backing up"):
         if use_pg_dump:
             dumped = dump(_database(obj["schema"]), out)
         else:
@@ -170,7 +163,7 @@ def backup_cmd(obj: dict[str, Any], out: Path, use_pg_dump: bool) -> None:
 def restore_cmd(obj: dict[str, Any], source: Path) -> None:
     """Restore a backup into an empty schema, in one transaction, checking every row count."""
     db_ = _database(obj["schema"])
-    with _working("restoring"):
+    with working("restoring"):
         counts = asyncio.run(restore(db_, source))
     _counts(f"restored into {db_.where}", counts)
 

@@ -12,7 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from synfinance.cli.conventions import Section, quiet, result
+from synfinance.cli.conventions import Section, quiet, result, working
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError
 from synfinance.settings import load_settings
@@ -114,8 +114,9 @@ def train_cmd(data: Path, models: Path | None, seed: int | None, policy: str | N
     rule = _rule(policy, review_rate, decline_precision, review_cost)
     root = _models(models)
     begun = time.perf_counter()
-    fitted = fit_model(data, root, settings.generation.seed if seed is None else seed, settings.ml.num_threads,
-                       rule)
+    with working("training"):
+        fitted = fit_model(data, root, settings.generation.seed if seed is None else seed, settings.ml.num_threads,
+                           rule)
     trained_on = json.loads((root / fitted.version / "metadata.json").read_text())["training_data"]["rows"]
     push_finished("train", trained_on, time.perf_counter() - begun)
     if deploy:
@@ -147,7 +148,8 @@ def evaluate_cmd(version: str | None, data: Path, models: Path | None, as_json: 
     fraud_model = registry.load(_models(models), version)
     if report is not None and report.exists() and not report.is_dir():
         raise OutputError(f"--report: {report} exists and is not a directory")
-    evaluation = evaluate_on(fraud_model, data, load_settings().settings.ml.num_threads)
+    with working("evaluating"):
+        evaluation = evaluate_on(fraud_model, data, load_settings().settings.ml.num_threads)
     here = evaluation.metrics
     if report is not None:
         from synfinance.model.report import write_report
@@ -182,9 +184,10 @@ def optimize_cmd(data: Path, models: Path | None, trials: int, seed: int | None,
     settings = load_settings().settings
     seed = settings.generation.seed if seed is None else seed
     labelled = load_labelled(data)  # read once: every trial and the final fit share it
-    best, history = random_search(labelled, trials, seed, settings.ml.num_threads)
-    fitted = fit_model(data, _models(models), seed, settings.ml.num_threads, overrides=best,
-                       search={"best": best, "trials": history}, data=labelled)
+    with working(f"searching {trials} points, then training the best"):
+        best, history = random_search(labelled, trials, seed, settings.ml.num_threads)
+        fitted = fit_model(data, _models(models), seed, settings.ml.num_threads, overrides=best,
+                           search={"best": best, "trials": history}, data=labelled)
     if deploy:
         registry.deploy(_models(models), fitted.version)
     lines = [f"trial {json.dumps(h['params'], sort_keys=True)}: valid PR-AUC {h['valid_pr_auc']:.4f}" for h in history]

@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.ray]
     pytest.param("get", "/v1/predictions", "read", id="predictions"),
     pytest.param("get", "/v1/stats/fraud", "read", id="stats"),
     pytest.param("get", "/v1/model", "read", id="model"),
+    pytest.param("get", "/v1/cache", "admin", id="cache"),
 ])
 def test_every_v1_route_needs_a_key_with_its_scope(api: Api, method: str, path: str, scope: str) -> None:
     def call(headers: dict[str, str]) -> requests.Response:
@@ -40,6 +41,25 @@ def test_every_v1_route_needs_a_key_with_its_scope(api: Api, method: str, path: 
     assert denied.status_code == 403 and scope in denied.json()["message"]
     allowed = next(name for name, (_, scopes) in KEYS.items() if scopes == [scope])
     assert call(api.headers(allowed)).status_code not in (401, 403)
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/cache/warm", {"dataset": "/no/such/dataset"}, "dataset"),
+    ("/v1/cache/warm", {"dataset": ""}, "dataset"),
+    ("/v1/cache/warm", {"dataset": None, "more": 1}, "more"),
+    ("/v1/cache/clear", {"features": "yes please"}, "features"),
+    ("/v1/cache/clear", {"model": [], "features": False}, "model"),
+])
+def test_the_cache_routes_refuse_a_bad_body_naming_the_field(api: Api, path: str, body: dict[str, object],
+                                                             field: str) -> None:
+    before = requests.get(api.base + "/v1/cache", headers=api.headers("admin"), timeout=60).json()
+    refused = requests.post(api.base + path, json=body, headers=api.headers("admin"), timeout=60)
+    assert refused.status_code == 422, refused.text
+    assert [d["field"].rsplit(".", 1)[-1] for d in refused.json()["details"]] == [field]
+    scopes = requests.post(api.base + path, json={}, headers=api.headers("writer"), timeout=60)
+    assert scopes.status_code == 403 and "admin" in scopes.json()["message"]
+    after = requests.get(api.base + "/v1/cache", headers=api.headers("admin"), timeout=60).json()
+    assert after["features"]["customers"] == before["features"]["customers"]  # nothing was cleared or warmed
 
 
 def test_health_and_metrics_need_no_key(api: Api) -> None:

@@ -13,13 +13,18 @@ from hypothesis import HealthCheck, given, settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 EXAMPLES = 30  # per operation: bounded so the suite stays fast; raise it locally for a deeper search
+# admin routes that empty or refill the session app's caches, which every later test relies on: their refusals
+# are tested one by one (test_api_access.py: the cache routes' bad bodies)
+DESTRUCTIVE = {"/v1/cache/clear", "/v1/cache/warm"}
 
 
 def test_no_generated_request_reaches_a_server_error(api: Api) -> None:
     schema = schemathesis.openapi.from_url(api.base + "/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 17  # every route is in the schema
+    assert len(operations) >= 20  # every route is in the schema
     for operation in operations:
+        if operation.path in DESTRUCTIVE:
+            continue
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
