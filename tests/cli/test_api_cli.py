@@ -46,10 +46,10 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
-    started = run(*example("api", "start"), "--port", str(port))
+    started = run(*example("api", "start"), "--port", str(port), "--json")
     try:
         assert started.returncode == 0, started.stderr
-        assert url in started.stdout
+        assert json.loads(started.stdout)["url"] == url
         assert requests.get(f"{url}/health/live", timeout=30).status_code == 200
         # no model in that registry: not ready, and the status says why
         assert requests.get(f"{url}/health/ready", timeout=30).status_code == 503
@@ -97,8 +97,8 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
 
         wait_for(lambda: version() not in (before, None), 120, "the edited configuration to be in force")
     finally:
-        stopped = run(*example("api", "stop"))
-    assert stopped.returncode == 0 and "stopped API" in stopped.stdout
+        stopped = run(*example("api", "stop"), "--json")
+    assert stopped.returncode == 0 and json.loads(stopped.stdout)["stopped_pid"] > 0
     assert run("api", "status").returncode == 1
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/health/live", timeout=5)

@@ -31,7 +31,7 @@ def test_bench_refuses_fewer_than_three_runs() -> None:
 def test_bench_features_prints_the_contracted_json_line() -> None:
     result = CliRunner().invoke(main, [*example("bench", "features"), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = json.loads(result.stdout)  # --json: the line alone
     for key in ("batch_rows_per_s", "online_p50_ms", "online_p99_ms", "peak_rss_mb", "state_mb", "state_mb_double"):
         assert summary[key] > 0, key
     assert summary["online_p50_ms"] <= summary["online_p99_ms"]
@@ -39,10 +39,10 @@ def test_bench_features_prints_the_contracted_json_line() -> None:
 
 @pytest.mark.postgres
 def test_bench_db_prints_the_contracted_json_line(pg_url: str) -> None:
-    result = CliRunner().invoke(main, example("bench", "db"),
+    result = CliRunner().invoke(main, [*example("bench", "db"), "--json"],
                                 env={"SYNFINANCE_DATABASE__URL": pg_url})
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = json.loads(result.stdout)
     for key in ("copy_rows_per_s", "get_by_id_p99_ms", "page_query_p99_ms", "reload_s", "floor_p99_ms"):
         assert summary[key] > 0, key
     assert len(summary["runs_load_s"]) == 3
@@ -75,9 +75,9 @@ def test_bench_quality_prints_the_contracted_json_line() -> None:
 
 
 def test_bench_model_prints_the_contracted_json_line() -> None:
-    result = CliRunner().invoke(main, example("bench", "model"))
+    result = CliRunner().invoke(main, [*example("bench", "model"), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = json.loads(result.stdout)
     for key in ("batch_predict_rows_per_s", "predict_1m_seconds"):
         assert summary[key] > 0, key
     assert len(summary["runs_train_seconds"]) == summary["runs"] == 3

@@ -31,13 +31,13 @@ def test_up_status_push_snapshot_down(tmp_path: Path) -> None:
     ports = {name: free_port() for name in ("prometheus", "alertmanager", "pushgateway", "node-exporter")}
     flags = [f"--{name}-port={port}" for name, port in ports.items()]
     where = ["--dir", str(tmp_path / "stack")]
-    code, out = invoke(*example("monitor", "install"))  # installed already (scripts/monitoring): says so
-    assert code == 0 and "installed" in out, out
+    code, out = invoke(*example("monitor", "install"), "--json")  # installed already (scripts/monitoring)
+    assert code == 0 and json.loads(out) == {"installed": []}, out
     # each command's --help example, kept off the machine's default ports and directory
-    code, out = invoke(*example("monitor", "up"), *where, *flags, "--scrape-interval", "1s")
+    code, out = invoke(*example("monitor", "up"), *where, *flags, "--scrape-interval", "1s", "--json")
     try:
         assert code == 0, out
-        assert f"http://127.0.0.1:{ports['prometheus']}" in out
+        assert json.loads(out)["urls"]["prometheus"] == f"http://127.0.0.1:{ports['prometheus']}"
         code, out = invoke(*example("monitor", "status"), *where, *flags, "--json")
         rows = json.loads(out)
         assert code == 0 and {r["component"] for r in rows if r["ready"]} == {
@@ -58,15 +58,16 @@ def test_up_status_push_snapshot_down(tmp_path: Path) -> None:
         wait_for(lambda: prom.query("node_memory_MemTotal_bytes") != [], 60, "node exporter scraped")
 
         out_dir = tmp_path / "snap"
-        code, out = invoke(*example("monitor", "snapshot"), "--since", "5m", "--out", str(out_dir), "--url", prom.url)
-        assert code == 0, out
+        code, out = invoke(*example("monitor", "snapshot"), "--since", "5m", "--out", str(out_dir), "--url", prom.url,
+                           "--json")
+        assert code == 0 and json.loads(out)["page"] == str(out_dir / "index.html"), out
         page = (out_dir / "index.html").read_text()
         assert page.count("<img") >= 1 and "Batch jobs: last run" not in page.split("class=empty")[-1]
         assert "no data in this range" in page  # nothing else ran: those panels say so
         assert list(out_dir.glob("panel-*.png"))
     finally:
-        code, out = invoke(*example("monitor", "down"), *where)
-    assert code == 0 and "prometheus" in out
+        code, out = invoke(*example("monitor", "down"), *where, "--json")
+    assert code == 0 and "prometheus" in json.loads(out)["stopped"]
     code, out = invoke("monitor", "status", *where, *flags)
     assert code == 1  # nothing ready any more
 
