@@ -31,7 +31,8 @@ from synfinance.store.pgdump import dump
 
 T = TypeVar("T")
 MIGRATIONS = click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
-                          default=MIGRATIONS_DIR, show_default=True, help="Directory of NNNN_name.up/down.sql files.")
+                          default=MIGRATIONS_DIR, show_default="SynFinance's own migrations/",
+                          help="Directory of NNNN_name.up/down.sql files.")
 
 
 def _database(schema: str | None) -> Database:
