@@ -122,3 +122,10 @@ def test_the_examples_run_and_their_json_parses(tmp_path: Path, pg_url: str, mon
     finally:
         drop_schema(pg_url, RESTORED_SCHEMA)
         drop_schema(pg_url, schema)
+
+
+def test_the_cli_reference_holds_nothing_of_this_machine() -> None:
+    from synfinance.cli.reference import render_cli
+
+    page = render_cli()
+    assert str(REPO) not in page and str(Path.home()) not in page
