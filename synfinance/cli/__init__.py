@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 import synfinance
@@ -15,7 +13,7 @@ from synfinance.cli.config import config
 from synfinance.cli.db import db
 from synfinance.cli.debug import debug
 from synfinance.cli.docs import docs
-from synfinance.cli.errors import Group
+from synfinance.cli.errors import Flags, Group
 from synfinance.cli.generate import generate
 from synfinance.cli.health import health
 from synfinance.cli.metrics import metrics
@@ -29,8 +27,7 @@ from synfinance.observability import logs
 
 
 def _debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        os.environ["SYNFINANCE_DEBUG"] = "1"
+    Flags.debug = value
 
 
 @click.group(cls=Group, context_settings={"max_content_width": 80, "help_option_names": ["-h", "--help"]})

@@ -101,5 +101,7 @@ def working(what: str) -> Any:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(SpinnerColumn(), TextColumn(f"[bold]{what}"), TimeElapsedColumn(),
-                    console=Console(stderr=True, quiet=quiet()), transient=True)
+    console = Console(stderr=True)
+    console.quiet = quiet() or not console.is_terminal  # a spinner in a log or a pipe is noise (a blank line)
+    return Progress(SpinnerColumn(), TextColumn(f"[bold]{what}"), TimeElapsedColumn(), console=console,
+                    transient=True)

@@ -27,9 +27,16 @@ def fail(lines: list[str], code: int) -> NoReturn:
     sys.exit(code)
 
 
+class Flags:
+    """What the top-level options of the command line being run asked for (reset by each run: the shell runs many,
+    tests run many in one process)."""
+
+    debug = False
+
+
 def debugging() -> bool:
     """`synfinance --debug ...` (or SYNFINANCE_DEBUG=1): errors keep their traceback."""
-    return os.environ.get("SYNFINANCE_DEBUG", "").lower() in ("1", "true", "yes")
+    return Flags.debug or os.environ.get("SYNFINANCE_DEBUG", "").lower() in ("1", "true", "yes")
 
 
 class Group(Section):
@@ -42,6 +49,7 @@ class Group(Section):
 
     def invoke_guarded(self, *args: Any, **kwargs: Any) -> Any:
         """Run the command line; every failure becomes `error: ...` lines on stderr and its exit code."""
+        Flags.debug = False
         try:
             return super().main(*args, **kwargs)
         except click.UsageError as exc:

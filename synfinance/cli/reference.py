@@ -8,7 +8,9 @@ from synfinance.cli.conventions import DATA_ON_STDOUT
 
 
 def _help(command: click.Command, path: tuple[str, ...], root: click.Group) -> str:
-    ctx = click.Context(root, info_name="synfinance", max_content_width=80, terminal_width=80)
+    """What `synfinance <path> --help` prints at 80 columns (the root's context settings, e.g. -h, inherited: click
+    caches a command's help option with the names of the first context that asks)."""
+    ctx = click.Context(root, info_name="synfinance", **{**root.context_settings, "terminal_width": 80})
     group: click.Command = root
     for name in path:
         assert isinstance(group, click.Group)

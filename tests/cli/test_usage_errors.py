@@ -84,3 +84,5 @@ def test_an_unforeseen_error_is_one_line_and_exit_1_with_its_traceback_under_deb
     assert "Traceback (most recent call last)" in debugged.stderr and 'raise RuntimeError("the disk caught fire")' \
         in debugged.stderr
     assert debugged.stderr.splitlines()[-1] == "error: RuntimeError: the disk caught fire"
+    again = CliRunner().invoke(group, ["explode"])  # --debug was for that run only (the shell runs many)
+    assert "Traceback" not in again.stderr
