@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 from examples import example
 from localhost import free_port, wait_for
 
+from synfinance.cli import main
 from synfinance.generate import GenerationParams
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
@@ -43,10 +46,18 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     agents = ray_agents()
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def spawn(*args: str) -> subprocess.CompletedProcess[str]:
+        """A command as its own process (api start and stop: the detached API is their child)."""
         return subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
-    started = run(*example("api", "start"), "--port", str(port), "--json")
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        """A client command in this process (an interpreter start saved per call), same environment and folder."""
+        with contextlib.chdir(tmp_path):
+            done = CliRunner().invoke(main, list(args), env={k: v for k, v in env.items() if k not in os.environ
+                                                             or os.environ[k] != v})
+        return subprocess.CompletedProcess(args, done.exit_code, done.stdout, done.stderr)
+
+    started = spawn(*example("api", "start"), "--port", str(port), "--json")
     try:
         assert started.returncode == 0, started.stderr
         assert json.loads(started.stdout)["url"] == url
@@ -56,7 +67,7 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
         status = run(*example("api", "status"))
         assert status.returncode == 0 and "running" in status.stdout and "model: unavailable" in status.stdout
         assert run(*example("health", "check"), "--url", url).returncode == 1  # not ready: no model
-        again = run("api", "start", "--detach", "--port", str(port))
+        again = spawn("api", "start", "--detach", "--port", str(port))
         assert again.returncode != 0 and "running already" in again.stderr + again.stdout
 
         # a model deployed to its registry is picked up; the caches are warmed from a dataset, shown and cleared
@@ -97,7 +108,7 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
 
         wait_for(lambda: version() not in (before, None), 120, "the edited configuration to be in force")
     finally:
-        stopped = run(*example("api", "stop"), "--json")
+        stopped = spawn(*example("api", "stop"), "--json")
     assert stopped.returncode == 0 and json.loads(stopped.stdout)["stopped_pid"] > 0
     assert run("api", "status").returncode == 1
     with pytest.raises(requests.ConnectionError):

@@ -126,20 +126,19 @@ def test_completion_a_command_errors_and_history_across_sessions(start, tmp_path
     assert "+generate customers --count 1000 --out people.parquet" in history and "+help db" in history
 
 
-def test_bash_completion_as_the_reference_documents_it(tmp_path: Path) -> None:
-    cli = shutil.which("synfinance", path=str(Path(sys.executable).parent))
-    assert cli is not None
+def test_bash_completion_as_the_reference_documents_it() -> None:
+    from click.testing import CliRunner
+
+    from synfinance.cli import main
 
     def complete(words: str) -> list[str]:
-        env = {**os.environ, "_SYNFINANCE_COMPLETE": "bash_complete", "COMP_WORDS": words,
-               "COMP_CWORD": str(len(words.split()) - 1)}
-        done = subprocess.run([cli], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
+        env = {"_SYNFINANCE_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        done = CliRunner().invoke(main, [], prog_name="synfinance", env=env)
+        assert done.exit_code == 0, done.output
         return [line.split(",", 1)[1] for line in done.stdout.splitlines()]
 
     assert complete("synfinance gen") == ["generate"]
     assert complete("synfinance generate transactions --fe") == ["--features"]
     assert "cache" in complete("synfinance c") and "config" in complete("synfinance c")
-    source = subprocess.run([cli], env={**os.environ, "_SYNFINANCE_COMPLETE": "bash_source"}, capture_output=True,
-                            text=True, timeout=60)
+    source = CliRunner().invoke(main, [], prog_name="synfinance", env={"_SYNFINANCE_COMPLETE": "bash_source"})
     assert "_synfinance_completion()" in source.stdout

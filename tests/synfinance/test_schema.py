@@ -8,7 +8,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from synfinance import docs
 from synfinance.schema import (
     CUSTOMER_SCHEMA,
     LABEL_FIELDS,
@@ -51,10 +50,6 @@ def test_transaction_schema_carries_the_ten_label_fields() -> None:
         "anomaly_evidence",
     )
     assert TRANSACTION_SCHEMA.field("timestamp").type == pa.timestamp("us", tz="UTC")
-
-
-def test_generated_docs_are_current() -> None:
-    assert docs.stale_pages() == [], "run `synfinance docs build`"
 
 
 def test_every_written_file_conforms(dataset_dir: Path) -> None:
