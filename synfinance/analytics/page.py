@@ -7,7 +7,7 @@ from typing import Any
 
 import altair as alt
 
-from synfinance.output.charts import figure, html_table, png
+from synfinance.output.charts import figure, html_page, html_table, png
 
 WIDTH = 640
 
@@ -86,10 +86,7 @@ def title(s: dict[str, Any]) -> str:
 def to_html(s: dict[str, Any]) -> str:
     figures = "".join(figure(name, png(chart)) for name, chart in charts(s).items())
     tables = "".join(f"<h2>{html.escape(name)}</h2>{html_table(headers, rows)}" for name, headers, rows in sections(s))
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title(s))}</title>"
-            "<style>body{font-family:sans-serif;margin:2em;max-width:70em}td,th{text-align:left;padding:2px 1em 2px 0;"
-            "vertical-align:top}figure{margin:1.5em 0}</style>"
-            f"<h1>{html.escape(title(s))}</h1><h2>Charts</h2>{figures}{tables}</html>\n")
+    return html_page(title(s), f"<h2>Charts</h2>{figures}{tables}")
 
 
 def to_markdown(s: dict[str, Any]) -> str:

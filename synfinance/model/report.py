@@ -15,7 +15,7 @@ import altair as alt
 import numpy as np
 
 from synfinance.model.policy import DECISIONS, Policy
-from synfinance.output.charts import figure, png
+from synfinance.output.charts import figure, html_page, png
 from synfinance.output.files import atomic_path
 
 CURVE_POINTS = 400  # the PR curve is drawn from this many cut points (a page stays small for any row count)
@@ -102,10 +102,9 @@ def write_report(out: Path, title: str, y: np.ndarray, score: np.ndarray, policy
              ("sent to review", f"{metrics['review_rate']:.2%}"), ("declined", f"{metrics['decline_rate']:.2%}"),
              ("precision of flagged", f"{metrics['precision']:.3f}"), ("recall of flagged", f"{metrics['recall']:.3f}")]
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
-    page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif;margin:2em;max-width:60em}th{text-align:left;padding-right:2em}"
-            "figure{margin:1.5em 0}</style>"
-            f"<h1>{html.escape(title)}</h1><table>{rows}</table>{''.join(figures)}</html>\n")
+    page = html_page(title, f"<table>{rows}</table>{''.join(figures)}",
+                     "body{font-family:sans-serif;margin:2em;max-width:60em}th{text-align:left;padding-right:2em}"
+                     "figure{margin:1.5em 0}")
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)
     return out / "index.html"

@@ -17,7 +17,7 @@ import altair as alt
 
 from synfinance.monitor.dashboards import Dashboard, Panel
 from synfinance.monitor.prom import Prometheus
-from synfinance.output.charts import figure, png
+from synfinance.output.charts import figure, html_page, png
 from synfinance.output.files import atomic_path
 
 POINTS = 120  # samples per series over the range
@@ -79,11 +79,10 @@ def snapshot(prom: Prometheus, board: Dashboard, since_s: float, out: Path, now:
             tmp.write_bytes(image)
         parts.append(figure(name, image, "; ".join(q.expr for q in panel.queries)))
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(end))
-    page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(board.title)}</title>"
-            "<style>body{font-family:sans-serif;margin:2em;max-width:64em}figcaption{font:12px monospace;"
-            "color:#555}.empty{color:#777}</style>"
-            f"<h1>{html.escape(board.title)}</h1><p>{html.escape(board.description)} Last {since_s / 60:.0f} "
-            f"minutes to {stamp}, from {html.escape(prom.url)}.</p>{''.join(parts)}</html>\n")
+    page = html_page(board.title, f"<p>{html.escape(board.description)} Last {since_s / 60:.0f} minutes to {stamp}, "
+                     f"from {html.escape(prom.url)}.</p>{''.join(parts)}",
+                     "body{font-family:sans-serif;margin:2em;max-width:64em}figcaption{font:12px monospace;"
+                     "color:#555}.empty{color:#777}")
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)
     return out / "index.html"

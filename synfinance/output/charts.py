@@ -27,3 +27,13 @@ def html_table(headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+TABLES_STYLE = ("body{font-family:sans-serif;margin:2em;max-width:70em}td,th{text-align:left;padding:2px 1em 2px 0;"
+                "vertical-align:top}figure{margin:1.5em 0}")
+
+
+def html_page(title: str, body: str, style: str = TABLES_STYLE) -> str:
+    """A self-contained HTML page: its title as <title> and <h1>, then `body` (already HTML)."""
+    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+            f"<style>{style}</style><h1>{html.escape(title)}</h1>{body}</html>\n")

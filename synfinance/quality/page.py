@@ -9,7 +9,7 @@ from typing import Any
 
 import altair as alt
 
-from synfinance.output.charts import figure, html_table, png
+from synfinance.output.charts import figure, html_page, html_table, png
 from synfinance.output.files import atomic_path
 
 WIDTH, HEIGHT = 560, 260
@@ -107,14 +107,11 @@ def write_page(out: Path, report: dict[str, Any]) -> Path:
            "effect-size floor.</p>"))
     trend = ", ".join(f"{t['score']:.1f}" for t in report.get("trend", [])) or "no earlier runs"
     title = f"Data quality: {report['dataset']}"
-    page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif;margin:2em;max-width:70em}td,th{text-align:left;padding:2px 1em 2px 0;"
-            "vertical-align:top}figure{margin:1.5em 0}</style>"
-            f"<h1>{html.escape(title)}</h1><p>Score <b>{report['score']:.1f}</b> / 100 over {report['rows']:,} "
-            f"transactions: <b>{verdict}</b>. Earlier runs, newest first: {html.escape(trend)}.</p>"
-            f"<h2>Gates</h2>{gates}{compared}<h2>Charts</h2>{figures}<h2>Validators</h2>{validators}"
-            f"<h2>Violations</h2>{violations if any(f['violations'] for f in report['validators']) else '<p>None.'}"
-            "</html>\n")
+    page = html_page(title, f"<p>Score <b>{report['score']:.1f}</b> / 100 over {report['rows']:,} "
+                     f"transactions: <b>{verdict}</b>. Earlier runs, newest first: {html.escape(trend)}.</p>"
+                     f"<h2>Gates</h2>{gates}{compared}<h2>Charts</h2>{figures}<h2>Validators</h2>{validators}"
+                     "<h2>Violations</h2>"
+                     f"{violations if any(f['violations'] for f in report['validators']) else '<p>None.'}")
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)
     return out / "index.html"
