@@ -43,15 +43,11 @@ class Group(Section):
     """The top-level group: errors are one clear line each, never a traceback unless --debug."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["standalone_mode"] = False
-        result = self.invoke_guarded(*args, **kwargs)
-        sys.exit(result if isinstance(result, int) else 0)
-
-    def invoke_guarded(self, *args: Any, **kwargs: Any) -> Any:
         """Run the command line; every failure becomes `error: ...` lines on stderr and its exit code."""
+        kwargs["standalone_mode"] = False
         Flags.debug = False
         try:
-            return super().main(*args, **kwargs)
+            result = super().main(*args, **kwargs)
         except click.UsageError as exc:
             fail([exc.format_message()], EXIT_BAD_INPUT)
         except click.ClickException as exc:
@@ -69,10 +65,9 @@ class Group(Section):
             if debugging():
                 traceback.print_exc()
             fail([f"{type(exc).__name__}: {exc}"], EXIT_FAILURE)
-        except (SystemExit, click.exceptions.Exit):
-            raise
         except Exception as exc:  # anything unforeseen: one line, the traceback only when debugging
             if debugging():
                 traceback.print_exc()
             hint = "" if debugging() else " (run with --debug for the traceback)"
             fail([f"{type(exc).__name__}: {exc}{hint}"], EXIT_FAILURE)
+        sys.exit(result if isinstance(result, int) else 0)

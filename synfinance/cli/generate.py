@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from synfinance.cli.conventions import Section, quiet, result, wants_json
+from synfinance.cli.conventions import Section, result, wants_json, working
 from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError, ParameterError, Problem, ValidationError
@@ -309,7 +309,7 @@ def report_cmd(source: Path, out: Path) -> None:
         raise OutputError(f"--out: directory {out.parent} does not exist")
     if not (source / "manifest.json").is_file():
         raise OutputError(f"--in: {source} is not a complete SynFinance dataset (no manifest.json)")
-    with Console(stderr=True, quiet=quiet()).status("summarising"):
+    with working("summarising"):
         summary = summarise(source)
         text = to_markdown(summary) if out.suffix.lower() == ".md" else to_html(summary)
     with atomic_path(out) as tmp:

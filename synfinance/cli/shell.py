@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from synfinance.cli.conventions import Command
+from synfinance.cli.conventions import DATA_ON_STDOUT, Command
 
 HISTORY_ENV = "SYNFINANCE_HISTORY"  # where the shell keeps its history [default: ~/.synfinance_history]
 LEAVE = ("exit", "quit")
@@ -20,16 +20,16 @@ def history_path() -> Path:
     return Path(os.environ.get(HISTORY_ENV) or Path.home() / ".synfinance_history")
 
 
-def words_after(root: click.Group, words: list[str]) -> tuple[click.Command, list[str]]:
-    """The command the words so far reach (a group or a leaf), and what may follow it."""
+def words_after(root: click.Group, words: list[str]) -> list[str]:
+    """What may follow the words so far: a group's commands, or the options of the command they reach."""
     command: click.Command = root
     for word in words:
         if isinstance(command, click.Group) and word in command.commands:
             command = command.commands[word]
     if isinstance(command, click.Group):
-        return command, sorted(command.commands)
+        return sorted(command.commands)
     options = sorted(opt for p in command.params if isinstance(p, click.Option) for opt in p.opts + p.secondary_opts)
-    return command, [*options, "--help"]
+    return [*options, "--help"]
 
 
 def completer(root: click.Group) -> Any:
@@ -45,7 +45,7 @@ def completer(root: click.Group) -> Any:
             if not words:
                 candidates: Iterable[str] = [*sorted(root.commands), "help", *LEAVE]
             else:
-                candidates = words_after(root, words[1:] if words[0] == "help" else words)[1]
+                candidates = words_after(root, words[1:] if words[0] == "help" else words)
             for candidate in candidates:
                 if candidate.startswith(current):
                     yield Completion(candidate, start_position=-len(current))
@@ -53,7 +53,7 @@ def completer(root: click.Group) -> Any:
     return Commands()
 
 
-@click.command("shell", cls=Command, output="data",
+@click.command("shell", cls=Command, output=DATA_ON_STDOUT,
                example="synfinance shell    # then: generate transactions --count 1000 --out ds")
 def shell() -> None:
     """An interactive prompt for every command: Tab completes commands and options, ↑ and Ctrl-R search the

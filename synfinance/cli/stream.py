@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import BinaryIO
@@ -12,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from synfinance.cli.conventions import Command, quiet, wants_json
+from synfinance.cli.conventions import Command, result, wants_json
 from synfinance.cli.options import DATE, DURATION
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import ParameterError, Problem
@@ -106,10 +105,7 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
           if isinstance(emit, ApiSink) and feedback_delay is not None else []),
     ]:
         table.add_row(key, value)
-    if wants_json():
-        click.echo(json.dumps({"rows": report.rows, "seconds": round(report.seconds, 3),
-                               "achieved_rate": report.achieved_rate, "requested_rate": report.requested_rate,
-                               "lag_p50_ms": report.lag_p50_ms, "lag_p99_ms": report.lag_p99_ms,
-                               "lag_max_ms": report.lag_max_ms, "interrupted": report.interrupted}, indent=2))
-    elif not quiet():
-        Console(stderr=True).print(table)
+    result({"rows": report.rows, "seconds": round(report.seconds, 3), "achieved_rate": report.achieved_rate,
+            "requested_rate": report.requested_rate, "lag_p50_ms": report.lag_p50_ms, "lag_p99_ms": report.lag_p99_ms,
+            "lag_max_ms": report.lag_max_ms, "interrupted": report.interrupted},
+           lambda: Console(stderr=True).print(table))

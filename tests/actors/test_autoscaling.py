@@ -148,15 +148,23 @@ class NodeCounts:
         return [s for i, s in enumerate(self.samples) if i == 0 or s[1] != self.samples[i - 1][1]]
 
 
-def test_the_job_scales_the_cluster_out_and_in_with_the_in_process_hashes(
-        cluster: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ray.job_submission import JobStatus, JobSubmissionClient
+@pytest.fixture
+def jobs(cluster: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
+    """The simulated cluster's address and a job client for it (with the cluster's auth mode)."""
+    from ray.job_submission import JobSubmissionClient
 
     address, env = cluster
     monkeypatch.setenv("RAY_AUTH_MODE", env["RAY_AUTH_MODE"])
+    return address, JobSubmissionClient(address)
+
+
+def test_the_job_scales_the_cluster_out_and_in_with_the_in_process_hashes(jobs: tuple[str, Any],
+                                                                          tmp_path: Path) -> None:
+    from ray.job_submission import JobStatus
+
+    address, client = jobs
     params = GenerationParams(count=30_000, seed=7, customers=600, merchants=2_000, shard_size=100)
     out = tmp_path / "job-ds"
-    client = JobSubmissionClient(address)
     with NodeCounts(address) as counts:
         assert counts.workers() == 0  # the head alone: no CPUs for a shard worker anywhere
         job = submit_when_ready(client, generation(params, out, "--quiet"), HALF_CPU_WORKERS)
@@ -183,17 +191,14 @@ def node_processes(node_id: str) -> list[int]:
     return found
 
 
-def test_a_node_lost_mid_run_is_redone_and_the_output_is_the_same(
-        cluster: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_node_lost_mid_run_is_redone_and_the_output_is_the_same(jobs: tuple[str, Any], tmp_path: Path) -> None:
     """A whole worker node — its raylet, its shard workers, its part of the object store — killed while shards
     remain: the job still succeeds, with the in-process run's manifest, and says how many shards it redid."""
-    from ray.job_submission import JobStatus, JobSubmissionClient
+    from ray.job_submission import JobStatus
 
-    address, env = cluster
-    monkeypatch.setenv("RAY_AUTH_MODE", env["RAY_AUTH_MODE"])
+    address, client = jobs
     params = GenerationParams(count=200_000, seed=11, customers=4_000, merchants=2_000, shard_size=100)
     out = tmp_path / "lost-ds"
-    client = JobSubmissionClient(address)
     with NodeCounts(address) as counts:
         job = submit_when_ready(client, generation(params, out), HALF_CPU_WORKERS)
         wait_for(lambda: len(list((out / PARTS).glob("*"))) >= 3, 180, "the first shards written")
