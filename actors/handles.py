@@ -240,8 +240,10 @@ class Coalesced:
         answer = await coalesced(request)     # send(list of requests) -> list of answers, or of exceptions
     """
 
-    def __init__(self, send: Callable[[list[Any]], Any], in_flight: int = 1, most: int = 64) -> None:
-        self.send, self.in_flight, self.most = send, in_flight, most
+    def __init__(self, send: Callable[[list[Any]], Any], in_flight: int = 1, most: int = 64, settle: int = 0) -> None:
+        """settle: event-loop turns to wait before sending while requests keep joining (requests still on their way
+        through this process's HTTP stack); 0 for an actor, whose hop already gathers them."""
+        self.send, self.in_flight, self.most, self.settle = send, in_flight, most, settle
         self.waiting: list[tuple[Any, asyncio.Future[Any]]] = []
         self.sending = 0
 
@@ -256,6 +258,11 @@ class Coalesced:
     async def _drain(self) -> None:
         try:
             while self.waiting:
+                for _ in range(self.settle):  # more on their way through this loop: let them join
+                    seen = len(self.waiting)
+                    await asyncio.sleep(0)
+                    if len(self.waiting) == seen or len(self.waiting) >= self.most:
+                        break
                 batch, self.waiting = self.waiting[:self.most], self.waiting[self.most:]
                 try:
                     answers = await self.send([request for request, _ in batch])
@@ -295,6 +302,33 @@ class FeatureShards:
         """(prediction fields, features or None) of one transaction from shard `index` (FeatureShard.ones), its
         trace context travelling with it."""
         return await self.singles[index]((transaction, features, tracing.carrier()))
+
+
+SETTLE_TURNS = 4  # loop turns a held store's single scores wait for more to join while more keep coming
+
+
+class HeldStore:
+    """The feature store held in this process (server.feature_store: ingress): FeatureShards' interface with one
+    shard and no hop. Single scores are coalesced as for an actor (those that arrive while a pass runs, or are
+    still on their way through this process, go together) and computed on the event loop; the rest (batches,
+    warm-ups, stats) run in threads so the loop keeps answering. The store keeps its customers' state
+    consistent itself (serve.deployments.FeatureStore.turn); the model scores outside that."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.singles = Coalesced(self._ones, settle=SETTLE_TURNS)
+
+    def __len__(self) -> int:
+        return 1
+
+    async def call(self, index: int, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
+        return await asyncio.to_thread(method, self.store, *args, **kwargs)
+
+    async def score_one(self, index: int, transaction: dict[str, Any], features: bool) -> Any:
+        return await self.singles((transaction, features, tracing.carrier()))  # computed in another task
+
+    async def _ones(self, requests: list[Any]) -> list[Any]:
+        return self.store.ones(requests)  # type: ignore[no-any-return]
 
 
 RESTART_RETRY_S = 2.0  # Retry-After while a deployment-scoped actor is being recreated

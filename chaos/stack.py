@@ -71,7 +71,8 @@ def app_settings(stack: Stack, replicas: int = 2) -> Settings:
     keys = [{"name": f"chaos-{k}", "key": v, "scopes": ["admin"]} for k, v in stack.keys.items()]
     return load_settings(env="test", environ={}, overrides={
         "security.api_keys": keys, "security.rate_limit.requests_per_s": 100_000,
-        "security.rate_limit.burst": 100_000, "server.replicas": replicas, "server.feature_shards": 2,
+        "security.rate_limit.burst": 100_000, "server.replicas": replicas, "server.feature_store": "shards",
+        "server.feature_shards": 2,
         "server.warm_from": str(stack.data), "ml.registry_path": str(stack.models),
         "server.timeout_s": 6.0, **stack.database_config()}).settings
 

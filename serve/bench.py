@@ -49,7 +49,8 @@ KEY = "bench-key-0c1d"
 METRICS_OFF = "/off"  # the same app with monitoring.metrics_enabled false: the baseline of the metrics' cost
 TRACE_SAMPLED = "/trace01"  # tracing to files, 10 % of requests sampled
 TRACE_ALL = "/trace10"  # tracing to files, every request
-MODES = {"on": "", "off": METRICS_OFF, "trace-0.1": TRACE_SAMPLED, "trace-1.0": TRACE_ALL}
+SHARDED = "/shards"  # the feature store in two shard actors (server.feature_store: shards), one hop per score
+MODES = {"on": "", "off": METRICS_OFF, "trace-0.1": TRACE_SAMPLED, "trace-1.0": TRACE_ALL, "shards": SHARDED}
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
@@ -178,11 +179,13 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
                             "monitoring.tracing.file_dir": str(Path(tmp) / "spans")},
             TRACE_ALL: {"monitoring.tracing.exporter": "file", "monitoring.tracing.sampling_ratio": 1.0,
                         "monitoring.tracing.file_dir": str(Path(tmp) / "spans")},
+            SHARDED: {"server.feature_store": "shards", "server.feature_shards": 2},
         }
         port = loaded.settings.server.port
         base = f"http://127.0.0.1:{port}"
         with session(RayConfig(num_cpus=2)), serving("127.0.0.1", port):
-            on_step("starting the app, variants of it (metrics off, tracing at 0.1 and 1.0), the no-op floor ...")
+            on_step("starting the app, variants of it (metrics off, tracing at 0.1 and 1.0, the feature store in "
+                    "shards), the no-op floor ...")
             deploy(build_app(loaded.settings, loaded.version), APP_NAME)
             for prefix, changed in variants.items():
                 variant = load_settings(env="test", environ=environ, overrides={**overrides, **changed})
@@ -223,8 +226,8 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
     def rows_per_s(done: Load) -> float:
         return len(done.latencies_ms) * batch_size / done.seconds
 
-    on_step(f"metrics on vs off, tracing at 0.1 and 1.0: /v1/score closed loop and {batch_size:,}-row JSON batches, "
-            f"rotating, {runs} runs each ...")
+    on_step(f"metrics on vs off, tracing at 0.1 and 1.0, the store in shards: /v1/score closed loop and "
+            f"{batch_size:,}-row JSON batches, rotating, {runs} runs each ...")
     measured: dict[str, dict[str, list[float]]] = {mode: {"score": [], "batch": []} for mode in MODES}
     per_loop = math.ceil(CLOSED_LOOP_MAX_RATE * seconds / 3 / CLIENTS)
     for prefix in MODES.values():  # every app's connections and code paths warm
@@ -294,6 +297,13 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
         **{f"{name}_paired_{kind}_loss": paired(mode, base, kind) for name, mode, base in (
             ("metrics", "on", "off"), ("tracing_0.1", "trace-0.1", "on"), ("tracing_1.0", "trace-1.0", "on"))
            for kind in ("score", "batch", "cpu")},
+        # the default layout (the store in the ingress) against the store in shard actors, run by run
+        "ingress_over_shards_score_rate": round(statistics.median(
+            a / b for a, b in zip(measured["on"]["score"], measured["shards"]["score"], strict=True)), 3),
+        "ingress_over_shards_batch_rate": round(statistics.median(
+            a / b for a, b in zip(measured["on"]["batch"], measured["shards"]["batch"], strict=True)), 3),
+        "shards_over_ingress_cpu_per_score": round(statistics.median(
+            b / a for a, b in zip(cpu["on"], cpu["shards"], strict=True)), 3),
         "tracing_0.1_cpu_capacity_loss": cpu_loss("trace-0.1", "on"),
         "tracing_1.0_cpu_capacity_loss": cpu_loss("trace-1.0", "on"),
         "runs_cpu_ms_per_score": {mode: [round(x, 3) for x in v] for mode, v in cpu.items()},

@@ -1,4 +1,5 @@
-"""The Serve application from the settings: ingress, feature-store shards (features and the model), query.
+"""The Serve application from the settings: ingress (holding the feature store and model, or calling its shard
+actors), query.
 
     serve run serve.builder:app_builder          # or `serve deploy serve/config.yaml`, or `synfinance api start`
 """
@@ -14,8 +15,9 @@ from ray.serve.schema import LoggingConfig
 
 from actors.handles import LIMIT_BANK, FeatureShards
 from actors.live import hub_name
-from serve.deployments import FeatureShard, LimitBank, Query
+from serve.deployments import FeatureShard, FeatureStoreSpec, LimitBank, Query
 from serve.ingress import Ingress
+from synfinance.errors import ValidationError
 from synfinance.settings import Settings, load_settings
 
 APP_NAME = "synfinance"
@@ -28,10 +30,17 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
     follow the load instead of server.replicas."""
     server = settings.server
     live = (hub_name(name), config_version)
-    shards = [DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
-                                    init_args=(i, server.feature_shards, server.warm_from, settings.ml,
-                                               settings.monitoring, live, settings.database))
-              for i in range(server.feature_shards)]
+    if server.feature_store == "ingress" and autoscaling:
+        raise ValidationError.single("server.feature_store", server.feature_store,
+                                     "shards when the ingress autoscales (each replica would hold its own copy of "
+                                     "every customer's state)")
+    store = FeatureStoreSpec(server.feature_shards, server.warm_from, settings.ml, settings.monitoring,
+                             settings.database, embedded=server.feature_store == "ingress")
+    shards = [] if store.embedded else [
+        DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
+                              init_args=(i, server.feature_shards, server.warm_from, settings.ml, settings.monitoring,
+                                         live, settings.database))
+        for i in range(server.feature_shards)]
     bank = DeploymentActorConfig(name=LIMIT_BANK, actor_class=LimitBank, actor_options={"num_cpus": 0})
     # mypy sees the classes, not the Deployments the decorators made of them.
     # Serve's own lines as JSON too, and no second access line (the ingress writes http.request with the trace)
@@ -42,7 +51,7 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
     ingress = Ingress.options(**replicas, deployment_actors=[*shards, bank],  # type: ignore[attr-defined]
                               logging_config=serve_logs)
     return ingress.bind(  # type: ignore[no-any-return]
-        server.feature_shards, query, settings.security, server.max_request_bytes, config_version,
+        store, query, settings.security, server.max_request_bytes, config_version,
         settings.monitoring, live, disk_paths(settings), server.timeout_s)
 
 

@@ -1,4 +1,5 @@
-"""What the ingress calls: feature-store shards (which score too), the rate-limit bank, the query layer.
+"""What the ingress holds or calls: the feature store (which scores too; held by the ingress or as shard actors),
+the rate-limit bank, the query layer.
 
 Each is a thin holder of a synfinance object; the work is done by synfinance.features.online,
 synfinance.model.served and synfinance.store.gateway. Replicas ask for no CPU by default (the app must
@@ -9,7 +10,10 @@ actors.handles.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,21 +55,37 @@ class LimitBank:
         return await self.buckets.lease(name, want, limit)
 
 
-@ray.remote(num_cpus=0)
-class FeatureShard:
-    """One shard of the online feature store (customers routed by a hash of their id), and the model.
+@dataclass(frozen=True)
+class FeatureStoreSpec:
+    """What the ingress is given to reach the feature store: `shards` FeatureShard actors, or (embedded) the
+    arguments of the one FeatureStore it holds itself."""
 
-    A deployment-scoped actor of the ingress (see serve/builder.py): Serve starts it with the app, every
-    ingress replica shares it, and Serve removes it with the app. The ingress calls it as a plain actor
-    (actors.handles.FeatureShards). The model sits here, where the customer's features are computed, so a
-    single score is ingress -> shard -> answer: one hop (docs/benchmarks.md has the measurements).
+    shards: int
+    warm_from: Path | None
+    ml: MLConfig
+    monitoring: MonitoringConfig
+    database: DatabaseConfig | None
+    embedded: bool
+
+    def open(self) -> FeatureStore:
+        """The feature store of every customer, in this process: built in a thread of its own, as the ingress calls
+        this on its event loop and the store's replay from the database runs one of its own."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synfinance-store") as pool:
+            return pool.submit(FeatureStore, 0, 1, self.warm_from, self.ml, self.monitoring, self.database).result()
+
+
+class FeatureStore:
+    """One shard of the online feature store (customers routed by a hash of their id), and the model: a single
+    score is computed where its customer's state is, in one vectorised pass with the others that came with it.
+
+    Held in the ingress replica itself (server.feature_store: ingress, one replica holding every customer: no hop
+    per score) or as FeatureShard actors that every ingress replica calls (server.feature_store: shards).
     """
 
     def __init__(self, index: int, shards: int, warm_from: Path | None, ml: MLConfig, monitoring: MonitoringConfig,
-                 live: tuple[str, str] | None = None, database: DatabaseConfig | None = None) -> None:
-        instrument("feature-shard", monitoring)
+                 database: DatabaseConfig | None = None) -> None:
         self.served = ServedModel(ml, watching=monitoring.metrics_enabled)
-        follow(live, self.apply_live, "feature-shard")
+        self.turn = threading.Lock()  # the customers' state changes one call at a time; scoring runs outside it
         self.shard = OnlineShard(index, shards)
         self.base = Reference.empty()  # what completes a raw event: this shard's customers, every merchant
         if warm_from is not None:
@@ -86,8 +106,7 @@ class FeatureShard:
         self._count(0, 0)
 
     def apply_live(self, settings: Settings, version: str) -> None:
-        """Log level and sampling; a changed decision rule re-chooses the served policy (ServedModel.reconfigure)."""
-        retune("feature-shard", settings.monitoring)
+        """A changed decision rule re-chooses the served policy (ServedModel.reconfigure)."""
         self.served.reconfigure(settings.ml)
 
     def rebuild(self, database: DatabaseConfig, strict: bool = False) -> None:
@@ -101,7 +120,8 @@ class FeatureShard:
                 raise
             log.warning("feature_store.rebuild_skipped", shard=self.shard.index, reason=str(exc))
             return
-        replayed = self.shard.replay(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
+        with self.turn:
+            replayed = self.shard.replay(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
         log.info("feature_store.rebuilt", shard=self.shard.index, stored_rows=len(rows), replayed=replayed)
 
     def refer(self, customers: list[dict[str, Any]], merchants: list[dict[str, Any]]) -> None:
@@ -133,10 +153,11 @@ class FeatureShard:
                 carriers.append(tracing.carrier())
                 log.debug("feature_store.one", transaction_id=transaction.get("transaction_id"), known=known[-1])
         started = time.time_ns()
-        answers: list[Any] = self.shard.ones(events)
-        done = [i for i, x in enumerate(answers) if not isinstance(x, ValidationError)]
-        hits = sum(known[i] for i in done)
-        self._count(hits, len(done) - hits)
+        with self.turn:
+            answers: list[Any] = self.shard.ones(events)
+            done = [i for i, x in enumerate(answers) if not isinstance(x, ValidationError)]
+            hits = sum(known[i] for i in done)
+            self._count(hits, len(done) - hits)
         if done:
             extracted = time.time_ns()
             scored = self.served.score(np.vstack([answers[i] for i in done]))
@@ -156,9 +177,11 @@ class FeatureShard:
         null festival means none (else the calendar's is derived)."""
         if explain is not None:
             self.served.ready()
-        known = self.shard.known(table.column("customer_id"))
-        x = self.shard.many(self.reference.complete(table, festival_given), positions)
-        self._count(known, table.num_rows - known)
+        completed = self.reference.complete(table, festival_given)
+        with self.turn:
+            known = self.shard.known(table.column("customer_id"))
+            x = self.shard.many(completed, positions)
+            self._count(known, table.num_rows - known)
         log.debug("feature_store.many", rows=table.num_rows, known_rows=known)
         if explain is None:
             return x, None
@@ -172,21 +195,23 @@ class FeatureShard:
 
     @traced("feature_store.stats")
     def stats(self) -> dict[str, int]:
-        return self.shard.stats()
+        with self.turn:
+            return self.shard.stats()
 
     # -- the caches of `synfinance cache stats|warm|clear` (GET /v1/cache, POST /v1/cache/warm|clear) ---------------
     @traced("feature_store.cache")
     def cache(self) -> dict[str, Any]:
         """This shard's online features (entries, bytes) and its model cache (the loaded version and its size)."""
-        return {"features": self.shard.stats(), "model": self.served.cached()}
+        return {"features": self.stats(), "model": self.served.cached()}
 
     @traced("feature_store.cache_clear")
     def clear(self, features: bool, model: bool) -> dict[str, Any]:
         """Forget the customers', merchants' and devices' state (each starts afresh: a miss), and/or drop the loaded
         model (read again from the registry by the next score)."""
         if features:
-            self.shard = OnlineShard(self.shard.index, self.shard.shards)
-            self._count(0, 0)
+            with self.turn:
+                self.shard = OnlineShard(self.shard.index, self.shard.shards)
+                self._count(0, 0)
         if model:
             self.served.forget()
         return self.cache()
@@ -197,7 +222,8 @@ class FeatureShard:
         or with no dataset the transactions the database stored after what is held; load the model too."""
         before = self.shard.warmed_rows
         if dataset is not None:
-            self.shard.warm(Path(dataset))
+            with self.turn:
+                self.shard.warm(Path(dataset))
             self.base = Reference.of_dataset(Path(dataset), self.shard.mine).over(self.base)
             self.reference = self.reference.over(self.base)
         elif self.database is not None and self.database.enabled:
@@ -207,6 +233,24 @@ class FeatureShard:
         self.served.load()
         self._count(0, 0)
         return {**self.cache(), "replayed_rows": self.shard.warmed_rows - before}
+
+
+@ray.remote(num_cpus=0)
+class FeatureShard(FeatureStore):
+    """A FeatureStore as a deployment-scoped actor of the ingress (server.feature_store: shards; see
+    serve/builder.py): Serve starts it with the app, every ingress replica shares it and calls it as a plain actor
+    (actors.handles.FeatureShards), and Serve removes it with the app."""
+
+    def __init__(self, index: int, shards: int, warm_from: Path | None, ml: MLConfig, monitoring: MonitoringConfig,
+                 live: tuple[str, str] | None = None, database: DatabaseConfig | None = None) -> None:
+        instrument("feature-shard", monitoring)
+        super().__init__(index, shards, warm_from, ml, monitoring, database)
+        follow(live, self.apply_live, "feature-shard")
+
+    def apply_live(self, settings: Settings, version: str) -> None:
+        """Log level and sampling too (this process's own)."""
+        retune("feature-shard", settings.monitoring)
+        super().apply_live(settings, version)
 
 
 @serve.deployment(ray_actor_options=LIGHT, max_ongoing_requests=64)

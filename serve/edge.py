@@ -7,6 +7,9 @@
   (else 415), and may not exceed max_request_bytes
   (413, checked on Content-Length and again while the body streams in, so chunked bodies are bounded too).
 - Metrics: requests, errors, latency per route template and requests in flight (synfinance.observability.metrics).
+- Fast routes: a route the app lists in `app.state.fast_routes` ({(method, path): handler(scope, receive, send,
+  app)}) is handed to its handler when the request has no query string (serve.ingress.FastScore), inside
+  everything above; the handler passes what it does not take to the app.
 - Traces: a server span per request, in the caller's trace when it sends a `traceparent`; the response carries
   `traceparent` and `X-Trace-Id`; the request id is bound to every log line of the request.
 """
@@ -18,6 +21,7 @@ import random
 import re
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import structlog
@@ -89,15 +93,19 @@ class Edge:
         route_path = path[len(root):] if root and path.startswith(root) else path  # the app under a route prefix
         problem = self._check(scope["method"], route_path, headers, limit)
         timeout_s = getattr(scope["app"].state, "timeout_s", None) if "app" in scope else None
+        fast = getattr(scope["app"].state, "fast_routes", {}) if "app" in scope and not scope.get("query_string") \
+            else {}
+        handler = fast.get((scope["method"], route_path))
+        app = self.app if handler is None else partial(handler, app=self.app)
         try:
             if problem is not None:
                 await for_error(Request(scope), problem)(scope, receive, send_with_id)
             elif timeout_s is None:
-                await self.app(scope, self._bounded(receive, limit), send_with_id)
+                await app(scope, self._bounded(receive, limit), send_with_id)
             else:
                 try:
                     async with asyncio.timeout(timeout_s):  # a timer, not a task per request
-                        await self.app(scope, self._bounded(receive, limit), send_with_id)
+                        await app(scope, self._bounded(receive, limit), send_with_id)
                 except TimeoutError:
                     if started_answer[0]:  # the answer had begun: nothing more can be said on it
                         raise
@@ -108,7 +116,7 @@ class Edge:
             self.in_flight -= 1
             metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
             seconds = time.perf_counter() - started
-            template = self._observe(scope, status[0], seconds)
+            template = self._observe(scope, status[0], seconds, route_path if handler is not None else "unmatched")
             ratio = getattr(scope["app"].state, "access_log_ratio", 1.0) if "app" in scope else 1.0
             if status[0] >= 400 or ratio >= 1.0 or random.random() < ratio:  # noqa: S311 (sampling, not secrets)
                 log.info("http.request", method=scope["method"], route=template, status=status[0],
@@ -145,10 +153,10 @@ class Edge:
         return counted
 
     @staticmethod
-    def _observe(scope: Scope, status: int, seconds: float) -> str:
-        """Count the request; its route template."""
+    def _observe(scope: Scope, status: int, seconds: float, unrouted: str) -> str:
+        """Count the request; its route template (`unrouted` when the app did not route it: a fast route's path)."""
         route: Any = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        template = getattr(route, "path", None) or unrouted
         metrics.HTTP_REQUESTS.labels(template, scope["method"], str(status)).inc()
         metrics.HTTP_LATENCY.labels(template).observe(seconds)
         if status >= 400:

@@ -44,9 +44,10 @@ def model_state(info: dict[str, Any]) -> dict[str, Any]:
         {"status": "unavailable", "reason": info["reason"]}
 
 
-def feature_store_state(shards: list[dict[str, int]]) -> dict[str, Any]:
-    return {"status": "ok", "shards": len(shards), "customers": sum(s["customers"] for s in shards),
-            "detail": shards}
+def feature_store_state(shards: list[dict[str, int]], held_in: str) -> dict[str, Any]:
+    """held_in: server.feature_store (the ingress replica itself, or shard actors)."""
+    return {"status": "ok", "held_in": held_in, "shards": len(shards),
+            "customers": sum(s["customers"] for s in shards), "detail": shards}
 
 
 def disk_state(paths: list[Path]) -> dict[str, Any]:

@@ -8,9 +8,12 @@ the document under `--json`, the human form otherwise, nothing under `--quiet`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TextIO, cast
 
 import click
 
@@ -40,6 +43,14 @@ class Command(click.Command):
             self.params.append(click.Option(["--quiet", "quiet_"], is_flag=True, expose_value=False,
                                             callback=_remember("quiet"), help="No progress or summary."))
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Under --json stdout holds the document alone: what other threads print there while the command runs
+        (Ray's forwarded raylet warnings, a library's background thread) goes to stderr."""
+        if not (ctx.meta.get("synfinance.json") or ctx.params.get("as_json")):
+            return super().invoke(ctx)
+        with contextlib.redirect_stdout(cast(TextIO, OwnThreadOnly(sys.stdout, sys.stderr))):
+            return super().invoke(ctx)
+
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
         if self.examples:
@@ -47,6 +58,24 @@ class Command(click.Command):
                 for line in self.examples:
                     for part in shell_lines(line, formatter.width - formatter.current_indent):
                         formatter.write(" " * formatter.current_indent + part + "\n")
+
+
+class OwnThreadOnly:
+    """A stdout that takes the writes of the thread that made it and sends every other thread's to `others`; the
+    rest (encoding, buffer, isatty, fileno) is the real stdout's."""
+
+    def __init__(self, stdout: TextIO, others: TextIO) -> None:
+        self.stdout, self.others, self.owner = stdout, others, threading.get_ident()
+
+    def write(self, text: str) -> int:
+        return (self.stdout if threading.get_ident() == self.owner else self.others).write(text)
+
+    def flush(self) -> None:
+        self.stdout.flush()
+        self.others.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stdout, name)
 
 
 def shell_lines(command: str, width: int) -> list[str]:

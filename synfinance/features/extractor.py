@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from synfinance.errors import SchemaError
 from synfinance.features.customer import customer_features
-from synfinance.features.inputs import Rows, check_input, row_from_mapping, to_rows
+from synfinance.features.inputs import Checked, Rows, check_input, row_from_mapping, to_rows
 from synfinance.features.state import FeatureState, Keyed
 from synfinance.features.windows import CustomerWindows, device_features, merchant_features
 from synfinance.schema import FEATURE_NAMES, FEATURE_TABLE_SCHEMA
@@ -77,16 +77,16 @@ class FeatureExtractor:
         them (to 1e-9), in one vectorised pass: a malformed transaction, or one earlier than its customer's last
         (seen before or earlier in the list), gets its SchemaError instead and leaves the state as it was."""
         found: list[np.ndarray | SchemaError] = []
-        taken: list[tuple[int, Rows, dict[str, str | None]]] = []
+        taken: list[tuple[int, Checked, dict[str, str | None]]] = []
         last: dict[str, int] = {}  # the customers' latest times, this list's accepted rows included
         customers = self.state.customers
         for i, transaction in enumerate(transactions):
             try:
-                rows, keys = row_from_mapping(transaction)
+                checked, keys = row_from_mapping(transaction)
             except SchemaError as exc:
                 found.append(exc)
                 continue
-            customer_id, ts = keys["customer_id"] or "", int(rows.ts[0])
+            customer_id, ts = keys["customer_id"] or "", checked.ts
             if customer_id not in last and (slot := customers.index.get(customer_id)) is not None:
                 last[customer_id] = int(customers["t_last"][slot])
             if ts < last.get(customer_id, ts):
@@ -94,11 +94,11 @@ class FeatureExtractor:
                 continue
             last[customer_id] = ts
             found.append(np.empty(0))  # its place; filled below
-            taken.append((i, rows, keys))
+            taken.append((i, checked, keys))
         if taken:
             slots = {key: np.array([kind.slot(keys[col]) for _, _, keys in taken], dtype=np.int64)
                      for key, kind, col in self._keyed()}
-            values = self._columns(Rows.joined([rows for _, rows, _ in taken]), slots)
+            values = self._columns(Rows.of([checked for _, checked, _ in taken]), slots)
             matrix = np.column_stack([values[name] for name in FEATURE_NAMES]).astype(np.float64)
             for j, (i, _, _) in enumerate(taken):
                 found[i] = matrix[j]

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -84,11 +84,36 @@ class Rows:
         return Rows(**{name: value[order] for name, value in vars(self).items()})
 
     @staticmethod
-    def joined(parts: Sequence[Rows]) -> Rows:
-        """The rows of each part, one part after another."""
-        if len(parts) == 1:
-            return parts[0]
-        return Rows(**{name: np.concatenate([vars(p)[name] for p in parts]) for name in vars(parts[0])})
+    def of(checked: Sequence[Checked]) -> Rows:
+        """Checked transactions (row_from_mapping) as columns, one array per field built once for all of them."""
+        column = dict(zip(Checked._fields, zip(*checked, strict=True), strict=True))
+        ts = np.array(column["ts"], dtype=np.int64)
+        return Rows(ts=ts, amount=np.array(column["amount"], dtype=np.float64),
+                    hour=np.array(column["hour"], dtype=np.int64), weekend=_weekend(ts),
+                    **{name: np.array(column[name], dtype=bool) for name in ("holiday", "online", "declined",
+                                                                            "reversed")},
+                    **{name: np.array(column[name], dtype=np.int64) for name in ("category", "mode", "channel")},
+                    **{name: np.array(column[name], dtype=np.float64) for name in ("reputation", "lat", "lon",
+                                                                                  "home_km")})
+
+
+class Checked(NamedTuple):
+    """One transaction's values, checked, before they become columns (Rows.of)."""
+
+    ts: int
+    amount: float
+    hour: int
+    holiday: bool
+    category: int
+    mode: int
+    channel: int
+    online: bool
+    declined: bool
+    reversed: bool
+    reputation: float
+    lat: float
+    lon: float
+    home_km: float
 
 
 KEY_COLUMNS = ("customer_id", "merchant_id", "device_id", "city")
@@ -159,8 +184,8 @@ def _one(value: Any, kind: type, name: str, problems: list[str], nullable: bool 
         return None
 
 
-def row_from_mapping(txn: Mapping[str, Any]) -> tuple[Rows, dict[str, str | None]]:
-    """One transaction (a dict of the input columns) as a one-row batch plus its keys; SchemaError if malformed."""
+def row_from_mapping(txn: Mapping[str, Any]) -> tuple[Checked, dict[str, str | None]]:
+    """One transaction (a dict of the input columns) checked, plus its keys; SchemaError if malformed."""
     problems: list[str] = [f"{n}: missing" for n in INPUT_COLUMNS if n not in txn]
     if problems:
         raise SchemaError("transaction: " + "; ".join(problems))
@@ -177,17 +202,13 @@ def row_from_mapping(txn: Mapping[str, Any]) -> tuple[Rows, dict[str, str | None
                for n in ("merchant_reputation", "latitude", "longitude", "distance_from_home_km")}
     if p:
         raise SchemaError("transaction: " + "; ".join(p))
-    stamp = np.array([ts], dtype=np.int64)
     holiday = (date.month, date.day) in NATIONAL_HOLIDAYS or text["festival"] is not None
-    rows = Rows(
-        ts=stamp, amount=np.array([float(round(amount, 2))]), hour=np.array([hour], dtype=np.int64),
-        weekend=_weekend(stamp), holiday=np.array([holiday]),
-        category=np.array([_CATEGORY_CODE.get(text["category"], len(CATEGORY_NAMES))]),
-        mode=np.array([_MODE_CODE.get(text["payment_mode"], len(MODES))]),
-        channel=np.array([_CHANNEL_CODE.get(text["channel"], len(CHANNELS))]),
-        online=np.array([online]), declined=np.array([text["status"] == "declined"]),
-        reversed=np.array([text["status"] == "reversed"]), reputation=np.array([numbers["merchant_reputation"]]),
-        lat=np.array([numbers["latitude"]]), lon=np.array([numbers["longitude"]]),
-        home_km=np.array([numbers["distance_from_home_km"]]),
-    )
-    return rows, keys
+    checked = Checked(
+        ts=ts, amount=float(round(amount, 2)), hour=hour, holiday=holiday,
+        category=_CATEGORY_CODE.get(text["category"], len(CATEGORY_NAMES)),
+        mode=_MODE_CODE.get(text["payment_mode"], len(MODES)),
+        channel=_CHANNEL_CODE.get(text["channel"], len(CHANNELS)),
+        online=online, declined=text["status"] == "declined", reversed=text["status"] == "reversed",
+        reputation=numbers["merchant_reputation"], lat=numbers["latitude"], lon=numbers["longitude"],
+        home_km=numbers["distance_from_home_km"])
+    return checked, keys

@@ -12,6 +12,7 @@ since, or a policy re-derived with `model deploy V --review-rate R`, is used fro
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ class ServedModel:
         self.reason = "not loaded yet"
         self.revision: tuple[Any, ...] | None = None
         self.checked_at = time.monotonic()
-        self.load()
+        self.guard = threading.RLock()  # threads may score at once (LightGBM predicts concurrently); loading and
+        self.load()                      # the watch's counts take turns
 
     def reconfigure(self, ml: MLConfig) -> None:
         """A changed decision rule (ml.policy, review_rate, decline_precision, review_cost_inr) re-chooses the served
@@ -52,6 +54,10 @@ class ServedModel:
             self.load()
 
     def load(self) -> None:
+        with self.guard:
+            self._load()
+
+    def _load(self) -> None:
         """Load the active (or pinned) version; on failure keep serving the one loaded before, if any."""
         root = Path(self.ml.registry_path)
         self.revision = registry.revision(root, self.ml.active_version)
@@ -72,13 +78,15 @@ class ServedModel:
         """The model to score with (a newer deployment picked up), or ModelUnavailable saying why there is none."""
         now = time.monotonic()
         if self.model is None or now - self.checked_at >= RELOAD_CHECK_S:
-            self.checked_at = now
-            if self.model is None or registry.revision(Path(self.ml.registry_path),
-                                                       self.ml.active_version) != self.revision:
-                self.load()
-        if self.model is None:
+            with self.guard:
+                self.checked_at = now
+                if self.model is None or registry.revision(Path(self.ml.registry_path),
+                                                           self.ml.active_version) != self.revision:
+                    self._load()
+        model = self.model
+        if model is None:
             raise ModelUnavailable(f"no model to score with: {self.reason}")
-        return self.model
+        return model
 
     def cached(self) -> dict[str, Any]:
         """The model cache: the loaded version (None when none is) and the size of its trees in memory."""
@@ -89,7 +97,8 @@ class ServedModel:
 
     def forget(self) -> None:
         """Drop the loaded model: the next score reads the registry's active version again."""
-        self.model, self.watch, self.revision, self.reason = None, None, None, "cleared; loaded again on demand"
+        with self.guard:
+            self.model, self.watch, self.revision, self.reason = None, None, None, "cleared; loaded again on demand"
 
     def info(self) -> dict[str, Any]:
         """What GET /v1/model shows, or {ready: False, reason}."""
@@ -103,6 +112,8 @@ class ServedModel:
 
     def score(self, x: np.ndarray, explain: str = "flagged") -> Scored:
         scored = score_columns(self.ready(), x, explain)
-        if self.watch is not None and len(scored):
-            self.watch.observe(x, scored)
+        watch = self.watch
+        if watch is not None and len(scored):
+            with self.guard:
+                watch.observe(x, scored)
         return scored

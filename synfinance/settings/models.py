@@ -32,11 +32,25 @@ class ServerConfig(Section):
         2, ge=1, le=64, description="Online feature-store shards (customers are routed by a hash of their id).",
         json_schema_extra=RESTART_ONLY,
     )
+    feature_store: Literal["ingress", "shards"] = Field(
+        "ingress", description="Where the online features and the model live. ingress: in the one ingress replica, "
+        "which holds every customer (no hop per score; server.replicas must be 1, no autoscaling). shards: in "
+        "server.feature_shards actors that every ingress replica calls (one hop; for several replicas, a cluster).",
+        json_schema_extra=RESTART_ONLY,
+    )
     warm_from: Path | None = Field(
         None, description="Dataset directory whose transactions warm the online feature store at start-up.",
         json_schema_extra=RESTART_ONLY,
     )
     state_dir: Path = Field(Path(".synfinance"), description="Where a detached API keeps its pid, URL and log.")
+
+    @model_validator(mode="after")
+    def _one_holder(self) -> ServerConfig:
+        if self.feature_store == "ingress" and self.replicas != 1:
+            raise ValueError(f"replicas must be 1 when feature_store is 'ingress' (got {self.replicas}: each replica "
+                             "would hold its own diverging copy of every customer's state); set feature_store: shards "
+                             "for several replicas")
+        return self
 
 
 class PoolConfig(Section):

@@ -122,7 +122,7 @@ def test_diff_lists_differences_and_hides_secrets(env: dict[str, str]) -> None:
 def test_import_validates_before_replacing(env: dict[str, str], tmp_path: Path) -> None:
     target = Path(env["SYNFINANCE_CONFIG_DIR"]) / "staging.yaml"
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
-    good.write_text("# imported\nserver:\n  replicas: 3\n")
+    good.write_text("# imported\nserver:\n  replicas: 3\n  feature_store: shards\n")
     bad.write_text("server:\n  replicas: 0\n")
     before = target.read_text()
     refused = cli(env, "config", "import", str(bad), "--env", "staging")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import pytest
 import requests
 from api_rows import YEAR, rows, transactions
 from click.testing import CliRunner
-from conftest import KEYS, Api
+from conftest import KEYS, Api, app_settings
+from localhost import free_port, wait_for
 
 from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.cli import main as cli
@@ -96,16 +98,49 @@ def as_matrix(scores: list[dict]) -> np.ndarray:
                      for s in scores])
 
 
-def test_online_features_one_by_one_equal_offline_batch_features(api: Api) -> None:
+@pytest.fixture(scope="module")
+def sharded(api: Api) -> Iterator[str]:
+    """The same app with its feature store in two shard actors (server.feature_store: shards) beside the session
+    app, which holds its store in the ingress: its base URL."""
+    from ray import serve
+
+    from serve.builder import build_app
+
+    loaded = app_settings(free_port(), api.models, {"server.feature_store": "shards", "server.feature_shards": 2,
+                                                    "server.warm_from": str(api.data)})
+    serve.run(build_app(loaded.settings, loaded.version), name="sharded", route_prefix="/sharded")
+    wait_for(lambda: requests.get(api.base + "/sharded/health/ready", timeout=10).status_code == 200,
+             what="the sharded app")
+    yield api.base + "/sharded"
+    serve.delete("sharded")
+
+
+@pytest.fixture(params=["ingress", "shards"])
+def layout(request: pytest.FixtureRequest, api: Api) -> str:
+    """The base URL of the app with the feature store in the ingress (the session app), or in shard actors."""
+    return api.base if request.param == "ingress" else request.getfixturevalue("sharded")
+
+
+def post(base: str, path: str, body: object, who: str = "scorer") -> requests.Response:
+    return requests.post(base + path, json=body, headers={"X-API-Key": KEYS[who][0]}, timeout=120)
+
+
+def test_health_says_where_the_feature_store_is(api: Api, layout: str) -> None:
+    store = requests.get(layout + "/health", timeout=60).json()["feature_store"]
+    expected = ("ingress", 1) if layout == api.base else ("shards", 2)
+    assert (store["held_in"], store["shards"]) == expected and store["customers"] >= 600
+
+
+def test_online_features_one_by_one_equal_offline_batch_features(api: Api, layout: str) -> None:
     table = parity_rows(api, slice(0, 3), "par1-")
-    online = as_matrix([api.post("/v1/score?features=true", r, "scorer").json() for r in rows(table)])
+    online = as_matrix([post(layout, "/v1/score?features=true", r).json() for r in rows(table)])
     np.testing.assert_allclose(online, offline_features(api, table), rtol=1e-9, atol=1e-9, equal_nan=True)
 
 
-def test_batch_scores_equal_offline_and_keep_request_order(api: Api) -> None:
+def test_batch_scores_equal_offline_and_keep_request_order(api: Api, layout: str) -> None:
     table = parity_rows(api, slice(3, 9), "par2-")
     body = rows(table)[::-1]  # newest first: the API must still take each customer's oldest first
-    r = api.post("/v1/score/batch?features=true&explain=all", {"transactions": body}, "scorer")
+    r = post(layout, "/v1/score/batch?features=true&explain=all", {"transactions": body})
     assert r.status_code == 200, r.text
     scores = r.json()["scores"]
     assert [s["transaction_id"] for s in scores] == [b["transaction_id"] for b in body]
@@ -323,3 +358,57 @@ def test_a_rechosen_policy_reaches_the_running_api_without_a_restart(api: Api) -
     finally:
         repolicy(api.models, version, PolicyRule(review_rate=before.review_rate))
         wait_for(lambda: served_review_at() == before.review_at, timeout_s=30, what="the policy restored")
+
+
+def _answer(r: requests.Response) -> tuple[int, dict, dict]:
+    """Status, body without the request id, and the headers a client acts on."""
+    body = {k: v for k, v in r.json().items() if k != "request_id"}
+    return r.status_code, body, {h: r.headers.get(h) for h in ("content-type", "www-authenticate", "retry-after")}
+
+
+@pytest.mark.parametrize(("who", "make"), [
+    pytest.param(None, lambda row: json.dumps(row), id="no-key"),
+    pytest.param("reader", lambda row: json.dumps(row), id="wrong-scope"),
+    pytest.param("scorer", lambda row: json.dumps({**row, "amount_inr": -5}), id="bad-field"),
+    pytest.param("scorer", lambda row: json.dumps({k: v for k, v in row.items() if k != "amount_inr"}),
+                 id="missing-field"),
+    pytest.param("scorer", lambda row: json.dumps(row)[:-3], id="broken-json"),
+    pytest.param("scorer", lambda row: "", id="empty-body"),
+    pytest.param("scorer", lambda row: json.dumps([row]), id="array-body"),
+    pytest.param("scorer", lambda row: json.dumps({**row, "is_fraud": True}), id="unknown-field"),
+])
+def test_the_fast_score_path_refuses_exactly_as_the_app_does(api: Api, who: str | None, make) -> None:
+    """POST /v1/score without a query string takes serve.ingress.FastScore; with one, FastAPI's routing. Every
+    refusal is the same answer either way."""
+    body = make(fresh_rows(api, "fast-", 1)[0])
+    headers = {**(api.headers(who) if who else {}), "Content-Type": "application/json"}
+    fast = requests.post(api.base + "/v1/score", data=body, headers=headers, timeout=60)
+    routed = requests.post(api.base + "/v1/score?features=false", data=body, headers=headers, timeout=60)
+    assert fast.status_code >= 400, fast.text
+    assert _answer(fast) == _answer(routed)
+
+
+def test_the_fast_score_path_answers_as_the_app_does(api: Api) -> None:
+    """Two customers' first transactions, one through each path: the same model, fields and decision rule."""
+    one, two = fresh_rows(api, "fast-ok-a-", 1)[0], fresh_rows(api, "fast-ok-b-", 1)[0]
+    fast = api.post("/v1/score", one, "scorer")
+    routed = api.post("/v1/score?features=false", two, "scorer")
+    assert fast.status_code == routed.status_code == 200
+    a, b = fast.json(), routed.json()
+    assert set(a) == set(b) and a["transaction_id"] == one["transaction_id"]
+    offline = registry.load(api.models)
+    assert (a["fraud_probability"], a["decision"], a["model_version"]) == \
+           (b["fraud_probability"], b["decision"], offline.version)  # same row under other ids: same score
+    assert fast.headers["content-type"] == routed.headers["content-type"]
+
+
+def test_the_fast_score_path_keeps_the_rate_limit(api: Api) -> None:
+    """Fast-path scores take the limited key's tokens (burst 2, 0.5/s): within a few calls one is 429, and the next
+    is 429 with Retry-After on either path."""
+    codes = [api.post("/v1/score", row, "limited").status_code for row in fresh_rows(api, "fast-lim-", 6)]
+    assert 429 in codes and set(codes) <= {200, 429}, codes
+    row = fresh_rows(api, "fast-lim-next-", 1)[0]
+    fast, routed = api.post("/v1/score", row, "limited"), api.post("/v1/score?features=false", row, "limited")
+    assert _answer(fast)[0] == _answer(routed)[0] == 429
+    assert _answer(fast)[1]["error"] == _answer(routed)[1]["error"] == "rate_limited"
+    assert int(fast.headers["retry-after"]) >= 1 and int(routed.headers["retry-after"]) >= 1

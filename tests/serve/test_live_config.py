@@ -75,8 +75,8 @@ def live(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp
     config = tmp_path_factory.mktemp("live-config")
     shutil.copytree(REPO_CONFIG, config, dirs_exist_ok=True)
     (config / "test.yaml").write_text(config_text(["steady", "old", "limited"]))
-    overrides = {"server.port": free_port(), "server.replicas": 2, "server.feature_shards": 1,
-                 "ml.registry_path": str(api.models)}
+    overrides = {"server.port": free_port(), "server.replicas": 2, "server.feature_store": "shards",
+                 "server.feature_shards": 1, "ml.registry_path": str(api.models)}
     watcher = ConfigWatcher(lambda: load_settings(env="test", config_dir=config, env_file=config / "absent.env",
                                                   environ={}, overrides=overrides)).start()
     publisher = Publisher(watcher, APP)

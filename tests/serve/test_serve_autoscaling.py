@@ -47,7 +47,8 @@ def scaling(api: Api) -> Iterator[dict[str, Any]]:
 
     autoscaling = {**config_autoscaling(), "target_ongoing_requests": 16, "upscale_delay_s": 1,
                    "downscale_delay_s": 4, "look_back_period_s": 2, "metrics_interval_s": 0.5}
-    loaded = app_settings(free_port(), api.models, {"server.warm_from": str(api.data)})
+    loaded = app_settings(free_port(), api.models, {"server.warm_from": str(api.data),
+                                                    "server.feature_store": "shards"})  # as serve/config.yaml's
     serve.run(build_app(loaded.settings, loaded.version, autoscaling=autoscaling), name="scaling",
               route_prefix=PREFIX)
     wait_for(lambda: requests.get(api.base + PREFIX + "/health/ready", timeout=10).status_code == 200,

@@ -1,6 +1,6 @@
-"""One request, one trace: /v1/score through two ingress replicas and the feature-store shard that scores it, a query
-route down to its database span, and a pipeline run with a span per shard, each process exporting its own spans
-(the file exporter: JSON lines per process), joined here by trace id."""
+"""One request, one trace: /v1/score through two ingress replicas and the feature-store shard that scores it (or the
+one ingress replica holding the store), a query route down to its database span, and a pipeline run with a span per
+shard, each process exporting its own spans (the file exporter: JSON lines per process), joined here by trace id."""
 
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ def connected(found: list[dict[str, Any]], root_parent: str | None) -> bool:
     return len(roots) == 1 and roots[0]["parent_id"] == root_parent
 
 
-@pytest.fixture(scope="module")
-def traced(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module", params=["shards", "ingress"])
+def traced(api: Api, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+           ) -> Iterator[tuple[str, Path]]:
+    """(base URL, spans directory) of an app whose store is in shard actors (two ingress replicas) or in the ingress."""
     from ray import serve
 
     from serve.builder import build_app
@@ -46,12 +48,13 @@ def traced(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     where = tmp_path_factory.mktemp("spans")
     settings = api.settings.settings
     loaded = app_settings(free_port(), api.models, {
-        "server.replicas": 2, "server.warm_from": str(api.data), "database.enabled": True,
+        "server.feature_store": request.param, "server.replicas": 2 if request.param == "shards" else 1,
+        "server.warm_from": str(api.data), "database.enabled": True,
         "database.url": settings.database.url, "database.schema_name": settings.database.schema_name,
         "monitoring.tracing.exporter": "file", "monitoring.tracing.file_dir": str(where),
         "monitoring.log_level": "DEBUG", "monitoring.log_format": "json"})
-    serve.run(build_app(loaded.settings, loaded.version), name="traced", route_prefix="/traced")
-    base = api.base + "/traced"
+    serve.run(build_app(loaded.settings, loaded.version), name="traced", route_prefix=f"/traced-{request.param}")
+    base = api.base + f"/traced-{request.param}"
     wait_for(lambda: requests.get(base + "/health/ready", timeout=10).status_code == 200, what="the traced app")
     yield base, where
     serve.delete("traced")
@@ -68,17 +71,23 @@ def test_one_score_is_one_trace_across_the_ingress_and_the_shard_that_scores(api
     assert r.headers["x-trace-id"] == CALLER_TRACE  # the caller's trace is honoured and named back
     assert r.headers["traceparent"].startswith(f"00-{CALLER_TRACE}-")
 
-    def services() -> set[str]:
-        return {s["service"] for s in spans(where, CALLER_TRACE)}
-    wait_for(lambda: services() >= {"synfinance-ingress", "synfinance-feature-shard"}
+    sharded = "/traced-shards" in base
+    crossed = {"synfinance-ingress", "synfinance-feature-shard"} if sharded else {"synfinance-ingress"}
+
+    def names() -> set[str]:
+        return {s["name"] for s in spans(where, CALLER_TRACE)}
+    wait_for(lambda: {"POST /v1/score", "feature_store.one", "model.predict"} <= names()
              and connected(spans(where, CALLER_TRACE), CALLER_SPAN), 30, "spans from every process the request crossed")
     found = spans(where, CALLER_TRACE)
+    assert {s["service"] for s in found} == crossed
     by_name = {s["name"]: s for s in found}
     assert by_name["POST /v1/score"]["attributes"]["http.status_code"] == 200
+    assert by_name["POST /v1/score"]["attributes"]["http.route"] == "/v1/score"
     assert by_name["feature_store.one"]["parent_id"] == by_name["POST /v1/score"]["span_id"]
-    # one hop: the model predicts inside the shard, under its span
+    # the model predicts where the features are, under the store's span: in the shard (one hop) or in the ingress
     assert by_name["model.predict"]["parent_id"] == by_name["feature_store.one"]["span_id"]
-    assert by_name["model.predict"]["pid"] == by_name["feature_store.one"]["pid"] != by_name["POST /v1/score"]["pid"]
+    assert by_name["model.predict"]["pid"] == by_name["feature_store.one"]["pid"]
+    assert (by_name["feature_store.one"]["pid"] != by_name["POST /v1/score"]["pid"]) is sharded
 
 
 def test_a_query_route_has_a_database_span_in_its_trace(api: Api, traced: tuple[str, Path]) -> None:
@@ -133,9 +142,14 @@ def test_every_log_line_of_a_request_in_every_process_is_json_with_its_request_a
         return [(p.name, line) for p in logs.rglob("*") if p.is_file() and p.suffix in (".err", ".out", ".log")
                 for line in p.read_text(errors="replace").splitlines() if rid in line]
 
-    # the ingress's access line and the feature-store shard's line, from two processes
+    # the ingress's access line and the feature store's line (from the shard's process, or the ingress's own)
+    processes = 2 if "/traced-shards" in base else 1
+
+    def logged() -> set[str]:
+        return {json.loads(line).get("event", "") for _, line in lines() if line.startswith("{")}
     try:
-        wait_for(lambda: len({name for name, _ in lines()}) >= 2, 30, "log lines of the request from two processes")
+        wait_for(lambda: len({name for name, _ in lines()}) >= processes
+                 and {"http.request", "feature_store.one"} <= logged(), 30, "log lines of the request")
     except AssertionError:
         found = [(p.name, line[:300]) for p in logs.rglob("*") if p.is_file()
                  for line in p.read_text(errors="replace").splitlines()

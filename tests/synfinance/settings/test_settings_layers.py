@@ -176,3 +176,25 @@ def test_version_follows_content_including_secrets_but_never_shows_them(config_d
     assert a.version == b.version
     assert len({a.version, c.version, d.version}) == 3
     assert a.loaded_at.tzinfo is not None
+
+
+def test_a_feature_store_in_the_ingress_refuses_several_replicas_naming_both_keys(config_dir: Path,
+                                                                                   tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load(config_dir, tmp_path, environ={"SYNFINANCE_SERVER__REPLICAS": "2"})
+    text = str(err.value)
+    assert "server" in text and "replicas must be 1 when feature_store is 'ingress'" in text
+    loaded = load(config_dir, tmp_path, environ={"SYNFINANCE_SERVER__REPLICAS": "2",
+                                                 "SYNFINANCE_SERVER__FEATURE_STORE": "shards"})
+    assert (loaded.settings.server.replicas, loaded.settings.server.feature_store) == (2, "shards")
+
+
+def test_an_autoscaled_app_needs_its_feature_store_in_shards(config_dir: Path, tmp_path: Path) -> None:
+    from serve.builder import build_app
+    from synfinance.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="server.feature_store"):
+        build_app(load(config_dir, tmp_path).settings, autoscaling={"min_replicas": 1, "max_replicas": 2})
+    production = load(config_dir, tmp_path, env="production", environ={
+        "SYNFINANCE_DATABASE__URL": STRONG_URL, "SYNFINANCE_SECURITY__API_KEYS": KEYS_JSON}).settings
+    assert production.server.feature_store == "shards"  # what serve/config.yaml deploys, autoscaling
