@@ -103,8 +103,9 @@ def monitored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mo
     loaded = app_settings(free_port(), api.models, {
         "server.replicas": 2, "server.feature_store": "shards", "server.warm_from": str(api.data),
         "database.enabled": True, "database.url": settings.database.url,
-        "database.schema_name": settings.database.schema_name, "database.breaker.fail_max": 2, "database.breaker.reset_s": 60.0, "database.retry.attempts": 1,
-        "database.connect_timeout_s": 1, "database.statement_timeout_s": 5})
+        "database.schema_name": settings.database.schema_name, "database.breaker.fail_max": 2,
+        "database.breaker.reset_s": 60.0, "database.retry.attempts": 1, "database.connect_timeout_s": 1,
+        "database.statement_timeout_s": 5})
     serve.run(build_app(loaded.settings, loaded.version), name="monitored", route_prefix="/monitored")
     prom = Prometheus(stack.ports.url("prometheus"))
     try:
