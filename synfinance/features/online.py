@@ -12,6 +12,7 @@ the transactions routed to this shard (offline, the transactions of one generati
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from synfinance.features.extractor import FeatureExtractor
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.output.dataset import PARTS, read_manifest
 from synfinance.output.formats import read_table
-from synfinance.schema import FEATURE_NAMES, TRANSACTION_SCHEMA
+from synfinance.schema import EPOCH, FEATURE_NAMES, TRANSACTION_SCHEMA
 
 
 def shard_of(customer_ids: Sequence[str] | pa.Array | pa.ChunkedArray, shards: int) -> np.ndarray:
@@ -141,8 +142,9 @@ class OnlineShard:
         if len(bad):
             ids = table.column("transaction_id")
             raise ValidationError([
-                Problem(f"transactions[{positions[i]}].timestamp", ids[int(i)].as_py(),
-                        "a time no earlier than this customer's last scored transaction")
+                Problem(f"transactions[{positions[i]}].timestamp", _when(ts[i]),
+                        "a time no earlier than this customer's last scored transaction "
+                        f"({_when(last[row_unique[i]])}; transaction {ids[int(i)].as_py()})")
                 for i in bad[:20]])
 
     def knows(self, customer_id: str) -> bool:
@@ -163,3 +165,8 @@ class OnlineShard:
         st = self.extractor.state
         return {"shard": self.index, "customers": len(st.customers), "merchants": len(st.merchants),
                 "devices": len(st.devices), "state_bytes": st.nbytes(), "warmed_rows": self.warmed_rows}
+
+
+def _when(microseconds: Any) -> str:
+    """A stored time (microseconds since the epoch) as ISO 8601 in UTC."""
+    return (EPOCH + dt.timedelta(microseconds=int(microseconds))).isoformat()

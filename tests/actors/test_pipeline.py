@@ -140,15 +140,17 @@ def test_a_live_configuration_change_reaches_every_actor_of_a_running_pipeline(t
 
     before = {c: applied(c) for c in ("shard-worker", "sink")}
     with watched_run(load, lambda new, _: driver_saw.append(new.monitoring.log_level)) as live:
-        slow = SinkFaults(delay_s=0.3)  # a run that lasts long enough to be changed under
+        slow = SinkFaults(delay_s=0.6)  # a run that lasts long enough to be changed under (6 parts: >= 3.6 s)
         done: dict[str, PipelineReport] = {}
         run = threading.Thread(target=lambda: done.setdefault("report", run_pipeline(
             PARAMS, DatasetSink(tmp_path / "ds"), workers=2, features=True, write_fault=slow, live=live)))
         run.start()
         (config / "test.yaml").write_text("monitoring:\n  log_level: WARNING\n")
         wait_for(lambda: driver_saw == ["WARNING"], 10, "the driver to apply the change")
+        assert run.is_alive()  # published while the run goes on
+        # the workers and the sink live only as long as the run: their counts (which reach Prometheus seconds
+        # later, through Ray's agent) say they applied it while it ran
         wait_for(lambda: applied("shard-worker") >= before["shard-worker"] + 2 and applied("sink") > before["sink"],
                  30, "both workers and the sink to apply the change")
-        assert run.is_alive()  # applied while the run went on
         run.join()
     assert done["report"].rows == PARAMS.count

@@ -157,7 +157,11 @@ def test_a_transaction_older_than_the_customers_last_is_refused_by_path(api: Api
     assert api.post("/v1/score", first, "scorer").status_code == 200
     r = api.post("/v1/score/batch", {"transactions": [second]}, "scorer")
     assert r.status_code == 422, r.text
-    assert r.json()["details"][0]["field"] == "$.transactions[0].timestamp"
+    detail = r.json()["details"][0]
+    assert detail["field"] == "$.transactions[0].timestamp"
+    # what was sent, and the customer's last time it must not precede (both in UTC)
+    assert dt.datetime.fromisoformat(detail["got"]) == dt.datetime.fromisoformat(second["timestamp"])
+    assert dt.datetime.fromisoformat(first["timestamp"]).astimezone(dt.UTC).isoformat() in detail["expected"]
 
 
 @pytest.mark.parametrize(("change", "field"), [
