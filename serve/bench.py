@@ -249,12 +249,16 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
 
     cpu_ms = {mode: statistics.median(v) for mode, v in cpu.items()}
 
-    def paired(mode: str, baseline: str, kind: str) -> float:
-        """1 - the median of run-by-run ratios: each run of a mode is next in time to the same run of the
-        baseline, so a drift of the machine's load between runs cancels (steadier than a ratio of medians).
-        Rates compare mode over baseline; CPU per score baseline over mode (less CPU is more capacity)."""
+    def ratio(mode: str, baseline: str, kind: str) -> float:
+        """The median of run-by-run ratios: each run of a mode is next in time to the same run of the baseline, so
+        a drift of the machine's load between runs cancels (steadier than a ratio of medians). Rates compare mode
+        over baseline; CPU per score baseline over mode (less CPU is more capacity)."""
         ours, theirs = (cpu[baseline], cpu[mode]) if kind == "cpu" else (measured[mode][kind], measured[baseline][kind])
-        return round(1 - statistics.median(a / b for a, b in zip(ours, theirs, strict=True)), 4)
+        return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+
+    def paired(mode: str, baseline: str, kind: str) -> float:
+        """What mode loses against baseline: 1 - ratio."""
+        return round(1 - ratio(mode, baseline, kind), 4)
 
     def cpu_loss(mode: str, baseline: str) -> float:
         """Capacity lost on a saturated machine: 1 - (CPU per score of the baseline) / (CPU per score of mode)."""
@@ -298,12 +302,9 @@ async def _measure(base: str, data: Path, seconds: float, rate: float, batch_siz
             ("metrics", "on", "off"), ("tracing_0.1", "trace-0.1", "on"), ("tracing_1.0", "trace-1.0", "on"))
            for kind in ("score", "batch", "cpu")},
         # the default layout (the store in the ingress) against the store in shard actors, run by run
-        "ingress_over_shards_score_rate": round(statistics.median(
-            a / b for a, b in zip(measured["on"]["score"], measured["shards"]["score"], strict=True)), 3),
-        "ingress_over_shards_batch_rate": round(statistics.median(
-            a / b for a, b in zip(measured["on"]["batch"], measured["shards"]["batch"], strict=True)), 3),
-        "shards_over_ingress_cpu_per_score": round(statistics.median(
-            b / a for a, b in zip(cpu["on"], cpu["shards"], strict=True)), 3),
+        "ingress_over_shards_score_rate": round(ratio("on", "shards", "score"), 3),
+        "ingress_over_shards_batch_rate": round(ratio("on", "shards", "batch"), 3),
+        "shards_over_ingress_cpu_per_score": round(ratio("on", "shards", "cpu"), 3),
         "tracing_0.1_cpu_capacity_loss": cpu_loss("trace-0.1", "on"),
         "tracing_1.0_cpu_capacity_loss": cpu_loss("trace-1.0", "on"),
         "runs_cpu_ms_per_score": {mode: [round(x, 3) for x in v] for mode, v in cpu.items()},

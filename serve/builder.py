@@ -38,9 +38,8 @@ def build_app(settings: Settings, config_version: str = "-", name: str = APP_NAM
                              settings.database, embedded=server.feature_store == "ingress")
     shards = [] if store.embedded else [
         DeploymentActorConfig(name=FeatureShards.name(i), actor_class=FeatureShard, actor_options={"num_cpus": 0},
-                              init_args=(i, server.feature_shards, server.warm_from, settings.ml, settings.monitoring,
-                                         live, settings.database))
-        for i in range(server.feature_shards)]
+                              init_args=store.shard_args(i, live))
+        for i in range(store.shards)]
     bank = DeploymentActorConfig(name=LIMIT_BANK, actor_class=LimitBank, actor_options={"num_cpus": 0})
     # mypy sees the classes, not the Deployments the decorators made of them.
     # Serve's own lines as JSON too, and no second access line (the ingress writes http.request with the trace)

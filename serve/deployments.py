@@ -67,6 +67,10 @@ class FeatureStoreSpec:
     database: DatabaseConfig | None
     embedded: bool
 
+    def shard_args(self, index: int, live: tuple[str, str]) -> tuple[Any, ...]:
+        """FeatureShard's arguments for shard `index` (live: the hub its follower long-polls)."""
+        return index, self.shards, self.warm_from, self.ml, self.monitoring, live, self.database
+
     def open(self) -> FeatureStore:
         """The feature store of every customer, in this process: built in a thread of its own, as the ingress calls
         this on its event loop and the store's replay from the database runs one of its own."""

@@ -54,25 +54,22 @@ class ServedModel:
             self.load()
 
     def load(self) -> None:
-        with self.guard:
-            self._load()
-
-    def _load(self) -> None:
         """Load the active (or pinned) version; on failure keep serving the one loaded before, if any."""
-        root = Path(self.ml.registry_path)
-        self.revision = registry.revision(root, self.ml.active_version)
-        try:
-            model = registry.load(root, self.ml.active_version)
-        except ModelError as exc:
-            self.reason = str(exc)
-            return
-        metrics_path = root / model.version / "metrics.json"
-        self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
-        if self.rule is not None:
-            model.policy, chosen = rechoose(root, model.version, self.rule)
-            self.test_metrics = chosen.get("test", self.test_metrics)
-        self.watch = ServedWatch.of(model, root, self.test_metrics) if self.watching else None
-        self.model = model
+        with self.guard:
+            root = Path(self.ml.registry_path)
+            self.revision = registry.revision(root, self.ml.active_version)
+            try:
+                model = registry.load(root, self.ml.active_version)
+            except ModelError as exc:
+                self.reason = str(exc)
+                return
+            metrics_path = root / model.version / "metrics.json"
+            self.test_metrics = json.loads(metrics_path.read_text()).get("test", {}) if metrics_path.is_file() else {}
+            if self.rule is not None:
+                model.policy, chosen = rechoose(root, model.version, self.rule)
+                self.test_metrics = chosen.get("test", self.test_metrics)
+            self.watch = ServedWatch.of(model, root, self.test_metrics) if self.watching else None
+            self.model = model
 
     def ready(self) -> registry.FraudModel:
         """The model to score with (a newer deployment picked up), or ModelUnavailable saying why there is none."""
@@ -82,7 +79,7 @@ class ServedModel:
                 self.checked_at = now
                 if self.model is None or registry.revision(Path(self.ml.registry_path),
                                                            self.ml.active_version) != self.revision:
-                    self._load()
+                    self.load()
         model = self.model
         if model is None:
             raise ModelUnavailable(f"no model to score with: {self.reason}")
