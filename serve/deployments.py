@@ -124,8 +124,10 @@ class FeatureStore:
                 raise
             log.warning("feature_store.rebuild_skipped", shard=self.shard.index, reason=str(exc))
             return
+        # raw events were stored with their unknowns as nulls: completed again, as when they were scored
+        table = self.reference.complete(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
         with self.turn:
-            replayed = self.shard.replay(pa.Table.from_pylist(rows, schema=INPUT_SCHEMA))
+            replayed = self.shard.replay(table)
         log.info("feature_store.rebuilt", shard=self.shard.index, stored_rows=len(rows), replayed=replayed)
 
     def refer(self, customers: list[dict[str, Any]], merchants: list[dict[str, Any]]) -> None:
@@ -191,6 +193,12 @@ class FeatureStore:
             return x, None
         with tracing.span("model.predict", rows=len(x), explain=explain):
             return x if features else None, self.served.score(x, explain)
+
+    @traced("feature_store.record")
+    def record(self, table: pa.Table, festival_given: np.ndarray | bool = True) -> pa.Table:
+        """Records to store (POST /v1/transactions) completed from this shard's reference: the input columns as
+        scoring completes them and the stored context (Reference.complete_record); no state moves."""
+        return self.reference.complete_record(table, festival_given)
 
     @traced("feature_store.model")
     def model(self) -> dict[str, Any]:

@@ -70,7 +70,7 @@ from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import shard_of, shard_of_one
 from synfinance.model.scoring import Explain, Scored
 from synfinance.observability import logs, metrics
-from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, TRANSACTION_SCHEMA
+from synfinance.schema import FEATURE_NAMES, SCHEMA_VERSION, STORED_TRANSACTION_SCHEMA
 from synfinance.security import HEADER, Caller, KeyRing, RateLimiter
 from synfinance.settings.models import MonitoringConfig, RateLimit, SecurityConfig, Settings
 from synfinance.store.gateway import Gateway
@@ -368,6 +368,16 @@ class Ingress:
                 x[positions] = values
         return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part) in zip(parts, found, strict=True)])
 
+    async def completed(self, table: pa.Table, festival_given: np.ndarray) -> pa.Table:
+        """Records completed by the reference of each customer's shard (FeatureStore.record), in request order."""
+        shard = shard_of(table.column("customer_id"), len(self.shards))
+        parts = [(s, p) for s in range(len(self.shards)) if len(p := np.flatnonzero(shard == s))]
+        done = await asyncio.gather(*(self.shards.call(s, FeatureStore.record, table.take(pa.array(p)),
+                                                       festival_given[p]) for s, p in parts))
+        back = np.empty(table.num_rows, np.int64)
+        back[np.concatenate([p for _, p in parts])] = np.arange(table.num_rows)
+        return pa.concat_tables(done).take(pa.array(back))
+
     # -- label feedback ----------------------------------------------------------------------------------
     @api.post("/v1/feedback", response_model=FeedbackResult, tags=["scoring"],
               responses={404: {"model": ErrorBody, "description": "The transaction has no stored prediction."}})
@@ -412,12 +422,15 @@ class Ingress:
             claim = Idempotency(caller.name, idempotency_key, digest, 201, "")
             if (earlier := await self.db(Gateway.replayed, claim)) is not None:
                 return _replay(earlier)
-        table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=TRANSACTION_SCHEMA)
+        given = [r.model_fields_set for r in rows]
+        table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=STORED_TRANSACTION_SCHEMA)
         ids = table.column("transaction_id")
         _no_repeats(ids.to_pylist())
         if score:
             await self.model_ready()
             await self.db(Gateway.absent, ids.to_pylist())
+        if rows:
+            table = await self.completed(table, np.array(["festival" in g for g in given], bool))
         x, scored = await self.scored(table.select(INPUT_COLUMNS), "flagged") if score and len(rows) else (None, None)
         at = now_us()
         scores = None if scored is None else [score_body(i, r, None, at, elapsed_ms(started)) for i, r in
@@ -425,7 +438,8 @@ class Ingress:
         body = json_text({"stored": len(rows), "scores": scores})  # the answer, kept with the rows under a key
         stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
                                None if scored is None else scored.table(ids, at),
-                               None if claim is None else replace(claim, response=body))
+                               None if claim is None else replace(claim, response=body),
+                               np.array(["time_since_last_txn_s" not in g for g in given], bool))
         if isinstance(stored, Replayed):  # a concurrent request with the same key was stored first
             return _replay(stored)
         return Response(body, 201, media_type="application/json")

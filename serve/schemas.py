@@ -26,11 +26,11 @@ from pydantic import (
 )
 
 from synfinance.features.inputs import INPUT_COLUMNS
-from synfinance.features.reference import DERIVED
+from synfinance.features.reference import DERIVED, SWITCH_FIELDS
 from synfinance.model.policy import DECISIONS
 from synfinance.population.categories import CATEGORY_NAMES
 from synfinance.population.payments import CHANNELS, MODES, STATUSES
-from synfinance.schema import CUSTOMER_SCHEMA, LABEL_FIELDS, MERCHANT_SCHEMA, TRANSACTION_SCHEMA, description
+from synfinance.schema import CUSTOMER_SCHEMA, MERCHANT_SCHEMA, TRANSACTION_SCHEMA, description
 from synfinance.world.catalogue import FRAUD_NAMES
 
 MAX_BATCH = 10_000
@@ -153,8 +153,12 @@ TransactionIn = model_of(
         "channel, status and a location (a city, or latitude and longitude). The other fields are derived by the "
         "server from the calendar and its reference data (docs/api.md); a value supplied for one is used as given.")
 TransactionRecord = model_of(
-    "TransactionRecord", TRANSACTION_SCHEMA, tuple(TRANSACTION_SCHEMA.names), optional=LABEL_FIELDS,
-    doc="A whole transaction as stored; label fields may be left out (not fraud, not an anomaly).")
+    "TransactionRecord", TRANSACTION_SCHEMA, tuple(TRANSACTION_SCHEMA.names),
+    optional=tuple(n for n in TRANSACTION_SCHEMA.names if n not in SWITCH_FIELDS), base=Located,
+    doc="A transaction to store: the raw event (the switch's fields and a location) or the whole record. Fields "
+        "left out are derived by the server as for scoring, the stored context (merchant, customer, state and "
+        "region) from its reference and the behavioural columns from the customer's stored history (docs/api.md); a "
+        "supplied value is used as given; labels left out mean not fraud, not an anomaly.")
 Customer = model_of("Customer", CUSTOMER_SCHEMA, tuple(CUSTOMER_SCHEMA.names), doc="A customer profile.")
 Merchant = model_of("Merchant", MERCHANT_SCHEMA, tuple(MERCHANT_SCHEMA.names), doc="A merchant.")
 

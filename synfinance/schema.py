@@ -143,6 +143,13 @@ TRANSACTION_SCHEMA = pa.schema(
 )
 
 LABEL_FIELDS = tuple(TRANSACTION_SCHEMA.names[-10:])
+# Stored from a raw event (POST /v1/transactions), these columns are unknown for a merchant, customer or city the
+# reference does not hold (migration 0011): nullable where stored, never null in a generated dataset.
+UNKNOWABLE = ("category", "subcategory", "mcc", "merchant_name", "merchant_type", "merchant_reputation", "state",
+              "region", "merchant_city", "latitude", "longitude", "customer_segment", "customer_age_group",
+              "customer_income_bracket", "distance_from_home_km")
+STORED_TRANSACTION_SCHEMA = pa.schema([f.with_nullable(True) if f.name in UNKNOWABLE else f
+                                       for f in TRANSACTION_SCHEMA])
 # Nullable columns added after files were first written (0.8.0): a file without them reads them as null.
 ADDED_LATER = frozenset({"home_latitude", "home_longitude"})
 

@@ -41,11 +41,24 @@ from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.output.dataset import read_dataset
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
-from synfinance.schema import CUSTOMER_SCHEMA, EPOCH, EPOCH_DATE, MERCHANT_SCHEMA, ist_calendar
+from synfinance.population.segments import AGE_GROUP_EDGES, AGE_GROUPS
+from synfinance.schema import (
+    CUSTOMER_SCHEMA,
+    EPOCH,
+    EPOCH_DATE,
+    MERCHANT_SCHEMA,
+    STORED_TRANSACTION_SCHEMA,
+    ist_calendar,
+)
 from synfinance.world.calendar import CITY_ZONE, FESTIVAL_NAMES, festival_days
 
-CUSTOMER_FIELDS = ("customer_id", "city", "home_latitude", "home_longitude")  # what the reference reads of each
-MERCHANT_FIELDS = ("merchant_id", "category", "reputation")
+CUSTOMER_FIELDS = ("customer_id", "city", "home_latitude", "home_longitude",  # what the reference reads of each
+                   "segment", "age", "income_bracket")
+MERCHANT_FIELDS = ("merchant_id", "category", "reputation", "name", "merchant_type", "subcategory", "mcc", "city")
+# A stored transaction's context columns from the merchant's and the customer's records (record's field: column)
+MERCHANT_CONTEXT = {"name": "merchant_name", "merchant_type": "merchant_type", "subcategory": "subcategory",
+                    "mcc": "mcc", "city": "merchant_city"}
+CUSTOMER_CONTEXT = ("customer_segment", "customer_age_group", "customer_income_bracket")
 DERIVED = ("local_date", "local_hour", "festival", "category", "merchant_reputation", "is_online", "city",
            "latitude", "longitude", "distance_from_home_km")
 SWITCH_FIELDS = tuple(n for n in INPUT_COLUMNS if n not in DERIVED)
@@ -56,8 +69,27 @@ _CITY_NAMES = pa.array(geo.CITY_NAMES, pa.string())
 _FESTIVALS = pa.array(("",) + FESTIVAL_NAMES, pa.string())
 
 
+_CITY_STATES = pa.array(geo.CITY_STATES, pa.string())
+_CITY_REGIONS = pa.array(geo.CITY_REGIONS, pa.string())
+_AGE_GROUPS = pa.array(AGE_GROUPS, pa.string())
 _CUSTOMER_ROWS = pa.schema([CUSTOMER_SCHEMA.field(n) for n in CUSTOMER_FIELDS])
 _MERCHANT_ROWS = pa.schema([MERCHANT_SCHEMA.field(n) for n in MERCHANT_FIELDS])
+_MERCHANT_CONTEXT = pa.schema([MERCHANT_SCHEMA.field(n).with_nullable(True) for n in MERCHANT_CONTEXT])
+_CUSTOMER_CONTEXT = pa.schema([STORED_TRANSACTION_SCHEMA.field(n) for n in CUSTOMER_CONTEXT])
+
+
+def _merchant_context(merchants: pa.Table) -> pa.Table:
+    return pa.Table.from_arrays([merchants.column(n).combine_chunks() for n in MERCHANT_CONTEXT],
+                                schema=_MERCHANT_CONTEXT)
+
+
+def _customer_context(customers: pa.Table) -> pa.Table:
+    """Each customer's segment, age group (the generator's bins of the age) and income bracket."""
+    age = customers.column("age").combine_chunks()
+    group = np.searchsorted(AGE_GROUP_EDGES, pc.fill_null(age, 0).to_numpy(zero_copy_only=False), side="right")
+    return pa.Table.from_arrays([customers.column("segment").combine_chunks(),
+                                 _AGE_GROUPS.take(pa.array(group, mask=~age.is_valid().to_numpy(zero_copy_only=False))),
+                                 customers.column("income_bracket").combine_chunks()], schema=_CUSTOMER_CONTEXT)
 
 
 def _kept(customers: pa.Table, keep: Callable[[pa.ChunkedArray], np.ndarray] | None) -> pa.Table:
@@ -87,6 +119,8 @@ class Reference:
     home_lat: np.ndarray  # NaN where unknown
     home_lon: np.ndarray
     home_zone: np.ndarray  # festival zone of the home city
+    merchant_context: pa.Table  # MERCHANT_CONTEXT's columns, row by row with merchant_ids
+    customer_context: pa.Table  # CUSTOMER_CONTEXT's columns, row by row with customer_ids (nulls where unknown)
 
     @classmethod
     def of(cls, customers: pa.Table, merchants: pa.Table) -> Reference:
@@ -102,7 +136,8 @@ class Reference:
 
         return cls(merchants.column("merchant_id").combine_chunks(), merchants.column("category").combine_chunks(),
                    merchants.column("reputation").to_numpy(), customers.column("customer_id").combine_chunks(),
-                   coordinate("home_latitude"), coordinate("home_longitude"), zone)
+                   coordinate("home_latitude"), coordinate("home_longitude"), zone,
+                   _merchant_context(merchants), _customer_context(customers))
 
     @classmethod
     def of_rows(cls, customers: list[dict[str, Any]], merchants: list[dict[str, Any]],
@@ -120,7 +155,8 @@ class Reference:
     @classmethod
     def empty(cls) -> Reference:
         none = pa.array([], pa.string())
-        return cls(none, none, np.zeros(0), none, np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+        return cls(none, none, np.zeros(0), none, np.zeros(0), np.zeros(0), np.zeros(0, np.int64),
+                   _MERCHANT_CONTEXT.empty_table(), _CUSTOMER_CONTEXT.empty_table())
 
     def over(self, base: Reference) -> Reference:
         """This reference, and the customers and merchants of base it does not hold (the database's over a
@@ -136,7 +172,9 @@ class Reference:
                          pa.concat_arrays([self.customer_ids, base.customer_ids.filter(customers)]),
                          np.concatenate([self.home_lat, base.home_lat[c]]),
                          np.concatenate([self.home_lon, base.home_lon[c]]),
-                         np.concatenate([self.home_zone, base.home_zone[c]]))
+                         np.concatenate([self.home_zone, base.home_zone[c]]),
+                         pa.concat_tables([self.merchant_context, base.merchant_context.filter(merchants)]),
+                         pa.concat_tables([self.customer_context, base.customer_context.filter(customers)]))
 
     @cached_property
     def _merchant(self) -> dict[str, int]:
@@ -268,6 +306,39 @@ class Reference:
         arrays = [columns[f.name] if f.name in columns else table.column(f.name).combine_chunks() for f in INPUT_SCHEMA]
         return pa.Table.from_arrays([a.cast(f.type) for a, f in zip(arrays, INPUT_SCHEMA, strict=True)],
                                     schema=INPUT_SCHEMA)
+
+    # -- a stored record (POST /v1/transactions) -----------------------------------------------------------------
+    def complete_record(self, table: pa.Table, festival_given: np.ndarray | bool = True) -> pa.Table:
+        """STORED_TRANSACTION_SCHEMA columns of records whose derivable columns may be absent or null: the input
+        columns as `complete` fills them, then the stored context - day of week, currency, the merchant's name,
+        type, subcategory, MCC and city, the city's state and region, the customer's segment, age group and income
+        bracket - where not given. Unknown as null (a merchant, customer or city the reference does not hold: no
+        category, reputation, point or distance). Behavioural columns (synfinance.store.behaviour) and the rest
+        are as given, null when absent."""
+        n = table.num_rows
+        inputs = self.complete(table, festival_given)
+        columns: dict[str, pa.Array] = {name: inputs.column(name).combine_chunks() for name in INPUT_COLUMNS}
+        columns["category"] = pc.if_else(pc.equal(columns["category"], UNKNOWN_CATEGORY),
+                                         pa.nulls(n, pa.string()), columns["category"])
+        for name in ("merchant_reputation", "latitude", "longitude", "distance_from_home_km"):
+            values = columns[name].to_numpy(zero_copy_only=False)
+            columns[name] = pa.array(values, mask=np.isnan(values))
+        _, _, weekday = ist_calendar(table.column("timestamp").combine_chunks().cast(pa.int64()).to_numpy())
+        derived = {"day_of_week": pa.array(weekday.astype(np.int8)), "currency": pa.array(["INR"] * n, pa.string())}
+        merchant = pc.index_in(table.column("merchant_id"), value_set=self.merchant_ids)
+        for field, name in MERCHANT_CONTEXT.items():
+            derived[name] = self.merchant_context.column(field).take(merchant)
+        city = pc.index_in(columns["city"], value_set=_CITY_NAMES)
+        derived["state"], derived["region"] = _CITY_STATES.take(city), _CITY_REGIONS.take(city)
+        customer = pc.index_in(table.column("customer_id"), value_set=self.customer_ids)
+        for name in CUSTOMER_CONTEXT:
+            derived[name] = self.customer_context.column(name).take(customer)
+        for name, values in derived.items():
+            columns[name] = pc.coalesce(table.column(name), values) if name in table.column_names else values
+        arrays = [columns[f.name] if f.name in columns else table.column(f.name) if f.name in table.column_names
+                  else pa.nulls(n, f.type) for f in STORED_TRANSACTION_SCHEMA]
+        return pa.Table.from_arrays([a.cast(f.type) for a, f in zip(arrays, STORED_TRANSACTION_SCHEMA, strict=True)],
+                                    schema=STORED_TRANSACTION_SCHEMA)
 
     @staticmethod
     def _festivals(day: np.ndarray, zone: np.ndarray) -> pa.Array:

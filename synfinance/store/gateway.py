@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import numpy as np
 import pyarrow as pa
 
 from synfinance.errors import Conflict, NotFound, StoreUnavailable
 from synfinance.observability import metrics
 from synfinance.resilience import Guard
 from synfinance.settings.models import DatabaseConfig
+from synfinance.store.behaviour import with_behaviour
 from synfinance.store.connect import FAILURES, Database
 from synfinance.store.feedback import FeedbackRepository
 from synfinance.store.idempotency import Idempotency, IdempotencyRepository, Replayed
@@ -145,18 +147,22 @@ class Gateway:
         return await self._run(earlier)
 
     async def store(self, txns: pa.Table, features: pa.Table | None, predictions: pa.Table | None,
-                    claim: Idempotency | None = None) -> int | Replayed:
+                    claim: Idempotency | None = None, gap_derived: np.ndarray | None = None) -> int | Replayed:
         """Transactions (with their features and PREDICTION_SCHEMA predictions) in one transaction; Conflict on a
-        known id. With an idempotency claim, the claim is recorded in the same transaction, and a key answered
-        before returns that answer (nothing written); only then is a failed try retried (without a key, a try
-        whose commit was lost would be answered with a conflict on its own rows)."""
+        known id. Behavioural columns left null (and the gap where gap_derived marks it) are derived from the
+        customers' stored history (synfinance.store.behaviour). With an idempotency claim, the claim is recorded
+        in the same transaction, and a key answered before returns that answer (nothing written); only then is a
+        failed try retried (without a key, a try whose commit was lost would be answered with a conflict on its
+        own rows)."""
+        derive = np.zeros(txns.num_rows, bool) if gap_derived is None else gap_derived
+
         async def store(pool: Any) -> int | Replayed:
             async with pool.acquire() as conn, conn.transaction():
                 if claim is not None and (earlier := await IdempotencyRepository(conn).claim(claim)) is not None:
                     return earlier
                 ids = txns.column("transaction_id").to_pylist()
                 await _absent(conn, ids)
-                counts = await load_part(conn, txns, features, predictions)
+                counts = await load_part(conn, await with_behaviour(conn, txns, derive), features, predictions)
                 if counts.rows.get("transactions", 0) < len(ids):  # another request stored one meanwhile
                     raise Conflict(_duplicates(ids))
                 return len(ids)

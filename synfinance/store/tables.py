@@ -16,7 +16,7 @@ from synfinance.schema import (
     FEATURE_TABLE_SCHEMA,
     MERCHANT_SCHEMA,
     PREDICTION_SCHEMA,
-    TRANSACTION_SCHEMA,
+    STORED_TRANSACTION_SCHEMA,
 )
 
 _SCALAR = {
@@ -99,7 +99,7 @@ TABLES: dict[str, TableSpec] = {
     for spec in (
         TableSpec("customers", CUSTOMER_SCHEMA, ("customer_id",)),
         TableSpec("merchants", MERCHANT_SCHEMA, ("merchant_id",)),
-        TableSpec("transactions", TRANSACTION_SCHEMA, ("transaction_id", "timestamp")),
+        TableSpec("transactions", STORED_TRANSACTION_SCHEMA, ("transaction_id", "timestamp")),
         TableSpec("features", FEATURE_TABLE_SCHEMA, ("transaction_id",)),
         TableSpec("predictions", STORED_PREDICTION_SCHEMA, ("transaction_id", "model_version"), frozenset({"reasons"})),
         TableSpec("fraud_labels", _LABEL_SCHEMA, ("transaction_id",), frozenset({"evidence"})),

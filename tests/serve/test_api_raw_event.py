@@ -4,16 +4,18 @@ location is refused naming the field."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import requests
-from api_rows import rows
+from api_rows import rows, transactions
 from conftest import API_PARAMS, KEYS, Api, app_settings
 from localhost import free_port, wait_for
 from pg_schemas import execute
@@ -21,9 +23,10 @@ from pg_schemas import execute
 from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.reference import SWITCH_FIELDS
+from synfinance.generate.context import customer_context
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
-from synfinance.schema import FEATURE_NAMES
+from synfinance.schema import FEATURE_NAMES, paise_from_amounts
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 LOCATION = ("city", "latitude", "longitude")
@@ -153,3 +156,105 @@ def test_a_merchant_stored_while_the_api_runs_completes_raw_events_from_then_on(
     finally:
         execute(api.db, "DELETE FROM merchants WHERE merchant_id = $1", event["merchant_id"])
     wait_for(lambda: reputation() is None, what="the deleted merchant gone from the reference")
+
+
+STORED_CONTEXT = ("local_date", "local_hour", "day_of_week", "festival", "currency", "category", "subcategory", "mcc",
+                  "is_online", "merchant_name", "merchant_type", "merchant_reputation", "city", "state", "region",
+                  "merchant_city", "latitude", "longitude", "customer_segment", "customer_age_group",
+                  "customer_income_bracket", "distance_from_home_km")
+
+
+def stored_rows(api: Api, ids: list[str]) -> dict[str, dict]:
+    async def fetch() -> list[dict]:
+        conn = await api.db.connect()
+        try:
+            return [dict(r) for r in await conn.fetch("SELECT * FROM transactions WHERE transaction_id = ANY($1)", ids)]
+        finally:
+            await conn.close()
+    return {r["transaction_id"]: r for r in asyncio.run(fetch())}
+
+
+def fresh_customers(api: Api, later: pa.Table, count: int) -> pa.Table:
+    """Later's transactions of customers no other test scores or stores (nothing stored at or after later's start)."""
+    used = set(of_customers(later, slice(0, 60)).column("customer_id").to_pylist())
+    candidates = [c for c in sorted(set(later.column("customer_id").to_pylist()), reverse=True) if c not in used]
+    start = later.column("timestamp")[0].as_py()
+
+    async def busy() -> set[str]:
+        conn = await api.db.connect()
+        try:
+            return {r[0] for r in await conn.fetch("SELECT DISTINCT customer_id FROM transactions WHERE customer_id "
+                                                   "= ANY($1) AND timestamp >= $2", candidates[:50], start)}
+        finally:
+            await conn.close()
+    taken = asyncio.run(busy())
+    chosen = [c for c in candidates[:50] if c not in taken][:count]
+    assert len(chosen) == count, taken
+    mine = later.filter(pc.is_in(later.column("customer_id"), value_set=pa.array(chosen)))
+    ids = pc.binary_join_element_wise("stored-", mine.column("transaction_id"), "")  # later's ids repeat the session's
+    return mine.set_column(mine.schema.get_field_index("transaction_id"), "transaction_id", ids)
+
+
+def expected_behaviour(api: Api, mine: pa.Table) -> dict[str, tuple]:
+    """The generator's behavioural context (synfinance.generate.context) over the customers' stored history and
+    these later rows: what the stored raw events must carry."""
+    before = transactions(api.data)
+    before = before.filter(pc.is_in(before.column("customer_id"), value_set=pc.unique(mine.column("customer_id"))))
+    union = pa.concat_tables([before, mine.cast(before.schema)]).sort_by(
+        [("timestamp", "ascending"), ("transaction_id", "ascending")])
+    ctx = customer_context(pc.dictionary_encode(union.column("customer_id")).combine_chunks().indices.to_numpy(),
+                           union.column("timestamp").combine_chunks().cast(pa.int64()).to_numpy(),
+                           union.column("local_date").combine_chunks().cast(pa.int32()).to_numpy(),
+                           pc.dictionary_encode(union.column("merchant_id")).combine_chunks().indices.to_numpy(),
+                           paise_from_amounts(union.column("amount_inr")))
+    return {t: (None if np.isnan(g) else g, bool(f), int(c), Decimal(int(p)) / 100) for t, g, f, c, p in
+            zip(union.column("transaction_id").to_pylist(), ctx.time_since_last_s, ctx.first_with_merchant,
+                ctx.daily_count, ctx.daily_paise, strict=True)}
+
+
+def test_raw_events_are_stored_with_the_generated_context_and_the_customers_history(api: Api,
+                                                                                    later: pa.Table) -> None:
+    """POST /v1/transactions with a switch's fields and a location: each stored row carries the generated dataset's
+    context columns (merchant, customer, calendar, place) and the generator's behavioural columns over what is
+    stored before it - the session's history and the rows of an earlier request and of its own."""
+    mine = fresh_customers(api, later, 5)
+    assert mine.num_rows >= 20
+    half = mine.num_rows // 2
+    scores = []
+    for part in (mine.slice(0, half), mine.slice(half)):
+        r = api.post("/v1/transactions", {"transactions": rows(part, (*SWITCH_FIELDS, *LOCATION))}, "writer")
+        assert r.status_code == 201, r.text
+        scores += r.json()["scores"]
+    assert all(0 <= s["fraud_probability"] <= 1 for s in scores) and len(scores) == mine.num_rows
+    stored = stored_rows(api, mine.column("transaction_id").to_pylist())
+    behaviour = expected_behaviour(api, mine)
+    for row in mine.to_pylist():
+        got = stored[row["transaction_id"]]
+        for name in STORED_CONTEXT:
+            if isinstance(row[name], float):
+                assert got[name] == pytest.approx(row[name], abs=1e-9), name
+            else:
+                assert got[name] == row[name], (name, got[name], row[name])
+        gap, first, count, amount = behaviour[row["transaction_id"]]
+        assert (got["time_since_last_txn_s"], got["is_first_txn_with_merchant"], got["daily_txn_count"],
+                got["daily_txn_amount_inr"]) == (pytest.approx(gap, abs=1e-6) if gap is not None else None, first,
+                                                 count, amount), row["transaction_id"]
+        assert (got["is_fraud"], got["is_anomaly"], got["card_type"], got["os"]) == (False, False, None, None)
+    # the stored history mattered: later's own first rows of these customers have no gap, the stored ones do
+    assert any(row["time_since_last_txn_s"] is None and stored[row["transaction_id"]]["time_since_last_txn_s"]
+               for row in mine.to_pylist())
+
+
+def test_a_raw_event_of_an_unknown_merchant_and_customer_is_stored_and_scored(api: Api, later: pa.Table) -> None:
+    event = rows(later.slice(0, 1), (*SWITCH_FIELDS, "city"))[0]
+    event |= {"merchant_id": "MER_NEVER_STORED", "customer_id": "CUST_NEVER_STORED", "transaction_id": "raw-store-1"}
+    r = api.post("/v1/transactions", {"transactions": [event]}, "writer")
+    assert r.status_code == 201, r.text
+    assert 0 <= r.json()["scores"][0]["fraud_probability"] <= 1
+    got = stored_rows(api, ["raw-store-1"])["raw-store-1"]
+    unknown = ("category", "subcategory", "mcc", "merchant_name", "merchant_type", "merchant_reputation",
+               "merchant_city", "customer_segment", "customer_age_group", "customer_income_bracket",
+               "distance_from_home_km", "time_since_last_txn_s")
+    assert {n: got[n] for n in unknown} == dict.fromkeys(unknown)
+    assert (got["city"], got["daily_txn_count"], got["is_first_txn_with_merchant"]) == (event["city"], 1, True)
+    assert got["state"] and got["latitude"] is not None  # the city's centre

@@ -10,7 +10,15 @@ import pyarrow.compute as pc
 import pytest
 
 from synfinance.features.inputs import INPUT_COLUMNS
-from synfinance.features.reference import DERIVED, SWITCH_FIELDS, UNKNOWN_CATEGORY, Reference
+from synfinance.features.reference import (
+    CUSTOMER_CONTEXT,
+    DERIVED,
+    MERCHANT_CONTEXT,
+    SWITCH_FIELDS,
+    UNKNOWN_CATEGORY,
+    Reference,
+)
+from synfinance.schema import LABEL_FIELDS, STORED_TRANSACTION_SCHEMA
 
 SAMPLE = 20_000
 
@@ -97,6 +105,44 @@ def test_a_null_festival_means_none_and_only_an_absent_one_is_derived(reference:
     assert reference.complete_one(event)["festival"] is None
     del event["festival"]
     assert reference.complete_one(event)["festival"] == festive.column("festival")[0].as_py()
+
+
+CONTEXT = ("day_of_week", "currency", "state", "region", *MERCHANT_CONTEXT.values(), *CUSTOMER_CONTEXT)
+
+
+def test_a_raw_record_completes_to_the_generated_stored_columns(reference: Reference, txns: pa.Table) -> None:
+    """The stored form: the input columns and the merchant, customer and location context, as generated."""
+    whole = txns.take(pa.array(np.arange(0, txns.num_rows, 15)[:SAMPLE]))
+    stored = reference.complete_record(whole.select([*SWITCH_FIELDS, "city"]), festival_given=False)
+    assert stored.schema.equals(STORED_TRANSACTION_SCHEMA)
+    for name in (*INPUT_COLUMNS, *CONTEXT):
+        if name not in ("latitude", "longitude", "distance_from_home_km"):  # a city alone: its centre
+            assert same(stored.column(name), whole.column(name)), name
+    with_points = reference.complete_record(whole.select([*SWITCH_FIELDS, "city", "latitude", "longitude"]), False)
+    for name in ("latitude", "longitude", "distance_from_home_km"):
+        assert same(with_points.column(name), whole.column(name)), name
+    assert all(stored.column(n).null_count == n_rows for n, n_rows in
+               (("fraud_type", whole.num_rows), ("card_type", whole.num_rows), ("os", whole.num_rows)))
+    assert reference.complete_record(whole).equals(whole.cast(STORED_TRANSACTION_SCHEMA))  # the full form as given
+    assert set(LABEL_FIELDS) <= set(stored.column_names)
+
+
+def test_a_record_of_unknown_merchant_customer_and_city_stores_nulls_for_what_is_unknown(
+        reference: Reference, full: pa.Table) -> None:
+    raw = full.slice(0, 3).select([*SWITCH_FIELDS, "city"])
+    raw = raw.set_column(raw.schema.get_field_index("merchant_id"), "merchant_id", pa.array(["MER_NEW"] * 3))
+    raw = raw.set_column(raw.schema.get_field_index("customer_id"), "customer_id", pa.array(["CUST_NEW"] * 3))
+    raw = raw.set_column(raw.schema.get_field_index("city"), "city", pa.array(["Atlantis", None, "Atlantis"]))
+    raw = raw.append_column("latitude", pa.array([None, 19.07, None], pa.float64())) \
+        .append_column("longitude", pa.array([None, 72.88, None], pa.float64()))
+    stored = reference.complete_record(raw, festival_given=False)
+    for name in ("category", "merchant_reputation", "distance_from_home_km", *MERCHANT_CONTEXT.values(),
+                 *CUSTOMER_CONTEXT):
+        assert stored.column(name).null_count == 3, name
+    assert stored.column("city").to_pylist() == ["Atlantis", "Mumbai", "Atlantis"]
+    assert stored.column("state").to_pylist()[0::2] == [None, None] and stored.column("state")[1].as_py()
+    assert stored.column("latitude").to_pylist() == [None, 19.07, None]
+    assert stored.column("currency").to_pylist() == ["INR"] * 3
 
 
 def test_a_newer_reference_over_an_older_keeps_its_own_rows_and_adds_the_rest(tables: dict[str, pa.Table]) -> None:
