@@ -28,6 +28,7 @@ from synfinance.errors import SynFinanceError, ValidationError
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import OnlineShard
 from synfinance.features.reference import Reference
+from synfinance.features.undo import Undo
 from synfinance.model.scoring import Scored
 from synfinance.model.served import ServedModel
 from synfinance.observability import metrics, tracing
@@ -39,6 +40,7 @@ from synfinance.store.gateway import Gateway, stored_since
 from synfinance.store.notify import ReferenceFeed
 
 LIGHT: dict[str, Any] = {"num_cpus": 0}
+HELD_UNDOS = 256  # undos a store keeps for writes still being stored
 log = get_logger("synfinance.serve")
 
 
@@ -105,6 +107,8 @@ class FeatureStore:
             if not self.feed.start(wait_s=database.connect_timeout_s + database.statement_timeout_s):
                 log.warning("feature_store.reference_pending", shard=index,
                             reason="the database did not answer; the reference follows when it does")
+        self.undos: dict[int, Undo] = {}  # held batches' undos by token (POST /v1/transactions)
+        self.tokens = 0
         self.size = metrics.STORE_CUSTOMERS.labels(str(index))
         self.hits, self.misses = metrics.STORE_LOOKUPS.labels("hit"), metrics.STORE_LOOKUPS.labels("miss")
         self._count(0, 0)
@@ -176,23 +180,49 @@ class FeatureStore:
 
     @traced("feature_store.many")
     def many(self, table: pa.Table, positions: np.ndarray, explain: str | None,
-             festival_given: np.ndarray | bool = True, features: bool = True
-             ) -> tuple[np.ndarray | None, Scored | None]:
+             festival_given: np.ndarray | bool = True, features: bool = True, hold: bool = False
+             ) -> tuple[np.ndarray | None, Scored | None, int | None]:
         """Features of a batch (returned when `features`: a 1,000-row batch's are 0.5 MB to send back), and
         (explain not None) their scores; positions are the rows' places in the request, festival_given where a
-        null festival means none (else the calendar's is derived)."""
+        null festival means none (else the calendar's is derived). With `hold`, a token for `release`, which can
+        take the batch's change to the state back (its rows were not stored)."""
         if explain is not None:
             self.served.ready()
         completed = self.reference.complete(table, festival_given)
+        token = None
         with self.turn:
+            undo = Undo.before(self.shard.extractor, completed) if hold else None
             known = self.shard.known(table.column("customer_id"))
             x = self.shard.many(completed, positions)
             self._count(known, table.num_rows - known)
+            if undo is not None:
+                undo.seal()
+                token = self._hold(undo)
         log.debug("feature_store.many", rows=table.num_rows, known_rows=known)
         if explain is None:
-            return x, None
+            return x, None, token
         with tracing.span("model.predict", rows=len(x), explain=explain):
-            return x if features else None, self.served.score(x, explain)
+            return x if features else None, self.served.score(x, explain), token
+
+    def _hold(self, undo: Undo) -> int:
+        """Keep an undo until released; the oldest of more than HELD_UNDOS is dropped (its caller is gone)."""
+        self.tokens += 1
+        self.undos[self.tokens] = undo
+        while len(self.undos) > HELD_UNDOS:
+            self.undos.pop(next(iter(self.undos)))
+        return self.tokens
+
+    @traced("feature_store.release")
+    def release(self, token: int, undo: bool) -> tuple[int, int]:
+        """Forget a held batch's undo, or (undo) put back the state rows it changed that nothing changed since:
+        (rows restored, rows kept)."""
+        held = self.undos.pop(token, None)
+        if held is None or not undo:
+            return 0, 0
+        with self.turn:
+            restored, kept = held.apply()
+        log.info("feature_store.undone", shard=self.shard.index, restored_rows=restored, kept_rows=kept)
+        return restored, kept
 
     @traced("feature_store.record")
     def record(self, table: pa.Table, festival_given: np.ndarray | bool = True) -> pa.Table:

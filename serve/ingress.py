@@ -79,6 +79,7 @@ from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
 log = logs.get_logger("synfinance.serve")
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+Held = tuple[int, int]  # (shard, token) of a batch whose state change can be taken back (FeatureStore.release)
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
         (401, "No API key, or an unknown one."), (403, "The key lacks the route's scope."),
@@ -341,7 +342,7 @@ class Ingress:
         started = time.perf_counter()
         table, festival_given = await _batch_table(request)
         await self.model_ready()
-        x, scored = await self.scored(table, explain, festival_given, features)
+        x, scored, _held = await self.scored(table, explain, festival_given, features)  # nothing held
         ids, elapsed, at = table.column("transaction_id"), elapsed_ms(started), now_us()
         if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
             metrics.BATCH_SIZE.labels("/v1/score/batch").observe(table.num_rows)
@@ -353,20 +354,26 @@ class Ingress:
         return json_response({"scores": scores, "processing_time_ms": elapsed})
 
     async def scored(self, table: pa.Table, explain: Explain, festival_given: np.ndarray | bool = True,
-                     features: bool = True) -> tuple[np.ndarray | None, Scored]:
+                     features: bool = True, hold: bool = False) -> tuple[np.ndarray | None, Scored, list[Held]]:
         """Scores of every row, and (features) their features, each shard computing and scoring its customers'
-        rows concurrently."""
+        rows concurrently; with `hold`, what `release` needs to take the state change back."""
         shard = shard_of(table.column("customer_id"), len(self.shards))
         parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
         parts = [(s, p) for s, p in parts if len(p)]
         given = np.broadcast_to(np.asarray(festival_given, bool), (table.num_rows,))
         found = await asyncio.gather(*(self.shards.call(s, FeatureStore.many, table.take(pa.array(p)), p, explain,
-                                                        given[p], features) for s, p in parts))
+                                                        given[p], features, hold) for s, p in parts))
         x = np.empty((table.num_rows, len(FEATURE_NAMES))) if features else None
         if x is not None:
-            for (_, positions), (values, _) in zip(parts, found, strict=True):
+            for (_, positions), (values, _, _) in zip(parts, found, strict=True):
                 x[positions] = values
-        return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part) in zip(parts, found, strict=True)])
+        held = [(s, token) for (s, _), (_, _, token) in zip(parts, found, strict=True) if token is not None]
+        return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part, _) in zip(parts, found,
+                                                                                           strict=True)]), held
+
+    async def release(self, held: list[Held], undo: bool) -> None:
+        """Let the shards forget held batches, or (undo) take back their change to the state."""
+        await asyncio.gather(*(self.shards.call(s, FeatureStore.release, token, undo) for s, token in held))
 
     async def completed(self, table: pa.Table, festival_given: np.ndarray) -> pa.Table:
         """Records completed by the reference of each customer's shard (FeatureStore.record), in request order."""
@@ -431,16 +438,23 @@ class Ingress:
             await self.db(Gateway.absent, ids.to_pylist())
         if rows:
             table = await self.completed(table, np.array(["festival" in g for g in given], bool))
-        x, scored = await self.scored(table.select(INPUT_COLUMNS), "flagged") if score and len(rows) else (None, None)
+        x, scored, held = await self.scored(table.select(INPUT_COLUMNS), "flagged", hold=True) \
+            if score and len(rows) else (None, None, [])
         at = now_us()
         scores = None if scored is None else [score_body(i, r, None, at, elapsed_ms(started)) for i, r in
                                               zip(ids.to_pylist(), scored.rows(), strict=True)]
         body = json_text({"stored": len(rows), "scores": scores})  # the answer, kept with the rows under a key
-        stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
-                               None if scored is None else scored.table(ids, at),
-                               None if claim is None else replace(claim, response=body),
-                               np.array(["time_since_last_txn_s" not in g for g in given], bool))
-        if isinstance(stored, Replayed):  # a concurrent request with the same key was stored first
+        try:
+            stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
+                                   None if scored is None else scored.table(ids, at),
+                                   None if claim is None else replace(claim, response=body),
+                                   np.array(["time_since_last_txn_s" not in g for g in given], bool))
+        except SynFinanceError:  # not stored: the features' state must not count the rows (a timeout keeps them:
+            await self.release(held, undo=True)  # its write may still complete)
+            raise
+        # a concurrent request with the same key was stored first: these rows were not stored
+        await self.release(held, undo=isinstance(stored, Replayed))
+        if isinstance(stored, Replayed):
             return _replay(stored)
         return Response(body, 201, media_type="application/json")
 

@@ -58,7 +58,7 @@ class FeatureExtractor:
         parts = []
         for i in range(0, table.num_rows, self.chunk_rows):
             chunk = table.slice(i, self.chunk_rows)
-            slots = {key: kind.slots(chunk.column(col)) for key, kind, col in self._keyed()}
+            slots = {key: kind.slots(chunk.column(col)) for key, kind, col in self.keyed()}
             parts.append(self._columns(to_rows(chunk), slots))
         ids = table.column("transaction_id").combine_chunks()
         columns = [np.concatenate([p[name] for p in parts]) if parts else np.zeros(0) for name in FEATURE_NAMES]
@@ -97,14 +97,14 @@ class FeatureExtractor:
             taken.append((i, checked, keys))
         if taken:
             slots = {key: np.array([kind.slot(keys[col]) for _, _, keys in taken], dtype=np.int64)
-                     for key, kind, col in self._keyed()}
+                     for key, kind, col in self.keyed()}
             values = self._columns(Rows.of([checked for _, checked, _ in taken]), slots)
             matrix = np.column_stack([values[name] for name in FEATURE_NAMES]).astype(np.float64)
             for j, (i, _, _) in enumerate(taken):
                 found[i] = matrix[j]
         return found
 
-    def _keyed(self) -> tuple[tuple[str, Keyed, str], ...]:
+    def keyed(self) -> tuple[tuple[str, Keyed, str], ...]:
         st = self.state
         return (("customer", st.customers, "customer_id"), ("merchant", st.merchants, "merchant_id"),
                 ("device", st.devices, "device_id"), ("city", st.cities, "city"))

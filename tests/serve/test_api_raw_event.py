@@ -258,3 +258,29 @@ def test_a_raw_event_of_an_unknown_merchant_and_customer_is_stored_and_scored(ap
     assert {n: got[n] for n in unknown} == dict.fromkeys(unknown)
     assert (got["city"], got["daily_txn_count"], got["is_first_txn_with_merchant"]) == (event["city"], 1, True)
     assert got["state"] and got["latitude"] is not None  # the city's centre
+
+
+def test_a_write_the_database_refuses_is_taken_back_out_of_the_features(api: Api, later: pa.Table,
+                                                                        twins: tuple[str, str]) -> None:
+    """POST /v1/transactions scores its rows (the customer's state advances) before the database stores them; when
+    the store refuses them (here: the day's spend overflows daily_txn_amount_inr), the state is put back, so the
+    customer's next score is what it would have been without them - the same as a twin app's that never saw them."""
+    twin = twins[0]
+    mine = fresh_customers(api, later, 1).slice(0, 2)
+    control, probe = (rows(mine.slice(i, 1))[0] | {"merchant_id": f"MER_UNDO_{i}", "device_id": None}
+                      for i in range(2))
+
+    def features(base: str, event: dict) -> np.ndarray:
+        r = requests.post(base + "/v1/score?features=true", json=event, headers=HEADERS, timeout=60)
+        assert r.status_code == 200, r.text
+        return np.array([np.nan if v is None else v for v in (r.json()["features"][n] for n in FEATURE_NAMES)])
+
+    # the customer's state is the same in both apps
+    np.testing.assert_allclose(features(api.base, control), features(twin, control), rtol=0, atol=1e-9)
+    between = dt.datetime.fromisoformat(probe["timestamp"]) - dt.timedelta(seconds=2)
+    refused = [rows(mine.slice(1, 1), (*SWITCH_FIELDS, "city"))[0] | {
+        "transaction_id": f"undo-{k}", "merchant_id": "MER_UNDO_W", "amount_inr": "600000000000.00",
+        "timestamp": (between + dt.timedelta(seconds=k)).isoformat()} for k in range(2)]
+    r = api.post("/v1/transactions", {"transactions": refused}, "writer")
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "$.transactions[1].amount_inr", r.text
+    np.testing.assert_allclose(features(api.base, probe), features(twin, probe), rtol=0, atol=1e-9)
