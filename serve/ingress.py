@@ -415,7 +415,8 @@ class Ingress:
     async def store(self, request: Request, records: Records, caller: Writing,
                     score: bool = Query(True, description="Score them and store the predictions too."),
                     idempotency_key: IdempotencyKey = None) -> Response:
-        """Store whole transactions (and, unless ?score=false, their features and predictions) atomically.
+        """Store transactions (and, unless ?score=false, their features and predictions) atomically: raw events or
+        whole records, what is left out derived by the server (docs/api.md, "The raw event").
 
         With an `Idempotency-Key`, a retry of the same request (same key, body and query, same API key) gets the
         first answer again, marked `Idempotent-Replayed: true`, and nothing is written twice; the same key with a
