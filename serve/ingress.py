@@ -21,20 +21,20 @@ import numpy as np
 import pyarrow as pa
 import structlog
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Security
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 from pydantic import ValidationError as PydanticError
 from ray import serve
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from actors.handles import LIMIT_BANK, DeploymentActor, FeatureShards, HeldStore, QueryHandle, cluster_state
 from actors.live import follow
 from actors.metrics import cluster_page, instrument, retune
 from serve import errors
 from serve import health as checks
-from serve.columnar import ARROW_STREAM, read_batch, scores_table, to_stream
+from serve.bodies import BATCH_BODY, batch_table, no_repeats, replayed, within_limit
+from serve.columnar import ARROW_STREAM, scores_table, to_stream
 from serve.deployments import FeatureStore, FeatureStoreSpec, LimitBank
 from serve.edge import Edge, media_type
 from serve.responses import elapsed_ms, feature_table, json_response, json_text, now_us, score_body
@@ -54,19 +54,16 @@ from serve.schemas import (
     Text,
     Timestamp,
     TransactionIn,
-    Transactions,
 )
 from synfinance.errors import (
     Forbidden,
     ModelUnavailable,
-    Problem,
     RateLimited,
     SynFinanceError,
-    TooLarge,
     Unauthenticated,
     ValidationError,
 )
-from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
+from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import shard_of, shard_of_one
 from synfinance.model.scoring import Explain, Scored
 from synfinance.observability import logs, metrics
@@ -174,19 +171,6 @@ class FastScore:
         await response(scope, receive, send)
 
 
-def replayed(body: bytes, receive: Receive) -> Receive:
-    """A receive that gives the already-read body first, then whatever the connection says next."""
-    given = [False]
-
-    async def again() -> Message:
-        if not given[0]:
-            given[0] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
-
-
 def cache_report(shards: list[dict[str, Any]]) -> dict[str, Any]:
     """Per shard and in total: online-feature entries and bytes, and the model each shard has loaded."""
     features = [s["features"] for s in shards]
@@ -200,49 +184,6 @@ def cache_report(shards: list[dict[str, Any]]) -> dict[str, Any]:
 def _page(page: Any) -> Response:
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
-
-def _within_limit(rows: list[Any]) -> list[Any]:
-    """The rows of a request, or TooLarge (413) naming the limit."""
-    if len(rows) > MAX_BATCH:
-        raise TooLarge(f"{len(rows):,} transactions in one request; the limit is {MAX_BATCH:,}")
-    return rows
-
-
-async def _batch_table(request: Request) -> tuple[pa.Table, np.ndarray | bool]:
-    """A batch body as INPUT_SCHEMA columns (an Arrow IPC stream, or JSON checked by the Transactions model), and
-    where its festival was given (null then means none; synfinance.features.reference): an Arrow body's column is
-    given whole or not at all, a JSON row's field row by row."""
-    raw = await request.body()
-    if media_type(request.headers.get("content-type", "")) == ARROW_STREAM:
-        table = read_batch(raw)
-        return table, "festival" in pa.ipc.open_stream(pa.py_buffer(raw)).schema.names
-    try:
-        batch = Transactions.model_validate_json(raw)
-    except PydanticError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) \
-            from None
-    rows = _within_limit(batch.transactions)
-    metrics.BATCH_SIZE.labels("/v1/score/batch").observe(len(rows))
-    table = pa.Table.from_pydict({n: [getattr(r, n) for r in rows] for n in INPUT_COLUMNS}, schema=INPUT_SCHEMA)
-    return table, np.array([("festival" in r.model_fields_set) for r in rows], bool)
-
-
-BATCH_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": Transactions.model_json_schema(ref_template="#/components/schemas/{model}")},
-    ARROW_STREAM: {"schema": {"type": "string", "format": "binary",
-                              "description": "An Arrow IPC stream with the TransactionIn columns."}}}}}
-
-
-def _no_repeats(ids: list[str], field: str = "transactions") -> None:
-    seen: dict[str, int] = {}
-    problems = []
-    for i, tid in enumerate(ids):
-        if tid in seen:
-            problems.append(Problem(f"$.{field}[{i}].transaction_id", tid,
-                                    f"an id not used earlier in this request ({field}[{seen[tid]}] has it)"))
-        seen.setdefault(tid, i)
-    if problems:
-        raise ValidationError(problems)
 
 def _replay(earlier: Replayed) -> Response:
     return Response(earlier.response, earlier.status, {"Idempotent-Replayed": "true"}, media_type="application/json")
@@ -340,7 +281,7 @@ class Ingress:
         """Score up to 10,000 transactions; each customer's are taken oldest first, results in request order.
         The body is JSON or, for bulk clients, an Arrow IPC stream of the same columns."""
         started = time.perf_counter()
-        table, festival_given = await _batch_table(request)
+        table, festival_given = await batch_table(request)
         await self.model_ready()
         x, scored, _held = await self.scored(table, explain, festival_given, features)  # nothing held
         ids, elapsed, at = table.column("transaction_id"), elapsed_ms(started), now_us()
@@ -397,7 +338,7 @@ class Ingress:
               responses={404: {"model": ErrorBody, "description": "A transaction has no stored prediction."}})
     async def feedback_batch(self, batch: FeedbackBatch, _: Writing) -> Response:
         """Up to 10,000 outcomes at once, all recorded or (one unknown transaction) none."""
-        _no_repeats([f.transaction_id for f in batch.feedback], "feedback")
+        no_repeats([f.transaction_id for f in batch.feedback], "feedback")
         return await self.record_feedback(batch.feedback)
 
     async def record_feedback(self, items: list[FeedbackIn]) -> Response:
@@ -422,7 +363,7 @@ class Ingress:
         first answer again, marked `Idempotent-Replayed: true`, and nothing is written twice; the same key with a
         different request is refused (422). Without one, a repeat is refused as a conflict (409)."""
         started = time.perf_counter()
-        rows = _within_limit(records.transactions)
+        rows = within_limit(records.transactions)
         metrics.BATCH_SIZE.labels("/v1/transactions").observe(len(rows))
         claim = None
         if idempotency_key is not None:
@@ -433,7 +374,7 @@ class Ingress:
         given = [r.model_fields_set for r in rows]
         table = pa.Table.from_pylist([r.model_dump() for r in rows], schema=STORED_TRANSACTION_SCHEMA)
         ids = table.column("transaction_id")
-        _no_repeats(ids.to_pylist())
+        no_repeats(ids.to_pylist())
         if score:
             await self.model_ready()
             await self.db(Gateway.absent, ids.to_pylist())
