@@ -297,20 +297,29 @@ class Ingress:
     async def scored(self, table: pa.Table, explain: Explain, festival_given: np.ndarray | bool = True,
                      features: bool = True, hold: bool = False) -> tuple[np.ndarray | None, Scored, list[Held]]:
         """Scores of every row, and (features) their features, each shard computing and scoring its customers'
-        rows concurrently; with `hold`, what `release` needs to take the state change back."""
+        rows concurrently; with `hold`, what `release` needs to take the state change back. A batch over several
+        shards is all or nothing: when one shard refuses its part, the others' parts are taken back."""
         shard = shard_of(table.column("customer_id"), len(self.shards))
         parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
         parts = [(s, p) for s, p in parts if len(p)]
         given = np.broadcast_to(np.asarray(festival_given, bool), (table.num_rows,))
+        holding = hold or len(parts) > 1
         found = await asyncio.gather(*(self.shards.call(s, FeatureStore.many, table.take(pa.array(p)), p, explain,
-                                                        given[p], features, hold) for s, p in parts))
+                                                        given[p], features, holding) for s, p in parts),
+                                     return_exceptions=True)
+        done = [(s, p, f) for (s, p), f in zip(parts, found, strict=True) if not isinstance(f, BaseException)]
+        held = [(s, f[2]) for s, _, f in done if f[2] is not None]
+        if failed := [f for f in found if isinstance(f, BaseException)]:
+            await self.release(held, undo=True)
+            raise failed[0]
+        if not hold:
+            await self.release(held, undo=False)
+            held = []
         x = np.empty((table.num_rows, len(FEATURE_NAMES))) if features else None
         if x is not None:
-            for (_, positions), (values, _, _) in zip(parts, found, strict=True):
+            for _, positions, (values, _, _) in done:
                 x[positions] = values
-        held = [(s, token) for (s, _), (_, _, token) in zip(parts, found, strict=True) if token is not None]
-        return x, Scored.placed(table.num_rows, [(p, part) for (_, p), (_, part, _) in zip(parts, found,
-                                                                                           strict=True)]), held
+        return x, Scored.placed(table.num_rows, [(p, f[1]) for _, p, f in done]), held
 
     async def release(self, held: list[Held], undo: bool) -> None:
         """Let the shards forget held batches, or (undo) take back their change to the state."""

@@ -151,6 +151,25 @@ def test_batch_scores_equal_offline_and_keep_request_order(api: Api, layout: str
     np.testing.assert_allclose([s["fraud_probability"] for s in scores], model.predict(offline), rtol=1e-12)
 
 
+def test_a_batch_one_shard_refuses_moves_no_other_shards_state(api: Api, sharded: str) -> None:
+    """A batch over both shards of the shard layout is all or nothing: one row older than its customer's last is
+    refused (422) on its shard, and the other shard's rows are taken back, so that customer's next score has the
+    features of a history without them (offline, 1e-9)."""
+    table = parity_rows(api, slice(20, 30), "atom-")
+    route = shard_of(table.column("customer_id"), 2)
+    customer = {s: table.column("customer_id")[int(np.flatnonzero(route == s)[0])].as_py() for s in (0, 1)}
+    a, b = (rows(table.filter(pa.compute.equal(table.column("customer_id"), customer[s]))) for s in (0, 1))
+    assert len(a) >= 2 and len(b) >= 2
+    assert post(sharded, "/v1/score", b[-1]).status_code == 200  # b's newest: its oldest is now out of order
+    r = post(sharded, "/v1/score/batch", {"transactions": [a[0], b[0]]})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "$.transactions[1].timestamp", r.text
+    r = post(sharded, "/v1/score?features=true", a[1])
+    assert r.status_code == 200, r.text
+    without_a0 = table.filter(pa.compute.equal(table.column("transaction_id"), a[1]["transaction_id"]))
+    np.testing.assert_allclose(as_matrix([r.json()]), offline_features(api, without_a0), rtol=1e-9, atol=1e-9,
+                               equal_nan=True)
+
+
 def test_a_transaction_older_than_the_customers_last_is_refused_by_path(api: Api) -> None:
     table = parity_rows(api, slice(9, 10), "old-")
     first, second = rows(table)[-1], rows(table)[0]  # newest, then an older one
