@@ -216,10 +216,10 @@ class FeatureStore:
     def release(self, token: int, undo: bool) -> tuple[int, int]:
         """Forget a held batch's undo, or (undo) put back the state rows it changed that nothing changed since:
         (rows restored, rows kept)."""
-        held = self.undos.pop(token, None)
-        if held is None or not undo:
-            return 0, 0
-        with self.turn:
+        with self.turn:  # the undos change under it too (_hold, from another thread when held in the ingress)
+            held = self.undos.pop(token, None)
+            if held is None or not undo:
+                return 0, 0
             restored, kept = held.apply()
         log.info("feature_store.undone", shard=self.shard.index, restored_rows=restored, kept_rows=kept)
         return restored, kept
