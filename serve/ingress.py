@@ -299,9 +299,7 @@ class Ingress:
         """Scores of every row, and (features) their features, each shard computing and scoring its customers'
         rows concurrently; with `hold`, what `release` needs to take the state change back. A batch over several
         shards is all or nothing: when one shard refuses its part, the others' parts are taken back."""
-        shard = shard_of(table.column("customer_id"), len(self.shards))
-        parts = [(s, np.flatnonzero(shard == s)) for s in range(len(self.shards))]
-        parts = [(s, p) for s, p in parts if len(p)]
+        parts = self.parts(table)
         given = np.broadcast_to(np.asarray(festival_given, bool), (table.num_rows,))
         holding = hold or len(parts) > 1
         found = await asyncio.gather(*(self.shards.call(s, FeatureStore.many, table.take(pa.array(p)), p, explain,
@@ -321,14 +319,18 @@ class Ingress:
                 x[positions] = values
         return x, Scored.placed(table.num_rows, [(p, f[1]) for _, p, f in done]), held
 
+    def parts(self, table: pa.Table) -> list[tuple[int, np.ndarray]]:
+        """Each shard that holds customers of the rows, with those rows' positions."""
+        shard = shard_of(table.column("customer_id"), len(self.shards))
+        return [(s, p) for s in range(len(self.shards)) if len(p := np.flatnonzero(shard == s))]
+
     async def release(self, held: list[Held], undo: bool) -> None:
         """Let the shards forget held batches, or (undo) take back their change to the state."""
         await asyncio.gather(*(self.shards.call(s, FeatureStore.release, token, undo) for s, token in held))
 
     async def completed(self, table: pa.Table, festival_given: np.ndarray) -> pa.Table:
         """Records completed by the reference of each customer's shard (FeatureStore.record), in request order."""
-        shard = shard_of(table.column("customer_id"), len(self.shards))
-        parts = [(s, p) for s in range(len(self.shards)) if len(p := np.flatnonzero(shard == s))]
+        parts = self.parts(table)
         done = await asyncio.gather(*(self.shards.call(s, FeatureStore.record, table.take(pa.array(p)),
                                                        festival_given[p]) for s, p in parts))
         back = np.empty(table.num_rows, np.int64)

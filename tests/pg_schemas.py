@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from typing import Any
 
 from synfinance.store.connect import Database
 from synfinance.store.migrations import migrate
@@ -44,3 +45,15 @@ def execute(db: Database, sql: str, *args: object) -> None:
             await conn.close()
 
     asyncio.run(run())
+
+
+def fetch(db: Database, sql: str, *args: object) -> list[dict[str, Any]]:
+    """The rows of one query (from the tests, with bind parameters), on a connection of its own."""
+    async def run() -> list[dict[str, Any]]:
+        conn = await db.connect()
+        try:
+            return [dict(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())

@@ -73,12 +73,8 @@ async def with_behaviour(conn: Any, txns: pa.Table, gap_derived: np.ndarray) -> 
     back = np.empty(n, np.int64)
     back[order] = np.arange(n)
     none = np.iinfo(np.int64).min
-    by_customer = np.argsort(customer[order], kind="stable")  # each customer's rows of the request, in time order
-    sorted_ts, sorted_customer = ts[order][by_customer], customer[order][by_customer]
-    earlier = np.full(n, none)
-    earlier[1:] = np.where(sorted_customer[1:] == sorted_customer[:-1], sorted_ts[:-1], none)
-    in_request = np.empty(n, np.int64)
-    in_request[order[by_customer]] = earlier
+    gap_s = ctx.time_since_last_s[back]  # to the customer's previous row in the request (whole µs: rint is exact)
+    in_request = np.where(np.isnan(gap_s), none, ts - np.rint(np.nan_to_num(gap_s) * 1e6).astype(np.int64))
     previous = np.maximum(in_request, stored_last)
     first_ever = previous == none
     day_paise = stored_paise + ctx.daily_paise[back]

@@ -4,7 +4,6 @@ location is refused naming the field."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,7 +17,7 @@ import requests
 from api_rows import rows, transactions
 from conftest import API_PARAMS, KEYS, Api, app_settings
 from localhost import free_port, wait_for
-from pg_schemas import execute
+from pg_schemas import execute, fetch
 
 from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.features.inputs import INPUT_COLUMNS
@@ -165,13 +164,8 @@ STORED_CONTEXT = ("local_date", "local_hour", "day_of_week", "festival", "curren
 
 
 def stored_rows(api: Api, ids: list[str]) -> dict[str, dict]:
-    async def fetch() -> list[dict]:
-        conn = await api.db.connect()
-        try:
-            return [dict(r) for r in await conn.fetch("SELECT * FROM transactions WHERE transaction_id = ANY($1)", ids)]
-        finally:
-            await conn.close()
-    return {r["transaction_id"]: r for r in asyncio.run(fetch())}
+    return {r["transaction_id"]: r for r in fetch(api.db, "SELECT * FROM transactions WHERE transaction_id = ANY($1)",
+                                                  ids)}
 
 
 def fresh_customers(api: Api, later: pa.Table, count: int) -> pa.Table:
@@ -180,14 +174,8 @@ def fresh_customers(api: Api, later: pa.Table, count: int) -> pa.Table:
     candidates = [c for c in sorted(set(later.column("customer_id").to_pylist()), reverse=True) if c not in used]
     start = later.column("timestamp")[0].as_py()
 
-    async def busy() -> set[str]:
-        conn = await api.db.connect()
-        try:
-            return {r[0] for r in await conn.fetch("SELECT DISTINCT customer_id FROM transactions WHERE customer_id "
-                                                   "= ANY($1) AND timestamp >= $2", candidates[:50], start)}
-        finally:
-            await conn.close()
-    taken = asyncio.run(busy())
+    taken = {r["customer_id"] for r in fetch(api.db, "SELECT DISTINCT customer_id FROM transactions WHERE "
+                                             "customer_id = ANY($1) AND timestamp >= $2", candidates[:50], start)}
     chosen = [c for c in candidates[:50] if c not in taken][:count]
     assert len(chosen) == count, taken
     mine = later.filter(pc.is_in(later.column("customer_id"), value_set=pa.array(chosen)))
