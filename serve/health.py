@@ -44,10 +44,11 @@ def model_state(info: dict[str, Any]) -> dict[str, Any]:
         {"status": "unavailable", "reason": info["reason"]}
 
 
-def feature_store_state(shards: list[dict[str, int]], held_in: str) -> dict[str, Any]:
-    """held_in: server.feature_store (the ingress replica itself, or shard actors)."""
+def feature_store_state(shards: list[dict[str, int]], held_in: str, settling: int = 0) -> dict[str, Any]:
+    """held_in: server.feature_store (the ingress replica itself, or shard actors); settling: this replica's writes
+    still being stored after their request's deadline (their rows count in the state once stored, else not)."""
     return {"status": "ok", "held_in": held_in, "shards": len(shards),
-            "customers": sum(s["customers"] for s in shards), "detail": shards}
+            "customers": sum(s["customers"] for s in shards), "writes_settling": settling, "detail": shards}
 
 
 def disk_state(paths: list[Path]) -> dict[str, Any]:

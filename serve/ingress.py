@@ -189,6 +189,13 @@ def _replay(earlier: Replayed) -> Response:
     return Response(earlier.response, earlier.status, {"Idempotent-Replayed": "true"}, media_type="application/json")
 
 
+def _settled_late(write: asyncio.Task[Any]) -> None:
+    """How a write its request stopped waiting for (the deadline) ended: the state counts its rows only if stored."""
+    error = None if write.cancelled() else write.exception()
+    outcome = "cancelled" if write.cancelled() else "failed" if error is not None else "stored"
+    log.warning("transactions.settled_late", outcome=outcome, error=None if error is None else repr(error)[:300])
+
+
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
     description="Makes a retry safe: the same request with the same key is answered once and stored once.")]
@@ -217,6 +224,7 @@ class Ingress:
         self.disk_paths = list(disk_paths)  # where the app writes: reported by /health
         follow(live, self.apply_live, "ingress")
         self.model_version: str | None = None
+        self.settling: set[asyncio.Task[Any]] = set()  # writes running on after their request's deadline, too
         api.state.fast_routes = {("POST", "/v1/score"): FastScore(self.score)}  # read by Edge
         api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
         api.state.timeout_s = timeout_s  # read by Edge: the request's deadline
@@ -391,25 +399,40 @@ class Ingress:
             await self.db(Gateway.absent, ids.to_pylist())
         if rows:
             table = await self.completed(table, np.array(["festival" in g for g in given], bool))
+        write = asyncio.ensure_future(self.score_and_store(table, given, claim, score, started))
+        self.settling.add(write)
+        write.add_done_callback(self.settling.discard)
+        try:  # a deadline does not cut a write short: it runs on and settles the state (stored rows count, others not)
+            stored, body = await asyncio.shield(write)
+        except asyncio.CancelledError:
+            write.add_done_callback(_settled_late)
+            raise
+        if isinstance(stored, Replayed):
+            return _replay(stored)
+        return Response(body, 201, media_type="application/json")
+
+    async def score_and_store(self, table: pa.Table, given: list[set[str]], claim: Idempotency | None, score: bool,
+                              started: float) -> tuple[Any, str]:
+        """Score the rows (their customers' state advances, held), store them, then keep the state's change or,
+        when they were not stored, take it back: (what the store returned, the answer)."""
+        ids = table.column("transaction_id")
         x, scored, held = await self.scored(table.select(INPUT_COLUMNS), "flagged", hold=True) \
-            if score and len(rows) else (None, None, [])
+            if score and table.num_rows else (None, None, [])
         at = now_us()
         scores = None if scored is None else [score_body(i, r, None, at, elapsed_ms(started)) for i, r in
                                               zip(ids.to_pylist(), scored.rows(), strict=True)]
-        body = json_text({"stored": len(rows), "scores": scores})  # the answer, kept with the rows under a key
+        body = json_text({"stored": table.num_rows, "scores": scores})  # the answer, kept with the rows under a key
         try:
             stored = await self.db(Gateway.store, table, None if x is None else feature_table(ids, x),
                                    None if scored is None else scored.table(ids, at),
                                    None if claim is None else replace(claim, response=body),
                                    np.array(["time_since_last_txn_s" not in g for g in given], bool))
-        except SynFinanceError:  # not stored: the features' state must not count the rows (a timeout keeps them:
-            await self.release(held, undo=True)  # its write may still complete)
+        except SynFinanceError:  # not stored: the features' state must not count the rows
+            await self.release(held, undo=True)
             raise
         # a concurrent request with the same key was stored first: these rows were not stored
         await self.release(held, undo=isinstance(stored, Replayed))
-        if isinstance(stored, Replayed):
-            return _replay(stored)
-        return Response(body, 201, media_type="application/json")
+        return stored, body
 
     # -- queries -----------------------------------------------------------------------------------------
     @api.get("/v1/transactions/{transaction_id}", tags=["transactions"],
@@ -532,7 +555,8 @@ class Ingress:
                               "config_version": self.config_version, **components})
 
     async def shard_stats_state(self) -> dict[str, Any]:
-        return checks.feature_store_state(await self.shard_stats(), "ingress" if self.held is not None else "shards")
+        return checks.feature_store_state(await self.shard_stats(), "ingress" if self.held is not None else "shards",
+                                          len(self.settling))
 
     async def components(self, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         by_name: dict[str, Any] = {

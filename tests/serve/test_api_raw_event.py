@@ -5,6 +5,7 @@ location is refused naming the field."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -168,15 +169,25 @@ def stored_rows(api: Api, ids: list[str]) -> dict[str, dict]:
                                                   ids)}
 
 
-def fresh_customers(api: Api, later: pa.Table, count: int) -> pa.Table:
-    """Later's transactions of customers no other test scores or stores (nothing stored at or after later's start)."""
+def features(base: str, event: dict) -> np.ndarray:
+    """The features an app scores `event` with (its customer's state advances)."""
+    r = requests.post(base + "/v1/score?features=true", json=event, headers=HEADERS, timeout=60)
+    assert r.status_code == 200, r.text
+    return np.array([np.nan if v is None else v for v in (r.json()["features"][n] for n in FEATURE_NAMES)])
+
+
+def fresh_customers(api: Api, later: pa.Table, count: int, skip: int = 0, least: int = 1) -> pa.Table:
+    """Later's transactions of customers no other test scores or stores (nothing stored at or after later's start),
+    each with at least `least` of them; skip: the first fresh ones (a test before this one scored them in the twin
+    apps without storing anything)."""
     used = set(of_customers(later, slice(0, 60)).column("customer_id").to_pylist())
-    candidates = [c for c in sorted(set(later.column("customer_id").to_pylist()), reverse=True) if c not in used]
+    many = Counter(later.column("customer_id").to_pylist())
+    candidates = [c for c in sorted(many, reverse=True) if c not in used and many[c] >= least]
     start = later.column("timestamp")[0].as_py()
 
     taken = {r["customer_id"] for r in fetch(api.db, "SELECT DISTINCT customer_id FROM transactions WHERE "
                                              "customer_id = ANY($1) AND timestamp >= $2", candidates[:50], start)}
-    chosen = [c for c in candidates[:50] if c not in taken][:count]
+    chosen = [c for c in candidates[:50] if c not in taken][skip:skip + count]
     assert len(chosen) == count, taken
     mine = later.filter(pc.is_in(later.column("customer_id"), value_set=pa.array(chosen)))
     ids = pc.binary_join_element_wise("stored-", mine.column("transaction_id"), "")  # later's ids repeat the session's
@@ -257,12 +268,6 @@ def test_a_write_the_database_refuses_is_taken_back_out_of_the_features(api: Api
     mine = fresh_customers(api, later, 1).slice(0, 2)
     control, probe = (rows(mine.slice(i, 1))[0] | {"merchant_id": f"MER_UNDO_{i}", "device_id": None}
                       for i in range(2))
-
-    def features(base: str, event: dict) -> np.ndarray:
-        r = requests.post(base + "/v1/score?features=true", json=event, headers=HEADERS, timeout=60)
-        assert r.status_code == 200, r.text
-        return np.array([np.nan if v is None else v for v in (r.json()["features"][n] for n in FEATURE_NAMES)])
-
     # the customer's state is the same in both apps
     np.testing.assert_allclose(features(api.base, control), features(twin, control), rtol=0, atol=1e-9)
     between = dt.datetime.fromisoformat(probe["timestamp"]) - dt.timedelta(seconds=2)
@@ -272,3 +277,75 @@ def test_a_write_the_database_refuses_is_taken_back_out_of_the_features(api: Api
     r = api.post("/v1/transactions", {"transactions": refused}, "writer")
     assert r.status_code == 422 and r.json()["details"][0]["field"] == "$.transactions[1].amount_inr", r.text
     np.testing.assert_allclose(features(api.base, probe), features(twin, probe), rtol=0, atol=1e-9)
+
+
+DEADLINE_S = 2.5  # the hurried app's server.timeout_s
+LATENCY_MS = 300  # per chunk each way through the proxy: a lookup (1-2 round trips) fits the deadline, a store
+# (8 or more: begin, lookups, behaviour, three COPYs, commit) does not
+
+
+@pytest.fixture(scope="module")
+def hurried(api: Api) -> Iterator[str]:
+    """The session app's twin on the same database, through the same proxy, answering within DEADLINE_S."""
+    from ray import serve
+
+    from serve.builder import build_app
+
+    db = api.settings.settings.database
+    loaded = app_settings(free_port(), api.models, {
+        "server.warm_from": str(api.data), "server.timeout_s": DEADLINE_S, "database.enabled": True,
+        "database.url": db.url.get_secret_value(), "database.schema_name": db.schema_name,
+        "database.retry.attempts": 1, "database.connect_timeout_s": 2, "database.statement_timeout_s": 30})
+    serve.run(build_app(loaded.settings, loaded.version), name="hurried", route_prefix="/hurried")
+    base = api.base + "/hurried"
+    wait_for(lambda: requests.get(base + "/health/ready?route=writes", timeout=10).status_code == 200, what=base)
+    yield base
+    serve.delete("hurried")
+
+
+def written_late(api: Api, base: str, events: list[dict]) -> None:
+    """POST the events to `base` with every database round trip slowed: the deadline passes while they are being
+    stored (503 deadline_exceeded); the proxy is left slow."""
+    api.proxy.slow(LATENCY_MS)
+    r = requests.post(base + "/v1/transactions", json={"transactions": events},
+                      headers={"X-API-Key": KEYS["writer"][0]}, timeout=60)
+    assert r.status_code == 503 and "server.timeout_s" in r.text, r.text
+
+
+def settled(api: Api, base: str) -> bool:
+    health = requests.get(base + "/health", headers=api.headers(), timeout=30).json()
+    return health["feature_store"]["writes_settling"] == 0
+
+
+@pytest.mark.parametrize("outcome", ["stored", "failed"])
+def test_a_write_past_its_deadline_settles_the_features_by_what_was_stored(api: Api, later: pa.Table,
+                                                                           twins: tuple[str, str], hurried: str,
+                                                                           outcome: str) -> None:
+    """A request whose deadline passes while its rows are being stored gets 503, and the write runs on: rows stored
+    late count in their customers' state (the next score is a twin's that scored them too); rows that then fail to
+    store do not (the twin never saw them). Cancelled with the request, a write would leave the state counting
+    rows never stored."""
+    twin = twins[0]
+    skip = {"stored": 1, "failed": 2}[outcome]  # the undo test's customer, and the other case's
+    mine = fresh_customers(api, later, 1, skip=skip, least=4).slice(0, 4)
+    # merchants of their own and no device: no other test's rows in their windows (in either app)
+    control, probe = (rows(mine.slice(i, 1))[0] | {"merchant_id": f"MER_LATE_{outcome}_{i}", "device_id": None}
+                      for i in (0, 3))
+    events = [rows(mine.slice(i, 1), (*SWITCH_FIELDS, "city"))[0] | {"merchant_id": f"MER_LATE_{outcome}_W",
+                                                                    "device_id": None} for i in (1, 2)]
+    np.testing.assert_allclose(features(hurried, control), features(twin, control), rtol=0, atol=1e-9)
+    try:
+        written_late(api, hurried, events)
+        if outcome == "failed":
+            api.proxy.cut()  # the write in flight fails
+            wait_for(lambda: settled(api, hurried), timeout_s=60, what="the late write to fail")
+        api.proxy.restore()
+        wait_for(lambda: settled(api, hurried), timeout_s=60, what="the late write to settle")
+    finally:
+        api.proxy.restore()
+    ids = [e["transaction_id"] for e in events]
+    assert sorted(stored_rows(api, ids)) == (sorted(ids) if outcome == "stored" else [])
+    if outcome == "stored":
+        for event in events:  # the twin scores what was stored
+            features(twin, event)
+    np.testing.assert_allclose(features(hurried, probe), features(twin, probe), rtol=0, atol=1e-9)
