@@ -122,9 +122,7 @@ class OnlineShard:
         ts = table.column("timestamp").cast(pa.int64()).to_numpy()
         self._check_not_older(table, ts, positions)
         order = np.argsort(ts, kind="stable")
-        features = self.extractor.extract(table.take(pa.array(order)), where="transactions")
-        x = np.column_stack([features.column(n).to_numpy(zero_copy_only=False).astype(np.float64)
-                             for n in FEATURE_NAMES])
+        x = self.extractor.matrix(table.take(pa.array(order)), where="transactions")
         out = np.empty_like(x)
         out[order] = x
         return out

@@ -96,6 +96,17 @@ def test_batch_size_does_not_change_features(twenty_k: pa.Table) -> None:
     np.testing.assert_allclose(as_matrix(chunked), as_matrix(whole), rtol=1e-9, atol=1e-9, equal_nan=True)
 
 
+def test_the_matrix_is_the_table_without_arrow(twenty_k: pa.Table) -> None:
+    """What scoring takes (FeatureExtractor.matrix) holds exactly extract's values, chunked or not, missing as NaN."""
+    table = as_matrix(FeatureExtractor().extract(twenty_k))
+    for chunk_rows in (777, 32_768):
+        matrix = FeatureExtractor(chunk_rows=chunk_rows).matrix(twenty_k)
+        assert matrix.dtype == np.float64 and matrix.shape == table.shape
+        np.testing.assert_array_equal(matrix, table)  # NaN where the table is null
+    assert np.isnan(table).any()
+    assert FeatureExtractor().matrix(twenty_k.slice(0, 0)).shape == (0, 69)
+
+
 def test_snapshot_and_restore_continue_exactly(twenty_k: pa.Table, tmp_path: Path) -> None:
     whole = FeatureExtractor().extract(twenty_k)
     first = FeatureExtractor()
