@@ -4,7 +4,9 @@ time_since_last_txn_s, is_first_txn_with_merchant, daily_txn_count and daily_txn
 history (synfinance.generate.context): the generator computes them over a customer's transactions in time order.
 For records sent to POST /v1/transactions they are computed over the transactions stored before each one's time
 and the request's own earlier rows: a customer's transactions stored one request after another, in time order,
-get the generator's values. Two requests for one customer stored concurrently do not see each other's rows.
+get the generator's values. Requests for the same customer are stored one at a time: the storing transaction
+holds an advisory lock per customer (taken in one order, so two requests sharing customers cannot deadlock), and
+the second request's rows are derived over the first's once it committed.
 
 A supplied value is used as given; an absent or null one is derived, except the gap's, where null is a value (a
 customer's first transaction) and only rows marked in `gap_derived` get it derived.
@@ -45,6 +47,15 @@ ORDER BY r.i
 """
 
 
+LOCK_SPACE = 0x5F1B  # the first key of the (int, int) advisory locks that order one customer's writers
+# Until the transaction ends: one lock per customer, in a single order (a subquery's ORDER BY: the outer query has
+# no sort that could evaluate the locks first).
+_LOCK = f"""
+SELECT pg_advisory_xact_lock({LOCK_SPACE}, h)
+FROM (SELECT DISTINCT hashtext(c) AS h FROM unnest($1::text[]) AS c ORDER BY 1) AS keys
+"""
+
+
 def needs_behaviour(txns: pa.Table, gap_derived: np.ndarray) -> bool:
     return bool(gap_derived.any()) or any(txns.column(n).null_count for n in BEHAVIOUR[1:])
 
@@ -53,6 +64,7 @@ async def with_behaviour(conn: Any, txns: pa.Table, gap_derived: np.ndarray) -> 
     """The records with their behavioural columns filled where not given (see the module's doc)."""
     if not txns.num_rows or not needs_behaviour(txns, gap_derived):
         return txns
+    await conn.execute(_LOCK, txns.column("customer_id").to_pylist())  # a concurrent writer's rows: seen, or waiting
     n = txns.num_rows
     ts = txns.column("timestamp").combine_chunks().cast(pa.int64()).to_numpy()
     day = txns.column("local_date").combine_chunks().cast(pa.int32()).to_numpy().astype(np.int64)

@@ -3,6 +3,8 @@ values for rows stored after the rows before them."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from decimal import Decimal
 
 import numpy as np
@@ -81,3 +83,41 @@ async def test_a_daily_amount_the_column_cannot_hold_is_refused_naming_the_row(d
         await conn.close()
     problem = caught.value.problems[0]
     assert problem.field == "$.transactions[1].amount_inr" and "daily_txn_amount_inr" in problem.expected
+
+
+async def test_a_second_write_for_a_customer_waits_for_the_first_and_sees_its_rows(db: Database,
+                                                                                  txns: pa.Table) -> None:
+    """Two storing transactions for one customer: the second waits (its advisory lock) until the first commits,
+    then derives its row over the first's, so both rows get the generator's values; without the wait it would
+    count a day's transactions without the first."""
+    mine = some_customers(txns, 1)
+    assert mine.num_rows >= 3
+    history, first, second = mine.slice(0, mine.num_rows - 2), mine.slice(mine.num_rows - 2, 1), mine.slice(
+        mine.num_rows - 1, 1)
+    a, b, watcher = await db.connect(), await db.connect(), await db.connect()
+    try:
+        await load_part(a, history)
+        storing = a.transaction()
+        await storing.start()
+        await load_part(a, await with_behaviour(a, without(first, BEHAVIOUR), np.ones(1, bool)))
+
+        async def store_second() -> pa.Table:
+            async with b.transaction():
+                done = await with_behaviour(b, without(second, BEHAVIOUR), np.ones(1, bool))
+                await load_part(b, done)
+                return done
+
+        waiting = asyncio.create_task(store_second())
+        deadline = time.monotonic() + 30
+        while not await watcher.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+            assert not waiting.done() and time.monotonic() < deadline, "the second write did not wait for the first"
+            await asyncio.sleep(0.01)
+        await storing.commit()
+        done = await asyncio.wait_for(waiting, 30)
+    finally:
+        for conn in (a, b, watcher):
+            await conn.close()
+    for name in BEHAVIOUR:
+        assert done.column(name).equals(second.column(name)), name
+    gap_to_first = (second.column("timestamp")[0].as_py() - first.column("timestamp")[0].as_py()).total_seconds()
+    assert done.column("time_since_last_txn_s")[0].as_py() == pytest.approx(gap_to_first, abs=1e-6)
