@@ -46,7 +46,7 @@ def model_state(info: dict[str, Any]) -> dict[str, Any]:
 
 def feature_store_state(shards: list[dict[str, int]], held_in: str, settling: int = 0) -> dict[str, Any]:
     """held_in: server.feature_store (the ingress replica itself, or shard actors); settling: this replica's writes
-    still being stored after their request's deadline (their rows count in the state once stored, else not)."""
+    being stored, those past their request's deadline included (their rows stay in the state if stored, else not)."""
     return {"status": "ok", "held_in": held_in, "shards": len(shards),
             "customers": sum(s["customers"] for s in shards), "writes_settling": settling, "detail": shards}
 

@@ -224,7 +224,7 @@ class Ingress:
         self.disk_paths = list(disk_paths)  # where the app writes: reported by /health
         follow(live, self.apply_live, "ingress")
         self.model_version: str | None = None
-        self.settling: set[asyncio.Task[Any]] = set()  # writes running on after their request's deadline, too
+        self.settling: set[asyncio.Task[Any]] = set()  # writes being stored (some past their request's deadline)
         api.state.fast_routes = {("POST", "/v1/score"): FastScore(self.score)}  # read by Edge
         api.state.max_request_bytes = max_request_bytes  # read by Edge on every request
         api.state.timeout_s = timeout_s  # read by Edge: the request's deadline
@@ -399,7 +399,7 @@ class Ingress:
             await self.db(Gateway.absent, ids.to_pylist())
         if rows:
             table = await self.completed(table, np.array(["festival" in g for g in given], bool))
-        write = asyncio.ensure_future(self.score_and_store(table, given, claim, score, started))
+        write = asyncio.create_task(self.score_and_store(table, given, claim, score, started))
         self.settling.add(write)
         write.add_done_callback(self.settling.discard)
         try:  # a deadline does not cut a write short: it runs on and settles the state (stored rows count, others not)
