@@ -62,9 +62,7 @@ class FeatureExtractor:
     def matrix(self, table: pa.Table, where: str = "input") -> np.ndarray:
         """extract's features as a (rows, 69) float matrix in FEATURE_NAMES order (NaN = missing), without the
         round trip through Arrow (what scoring takes)."""
-        columns = self._extracted(table, where)
-        return np.column_stack(columns).astype(np.float64, copy=False) if columns[0].size else \
-            np.zeros((0, len(FEATURE_NAMES)))
+        return np.column_stack(self._extracted(table, where)).astype(np.float64, copy=False)  # no rows: (0, 69)
 
     def _extracted(self, table: pa.Table, where: str) -> list[np.ndarray]:
         check_input(table, where)
