@@ -196,4 +196,9 @@ def score_columns(model: FraudModel, x: np.ndarray, explain: str = "flagged", nu
         index, value = top_reasons(model.contributions(x, num_threads=num_threads))
     elif explain == "flagged" and (rows := np.flatnonzero(code > 0)).size:
         index[rows], value[rows] = top_reasons(model.contributions(x[rows], num_threads=num_threads))
-    return Scored(probability, code, index, value, np.nan_to_num(x[:, ANOMALY], nan=0.0), model.version, policy)
+    return Scored(probability, code, index, value, _zero_nan(x[:, ANOMALY]), model.version, policy)
+
+
+def _zero_nan(values: np.ndarray) -> np.ndarray:
+    """NaN as 0 (np.nan_to_num also clips infinities and costs ~15 us on a single score's one value)."""
+    return np.where(np.isnan(values), 0.0, values)
