@@ -37,6 +37,7 @@ class SingleRows:
     def __init__(self, booster: lgb.Booster) -> None:
         self.booster = booster
         self.features = booster.num_feature()
+        self.trees = booster.best_iteration or -1  # as Booster.predict: the best iteration when early stopping set one
         self.lib = _library()
         self.local = threading.local()
 
@@ -60,7 +61,7 @@ class SingleRows:
         if made is None:
             config = ctypes.c_void_p()
             self._check(self.lib.LGBM_BoosterPredictForMatSingleRowFastInit(
-                self.booster._handle, ctypes.c_int(_PREDICT_NORMAL), ctypes.c_int(0), ctypes.c_int(-1),
+                self.booster._handle, ctypes.c_int(_PREDICT_NORMAL), ctypes.c_int(0), ctypes.c_int(self.trees),
                 ctypes.c_int(_FLOAT64), ctypes.c_int32(self.features), ctypes.c_char_p(b"num_threads=1"),
                 ctypes.byref(config)))
             weakref.finalize(self, self.lib.LGBM_FastConfigFree, config)

@@ -60,3 +60,11 @@ def test_each_thread_predicts_with_its_own_predictor(booster: lgb.Booster) -> No
         found = list(pool.map(single.predict, inputs))
     for x, p in zip(inputs, found, strict=True):
         assert np.array_equal(p, booster.predict(x, num_threads=1))
+
+
+def test_a_booster_with_a_best_iteration_predicts_with_its_trees_up_to_it(booster: lgb.Booster) -> None:
+    stopped = lgb.Booster(model_str=booster.model_to_string())
+    stopped.best_iteration = 17  # what early stopping leaves on a booster it trained (Booster.predict honours it)
+    x = rows(FAST_ROWS, 3)
+    assert np.array_equal(SingleRows(stopped).predict(x), stopped.predict(x, num_threads=1))
+    assert not np.array_equal(SingleRows(stopped).predict(x), booster.predict(x, num_threads=1))
