@@ -120,7 +120,11 @@ def enabled() -> bool:
 
 @contextmanager
 def span(name: str, kind: trace.SpanKind = trace.SpanKind.INTERNAL, **attributes: Any) -> Iterator[trace.Span]:
-    """A child of the current span (a root when there is none); its ids are bound to the log context."""
+    """A child of the current span (a root when there is none); its ids are bound to the log context. With
+    tracing off, the invalid span the no-op tracer would give, without entering it (~12 us a span here)."""
+    if not _enabled:
+        yield trace.INVALID_SPAN
+        return
     with _tracer.start_as_current_span(name, kind=kind, attributes=attributes) as current:
         ctx = current.get_span_context()
         if ctx.is_valid:

@@ -44,3 +44,19 @@ def test_stdlib_records_become_the_same_json_with_the_trace_and_request_context(
     assert record["logger"] == "asyncpg.pool" and record["level"] == "warning" and record["component"] == "query"
     assert record["request_id"] == "r-1" and record["trace_id"] == trace_id
     assert set(record) <= set(LOG_FIELDS)
+
+
+def test_with_tracing_off_a_span_is_an_invalid_one_that_takes_every_call_and_binds_no_trace(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    from synfinance.observability import tracing
+    from synfinance.settings.models import TracingConfig
+
+    configure("INFO", "json", component="query")
+    tracing.setup(TracingConfig(), "query")  # exporter none
+    with tracing.span("feature_store.one", tracing.SERVER, rows=1) as span:
+        assert not span.get_span_context().is_valid and tracing.trace_id() is None and tracing.carrier() is None
+        span.update_name("POST /v1/score")  # what the edge middleware does with its span
+        span.set_attributes({"http.status_code": 200})
+        get_logger("t").info("inside")
+    record = json.loads(capfd.readouterr().err.splitlines()[-1])
+    assert record["event"] == "inside" and "trace_id" not in record and "span_id" not in record
