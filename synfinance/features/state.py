@@ -9,6 +9,7 @@ a short ring each. The whole state can be written to Parquet and read back to wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -46,15 +47,14 @@ class Keyed:
     def slots(self, keys: pa.Array) -> np.ndarray:
         """Slot of every key (new keys get fresh, empty slots); null keys give -1."""
         keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-        uniques = pc.unique(keys).drop_null()
-        slot_of_unique = np.array([self._slot(k) for k in uniques.to_pylist()], dtype=np.int64)
-        position = pc.index_in(keys, value_set=uniques)
-        found = position.to_numpy(zero_copy_only=False)
-        valid = ~np.isnan(found) if found.dtype.kind == "f" else np.ones(len(found), dtype=bool)
-        out = np.full(len(keys), -1, dtype=np.int64)
-        if len(slot_of_unique):
-            out[valid] = slot_of_unique[found[valid].astype(np.int64)]
-        return out
+        encoded = pc.dictionary_encode(keys)  # the distinct keys in order of first appearance, nulls left null
+        names = encoded.dictionary.to_pylist()
+        # one more place, -1, where null keys point
+        slot_of_unique = np.fromiter(chain(map(self.index.get, names, repeat(-1)), (-1,)), np.int64, len(names) + 1)
+        for i in np.flatnonzero(slot_of_unique[:-1] < 0).tolist():  # new keys, in that order
+            slot_of_unique[i] = self._slot(names[i])
+        position = pc.fill_null(encoded.indices, len(names)).to_numpy(zero_copy_only=False)
+        return slot_of_unique[position]
 
     def slot(self, key: str | None) -> int:
         """Slot of one key (-1 for none)."""
