@@ -193,20 +193,21 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
             deploy(Noop.bind(), "noop", "/noop")  # type: ignore[attr-defined]
             # the targets' phases run with only the app and the floor deployed: an idle app's replicas and actors
             # take ~7 % of this machine's CPU (Serve's controller, metrics pushes, health checks)
-            measured = asyncio.run(_targets(base, data, seconds, rate, batch_size, runs, on_step))
+            rows = by_client(data)  # the dataset read once for both halves
+            measured = asyncio.run(_targets(base, data, rows, seconds, rate, batch_size, runs, on_step))
             on_step("starting variants of the app (metrics off, tracing at 0.1 and 1.0, the feature store in "
                     "shards) ...")
             for prefix, changed in variants.items():
                 variant = load_settings(env="test", environ=environ, overrides={**overrides, **changed})
                 deploy(build_app(variant.settings, variant.version), prefix.strip("/"), prefix)
-            compared = asyncio.run(_comparisons(base, data, seconds, rate, batch_size, runs, on_step))
+            compared = asyncio.run(_comparisons(base, rows, seconds, rate, batch_size, runs, on_step))
             return measured | compared | {"count": count}
 
 
-async def _targets(base: str, data: Path, seconds: float, rate: float, batch_size: int, runs: int,
-                   on_step: Callable[[str], None]) -> dict[str, Any]:
+async def _targets(base: str, data: Path, rows: list[pa.Table], seconds: float, rate: float, batch_size: int,
+                   runs: int, on_step: Callable[[str], None]) -> dict[str, Any]:
     """The phases #24's targets are read from: the floor, single scores (paced, closed loop, open loop), batches."""
-    rows, groups, crowd = by_client(data), by_client(data, OPEN_CLIENTS), by_client(data, CLOSED_LOOP_CLIENTS)
+    groups, crowd = by_client(data, OPEN_CLIENTS), by_client(data, CLOSED_LOOP_CLIENTS)
     paced = math.ceil(rate * seconds / CLIENTS) + 1  # requests each client sends in a fixed-rate phase
     warm = bodies(rows, 1, 20)
     await load(base + "/v1/score", warm, 1.0, rate)  # connections and code paths warm
@@ -260,10 +261,9 @@ async def _targets(base: str, data: Path, seconds: float, rate: float, batch_siz
     }
 
 
-async def _comparisons(base: str, data: Path, seconds: float, rate: float, batch_size: int, runs: int,
+async def _comparisons(base: str, rows: list[pa.Table], seconds: float, rate: float, batch_size: int, runs: int,
                        on_step: Callable[[str], None]) -> dict[str, Any]:
     """The app against its variants, run by run: metrics off, tracing at 0.1 and 1.0, the store in shards."""
-    rows = by_client(data)
     warm = bodies(rows, 1, 20)
     per_run = BATCHES_PER_RUN * batch_size
 
