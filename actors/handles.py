@@ -42,8 +42,11 @@ SERVE_FAST_PATH = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIM
 # shut down otherwise waits the whole window; on one machine no outside load balancer needs it (a cluster
 # keeps Serve's default). HAProxy gets a thread per core, at most Serve's default of 4 (on 2 cores its 4 threads
 # took 98 us of CPU per score against 77 with 2, and the closed loop answered 1,084 against 1,152 scores/s).
+# The HAProxy manager gets 30 s instead of 5 to report ready: on a 2-core machine with two busy processes
+# beside it, it missed three 5 s checks and Serve killed it, so `serve.start` failed every time (4 of 4); with
+# 30 s it started every time (3 of 3, in 76-83 s; 5 s on an idle machine).
 LOCAL_RAY_ENV = {**SERVE_FAST_PATH, "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
-                 "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S": "2",
+                 "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S": "2", "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "30",
                  "RAY_SERVE_HAPROXY_NBTHREAD": str(min(4, os.cpu_count() or 1))}
 
 

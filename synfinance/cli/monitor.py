@@ -43,13 +43,14 @@ def install() -> None:
 @monitor.command("up", example="synfinance monitor up")
 @DIR
 @ports_options
-@click.option("--scrape-interval", default="15s", show_default=True, help="Scrape and rule evaluation interval.")
+@click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+              help="Scrape and rule evaluation interval (Ray's agents: at least 5 s).")
 @click.option("--webhook", default=None, help="Send every alert to this URL [default: alertmanager.yml's].")
 @click.option("--ray-address", default=None,
               help="Scrape this Ray cluster's metrics agents ('auto': the local one) when no Ray dashboard "
                    "writes its service-discovery file.")
 def up(root: Path, prometheus_port: int, alertmanager_port: int, pushgateway_port: int, node_exporter_port: int,
-       scrape_interval: str, webhook: str | None, ray_address: str | None) -> None:
+       scrape_interval: float, webhook: str | None, ray_address: str | None) -> None:
     """Start the stack (installing its packages when missing) and point Prometheus at Ray and the Pushgateway;
     `synfinance monitor status` then shows each component."""
     from synfinance.monitor.stack import Ports, Stack, write_ray_targets

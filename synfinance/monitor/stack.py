@@ -1,7 +1,7 @@
 """The local monitoring stack: Prometheus, Alertmanager, Pushgateway and node exporter from Debian's packages,
 configured from monitoring/ and run as background processes whose pids live in a state directory.
 
-    stack = Stack(Path(".synfinance/monitor"), Ports(), scrape_interval="5s")
+    stack = Stack(Path(".synfinance/monitor"), Ports(), scrape_interval_s=5)
     stack.up()          # installs the packages when missing (root), renders the configs, starts, waits ready
     stack.status()      # each component: running?, ready?, its URL
     stack.down()
@@ -28,10 +28,13 @@ from typing import Any
 import yaml
 
 from synfinance._bundled import resource_dir
-from synfinance.errors import OutputError, StoreUnavailable
+from synfinance.errors import OutputError, ParameterError, StoreUnavailable
 
 MONITORING = resource_dir("monitoring")
 RAY_SD_FILE = Path("/tmp/ray/prom_metrics_service_discovery.json")  # where Ray's dashboard writes its targets
+# Ray's metrics agents answer a scrape slowly (0.1-0.6 s for ~3,000 samples on a busy 2-core machine, more as a
+# long-lived cluster accumulates series): their job is never scraped more often, nor given less time, than this
+RAY_SCRAPE_MIN_S = 5.0
 # component -> its binary, which is also the name of the Debian package that installs it
 BINARIES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager",
             "pushgateway": "prometheus-pushgateway", "node_exporter": "prometheus-node-exporter"}
@@ -83,7 +86,7 @@ def write_ray_targets(path: Path, targets: list[str]) -> None:
 class Stack:
     root: Path
     ports: Ports = field(default_factory=Ports)
-    scrape_interval: str = "15s"
+    scrape_interval_s: float = 15.0  # scrapes and rule evaluations (Ray's agents: at least RAY_SCRAPE_MIN_S)
     webhook: str | None = None  # every alert route's receiver; None keeps alertmanager.yml's
 
     @property
@@ -96,17 +99,22 @@ class Stack:
 
     def render(self) -> None:
         """Write this stack's copies of the configuration."""
+        if not self.scrape_interval_s > 0:
+            raise ParameterError.single("scrape_interval", self.scrape_interval_s, "a duration above 0 s")
         self.config_dir.mkdir(parents=True, exist_ok=True)
         for name in ("recording_rules.yml", "alerts.yml"):
             shutil.copyfile(MONITORING / "prometheus" / name, self.config_dir / name)
         prom = yaml.safe_load((MONITORING / "prometheus" / "prometheus.yml").read_text())
-        prom["global"] = {"scrape_interval": self.scrape_interval, "evaluation_interval": self.scrape_interval}
+        interval = _duration(self.scrape_interval_s)
+        prom["global"] = {"scrape_interval": interval, "evaluation_interval": interval}
         prom["rule_files"] = [str(self.config_dir / n) for n in ("recording_rules.yml", "alerts.yml")]
         prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [self._addr("alertmanager")]
         targets = {"pushgateway": "pushgateway", "node": "node_exporter", "prometheus": "prometheus"}
         for job in prom["scrape_configs"]:
             if job["job_name"] == "ray":
                 job["file_sd_configs"][0]["files"] = [str(RAY_SD_FILE), str(self.ray_targets)]
+                job["scrape_interval"] = job["scrape_timeout"] = _duration(max(self.scrape_interval_s,
+                                                                               RAY_SCRAPE_MIN_S))
             elif job["job_name"] in targets:
                 job["static_configs"][0]["targets"] = [self._addr(targets[job["job_name"]])]
         (self.config_dir / "prometheus.yml").write_text(yaml.safe_dump(prom, sort_keys=False))
@@ -232,6 +240,11 @@ def _alive(pid: int | None) -> bool:
         return done == 0
     except ChildProcessError:
         return True
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a Prometheus duration ('15s', '1500ms')."""
+    return f"{seconds:g}s" if float(seconds).is_integer() else f"{round(seconds * 1000)}ms"
 
 
 def _stop(pid: int | None, timeout_s: float = 10.0) -> bool:

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from synfinance.errors import ParameterError
 from synfinance.monitor.dashboards import DASHBOARDS, DATASOURCE_UID, rendered
 from synfinance.monitor.names import undefined
+from synfinance.monitor.stack import Stack
 from synfinance.observability.metrics import CATALOGUE, Metric
 
 ROOT = Path(__file__).resolve().parents[2] / "monitoring"
@@ -32,6 +34,28 @@ def test_prometheus_config_and_rules_pass_promtool() -> None:
                     ("promtool", "test", "rules", "tests/alerts_test.yml")):
         done = run(*command)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs_promtool
+@pytest.mark.parametrize(("interval_s", "every", "ray"), [(1, "1s", "5s"), (0.5, "500ms", "5s"), (15, "15s", "15s")])
+def test_a_stacks_rendered_config_passes_promtool_and_gives_rays_slow_agents_time(
+        tmp_path: Path, interval_s: float, every: str, ray: str) -> None:
+    """Ray's agents took over a second to answer late in a loaded suite: a 1 s timeout emptied every panel."""
+    stack = Stack(tmp_path, scrape_interval_s=interval_s)
+    stack.render()
+    config = yaml.safe_load((stack.config_dir / "prometheus.yml").read_text())
+    assert config["global"] == {"scrape_interval": every, "evaluation_interval": every}
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert (jobs["ray"]["scrape_interval"], jobs["ray"]["scrape_timeout"]) == (ray, ray)
+    assert "scrape_timeout" not in jobs["node"]  # the others keep the global interval
+    done = run("promtool", "check", "config", "prometheus.yml", cwd=stack.config_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_stack_refuses_a_zero_interval(tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="scrape_interval: expected a duration above 0 s, got 0"):
+        Stack(tmp_path, scrape_interval_s=0).render()
+    assert not (tmp_path / "config" / "prometheus.yml").exists()
 
 
 @needs_promtool

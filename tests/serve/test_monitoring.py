@@ -82,6 +82,11 @@ class Monitored:
     def get(self, path: str, who: str) -> requests.Response:
         return requests.get(self.base + path, headers={"X-API-Key": KEYS[who][0]}, timeout=60)
 
+    def ray_scrapes(self) -> str:
+        """Each Ray agent's last scrape (up, seconds taken, samples): what a timed-out wait is first asked."""
+        return str({(r["metric"]["__name__"], r["metric"]["instance"]): r["value"][1] for r in self.prom.query(
+            '{job="ray",__name__=~"up|scrape_duration_seconds|scrape_samples_scraped"}')})
+
     def value(self, expr: str) -> float:
         """The sum of an instant query's values (0 when it has none)."""
         return sum(float(r["value"][1]) for r in self.prom.query(expr))
@@ -96,7 +101,7 @@ def monitored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mo
 
     hook = Hook()
     root = tmp_path_factory.mktemp("monitor")
-    stack = Stack(root, Ports(free_port(), free_port(), free_port(), free_port()), "1s", hook.url)
+    stack = Stack(root, Ports(free_port(), free_port(), free_port(), free_port()), 1, hook.url)
     stack.up()
     write_ray_targets(stack.ray_targets, [u.removeprefix("http://").removesuffix("/metrics") for u in agent_urls()])
     settings = api.settings.settings
@@ -221,8 +226,8 @@ def test_every_process_reaches_prometheus_and_every_panel_has_data(monitored: Mo
         from actors.metrics import agent_urls
         raw = [line[:300] for u in agent_urls() for line in urllib.request.urlopen(u).read().decode().splitlines()
                if "model_loaded" in line or "in_flight" in line]
-        pytest.fail("panels without data:\n" + "\n".join(missing()) + "\n" + "\n".join(raw) + "\n" +
-                    str(m.prom.query('{__name__=~".*(model_loaded|in_flight).*"}')))
+        pytest.fail("panels without data:\n" + "\n".join(missing()) + "\n" + m.ray_scrapes() + "\n" +
+                    "\n".join(raw) + "\n" + str(m.prom.query('{__name__=~".*(model_loaded|in_flight).*"}')))
 
 
 def test_breaker_open_fires_in_prometheus_and_reaches_the_webhook(monitored: Monitored) -> None:
@@ -231,10 +236,14 @@ def test_breaker_open_fires_in_prometheus_and_reaches_the_webhook(monitored: Mon
     try:
         for _ in range(3):  # fail_max 2: the breaker opens and then fails fast
             assert m.get("/v1/customers?limit=1", "reader").status_code == 503
-        # the gauge's way: Ray's metrics agent (exports every ~10 s), a 1 s scrape, the rule's 15 s `for`: ~30-40 s
+        # the gauge's way: Ray's metrics agent (0.5 s here), a 5 s scrape, the rule's 15 s `for`: ~30-40 s
         # here on a quiet machine; a bound of 180 s for the whole suite on a loaded one (90 s was passed once)
-        wait_for(lambda: any(a["labels"]["alertname"] == "SynFinanceDatabaseBreakerOpen" and a["state"] == "firing"
-                             for a in m.prom.alerts()), 180, "the breaker alert firing in Prometheus")
+        try:
+            wait_for(lambda: any(a["labels"]["alertname"] == "SynFinanceDatabaseBreakerOpen"
+                                 and a["state"] == "firing" for a in m.prom.alerts()),
+                     180, "the breaker alert firing in Prometheus")
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}; alerts {m.prom.alerts()}; Ray's scrapes {m.ray_scrapes()}") from None
         wait_for(lambda: m.hook.alerts("SynFinanceDatabaseBreakerOpen", "firing") != [], 60,
                  "Alertmanager to deliver it")
     finally:
