@@ -3,9 +3,10 @@
     python -m synfinance.bench.db_probe db COUNT RUNS URL
 
 Generates COUNT transactions once, then RUNS times into a new schema: bulk load (binary COPY, indexes
-rebuilt after), idempotent reload of the same dataset, and an incremental load of a further 100,000
-rows into the populated table. On the last loaded table: get-by-id and filtered-page latencies through
-the repositories, against `SELECT 1` on the same connection as the floor.
+rebuilt after), idempotent reload of the same dataset, and an incremental load of a further 100,000 rows
+(COUNT when smaller) into the populated table. On the last loaded table: get-by-id and filtered-page
+latencies through the repositories (2,000 of each, or COUNT / 50 when fewer), against `SELECT 1` on the
+same connection as the floor.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from synfinance.generate import GenerationParams
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
 from synfinance.store.connect import Database
-from synfinance.store.load import load_dataset
+from synfinance.store.load import analyze_schema, load_dataset
 from synfinance.store.migrations import migrate
 from synfinance.store.repository import TransactionFilter, TransactionRepository
 
-QUERIES = 2_000
+QUERIES = 2_000  # of each kind, at most; a fiftieth of a smaller count
 INCREMENT = 100_000
 
 
@@ -56,7 +57,8 @@ async def _fresh(url: str) -> Database:
 
 async def measure(count: int, runs: int, url: str, work: Path) -> dict[str, Any]:
     write_dataset(GenerationParams(count=count), work / "data")
-    write_dataset(GenerationParams(count=INCREMENT, seed=4242), work / "more")
+    increment = min(INCREMENT, count)
+    write_dataset(GenerationParams(count=increment, seed=4242), work / "more")
     loads, reloads, increments = [], [], []
     db = None
     for run in range(runs):
@@ -69,29 +71,29 @@ async def measure(count: int, runs: int, url: str, work: Path) -> dict[str, Any]
     assert db is not None
     try:
         return {"load_s": loads, "reload_s": reloads, "increment_s": increments, "count": count,
-                **await _queries(db, work / "data")}
+                "increment_rows": increment, **await _queries(db, work / "data", min(QUERIES, count // 50))}
     finally:
         await db.drop_schema()
 
 
-async def _queries(db: Database, data: Path) -> dict[str, float]:
+async def _queries(db: Database, data: Path, n: int) -> dict[str, float]:
     txns = read_dataset(data, verify=False)["transactions"]
     rng = random.Random(7)
-    ids = [txns["transaction_id"][rng.randrange(txns.num_rows)].as_py() for _ in range(QUERIES)]
+    ids = [txns["transaction_id"][rng.randrange(txns.num_rows)].as_py() for _ in range(n)]
     customers = pc.unique(txns["customer_id"]).to_pylist()
-    picked = [customers[rng.randrange(len(customers))] for _ in range(QUERIES)]
+    picked = [customers[rng.randrange(len(customers))] for _ in range(n)]
     merchants = pc.unique(txns["merchant_id"]).to_pylist()
-    picked_m = [merchants[rng.randrange(len(merchants))] for _ in range(QUERIES)]
+    picked_m = [merchants[rng.randrange(len(merchants))] for _ in range(n)]
     since = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
     conn = await db.connect()
     try:
-        await conn.execute("ANALYZE")
+        await analyze_schema(conn)
         repo = TransactionRepository(conn)
-        floor = await _latency_ms(lambda i: conn.fetchval("SELECT 1"), QUERIES)
-        by_id = await _latency_ms(lambda i: repo.get(ids[i]), QUERIES)
-        page = await _latency_ms(lambda i: repo.list(TransactionFilter(customer_id=picked[i]), limit=50), QUERIES)
+        floor = await _latency_ms(lambda i: conn.fetchval("SELECT 1"), n)
+        by_id = await _latency_ms(lambda i: repo.get(ids[i]), n)
+        page = await _latency_ms(lambda i: repo.list(TransactionFilter(customer_id=picked[i]), limit=50), n)
         page_m = await _latency_ms(
-            lambda i: repo.list(TransactionFilter(merchant_id=picked_m[i], start=since), limit=50), QUERIES)
+            lambda i: repo.list(TransactionFilter(merchant_id=picked_m[i], start=since), limit=50), n)
     finally:
         await conn.close()
     out = {}

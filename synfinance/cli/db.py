@@ -25,7 +25,7 @@ from synfinance.resilience import RetryPolicy
 from synfinance.settings import load_settings
 from synfinance.store.backup import backup, restore
 from synfinance.store.connect import Database
-from synfinance.store.load import LOAD_WORKERS, load_dataset
+from synfinance.store.load import LOAD_WORKERS, analyze_schema, load_dataset
 from synfinance.store.migrations import MIGRATIONS_DIR, MigrationRunner, with_runner
 from synfinance.store.pgdump import dump
 
@@ -133,7 +133,7 @@ async def _analyze(db_: Database) -> float:
     started = time.perf_counter()
     conn = await db_.connect(bulk=True)
     try:
-        await conn.execute("ANALYZE")
+        await analyze_schema(conn)
     finally:
         await conn.close()
     return time.perf_counter() - started

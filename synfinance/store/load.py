@@ -148,6 +148,17 @@ async def defer_indexes(conn: asyncpg.Connection, table: str) -> int:
     return len(rows)
 
 
+async def analyze_schema(conn: asyncpg.Connection) -> list[str]:
+    """ANALYZE the connection's schema's tables (a partitioned table covers its partitions) and nothing else of
+    the database it shares: a whole-database ANALYZE took 8.8 s here for two other schemas' 160,000 rows."""
+    names = [row["relname"] for row in await conn.fetch(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1")]
+    if names:
+        await conn.execute("ANALYZE " + ", ".join(quote_ident(name) for name in names))
+    return names
+
+
 async def rebuild_deferred_indexes(db: Database, workers: int = LOAD_WORKERS) -> int:
     """Build every index in deferred_indexes (several at once) and strike each off as it commits."""
     conn = await db.connect(bulk=True)

@@ -11,7 +11,7 @@ import pytest
 from pg_schemas import fresh_schema, migrated
 
 from synfinance.store.connect import Database
-from synfinance.store.load import load_dataset
+from synfinance.store.load import analyze_schema, load_dataset
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def loaded_db(pg_url: str, dataset_dir: Path) -> Iterator[Database]:
         await load_dataset(db, dataset_dir)
         conn = await db.connect(bulk=True)
         try:
-            await conn.execute("ANALYZE")
+            await analyze_schema(conn)
         finally:
             await conn.close()
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from pg_schemas import count_rows
+from pg_schemas import count_rows, fresh_schema, migrated
 
 from synfinance.errors import SchemaError
 from synfinance.output.dataset import read_dataset
 from synfinance.store.connect import Database
-from synfinance.store.load import defer_indexes, label_rows, load_dataset, load_part
+from synfinance.store.load import analyze_schema, defer_indexes, ensure_partitions, label_rows, load_dataset, load_part
 
 pytestmark = pytest.mark.postgres
 
@@ -113,3 +113,29 @@ async def test_a_dead_bulk_load_leaves_indexes_the_next_load_rebuilds(db: Databa
 
     assert await _indexes(db) == indexes
     assert await count_rows(db, "deferred_indexes") == 0
+
+
+async def _analyzed(conn: object, schema: str) -> set[str]:
+    rows = await conn.fetch("SELECT relname FROM pg_stat_user_tables WHERE schemaname = $1 "  # type: ignore[attr-defined]
+                            "AND last_analyze IS NOT NULL", schema)
+    return {r["relname"] for r in rows}
+
+
+async def test_analyze_schema_covers_its_own_tables_and_partitions_only(db: Database, pg_url: str,
+                                                                       dataset_dir: Path) -> None:
+    other = await migrated(fresh_schema(pg_url, "other"))
+    try:
+        conn = await db.connect()
+        try:
+            await ensure_partitions(conn, read_dataset(dataset_dir)["transactions"].slice(0, 10))
+            names = await analyze_schema(conn)
+            analyzed = await _analyzed(conn, db.schema)
+            assert await _analyzed(conn, other.schema) == set()  # another schema of the same database
+        finally:
+            await conn.close()
+        assert "transactions" in names and "customers" in names
+        assert not any(name.startswith("transactions_p") for name in names)  # the parent covers its partitions
+        assert {"customers", "merchants"} <= analyzed
+        assert any(name.startswith("transactions_p") for name in analyzed), analyzed
+    finally:
+        await other.drop_schema()
