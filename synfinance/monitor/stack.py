@@ -89,6 +89,10 @@ class Stack:
     scrape_interval_s: float = 15.0  # scrapes and rule evaluations (Ray's agents: at least RAY_SCRAPE_MIN_S)
     webhook: str | None = None  # every alert route's receiver; None keeps alertmanager.yml's
 
+    def __post_init__(self) -> None:
+        if not self.scrape_interval_s > 0:
+            raise ParameterError.single("scrape_interval", self.scrape_interval_s, "a duration above 0 s")
+
     @property
     def config_dir(self) -> Path:
         return self.root / "config"
@@ -99,8 +103,6 @@ class Stack:
 
     def render(self) -> None:
         """Write this stack's copies of the configuration."""
-        if not self.scrape_interval_s > 0:
-            raise ParameterError.single("scrape_interval", self.scrape_interval_s, "a duration above 0 s")
         self.config_dir.mkdir(parents=True, exist_ok=True)
         for name in ("recording_rules.yml", "alerts.yml"):
             shutil.copyfile(MONITORING / "prometheus" / name, self.config_dir / name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -115,8 +116,8 @@ async def test_a_dead_bulk_load_leaves_indexes_the_next_load_rebuilds(db: Databa
     assert await count_rows(db, "deferred_indexes") == 0
 
 
-async def _analyzed(conn: object, schema: str) -> set[str]:
-    rows = await conn.fetch("SELECT relname FROM pg_stat_user_tables WHERE schemaname = $1 "  # type: ignore[attr-defined]
+async def _analyzed(conn: asyncpg.Connection, schema: str) -> set[str]:
+    rows = await conn.fetch("SELECT relname FROM pg_stat_user_tables WHERE schemaname = $1 "
                             "AND last_analyze IS NOT NULL", schema)
     return {r["relname"] for r in rows}
 
