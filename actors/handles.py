@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, Self, TypeAlias
 
@@ -50,11 +51,33 @@ LOCAL_RAY_ENV = {**SERVE_FAST_PATH, "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIO
                  "RAY_SERVE_HAPROXY_NBTHREAD": str(min(4, os.cpu_count() or 1))}
 
 
+# HAProxy's stats page and Prometheus frontend listen on fixed ports of every interface (8404 and 9101, Ray's
+# template): a second Serve on the machine (`bench api` beside `api start`, two test sessions) failed to start
+# ("cannot bind socket ... 0.0.0.0:9101"). A Ray started here gives them free ports of its own, unless they were
+# set by hand; the port a SynFinance process chose is recorded beside each, so a child that inherits them (a CLI
+# run from a process whose Ray is up) chooses again.
+HAPROXY_PORTS = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
+CHOSEN = "CHOSEN_BY_SYNFINANCE_"  # + the name: the port a SynFinance process chose (SYNFINANCE_* are settings)
+
+
 # -- the cluster ---------------------------------------------------------------------------------------------
 def local_ray_env() -> None:
-    """Set LOCAL_RAY_ENV in this process (before Ray starts here, so every Ray process inherits it)."""
+    """Set LOCAL_RAY_ENV in this process (before Ray starts here, so every Ray process inherits it), and free
+    ports for HAProxy's stats and metrics frontends."""
     for name, value in LOCAL_RAY_ENV.items():
         os.environ.setdefault(name, value)
+    for name, port in zip(HAPROXY_PORTS, free_ports(len(HAPROXY_PORTS)), strict=True):
+        if os.environ.get(name) in (None, os.environ.get(CHOSEN + name)):  # unset, or a SynFinance process's choice
+            os.environ[name] = os.environ[CHOSEN + name] = str(port)
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free on every interface (as HAProxy binds them) at the time of asking."""
+    with ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def connect(config: RayConfig | None = None) -> bool:

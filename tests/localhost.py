@@ -7,7 +7,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 POLL_S = 0.05
@@ -17,6 +17,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def held_ports(count: int, also: tuple[int, ...] = ()) -> Iterator[list[int]]:
+    """`count` ports listened on, on every interface, for the block (as another process's server would), and
+    `also` those ports where they are free (one another process holds already is held for the block too)."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for port in [0] * count + list(also):
+            s = stack.enter_context(socket.socket())
+            try:
+                s.bind(("", port))
+            except OSError:
+                continue  # held already
+            s.listen()
+            if not port:
+                ports.append(int(s.getsockname()[1]))
+        yield ports
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float = 60, what: str = "condition") -> None:

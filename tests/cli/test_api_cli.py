@@ -8,14 +8,16 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from click.testing import CliRunner
 from examples import example
-from localhost import free_port, wait_for
+from localhost import free_port, held_ports, wait_for
 
+from actors.handles import CHOSEN, HAPROXY_PORTS
 from synfinance.cli import main
 from synfinance.generate import GenerationParams
 from synfinance.model import registry
@@ -27,11 +29,20 @@ pytestmark = pytest.mark.ray
 
 
 OPS_KEY = "ops-key-for-the-cli-test"
+HAPROXY_DEFAULTS = (8404, 9101)  # Ray's RAY_SERVE_HAPROXY_STATS_PORT and RAY_SERVE_HAPROXY_METRICS_PORT
 
 
-def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
+@pytest.fixture
+def other_haproxy() -> Iterator[list[int]]:
+    """Another Serve's HAProxy on the machine: its stats and metrics ports held, Ray's defaults (where free) and
+    two of its own (actors.handles.local_ray_env chose them in a SynFinance process)."""
+    with held_ports(2, also=HAPROXY_DEFAULTS) as taken:
+        yield taken
+
+
+def test_start_detached_status_reload_and_stop(tmp_path: Path, other_haproxy: list[int]) -> None:
     """The --help examples of api, cache, health and metrics, against one detached API (each example's --url or
-    --port pointed at this test's; the later option wins)."""
+    --port pointed at this test's; the later option wins), started beside another Serve's HAProxy."""
     cli = shutil.which("synfinance", path=str(Path(sys.executable).parent))
     assert cli is not None
     config = tmp_path / "config"
@@ -57,6 +68,8 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path) -> None:
                                                              or os.environ[k] != v})
         return subprocess.CompletedProcess(args, done.exit_code, done.stdout, done.stderr)
 
+    for name, held in zip(HAPROXY_PORTS, other_haproxy, strict=True):
+        env[name] = env[CHOSEN + name] = str(held)  # as inherited from a SynFinance process whose Ray chose them
     started = spawn(*example("api", "start"), "--port", str(port), "--json")
     try:
         assert started.returncode == 0, started.stderr
