@@ -57,17 +57,30 @@ def _processes() -> dict[int, tuple[int, bytes]]:
     return found
 
 
+def _below(processes: dict[int, tuple[int, bytes]], roots: set[int]) -> set[int]:
+    """The descendants of roots (never this process)."""
+    found: set[int] = set()
+    grew = True
+    while grew:
+        children = {pid for pid, (parent, _) in processes.items() if parent in roots | found} - found - roots
+        children.discard(os.getpid())
+        grew = bool(children)
+        found |= children
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below pid: its children, theirs, and so on."""
+    return _below(_processes(), {pid})
+
+
 def kill_processes_naming(path: Path) -> int:
     """SIGKILL every process whose command line names `path`, and their descendants (a Ray started with its own
     temp dir, whose agents rename themselves `ray::...`: `ray stop` would stop every Ray on the machine, the
     developer's and the test session's too); returns how many."""
     processes = _processes()
-    doomed = {pid for pid, (_, cmdline) in processes.items() if str(path).encode() in cmdline} - {os.getpid()}
-    grew = True
-    while grew:
-        children = {pid for pid, (parent, _) in processes.items() if parent in doomed} - doomed - {os.getpid()}
-        grew = bool(children)
-        doomed |= children
+    named = {pid for pid, (_, cmdline) in processes.items() if str(path).encode() in cmdline} - {os.getpid()}
+    doomed = named | _below(processes, named)
     for pid in doomed:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)

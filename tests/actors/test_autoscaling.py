@@ -76,7 +76,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     subprocess.run(
         [RAY, "start", "--head", "--num-cpus=0", f"--port={port}", f"--autoscaling-config={config}",
          "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
-         f"--ray-client-server-port={free_port()}", f"--temp-dir={temp}", "--disable-usage-stats",
+         f"--ray-client-server-port={free_port()}",
+         f"--dashboard-agent-listen-port={free_port()}", f"--temp-dir={temp}", "--disable-usage-stats",
          # a lost node is noticed in ~1.5 s instead of Ray's default ~15 s (health checks every 0.5 s, 3 missed)
          '--system-config={"health_check_period_ms": 500, "health_check_failure_threshold": 3}'],
         env=env, check=True, capture_output=True, timeout=120,

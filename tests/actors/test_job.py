@@ -36,6 +36,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     subprocess.run(
         [RAY, "start", "--head", "--num-cpus=2", f"--port={free_port()}", "--include-dashboard=true",
          "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}", f"--ray-client-server-port={free_port()}",
+         f"--dashboard-agent-listen-port={free_port()}",
          f"--temp-dir={temp}", "--disable-usage-stats"],
         env=env, check=True, capture_output=True, timeout=120,
     )
@@ -76,7 +77,8 @@ def test_a_local_run_starts_its_own_ray_beside_a_started_cluster(tmp_path: Path)
     env.pop("RAY_ADDRESS", None)
     subprocess.run([RAY, "start", "--head", "--num-cpus=1", f"--port={free_port()}", "--include-dashboard=false",
                     f"--dashboard-port={free_port()}", f"--ray-client-server-port={free_port()}",
-                    "--disable-usage-stats"], env=env, check=True, capture_output=True, timeout=120)
+                    f"--dashboard-agent-listen-port={free_port()}", "--disable-usage-stats"],
+                   env=env, check=True, capture_output=True, timeout=120)
     try:
         done = subprocess.run([sys.executable, "-m", "synfinance", "generate", "transactions", "--count", "2000",
                                "--workers", "1", "--quiet", "--out", str(tmp_path / "ds")],

@@ -15,7 +15,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from examples import example
-from localhost import free_port, held_ports, wait_for
+from localhost import descendants, free_port, held_ports, wait_for
 
 from actors.handles import CHOSEN, HAPROXY_PORTS
 from synfinance.cli import main
@@ -55,7 +55,6 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path, other_haproxy: li
            "SYNFINANCE_API_KEY": OPS_KEY, "RAY_USAGE_STATS_ENABLED": "0"}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    agents = ray_agents()
 
     def spawn(*args: str) -> subprocess.CompletedProcess[str]:
         """A command as its own process (api start and stop: the detached API is their child)."""
@@ -74,6 +73,8 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path, other_haproxy: li
     try:
         assert started.returncode == 0, started.stderr
         assert json.loads(started.stdout)["url"] == url
+        agents = ray_agents() & descendants(json.loads(started.stdout)["pid"])  # its own Ray's (not another's)
+        assert agents, "the API's Ray has no agent processes"
         assert requests.get(f"{url}/health/live", timeout=30).status_code == 200
         # no model in that registry: not ready, and the status says why
         assert requests.get(f"{url}/health/ready", timeout=30).status_code == 503
@@ -127,7 +128,7 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path, other_haproxy: li
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/health/live", timeout=5)
     # the API's own Ray went with it: no agent of its node is left behind
-    wait_for(lambda: ray_agents() <= agents, 20, "the API's Ray agents to exit")  # left alone they linger ~1 min
+    wait_for(lambda: not ray_agents() & agents, 20, "the API's Ray agents to exit")  # left alone they linger ~1 min
 
 
 def ray_agents() -> set[int]:
