@@ -21,7 +21,6 @@ from synfinance.errors import ParameterError, Problem
 from synfinance.quality.baseline import read_baseline, write_baseline
 from synfinance.quality.data import Dataset
 from synfinance.quality.history import History
-from synfinance.quality.page import write_page
 from synfinance.quality.report import TREND_RUNS, QualityReport
 from synfinance.quality.run import assess, pushed
 from synfinance.runner import run_shards
@@ -97,6 +96,7 @@ def run(count: int | None, seed: int | None, source: Path | None, baseline: Path
 
 def _write(out: Path, report: QualityReport) -> None:
     from synfinance.output.files import atomic_path
+    from synfinance.quality.page import write_page  # altair: 0.5 s, only for a report
 
     out.mkdir(parents=True, exist_ok=True)
     body = report.to_json()
