@@ -21,8 +21,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def held_ports(count: int, also: tuple[int, ...] = ()) -> Iterator[list[int]]:
-    """`count` ports listened on, on every interface, for the block (as another process's server would), and
-    `also` those ports where they are free (one another process holds already is held for the block too)."""
+    """`count` free ports (returned) and the ports in `also` listened on, on every interface, for the block, as
+    another process's server would hold them; a port of `also` that something holds already is left to it."""
     with contextlib.ExitStack() as stack:
         ports = []
         for port in [0] * count + list(also):
