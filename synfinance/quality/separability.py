@@ -66,7 +66,9 @@ class _Sorted:
 
     def __init__(self, values: np.ndarray, negatives: dict[str, np.ndarray]) -> None:
         present = ~np.isnan(values)
-        self.order = np.flatnonzero(present)[np.argsort(values[present], kind="stable")]
+        # any order of equal values gives the same rules and AUCs (they are read per tie group), so numpy's
+        # vectorised quicksort: 4x faster than a stable sort on a million floats
+        self.order = np.flatnonzero(present)[np.argsort(values[present])]
         self.values = values[self.order]
         n = len(self.order)
         self.rank = np.full(len(values), -1, dtype=np.int64)
