@@ -51,6 +51,19 @@ def test_look_alikes_take_the_rule_apart() -> None:
     assert not row.flagged() and row.rule is not None and row.rule.precision < PRECISION
 
 
+def test_the_report_does_not_depend_on_the_order_of_the_rows() -> None:
+    """Columns are sorted with an unstable sort: rules and AUCs must come from whole tie groups."""
+    rng = np.random.default_rng(2)
+    is_fraud = rng.random(20_000) < 0.03
+    signal = np.where(is_fraud, rng.integers(3, 8, 20_000), rng.integers(0, 6, 20_000)).astype(float)  # many ties
+    amount = np.round(rng.lognormal(6, 1, 20_000), -1)
+    shuffled = rng.permutation(20_000)
+    reports = [separability(_dataset(signal[o], is_fraud[o], amount[o]))[0].to_json()
+               for o in (np.arange(20_000), shuffled, shuffled[::-1])]
+    assert reports[0]["rule"] is not None and reports[0]["raw_auc"] is not None
+    assert reports[1] == reports[0] and reports[2] == reports[0]
+
+
 def test_raw_auc_is_mann_whitney() -> None:
     rng = np.random.default_rng(1)
     is_fraud = rng.random(5000) < 0.05
