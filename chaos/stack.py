@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from actors.handles import deploy, serving, session
+from actors.handles import deploy, free_ports, serving, session
 from chaos.proxy import TcpProxy
 from serve.builder import build_app
 from synfinance.generate import GenerationParams
@@ -113,7 +112,7 @@ def local_stack(work: Path, settings: Settings, api: bool) -> Iterator[Stack]:
             if not api:
                 yield stack
                 return
-            port = _free_port()
+            (port,) = free_ports(1)
             with serving("127.0.0.1", port):
                 deploy_api(stack, f"http://127.0.0.1:{port}")
                 yield stack
@@ -121,8 +120,3 @@ def local_stack(work: Path, settings: Settings, api: bool) -> Iterator[Stack]:
             proxy.stop()
             asyncio.run(db.drop_schema())
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
