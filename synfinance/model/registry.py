@@ -25,6 +25,7 @@ from synfinance.errors import ModelError
 from synfinance.model.explain import contributions
 from synfinance.model.policy import Policy
 from synfinance.model.single_row import SingleRows
+from synfinance.model.treeshap import LeafTables
 from synfinance.output.files import atomic_path
 from synfinance.schema import FEATURE_NAMES, FEATURE_SCHEMA, SCHEMA_VERSION, fingerprint
 
@@ -43,9 +44,11 @@ class FraudModel:
 
     policy: Policy
     single: SingleRows = field(init=False, repr=False, compare=False)  # a few rows without Booster.predict's setup
+    tables: LeafTables | None = field(init=False, repr=False, compare=False)  # TreeSHAP by lookup (None: LightGBM's)
 
     def __post_init__(self) -> None:
         self.single = SingleRows(self.booster)
+        self.tables = LeafTables.of(self.booster)
 
     def predict(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
         """Fraud probability per row of a (rows, 69) matrix in FEATURE_NAMES order (one thread: a few rows go
@@ -55,7 +58,10 @@ class FraudModel:
         return np.asarray(self.booster.predict(x, num_threads=num_threads))
 
     def contributions(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
-        """(rows, 70): each feature's contribution to the log-odds, last column the bias."""
+        """(rows, 70): each feature's contribution to the log-odds, last column the bias: looked up in the model's
+        TreeSHAP tables (synfinance.model.treeshap; LightGBM's walk for a model they do not cover)."""
+        if self.tables is not None:
+            return self.tables.contributions(x)
         return contributions(self.booster, x, num_threads)
 
 
