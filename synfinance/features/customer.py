@@ -20,6 +20,7 @@ DEV_FLAG = 0.9  # a transaction "deviates" when its largest normalised deviation
 DEV_FLAG_HISTORY = 5
 _I = {name: i for i, name in enumerate(DECAYED)}
 _BIN_COUNTS = np.array([24.0, 14.0, 8.0, 6.0])  # hour, category, mode, channel
+_STATEFUL = [_I[name] for name in ("location_dev", "gaps", "log_gap", "log_gap_sq")]  # what a row adds from the state
 
 
 def _shrunk_z(value: np.ndarray, total: np.ndarray, total_sq: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -32,38 +33,56 @@ def _shrunk_z(value: np.ndarray, total: np.ndarray, total_sq: np.ndarray, weight
 
 def _replay_history(rows: Rows, slot: np.ndarray, start: np.ndarray, count: np.ndarray, bins: np.ndarray,
                     state: Keyed) -> dict[str, np.ndarray]:
-    """Each row's prior state (decayed sums at its time, histogram cells, previous place), updating state."""
+    """Each row's prior state (decayed sums at its time, histogram cells, previous place), updating state.
+
+    The rows are laid out rank by rank (every customer's first row, then every second ...), so each step reads
+    a slice; what a row adds that does not depend on the state is computed once for all rows."""
     s = state.arrays
     n = len(slot)
-    prior = {"d": np.empty((n, len(DECAYED))), "in_bin": np.empty((n, bins.shape[1])), "n": np.empty(n, np.int64),
-             "gap_s": np.empty(n), "lat_last": np.empty(n), "lon_last": np.empty(n)}
-    for rank in range(int(count.max()) if n else 0):
-        r = start[count > rank] + rank
-        c = slot[r]
-        m = len(r)
+    rank = np.arange(n) - np.repeat(start, count)
+    order = np.argsort(rank, kind="stable")  # within a rank, customers in batch order
+    bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]
+    c_all, ts_all, x_all, bins_all = slot[order], rows.ts[order], rows.amount[order], bins[order]
+    lat_all, lon_all = rows.lat[order], rows.lon[order]
+    lat_before, lon_before = s["lat_last"][slot], s["lon_last"][slot]  # read before the state moves
+    log_x, angle = np.log1p(x_all), 2 * np.pi * rows.hour[order] / 24
+    added = np.stack([np.ones(n), x_all, np.ones(n), x_all, x_all * x_all, log_x, log_x * log_x, np.sin(angle),
+                      np.cos(angle), rows.online[order], lat_all, lon_all, *np.zeros((4, n))], axis=1)
+    d_all, in_bin_all = np.empty((n, len(DECAYED))), np.empty((n, bins.shape[1]))
+    n_all, gap_all = np.empty(n, np.int64), np.empty(n)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        c, ts, lat, lon = c_all[lo:hi], ts_all[lo:hi], lat_all[lo:hi], lon_all[lo:hi]
         seen_before = s["n"][c]
         has = seen_before > 0
-        ts, x, lat, lon = rows.ts[r], rows.amount[r], rows.lat[r], rows.lon[r]
         gap_s = np.where(has, (ts - s["t_last"][c]) / 1e6, 0.0)
-        d = s["decayed"][c] * np.exp(-gap_s[:, None] / TAU_S)
+        d = d_all[lo:hi] = s["decayed"][c] * np.exp(-gap_s[:, None] / TAU_S)
         # a row touches 4 histogram cells: fade just those, from when each was last touched
-        cells = c[:, None], bins[r]
-        in_bin = s["hist"][cells] * np.exp(-((ts[:, None] - s["hist_t"][cells]) / 1e6) / TAU_S[-1])
-        prior["d"][r], prior["in_bin"][r], prior["n"][r], prior["gap_s"][r] = d, in_bin, seen_before, gap_s
-        prior["lat_last"][r], prior["lon_last"][r] = s["lat_last"][c], s["lon_last"][c]
+        cells = c[:, None], bins_all[lo:hi]
+        in_bin = in_bin_all[lo:hi] = s["hist"][cells] * np.exp(-((ts[:, None] - s["hist_t"][cells]) / 1e6) / TAU_S[-1])
+        n_all[lo:hi], gap_all[lo:hi] = seen_before, gap_s
         w = d[:, _I["count"]]
         safe_w = np.maximum(w, 1e-12)
-        loc_dev = np.where(w > 1e-12, haversine_km(d[:, _I["lat"]] / safe_w, d[:, _I["lon"]] / safe_w, lat, lon), 0.0)
-        log_x, log_gap = np.log1p(x), np.log1p(gap_s)
-        angle = 2 * np.pi * rows.hour[r] / 24
-        s["decayed"][c] = d + np.stack(
-            [np.ones(m), x, np.ones(m), x, x * x, log_x, log_x * log_x, np.sin(angle), np.cos(angle), rows.online[r],
-             lat, lon, loc_dev, has, has * log_gap, has * log_gap * log_gap], axis=1)
+        log_gap = np.log1p(gap_s)
+        step = added[lo:hi]
+        step[:, _STATEFUL] = np.stack(
+            [np.where(w > 1e-12, haversine_km(d[:, _I["lat"]] / safe_w, d[:, _I["lon"]] / safe_w, lat, lon), 0.0),
+             has, has * log_gap, has * log_gap * log_gap], axis=1)
+        s["decayed"][c] = d + step
         s["hist"][cells] = in_bin + 1.0
         s["hist_t"][cells] = ts[:, None]
         s["n"][c] = seen_before + 1
-        s["t_last"][c], s["lat_last"][c], s["lon_last"][c] = ts, lat, lon
-    return prior
+        s["t_last"][c] = ts
+    # the previous place: the state's for a customer's first row of the batch, else the row before it
+    first, before = rank == 0, np.maximum(np.arange(n) - 1, 0)
+    lat_last = np.where(first, lat_before, rows.lat[before])
+    lon_last = np.where(first, lon_before, rows.lon[before])
+    if n:
+        last = start + count - 1
+        s["lat_last"][slot[last]], s["lon_last"][slot[last]] = rows.lat[last], rows.lon[last]
+    back = np.empty(n, np.int64)
+    back[order] = np.arange(n)
+    return {"d": d_all[back], "in_bin": in_bin_all[back], "n": n_all[back], "gap_s": gap_all[back],
+            "lat_last": lat_last, "lon_last": lon_last}
 
 
 def customer_features(rows: Rows, slot: np.ndarray, start: np.ndarray, count: np.ndarray,
