@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from serve.errors import field_label
 from synfinance.cli.options import DURATION
+from synfinance.model import drift
 from synfinance.model.drift import MIN_SERVED, DriftMonitor, Reference
 from synfinance.observability.metrics import from_ray_agents
 
@@ -76,3 +77,20 @@ def test_durations(text: str, seconds: float) -> None:
 def test_a_bad_duration_says_what_is_expected() -> None:
     with pytest.raises(click.BadParameter, match="like 90s, 15m, 1h or 2d, got '1 week'"):
         DURATION.convert("1 week", None, None)
+
+
+def test_bin_counts_are_searchsorteds_per_column_with_missing_values_last() -> None:
+    """Values on an edge, repeated edges, NaNs, and more rows than one pass bins."""
+    rng = np.random.default_rng(4)
+    values = np.round(rng.normal(size=(drift.BIN_BLOCK_ROWS + 37, 5)), 1)
+    values[rng.random(values.shape) < 0.05] = np.nan
+    edges = np.sort(np.round(rng.normal(size=(5, drift.BINS - 1)), 1), axis=1)
+    edges[2] = 0.0  # one column's edges all equal
+    expected = np.zeros((5, drift.BINS + 1))
+    for j in range(5):
+        column = values[:, j]
+        found = np.searchsorted(edges[j], column[~np.isnan(column)], side="right")
+        expected[j, : drift.BINS] = np.bincount(found, minlength=drift.BINS)
+        expected[j, drift.BINS] = np.isnan(column).sum()
+    np.testing.assert_array_equal(drift.bin_counts(edges, values), expected)
+    assert drift.bin_counts(edges, values[:0]).sum() == 0
