@@ -189,6 +189,11 @@ def _replay(earlier: Replayed) -> Response:
     return Response(earlier.response, earlier.status, {"Idempotent-Replayed": "true"}, media_type="application/json")
 
 
+def rows_at(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """The rows at ascending `positions`: the table itself when they are all of it (one shard: no copy)."""
+    return table if len(positions) == table.num_rows else table.take(pa.array(positions))
+
+
 def _settled_late(write: asyncio.Task[Any]) -> None:
     """How a write its request stopped waiting for (the deadline) ended: the state counts its rows only if stored."""
     error = None if write.cancelled() else write.exception()
@@ -310,7 +315,7 @@ class Ingress:
         parts = self.parts(table)
         given = np.broadcast_to(np.asarray(festival_given, bool), (table.num_rows,))
         holding = hold or len(parts) > 1
-        found = await asyncio.gather(*(self.shards.call(s, FeatureStore.many, table.take(pa.array(p)), p, explain,
+        found = await asyncio.gather(*(self.shards.call(s, FeatureStore.many, rows_at(table, p), p, explain,
                                                         given[p], features, holding) for s, p in parts),
                                      return_exceptions=True)
         done = [(s, p, f) for (s, p), f in zip(parts, found, strict=True) if not isinstance(f, BaseException)]
@@ -339,7 +344,7 @@ class Ingress:
     async def completed(self, table: pa.Table, festival_given: np.ndarray) -> pa.Table:
         """Records completed by the reference of each customer's shard (FeatureStore.record), in request order."""
         parts = self.parts(table)
-        done = await asyncio.gather(*(self.shards.call(s, FeatureStore.record, table.take(pa.array(p)),
+        done = await asyncio.gather(*(self.shards.call(s, FeatureStore.record, rows_at(table, p),
                                                        festival_given[p]) for s, p in parts))
         back = np.empty(table.num_rows, np.int64)
         back[np.concatenate([p for _, p in parts])] = np.arange(table.num_rows)

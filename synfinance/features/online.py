@@ -32,6 +32,8 @@ from synfinance.schema import EPOCH, FEATURE_NAMES, TRANSACTION_SCHEMA
 
 def shard_of(customer_ids: Sequence[str] | pa.Array | pa.ChunkedArray, shards: int) -> np.ndarray:
     """Shard of each customer id: crc32 of its UTF-8 bytes modulo the shard count (stable across processes)."""
+    if shards == 1:  # one shard holds every customer: no id needs hashing
+        return np.zeros(len(customer_ids), np.int64)
     ids = pa.array(customer_ids, pa.string()) if not isinstance(customer_ids, pa.Array | pa.ChunkedArray) \
         else customer_ids
     encoded = pc.dictionary_encode(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
