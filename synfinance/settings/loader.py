@@ -156,11 +156,13 @@ def production_problems(data: Mapping[str, Any], provenance: Provenance) -> list
 
 
 def _origin(provenance: Provenance, path: tuple[str, ...]) -> str:
+    """Where the value at `path` came from. A section's (a check across its keys) is the last layer that set a key
+    in it: provenance is in merge order, so that is the latest change, not the defaults under it."""
     if path in provenance:
         return provenance[path]
-    below = sorted(p for p in provenance if p[: len(path)] == path)
+    below = [p for p in provenance if p[: len(path)] == path]
     if below:
-        return provenance[below[0]]
+        return provenance[below[-1]]
     for cut in range(len(path) - 1, 0, -1):
         if path[:cut] in provenance:
             return provenance[path[:cut]]

@@ -139,6 +139,23 @@ def test_every_problem_is_reported_with_file_key_value_and_expectation(config_di
     assert any("security.api_keys" in line for line in lines)  # the production gate reports alongside
 
 
+@pytest.mark.parametrize("layer", ["environment variable", "env file"])
+def test_a_check_across_a_section_names_the_layer_that_changed_it(config_dir: Path, tmp_path: Path,
+                                                                   layer: str) -> None:
+    """server.replicas > 1 with feature_store ingress is refused by a check of the whole section: the problem
+    names where replicas was set, not default.yaml, which set the section's other keys."""
+    (config_dir / "test.yaml").write_text("server:\n  port: 8123\n")
+    environ = {"SYNFINANCE_SERVER__REPLICAS": "3"} if layer == "environment variable" else {}
+    if layer == "env file":
+        (tmp_path / ".env").write_text("SYNFINANCE_SERVER__REPLICAS=3\n")
+    with pytest.raises(ConfigError) as err:
+        load(config_dir, tmp_path, environ=environ)
+    (line,) = err.value.lines()
+    assert "replicas must be 1" in line
+    where = line.split(": server")[0]
+    assert "SYNFINANCE_SERVER__REPLICAS" in where and "yaml" not in where, line
+
+
 def test_unknown_environment_variable_is_named(config_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="environment variable SYNFINANCE_DATABSE__URL: databse"):
         load(config_dir, tmp_path, environ={"SYNFINANCE_DATABSE__URL": "x"})
