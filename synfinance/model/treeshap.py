@@ -53,10 +53,10 @@ class LeafTables:
 
     @classmethod
     def of(cls, booster: lgb.Booster) -> LeafTables | None:
-        """The tables of a numeric model (no categorical splits, no linear trees) whose paths test at most
-        MAX_PATH_FEATURES features and whose tables fit MAX_TABLE_VALUES; else None."""
+        """The tables of a binary or regression model of numeric splits and constant leaves (`_covered`) whose paths
+        test at most MAX_PATH_FEATURES features and whose tables fit MAX_TABLE_VALUES; else None."""
         dumped = booster.dump_model()
-        if dumped.get("linear_tree") or any(t.get("num_cat") for t in dumped["tree_info"]):
+        if not _covered(dumped):
             return None
         splits: list[dict[str, Any]] = []
         leaves: list[tuple[float, list[tuple[int, bool]], list[float]]] = []  # value, path, child shares
@@ -149,6 +149,22 @@ class LeafTables:
         missing = ((self.missing == 1) & (np.abs(value) <= _ZERO)) | ((self.missing == 2) & nan)
         with np.errstate(invalid="ignore"):
             return np.where(missing, self.default_left, value <= self.threshold)
+
+
+def _covered(dumped: dict[str, Any]) -> bool:
+    """One tree per iteration (not multiclass), summed (not a random forest's average), numeric splits and constant
+    leaves (no categorical splits, no linear trees)."""
+    if dumped.get("num_tree_per_iteration", 1) != 1 or dumped.get("average_output"):
+        return False
+    pending = [t["tree_structure"] for t in dumped["tree_info"] if not t.get("num_cat")]
+    if len(pending) < len(dumped["tree_info"]):
+        return False
+    while pending:
+        node = pending.pop()
+        if node.get("leaf_coeff") or node.get("leaf_features"):
+            return False
+        pending.extend(node[child] for child in ("left_child", "right_child") if child in node)
+    return True
 
 
 def _walk(node: dict[str, Any], path: list[tuple[int, bool]], shares: list[float], splits: list[dict[str, Any]],

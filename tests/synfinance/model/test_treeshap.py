@@ -87,6 +87,13 @@ def test_models_the_tables_do_not_cover_are_explained_by_lightgbm() -> None:
     categorical = lgb.train({"objective": "binary", "num_leaves": 15, "verbose": -1, "seed": 1, "num_threads": 1},
                             lgb.Dataset(x, y, categorical_feature=[4]), num_boost_round=10)
     assert LeafTables.of(categorical) is None
+    linear = trained(x, y, rounds=5, linear_tree=True)  # leaves are linear models of their path's features
+    assert LeafTables.of(linear) is None
+    forest = trained(np.nan_to_num(x), y, rounds=5, boosting="rf", bagging_freq=1, bagging_fraction=0.5)
+    assert LeafTables.of(forest) is None  # its trees are averaged, not summed
+    several = lgb.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "num_threads": 1},
+                        lgb.Dataset(np.nan_to_num(x), (x[:, 4] % 3).astype(int)), num_boost_round=3)
+    assert LeafTables.of(several) is None
     noise = np.random.default_rng(8).normal(size=(3_000, 30))
     deep = trained(noise, (noise[:, 0] > 0) ^ (noise[:, 1] > 0), rounds=3, max_depth=-1, num_leaves=1023,
                    min_data_in_leaf=1)
