@@ -78,6 +78,8 @@ def test_any_number_of_rows_and_a_single_leaf_tree() -> None:
             assert ours.shape == (n, 13)
             if n:  # LightGBM refuses no rows
                 np.testing.assert_allclose(ours, lightgbm_contributions(model, rows), rtol=0, atol=1e-12)
+                # a row's contributions do not depend on the rows it comes with: alone, the same bits
+                np.testing.assert_array_equal(ours[-1:], tables.contributions(rows[-1:]))
 
 
 def test_models_the_tables_do_not_cover_are_explained_by_lightgbm() -> None:
