@@ -154,11 +154,11 @@ class LeafTables:
 def _covered(dumped: dict[str, Any]) -> bool:
     """One tree per iteration (not multiclass), summed (not a random forest's average), numeric splits and constant
     leaves (no categorical splits, no linear trees)."""
-    if dumped.get("num_tree_per_iteration", 1) != 1 or dumped.get("average_output"):
+    trees = dumped["tree_info"]
+    if dumped.get("num_tree_per_iteration", 1) != 1 or dumped.get("average_output") or \
+            any(t.get("num_cat") for t in trees):
         return False
-    pending = [t["tree_structure"] for t in dumped["tree_info"] if not t.get("num_cat")]
-    if len(pending) < len(dumped["tree_info"]):
-        return False
+    pending = [t["tree_structure"] for t in trees]
     while pending:
         node = pending.pop()
         if node.get("leaf_coeff") or node.get("leaf_features"):
