@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,15 @@ class FraudModel:
 
     policy: Policy
     single: SingleRows = field(init=False, repr=False, compare=False)  # a few rows without Booster.predict's setup
-    tables: LeafTables | None = field(init=False, repr=False, compare=False)  # TreeSHAP by lookup (None: LightGBM's)
 
     def __post_init__(self) -> None:
         self.single = SingleRows(self.booster)
-        self.tables = LeafTables.of(self.booster)
+
+    @cached_property
+    def tables(self) -> LeafTables | None:
+        """TreeSHAP by lookup (None: LightGBM's walk), built when reasons are first asked for (~0.2 s): a load that
+        only predicts (`model activate`, `evaluate`, the patterns report) does not pay for it."""
+        return LeafTables.of(self.booster)
 
     def predict(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
         """Fraud probability per row of a (rows, 69) matrix in FEATURE_NAMES order (one thread: a few rows go

@@ -69,6 +69,7 @@ class ServedModel:
                 model.policy, chosen = rechoose(root, model.version, self.rule)
                 self.test_metrics = chosen.get("test", self.test_metrics)
             self.watch = ServedWatch.of(model, root, self.test_metrics) if self.watching else None
+            model.tables  # noqa: B018 - built now, not by the first flagged score
             self.model = model
 
     def ready(self) -> registry.FraudModel:
