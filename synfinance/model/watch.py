@@ -22,7 +22,13 @@ from synfinance.observability import metrics
 from synfinance.schema import FEATURE_NAMES
 
 PSI_EVERY_S = 5.0
-SAMPLE = 256  # rows of a batch that feed the distributions and drift (every row is counted in the decisions)
+# Of a batch bigger than these, an evenly spaced sample feeds the score histograms and the drift bins (every row is
+# counted in the decisions). A histogram takes one value per call, and Ray's metrics agent replays every value
+# it was sent, bucket count by bucket count, into OpenTelemetry (~6 us each, on another process's core): 256 per
+# 1,000-row batch kept the agent at 13 % of a core at 40k rows/s; with 32, Arrow batches ran a median 20 % faster
+# (three alternating sittings). The drift bins are one vectorised pass per feature, so they keep 256 rows.
+HISTOGRAM_SAMPLE = 32
+DRIFT_SAMPLE = 256
 TEST_METRICS = ("precision", "recall", "pr_auc", "roc_auc", "review_rate")
 
 
@@ -59,14 +65,12 @@ class ServedWatch:
         for decision, count in zip(DECISIONS, counts.tolist(), strict=True):
             if count:
                 metrics.SCORES.labels(decision, self.version).inc(count)
-        # a big batch feeds the distributions an evenly spaced sample: a histogram takes one value per call
-        # (~1 us each) and the drift bins cost a pass per feature, which on every row of a 1,000-row batch
-        # would cost more than the 3 % of throughput monitoring may take
-        rows = np.linspace(0, len(scored) - 1, SAMPLE).astype(np.int64) if len(scored) > SAMPLE else slice(None)
         probability, anomaly = metrics.FRAUD_PROBABILITY.labels(), metrics.ANOMALY_SCORE.labels()
-        for p, a in zip(scored.probability[rows].tolist(), scored.anomaly[rows].tolist(), strict=True):
+        shown = spaced(len(scored), HISTOGRAM_SAMPLE)
+        for p, a in zip(scored.probability[shown].tolist(), scored.anomaly[shown].tolist(), strict=True):
             probability.observe(p)
             anomaly.observe(a)
+        rows = spaced(len(scored), DRIFT_SAMPLE)
         self.score.add(scored.probability[rows])
         if self.features is not None:
             self.features.add(x[rows])
@@ -84,3 +88,9 @@ class ServedWatch:
         if feature_psi is not None:
             for name, value in zip(FEATURE_NAMES, feature_psi.tolist(), strict=True):
                 metrics.FEATURE_PSI.labels(self.version, name).set(value)
+
+
+def spaced(n: int, sample: int) -> np.ndarray | slice:
+    """Positions of an evenly spaced sample of `sample` of n rows, first and last included (all of them when n is
+    no more than `sample`)."""
+    return np.linspace(0, n - 1, sample).astype(np.int64) if n > sample else slice(None)
