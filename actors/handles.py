@@ -37,9 +37,9 @@ Method: TypeAlias = Callable[Concatenate[Any, P], Any]
 # ingress on every node, forwarding straight to the ingress replicas, and Serve's throughput mode runs each
 # replica's user code and handle router on its main event loop. HTTP only: TLS is terminated in front
 # (docs/deploy/ray-cluster.md). docs/benchmarks.md has the measurements behind both.
-# HAProxy's per-request log datagrams, which Serve's HAProxy manager parses in Python into Serve's own HTTP
-# metrics, are off: SynFinance's Edge counts every request (synfinance_http_*), nothing reads Serve's, and the
-# parsing took ~7 % of a core at 1,000 scores/s on 2 cores (closed loop 1,483 -> 1,654 and 1,162 -> 1,589 scores/s,
+# HAProxy's per-request log datagrams, which Serve's HAProxy manager parses one by one in Python into Serve's HTTP
+# metrics, are off: the ingress replica records those metrics itself then (ray_serve_num_http_requests and the rest,
+# aggregated in the replica, as without HAProxy), and the parsing took ~7 % of a core at 1,000 scores/s on 2 cores (closed loop 1,483 -> 1,654 and 1,162 -> 1,589 scores/s,
 # open loop at 1,000/s p50 10.9 -> 7.4 and 24.7 -> 9.1 ms, alternating sittings; docs/benchmarks.md).
 SERVE_FAST_PATH = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
                    "RAY_SERVE_HAPROXY_METRICS_ENABLED": "0"}
