@@ -175,6 +175,10 @@ def test_every_process_reaches_prometheus_and_every_panel_has_data(monitored: Mo
              for r in m.prom.query(f"sum by (WorkerId) ({counter})")}
     grew = [w for w, v in after.items() if v > by_worker.get(w, 0)]
     assert len(grew) >= 2, after
+    # Serve's own HTTP metrics too: with HAProxy's per-request datagrams off (SERVE_FAST_PATH), the ingress
+    # replicas record them
+    serve_counter = 'sum(ray_serve_num_http_requests_total{route=~".*/v1/score/batch"})'  # /<app prefix>/v1/...
+    wait_for(lambda: m.value(serve_counter) > 0, 60, "Serve's HTTP request counter, from the replicas")
 
     # label feedback in two rounds (a counter's first sample is its baseline for increase())
     truth = [{"transaction_id": r["transaction_id"], "is_fraud": r["is_fraud"], "fraud_type": r["fraud_type"]}
