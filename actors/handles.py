@@ -40,8 +40,7 @@ Method: TypeAlias = Callable[Concatenate[Any, P], Any]
 # HAProxy's per-request log datagrams, which Serve's HAProxy manager parses one by one in Python into Serve's HTTP
 # metrics, are off: the ingress replica records those metrics itself then (ray_serve_num_http_requests and the
 # rest, aggregated in the replica, as without HAProxy). The parsing took ~7 % of a core at 1,000 scores/s on 2
-# cores: closed loop 1,483 -> 1,654 and 1,162 -> 1,589 scores/s, open loop at 1,000/s p50 10.9 -> 7.4 and
-# 24.7 -> 9.1 ms, in alternating sittings (docs/benchmarks.md).
+# cores (docs/benchmarks.md has the A/Bs).
 SERVE_FAST_PATH = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
                    "RAY_SERVE_HAPROXY_METRICS_ENABLED": "0"}
 # Environment of a Ray started here (a variable already set wins): the fast path, and a 2 s drain instead of

@@ -25,8 +25,8 @@ PSI_EVERY_S = 5.0
 # Of a batch bigger than these, an evenly spaced sample feeds the score histograms and the drift bins (every row is
 # counted in the decisions). A histogram takes one value per call, and Ray's metrics agent replays every value
 # it was sent, bucket count by bucket count, into OpenTelemetry (~6 us each, on another process's core): 256 per
-# 1,000-row batch kept the agent at 13 % of a core at 40k rows/s; with 32, Arrow batches ran a median 20 % faster
-# (three alternating sittings). The drift bins are one vectorised pass per feature, so they keep 256 rows.
+# 1,000-row batch kept the agent at 13 % of a core at 40k rows/s (docs/benchmarks.md has the A/Bs). The drift
+# bins are one vectorised pass per feature, so they keep 256 rows.
 HISTOGRAM_SAMPLE = 32
 DRIFT_SAMPLE = 256
 TEST_METRICS = ("precision", "recall", "pr_auc", "roc_auc", "review_rate")
