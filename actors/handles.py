@@ -51,7 +51,12 @@ SERVE_FAST_PATH = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIM
 # The HAProxy manager gets 30 s instead of 5 to report ready: on a 2-core machine with two busy processes
 # beside it, it missed three 5 s checks and Serve killed it, so `serve.start` failed every time (4 of 4); with
 # 30 s it started every time (3 of 3, in 76-83 s; 5 s on an idle machine).
-LOCAL_RAY_ENV = {**SERVE_FAST_PATH, "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
+# Workers at the priority of Ray's own processes (`RAY_worker_niceness=0`; Ray starts them at nice 15). Ray's
+# metrics agent replays every histogram value it is sent, one by one in Python, in a burst of ~0.5 s of a core every
+# 10 s at 1,000 scores/s; at nice 0 against the ingress replica's 15 it took the replica's core for that long, and
+# requests queued behind it: open-loop p99 at 1,000 scores/s 57-140 ms against 96-318 ms in five of six alternating
+# runs (docs/benchmarks.md). The raylet and GCS still get their fair share of a core.
+LOCAL_RAY_ENV = {**SERVE_FAST_PATH, "RAY_worker_niceness": "0", "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
                  "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S": "2", "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "30",
                  "RAY_SERVE_HAPROXY_NBTHREAD": str(min(4, os.cpu_count() or 1))}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import ray
 from localhost import held_ports
 
 from actors.handles import CHOSEN, HAPROXY_PORTS, local_ray_env
@@ -42,3 +43,12 @@ def test_ports_set_by_hand_are_kept(clean: pytest.MonkeyPatch) -> None:
     clean.setenv(CHOSEN + HAPROXY_PORTS[1], "29101")  # a choice overridden by hand since
     local_ray_env()
     assert [os.environ[name] for name in HAPROXY_PORTS] == ["18404", "19101"]
+
+
+def test_a_worker_runs_at_the_priority_of_the_process_that_started_ray(ray_session: None) -> None:
+    # Ray starts workers at nice 15 unless told otherwise; its metrics agent then takes a serving replica's core.
+    @ray.remote(num_cpus=0)
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+
+    assert ray.get(niceness.remote()) == os.getpriority(os.PRIO_PROCESS, 0)
