@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,21 +23,26 @@ from synfinance.observability import metrics
 from synfinance.schema import FEATURE_NAMES
 
 PSI_EVERY_S = 5.0
-# Of a batch bigger than these, an evenly spaced sample feeds the score histograms and the drift bins (every row is
-# counted in the decisions). A histogram takes one value per call, and Ray's metrics agent replays every value
-# it was sent, bucket count by bucket count, into OpenTelemetry (~6 us each, on another process's core): 256 per
-# 1,000-row batch kept the agent at 13 % of a core at 40k rows/s (docs/benchmarks.md has the A/Bs). The drift
-# bins are one vectorised pass per feature, so they keep 256 rows.
-HISTOGRAM_SAMPLE = 32
+# The score histograms take at most HISTOGRAM_PER_S rows a second (per process; evenly spaced over a batch, the
+# first that come in a second); every row is counted in the decisions. A histogram takes one value per call, and
+# Ray's metrics agent replays every value it was sent, bucket count by bucket count, into OpenTelemetry (~6 us each,
+# in a burst every 10 s on another process's core): 32 of every 1,000-row batch kept the agent at several % of a
+# core at 40k rows/s, and every single score at 1,000 scores/s gave it 2,000 values a second to replay on top of
+# Serve's own (docs/benchmarks.md). Below 64 rows a second every row is shown. The drift bins are one vectorised
+# pass per feature, so they keep DRIFT_SAMPLE rows of every batch.
+HISTOGRAM_PER_S = 64
 DRIFT_SAMPLE = 256
 TEST_METRICS = ("precision", "recall", "pr_auc", "roc_auc", "review_rate")
 
 
 class ServedWatch:
-    def __init__(self, version: str, score: DriftMonitor, features: DriftMonitor | None) -> None:
+    def __init__(self, version: str, score: DriftMonitor, features: DriftMonitor | None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.version, self.score, self.features = version, score, features
-        self.psi_at = time.monotonic()
+        self.clock = clock
+        self.psi_at = clock()
         self.published = False
+        self.second, self.shown = -1, 0  # the histograms' current second, and the rows they took in it
 
     @classmethod
     def of(cls, model: registry.FraudModel, root: Path, test_metrics: dict[str, float]) -> ServedWatch:
@@ -65,21 +71,33 @@ class ServedWatch:
         for decision, count in zip(DECISIONS, counts.tolist(), strict=True):
             if count:
                 metrics.SCORES.labels(decision, self.version).inc(count)
-        probability, anomaly = metrics.FRAUD_PROBABILITY.labels(), metrics.ANOMALY_SCORE.labels()
-        shown = spaced(len(scored), HISTOGRAM_SAMPLE)
-        for p, a in zip(scored.probability[shown].tolist(), scored.anomaly[shown].tolist(), strict=True):
-            probability.observe(p)
-            anomaly.observe(a)
+        self._show(scored)
         rows = spaced(len(scored), DRIFT_SAMPLE)
         self.score.add(scored.probability[rows])
         if self.features is not None:
             self.features.add(x[rows])
-        if not self.published or time.monotonic() - self.psi_at >= PSI_EVERY_S:
+        if not self.published or self.clock() - self.psi_at >= PSI_EVERY_S:
             self.publish()
+
+    def _show(self, scored: Scored) -> None:
+        """Feed the score histograms what this second's budget (HISTOGRAM_PER_S) has room for."""
+        second = int(self.clock())
+        if second != self.second:
+            self.second, self.shown = second, 0
+        room = HISTOGRAM_PER_S - self.shown
+        if room <= 0:
+            return
+        shown = spaced(len(scored), room)
+        probabilities, anomalies = scored.probability[shown].tolist(), scored.anomaly[shown].tolist()
+        probability, anomaly = metrics.FRAUD_PROBABILITY.labels(), metrics.ANOMALY_SCORE.labels()
+        for p, a in zip(probabilities, anomalies, strict=True):
+            probability.observe(p)
+            anomaly.observe(a)
+        self.shown += len(probabilities)
 
     def publish(self) -> None:
         """Set the drift gauges now (once enough has been served)."""
-        self.psi_at = time.monotonic()
+        self.psi_at = self.clock()
         score_psi = self.score.psi()
         if score_psi is not None:
             metrics.SCORE_PSI.labels(self.version).set(float(score_psi[0]))

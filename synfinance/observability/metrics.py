@@ -239,10 +239,11 @@ BREAKER_OPEN = Metric("synfinance_breaker_open", "gauge", "boolean", "1 while th
 SCORES = Metric("synfinance_scores", "counter", "transactions", "Transactions scored, by decision and model version.",
                 (Label("decision", "the policy's decision", DECISIONS), MODEL))
 FRAUD_PROBABILITY = Metric("synfinance_fraud_probability", "histogram", "probability", "Fraud probabilities returned "
-                           "(of a batch over 32 rows, an evenly spaced sample of 32; synfinance_scores counts all).",
+                           "(at most 64 a second per process, evenly spaced over a batch; synfinance_scores counts "
+                           "all).",
                            buckets=(0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99))
 ANOMALY_SCORE = Metric("synfinance_anomaly_score", "histogram", "score", "Anomaly scores returned (0 ordinary, 1 "
-                       "most unusual; of a batch over 32 rows, a sample of 32).",
+                       "most unusual; at most 64 a second per process, as synfinance_fraud_probability).",
                        buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0))
 FEEDBACK = Metric("synfinance_feedback", "counter", "transactions", "Label feedback joined to the stored prediction: "
                   "tp/fp/fn/tn (a review or decline is a positive), by true fraud type ('none' when legitimate) and "
