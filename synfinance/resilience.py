@@ -130,6 +130,7 @@ class Guard:
         self.breaker = aiobreaker.CircuitBreaker(
             fail_max=self.fail_max, timeout_duration=dt.timedelta(seconds=self.reset_s),
             exclude=[lambda exc: not isinstance(exc, failures)], name=self.name)
+        self.trial: object | None = None  # the call that is trying a dependency the breaker had given up on
 
     @classmethod
     def from_config(cls, name: str, config: DatabaseConfig,
@@ -170,7 +171,19 @@ class Guard:
             raise StoreUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
 
     async def _tried(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        return await self.breaker.call_async(self._timed, fn, *args)
+        """One try through the breaker. Once reset_s has passed, aiobreaker lets every call through while the
+        breaker is half-open; here only the first is the trial and the others are refused at once, as while open,
+        until it has its answer (with concurrent callers each would otherwise wait out a dead dependency)."""
+        if self.trial is not None:
+            raise aiobreaker.CircuitBreakerError("a trial call is under way", dt.datetime.now(dt.UTC))
+        closed = self.breaker.current_state == aiobreaker.CircuitBreakerState.CLOSED
+        me = None if closed else object()  # open or half-open: this call may become the trial
+        self.trial = me
+        try:
+            return await self.breaker.call_async(self._timed, fn, *args)
+        finally:
+            if me is not None and self.trial is me:
+                self.trial = None
 
     async def _timed(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         try:
