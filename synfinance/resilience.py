@@ -130,7 +130,7 @@ class Guard:
         self.breaker = aiobreaker.CircuitBreaker(
             fail_max=self.fail_max, timeout_duration=dt.timedelta(seconds=self.reset_s),
             exclude=[lambda exc: not isinstance(exc, failures)], name=self.name)
-        self.trial: object | None = None  # the call that is trying a dependency the breaker had given up on
+        self.trial_under_way = False  # a call is trying the dependency the breaker had given up on
 
     @classmethod
     def from_config(cls, name: str, config: DatabaseConfig,
@@ -174,16 +174,15 @@ class Guard:
         """One try through the breaker. Once reset_s has passed, aiobreaker lets every call through while the
         breaker is half-open; here only the first is the trial and the others are refused at once, as while open,
         until it has its answer (with concurrent callers each would otherwise wait out a dead dependency)."""
-        if self.trial is not None:
+        if self.trial_under_way:
             raise aiobreaker.CircuitBreakerError("a trial call is under way", dt.datetime.now(dt.UTC))
-        closed = self.breaker.current_state == aiobreaker.CircuitBreakerState.CLOSED
-        me = None if closed else object()  # open or half-open: this call may become the trial
-        self.trial = me
+        trial = self.breaker.current_state != aiobreaker.CircuitBreakerState.CLOSED  # this call may become it
+        self.trial_under_way = trial
         try:
             return await self.breaker.call_async(self._timed, fn, *args)
         finally:
-            if me is not None and self.trial is me:
-                self.trial = None
+            if trial:
+                self.trial_under_way = False
 
     async def _timed(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         try:

@@ -71,17 +71,17 @@ class ServedWatch:
         for decision, count in zip(DECISIONS, counts.tolist(), strict=True):
             if count:
                 metrics.SCORES.labels(decision, self.version).inc(count)
-        self._show(scored)
+        now = self.clock()
+        self._show(scored, int(now))
         rows = spaced(len(scored), DRIFT_SAMPLE)
         self.score.add(scored.probability[rows])
         if self.features is not None:
             self.features.add(x[rows])
-        if not self.published or self.clock() - self.psi_at >= PSI_EVERY_S:
+        if not self.published or now - self.psi_at >= PSI_EVERY_S:
             self.publish()
 
-    def _show(self, scored: Scored) -> None:
+    def _show(self, scored: Scored, second: int) -> None:
         """Feed the score histograms what this second's budget (HISTOGRAM_PER_S) has room for."""
-        second = int(self.clock())
         if second != self.second:
             self.second, self.shown = second, 0
         room = HISTOGRAM_PER_S - self.shown

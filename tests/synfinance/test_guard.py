@@ -52,7 +52,7 @@ async def test_a_failed_trial_opens_the_breaker_again_and_the_next_call_is_the_n
         with pytest.raises(StoreUnavailable):
             await guard.call(down)
         assert guard.state == "open"
-    assert guard.trial is None
+    assert not guard.trial_under_way
 
     async def up() -> str:
         return "up"
