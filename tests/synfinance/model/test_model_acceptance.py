@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from synfinance.generate import GenerationParams
+from synfinance.model import registry
 from synfinance.model.fitting import fit_model
+from synfinance.quality.baseline import model_figures
+from synfinance.quality.gates import apply_gates
+from synfinance.quality.run import flat_metrics
 from synfinance.runner import write_dataset
+from synfinance.settings.quality import DEFAULT_GATES
 from synfinance.world.catalogue import FRAUD_NAMES
 
 
@@ -24,3 +29,8 @@ def test_realistic_million_pr_auc_between_half_and_098(tmp_path: Path) -> None:
     # the default policy (review budget 1 %, declines where >= 90 % are fraud) on the test weeks
     # recall was >= 0.6 before the legitimate look-alikes (issue 23) made fraud harder to tell; 0.55 measured
     assert test["flagged_rate"] <= 0.02 and test["precision"] >= 0.5 and test["recall"] >= 0.5, test
+    # and the served model passes the quality gates on it as they ship, read as `quality run` reads them
+    registry.deploy(tmp_path / "models", fitted.version)
+    gates = tuple(g for g in DEFAULT_GATES if g.metric.startswith("model_"))
+    results = apply_gates(gates, flat_metrics([], 100.0, model_figures(tmp_path / "models"), {}))
+    assert [r.status for r in results] == ["pass"] * len(gates) and len(gates) == 3, results
