@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
@@ -15,6 +16,9 @@ from synfinance.cli.conventions import Section, result
 from synfinance.cli.remote import KEY_ENVS
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.schema import IST_OFFSET_S
+
+if TYPE_CHECKING:
+    import rich.table
 
 IST = dt.timezone(dt.timedelta(seconds=IST_OFFSET_S), "IST")
 
@@ -101,6 +105,21 @@ def demo_picks(nxt: pa.Table, count: int) -> list[np.ndarray]:
     return sorted(picks, key=lambda p: int(p[-1]))
 
 
+def scores_table(title: str) -> rich.table.Table:
+    """The columns `api score` prints. The truth (a fraud type, "anomaly" or "legitimate") is never folded: at 80
+    columns the top reason gives way instead (rich folds names without spaces mid-word)."""
+    from rich.table import Table
+
+    from synfinance.world.catalogue import FRAUD_NAMES
+
+    table = Table(title=title, box=None, padding=(0, 1), collapse_padding=True, pad_edge=False)
+    for column, justify in (("when (IST)", "left"), ("amount ₹", "right"), ("p(fraud)", "right"),
+                            ("decision", "left"), ("top reason", "left"), ("ms", "right")):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table.add_column("truth", no_wrap=True, min_width=max(map(len, (*FRAUD_NAMES, "legitimate"))))
+    return table
+
+
 @api.command("score", example="synfinance api score --data dataset --count 5")
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="The dataset the API was warmed from.")
@@ -115,7 +134,6 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
     """
     import requests
     from rich.console import Console
-    from rich.table import Table
 
     from serve import process
     from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
@@ -127,10 +145,7 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
         raise click.UsageError("no --url and no detached API running (`synfinance api start --detach`)")
     params = GenerationParams.from_json(read_manifest(data)["parameters"]).next_period()
     nxt = replayed(generate_shard(GenerationPlan(params), 0).sort_by([("timestamp", "ascending")]), "API-")
-    table = Table(title=f"POST /v1/score: next transactions from {params.start}", box=None, padding=(0, 1))
-    for column, justify in (("when (IST)", "left"), ("amount ₹", "right"), ("p(fraud)", "right"),
-                            ("decision", "left"), ("top reason", "left"), ("ms", "right"), ("truth", "left")):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table = scores_table(f"POST /v1/score: next transactions from {params.start}")
     inputs = nxt.select(list(INPUT_COLUMNS)).to_pylist()
     scored = []
     truths = nxt.select(["fraud_type", "is_anomaly"]).to_pylist()

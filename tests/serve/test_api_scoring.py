@@ -296,6 +296,7 @@ def test_api_score_prints_a_readable_spread_of_next_transactions(api: Api) -> No
     assert all(len(line) <= 80 for line in lines) and "…" not in result.output  # nothing cut at 80 columns
     scored = [line for line in lines if any(d in line for d in (" approve ", " review ", " decline "))]
     assert len(scored) == 5
+    assert {line.split()[-1] for line in scored} <= {*FRAUD_NAMES, "anomaly", "legitimate"}, lines  # none folded
     hours = {line.split()[1][:2] for line in scored}  # "Wed 14:05"
     assert len(hours) >= 3  # spread over the day, not all just after midnight
     assert any(kind in result.output for kind in FRAUD_NAMES)  # some frauds among them
