@@ -18,7 +18,7 @@ _STATE = tempfile.mkdtemp(prefix="synfinance-test-state-")
 os.environ.setdefault("SYNFINANCE_QUALITY__BENCH_DIR", os.path.join(_STATE, "bench"))
 os.environ.setdefault("SYNFINANCE_QUALITY__HISTORY_PATH", os.path.join(_STATE, "quality-history.jsonl"))
 
-from pg_schemas import database_url, fresh_schema, migrated  # noqa: E402
+from pg_schemas import database_url, drop_orphans, fresh_schema, migrated  # noqa: E402
 
 from synfinance.errors import StoreUnavailable  # noqa: E402
 from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
@@ -92,6 +92,7 @@ def pg_url() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs PostgreSQL: {exc}")
         pytest.skip(f"no PostgreSQL: {exc} (scripts/test starts one)")
+    asyncio.run(drop_orphans(url))  # what an interrupted run left behind
     return url
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from synfinance.store.connect import Database
 from synfinance.store.migrations import migrate
@@ -22,8 +24,44 @@ async def migrated(db: Database) -> Database:
     return db
 
 
+# A throw-away schema is named for the test process that made it, so that a later session can tell one left by a
+# run interrupted before its teardown (the process is gone) from one still in use (by this or another session).
+THROWAWAY = re.compile(r"^[a-z]+_(\d+)_[0-9a-f]{8}$")
+LOCAL_HOSTS = {"", "127.0.0.1", "localhost", "::1"}
+
+
+def schema_name(prefix: str = "t") -> str:
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
 def fresh_schema(url: str, prefix: str = "t") -> Database:
-    return Database(url, f"{prefix}_{uuid.uuid4().hex[:12]}")
+    return Database(url, schema_name(prefix))
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+async def drop_orphans(url: str) -> list[str]:
+    """Drop the throw-away schemas whose test process is gone; only where the database runs on this machine (a pid
+    means nothing elsewhere). The names dropped."""
+    if (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
+        return []
+    conn = await Database(url).connect()
+    try:
+        names = [r["nspname"] for r in await conn.fetch("SELECT nspname FROM pg_namespace")]
+    finally:
+        await conn.close()
+    orphans = [n for n in names if (m := THROWAWAY.match(n)) and not alive(int(m.group(1)))]
+    for name in orphans:
+        await Database(url, name).drop_schema()
+    return orphans
 
 
 async def count_rows(db: Database, table: str) -> int:

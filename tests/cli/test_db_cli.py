@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pg_schemas import schema_name
 
 from synfinance.cli import main
 from synfinance.store.connect import Database
@@ -24,7 +24,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 
 @pytest.fixture
 def schemas(pg_url: str) -> Iterator[list[str]]:
-    names = [f"cli_{uuid.uuid4().hex[:10]}", f"cli_{uuid.uuid4().hex[:10]}"]
+    names = [schema_name("cli"), schema_name("cli")]
     yield names
 
     async def drop() -> None:
