@@ -100,10 +100,15 @@ def test_start_detached_status_reload_and_stop(tmp_path: Path, other_haproxy: li
         assert checked.returncode == 0 and json.loads(checked.stdout)["ready_for_route"] is True
         stats = run(*example("cache", "stats"), "--url", url, "--json")
         assert json.loads(stats.stdout)["features"]["customers"] >= 200
-        exported = run(*example("metrics", "export"), "--source", "api", "--url", url, "--json")
-        assert exported.returncode == 0, exported.stderr
-        page = (tmp_path / "metrics.prom").read_text()
-        assert json.loads(exported.stdout)["samples"] > 0 and "synfinance_" in page
+
+        def exported() -> str:
+            """A snapshot of the API's /metrics: the scores show once Ray's agent has the replica's next report (every
+            ~10 s), not at once."""
+            done = run(*example("metrics", "export"), "--source", "api", "--url", url, "--json")
+            assert done.returncode == 0 and json.loads(done.stdout)["source"] == f"api {url}", done.stderr
+            return (tmp_path / "metrics.prom").read_text()
+
+        wait_for(lambda: "synfinance_scores_total{" in exported(), 60, "the scores in a snapshot of the API's metrics")
         cleared = run(*example("cache", "clear"), "--url", url, "--json")
         assert cleared.returncode == 0 and json.loads(cleared.stdout)["features"]["customers"] == 0
         refused = run(*example("cache", "stats"), "--url", url, "--key", "not-a-key")
