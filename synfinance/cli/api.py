@@ -20,6 +20,8 @@ from synfinance.schema import IST_OFFSET_S
 if TYPE_CHECKING:
     import rich.table
 
+    from synfinance.settings import Settings
+
 IST = dt.timezone(dt.timedelta(seconds=IST_OFFSET_S), "IST")
 
 
@@ -34,7 +36,10 @@ def api() -> None:
 def start_cmd(port: int | None, detach: bool) -> None:
     """Start Ray (local unless ray.address is set), Ray Serve and the app; --detach returns once it answers."""
     from serve import process
+    from synfinance.settings import load_settings
 
+    for warning in start_warnings(load_settings().settings):
+        click.echo(f"warning: {warning}", err=True)
     if not detach:
         process.serve_forever(port)
         return
@@ -44,6 +49,19 @@ def start_cmd(port: int | None, detach: bool) -> None:
            f"API running at {state['url']} (pid {state['pid']}); model: "
            f"{health.get('model', {}).get('version') or health.get('model', {}).get('reason')}; "
            f"log: {process.log_file()}")
+
+
+def start_warnings(settings: Settings) -> list[str]:
+    """What a newcomer's first start lacks and would otherwise find out from a 401 or history-less scores."""
+    found = []
+    if not settings.security.api_keys:
+        found.append("no API keys (security.api_keys): every /v1 route will answer 401. For example: export "
+                     "API_KEY=my-key SYNFINANCE_SECURITY__API_KEYS='[{\"name\": \"me\", \"key\": \"my-key\", "
+                     "\"scopes\": [\"admin\"]}]' (docs/api.md#keys-scopes-limits)")
+    if settings.server.warm_from is None and not settings.database.enabled:
+        found.append("the feature store starts empty (server.warm_from unset, database disabled): customers are "
+                     "scored without their history. For example: export SYNFINANCE_SERVER__WARM_FROM=dataset")
+    return found
 
 
 @api.command("status", example="synfinance api status")
@@ -110,13 +128,11 @@ def scores_table(title: str) -> rich.table.Table:
     columns the top reason gives way instead (rich folds names without spaces mid-word)."""
     from rich.table import Table
 
-    from synfinance.world.catalogue import FRAUD_NAMES
-
     table = Table(title=title, box=None, padding=(0, 1), collapse_padding=True, pad_edge=False)
     for column, justify in (("when (IST)", "left"), ("amount ₹", "right"), ("p(fraud)", "right"),
                             ("decision", "left"), ("top reason", "left"), ("ms", "right")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    table.add_column("truth", no_wrap=True, min_width=max(map(len, (*FRAUD_NAMES, "legitimate"))))
+    table.add_column("truth", no_wrap=True)  # as wide as its longest row: rich narrows the folding columns instead
     return table
 
 
