@@ -87,3 +87,9 @@ def export_cmd(out: Path, fmt: str, source: str, prometheus_url: str | None, url
     names = len({s["name"] for s in samples})
     result({"path": str(out), "source": where, "taken_at": taken_at, "samples": len(samples), "metrics": names},
            f"wrote {len(samples):,} samples of {names} metrics from {where} to {out}")
+    if not samples:
+        click.echo("warning: no SynFinance metric recorded yet: nothing Prometheus scrapes has run (start the API, a "
+                   "pipeline or a stream; `monitor up --ray-address auto` scrapes a running Ray's agents), or a "
+                   "process's first report has not reached Ray's agent (every ~10 s)" if where.startswith("prometheus")
+                   else "warning: the API has recorded no metric yet (its first report reaches Ray's agent within "
+                   "~10 s of its first request)", err=True)
