@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,16 +39,6 @@ def fresh_schema(url: str, prefix: str = "t") -> Database:
     return Database(url, schema_name(prefix))
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
 async def drop_orphans(url: str) -> list[str]:
     """Drop the throw-away schemas whose test process is gone; only where the database runs on this machine (a pid
     means nothing elsewhere). The names dropped."""
@@ -58,7 +49,7 @@ async def drop_orphans(url: str) -> list[str]:
         names = [r["nspname"] for r in await conn.fetch("SELECT nspname FROM pg_namespace")]
     finally:
         await conn.close()
-    orphans = [n for n in names if (m := THROWAWAY.match(n)) and not alive(int(m.group(1)))]
+    orphans = [n for n in names if (m := THROWAWAY.match(n)) and not Path(f"/proc/{m.group(1)}").exists()]
     for name in orphans:
         await Database(url, name).drop_schema()
     return orphans
