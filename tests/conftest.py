@@ -92,7 +92,7 @@ def pg_url() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs PostgreSQL: {exc}")
         pytest.skip(f"no PostgreSQL: {exc} (scripts/test starts one)")
-    asyncio.run(drop_orphans(url))  # what an interrupted run left behind
+    drop_orphans(url)  # what an interrupted run left behind
     return url
 
 

@@ -39,19 +39,15 @@ def fresh_schema(url: str, prefix: str = "t") -> Database:
     return Database(url, schema_name(prefix))
 
 
-async def drop_orphans(url: str) -> list[str]:
+def drop_orphans(url: str) -> list[str]:
     """Drop the throw-away schemas whose test process is gone; only where the database runs on this machine (a pid
     means nothing elsewhere). The names dropped."""
     if (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
         return []
-    conn = await Database(url).connect()
-    try:
-        names = [r["nspname"] for r in await conn.fetch("SELECT nspname FROM pg_namespace")]
-    finally:
-        await conn.close()
+    names = [r["nspname"] for r in fetch(Database(url), "SELECT nspname FROM pg_namespace")]
     orphans = [n for n in names if (m := THROWAWAY.match(n)) and not Path(f"/proc/{m.group(1)}").exists()]
     for name in orphans:
-        await Database(url, name).drop_schema()
+        asyncio.run(Database(url, name).drop_schema())
     return orphans
 
 

@@ -24,7 +24,7 @@ def test_a_schema_of_a_gone_process_is_dropped_and_a_living_ones_kept(pg_url: st
     for db in (left, mine):
         asyncio.run(db.ensure_schema())
     try:
-        dropped = asyncio.run(drop_orphans(pg_url))
+        dropped = drop_orphans(pg_url)
         present = {r["nspname"] for r in fetch(Database(pg_url), "SELECT nspname FROM pg_namespace")}
         assert left.schema in dropped and left.schema not in present
         assert mine.schema not in dropped and mine.schema in present
