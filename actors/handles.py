@@ -240,6 +240,16 @@ class QueryHandle:
         return await _awaited(self.handle.call.remote(method.__name__, args, kwargs, **_ctx()))
 
 
+class HeldQuery:
+    """A Gateway held in this process (synfinance.store.gateway.Gateway): QueryHandle's interface with no hop."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+
+    async def call(self, method: Method[P], *args: P.args, **kwargs: P.kwargs) -> Any:
+        return await method(self.gateway, *args, **kwargs)
+
+
 class DeploymentActor:
     """A deployment-scoped actor of this replica's deployment, by name (serve.get_deployment_actor).
 

@@ -1,5 +1,5 @@
-"""Fault seams the pipeline consults: a worker that dies mid-shard (once), memory pressure in a worker, a sink
-that is slow, a sink whose disk fills up.
+"""Fault seams the pipeline and the API consult: a worker that dies mid-shard (once), memory pressure in a worker,
+a sink that is slow, a sink whose disk fills up, a database call that fails or is slow.
 
 They are plain picklable objects handed to actors at start-up (None in production). A one-shot
 fault is claimed by deleting a marker file, so exactly one attempt in the whole cluster trips it,
@@ -8,12 +8,15 @@ however many actors or restarts there are (the workers share a filesystem on one
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from synfinance.errors import StoreUnavailable
 from synfinance.output.dataset import FileEntry
 from synfinance.sinks.base import ShardOutput, Sink
 from synfinance.world.plan import GenerationPlan
@@ -85,3 +88,19 @@ class FullDisk:
 
     def close(self, entries: list[FileEntry]) -> Path | None:
         return self.inner.close(entries)
+
+
+class FaultyQuery:
+    """The API's way to the database (actors.handles.QueryHandle or HeldQuery) with faults: the Gateway methods named
+    in `failing` raise StoreUnavailable without reaching the database; those in `slow` wait `delay_s` first."""
+
+    def __init__(self, inner: Any, failing: frozenset[str] = frozenset(), slow: frozenset[str] = frozenset(),
+                 delay_s: float = 0.0) -> None:
+        self.inner, self.failing, self.slow, self.delay_s = inner, failing, slow, delay_s
+
+    async def call(self, method: Any, *args: Any) -> Any:
+        if method.__name__ in self.failing:
+            raise StoreUnavailable(f"injected fault: {method.__name__} failed")
+        if method.__name__ in self.slow:
+            await asyncio.sleep(self.delay_s)
+        return await self.inner.call(method, *args)

@@ -2,16 +2,19 @@
 
 - `X-Request-ID`: taken from the request when it is a sane token, else made; echoed on the response and
   put in every error body and log line.
-- Deadline: a request not answered within `app.state.timeout_s` (server.timeout_s) gets 503 deadline_exceeded.
+- Deadline: a request not answered within `EdgeConfig.timeout_s` (server.timeout_s) gets 503 deadline_exceeded.
 - Bodies: a request with a body must say it is JSON, or an Arrow IPC stream where a route takes one
   (else 415), and may not exceed max_request_bytes
   (413, checked on Content-Length and again while the body streams in, so chunked bodies are bounded too).
 - Metrics: requests, errors, latency per route template and requests in flight (synfinance.observability.metrics).
-- Fast routes: a route the app lists in `app.state.fast_routes` ({(method, path): handler(scope, receive, send,
-  app)}) is handed to its handler when the request has no query string (serve.ingress.FastScore), inside
+- Fast routes: a route listed in `EdgeConfig.fast_routes` ({(method, path): handler(scope, receive, send,
+  app)}) is handed to its handler when the request has no query string (serve.access.FastScore), inside
   everything above; the handler passes what it does not take to the app.
 - Traces: a server span per request, in the caller's trace when it sends a `traceparent`; the response carries
   `traceparent` and `X-Trace-Id`; the request id is bound to every log line of the request.
+
+What the edge reads of the app it serves is one `EdgeConfig` on the app's state (`app.state.edge`), set by
+whoever serves the app; an app without one gets the defaults.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import random
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -41,17 +46,39 @@ JSON = "application/json"
 ARROW_PATHS = frozenset({"/v1/score/batch"})  # routes that also take ARROW_STREAM bodies
 
 
+FastRoute = Callable[..., Awaitable[None]]  # (scope, receive, send, app=the app it hands what it does not take)
+
+
+@dataclass
+class EdgeConfig:
+    """What the edge applies to every request of an app (`app.state.edge`)."""
+
+    max_request_bytes: int = 10_000_000
+    timeout_s: float | None = None  # the request's deadline (server.timeout_s); None: none
+    access_log_ratio: float = 1.0  # share of successful requests logged (errors always are)
+    fast_routes: dict[tuple[str, str], FastRoute] = field(default_factory=dict)
+
+
+def edge_config(scope: Scope) -> EdgeConfig:
+    """The EdgeConfig of the app serving `scope`, or the defaults."""
+    state = scope["app"].state if "app" in scope else None
+    found = getattr(state, "edge", None)
+    return found if isinstance(found, EdgeConfig) else DEFAULT
+
+
+DEFAULT = EdgeConfig()
+
+
 def media_type(content_type: str) -> str:
     """'Application/JSON; charset=utf-8' -> 'application/json'."""
     return content_type.split(";")[0].strip().lower()
 
 
 class Edge:
-    """Limits come from the app's state (`app.state.max_request_bytes`), set by whoever serves the app."""
+    """The middleware; its settings are the served app's EdgeConfig, read per request."""
 
-    def __init__(self, app: ASGIApp, max_request_bytes: int = 10_000_000) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.default_max_bytes = max_request_bytes
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,16 +114,13 @@ class Edge:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        limit = getattr(scope["app"].state, "max_request_bytes", self.default_max_bytes) if "app" in scope \
-            else self.default_max_bytes
+        config = edge_config(scope)
+        limit, timeout_s = config.max_request_bytes, config.timeout_s
         root, path = scope.get("root_path", ""), scope["path"]
         route_path = path[len(root):] if root and path.startswith(root) else path  # the app under a route prefix
         problem = self._check(scope["method"], route_path, headers, limit)
-        timeout_s = getattr(scope["app"].state, "timeout_s", None) if "app" in scope else None
-        fast = getattr(scope["app"].state, "fast_routes", {}) if "app" in scope and not scope.get("query_string") \
-            else {}
-        handler = fast.get((scope["method"], route_path))
-        app = self.app if handler is None else partial(handler, app=self.app)
+        handler = None if scope.get("query_string") else config.fast_routes.get((scope["method"], route_path))
+        app: ASGIApp = self.app if handler is None else partial(handler, app=self.app)
         try:
             if problem is not None:
                 await for_error(Request(scope), problem)(scope, receive, send_with_id)
@@ -117,7 +141,7 @@ class Edge:
             metrics.HTTP_IN_FLIGHT.labels().set(self.in_flight)
             seconds = time.perf_counter() - started
             template = self._observe(scope, status[0], seconds, route_path if handler is not None else "unmatched")
-            ratio = getattr(scope["app"].state, "access_log_ratio", 1.0) if "app" in scope else 1.0
+            ratio = config.access_log_ratio
             if status[0] >= 400 or ratio >= 1.0 or random.random() < ratio:  # noqa: S311 (sampling, not secrets)
                 log.info("http.request", method=scope["method"], route=template, status=status[0],
                          ms=round(seconds * 1000, 3))

@@ -402,7 +402,7 @@ def _answer(r: requests.Response) -> tuple[int, dict, dict]:
     pytest.param("scorer", lambda row: json.dumps({**row, "is_fraud": True}), id="unknown-field"),
 ])
 def test_the_fast_score_path_refuses_exactly_as_the_app_does(api: Api, who: str | None, make) -> None:
-    """POST /v1/score without a query string takes serve.ingress.FastScore; with one, FastAPI's routing. Every
+    """POST /v1/score without a query string takes serve.access.FastScore; with one, FastAPI's routing. Every
     refusal is the same answer either way."""
     body = make(fresh_rows(api, "fast-", 1)[0])
     headers = {**(api.headers(who) if who else {}), "Content-Type": "application/json"}
