@@ -204,9 +204,12 @@ async def test_feedback_counts_outcomes_of_stored_predictions(
 
 
 async def test_health_names_each_component_and_the_groups_it_makes_ready(
-        two: LocalShards, held_query: HeldQuery) -> None:
+        api_data: tuple[Path, Path], two: LocalShards, held_query: HeldQuery) -> None:
     ok = await Scoring(two, held_query).ready("writes")
     down = await Scoring(two, FaultyQuery(held_query, failing=frozenset({"status"}))).ready("writes")
     assert ok["status"] == "ok" and ok["down"] == []
     assert down["status"] == "unavailable" and down["down"] == ["database"] and "injected" in down["reason"]
     assert (await Scoring(two, held_query).startup())["status"] == "ok"
+    assert (await Scoring(two, held_query).feature_store_state())["held_in"] == "shards"
+    held = Scoring(HeldStore(stores(*api_data, 1)[0]), held_query)
+    assert (await held.feature_store_state())["held_in"] == "ingress"
