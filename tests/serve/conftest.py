@@ -7,71 +7,20 @@ test can take PostgreSQL away for real and give it back.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-import requests
+from api_app import API_PARAMS, CORS_ORIGIN, Api, app_settings
 from localhost import free_port, wait_for
 from pg_schemas import fresh_schema, migrated
 
 from chaos.proxy import TcpProxy
-from synfinance.generate import GenerationParams
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
 from synfinance.runner import write_dataset
-from synfinance.settings import LoadedConfig, load_settings
-from synfinance.store.connect import Database
 from synfinance.store.load import load_dataset
-
-API_PARAMS = GenerationParams(count=60_000, seed=21, customers=600, merchants=1_200)
-KEYS = {  # name -> (key, scopes)
-    "admin": ("test-admin-7f3a9c", ["admin"]),
-    "reader": ("test-reader-51b2e0", ["read"]),
-    "scorer": ("test-scorer-c4d8a1", ["score"]),
-    "writer": ("test-writer-9e6f27", ["write"]),
-    "limited": ("test-limited-2b7d55", ["score", "read"]),
-}
-LIMITED_RATE = {"requests_per_s": 0.5, "burst": 2}
-
-
-
-@dataclass
-class Api:
-    base: str
-    data: Path
-    models: Path
-    db: Database
-    proxy: TcpProxy
-    settings: LoadedConfig
-
-    def headers(self, who: str = "admin") -> dict[str, str]:
-        return {"X-API-Key": KEYS[who][0]}
-
-    def get(self, path: str, who: str | None = "admin", **kw: Any) -> requests.Response:
-        return requests.get(self.base + path, headers=self.headers(who) if who else {}, timeout=60, **kw)
-
-    def post(self, path: str, body: Any, who: str | None = "admin", headers: dict[str, str] | None = None,
-             **kw: Any) -> requests.Response:
-        sent = {**(self.headers(who) if who else {}), "Content-Type": "application/json", **(headers or {})}
-        return requests.post(self.base + path, data=json.dumps(body, default=str), headers=sent, timeout=120, **kw)
-
-
-CORS_ORIGIN = "http://console.example"  # the one browser origin the session app lets in
-
-
-def app_settings(port: int, models: Path, overrides: dict[str, Any]) -> LoadedConfig:
-    keys = [{"name": n, "key": k, "scopes": s} for n, (k, s) in KEYS.items()]
-    environ = {"SYNFINANCE_SECURITY__API_KEYS": json.dumps(keys),
-               "SYNFINANCE_SECURITY__RATE_LIMITS": json.dumps({"limited": LIMITED_RATE}),
-               "SYNFINANCE_SECURITY__RATE_LIMIT__REQUESTS_PER_S": "100000",
-               "SYNFINANCE_SECURITY__RATE_LIMIT__BURST": "100000"}
-    return load_settings(env="test", environ=environ, overrides={
-        "server.port": port, "ml.registry_path": str(models), **overrides})
 
 
 @pytest.fixture(scope="session")

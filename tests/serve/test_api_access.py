@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from api_app import CORS_ORIGIN, KEYS, LIMITED_RATE, Api
 from api_rows import rows, transactions
-from conftest import CORS_ORIGIN, KEYS, LIMITED_RATE, Api
 from localhost import wait_for
 from promtext import series
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from conftest import API_PARAMS, KEYS, Api, app_settings
+from api_app import API_PARAMS, KEYS, Api, app_settings
 from localhost import free_port, wait_for
 from promtext import series
 from test_api_queries import fetch, records

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import Api
+from api_app import Api
 from hypothesis import HealthCheck, given, settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from api_app import Api
 from api_rows import YEAR, rows, transactions
-from conftest import Api
 from localhost import wait_for
 
 from synfinance.generate.replay import replayed

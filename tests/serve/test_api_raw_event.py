@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import requests
+from api_app import API_PARAMS, KEYS, Api, app_settings
 from api_rows import rows, transactions
-from conftest import API_PARAMS, KEYS, Api, app_settings
 from localhost import free_port, wait_for
 from pg_schemas import execute, fetch
 

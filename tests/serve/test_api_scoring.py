@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import requests
+from api_app import KEYS, Api, app_settings
 from api_rows import YEAR, rows, transactions
 from click.testing import CliRunner
-from conftest import KEYS, Api, app_settings
 from localhost import free_port, wait_for
 
 from serve.columnar import ARROW_STREAM, to_stream

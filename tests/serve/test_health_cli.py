@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from api_app import Api
 from click.testing import CliRunner
-from conftest import Api
 from localhost import wait_for
 
 from synfinance.cli import main

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from conftest import Api
+from api_app import Api
 from localhost import free_port, wait_for
 from promtext import series
 

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import requests
+from api_app import KEYS, Api, app_settings
 from api_rows import YEAR, rows, transactions
 from click.testing import CliRunner
-from conftest import KEYS, Api, app_settings
 from localhost import free_port, wait_for
 
 from synfinance.generate import GenerationParams

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 import requests
 import yaml
-from conftest import KEYS, Api, app_settings
+from api_app import KEYS, Api, app_settings
 from localhost import free_port, wait_for
 
 from serve.bench import bodies, by_client

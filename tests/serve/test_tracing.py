@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import requests
+from api_app import KEYS, Api, app_settings
 from api_rows import YEAR, rows, transactions
-from conftest import KEYS, Api, app_settings
 from localhost import free_port, wait_for
 
 from synfinance.generate import GenerationParams
