@@ -1,5 +1,5 @@
-"""Structured logs (structlog): one JSON object per line (console lines in development), with the request or run
-context, trace and span ids, secrets masked before any output.
+"""Structured logs (structlog): one JSON object per line, with the request or run context, trace and span ids,
+secrets masked before any output; console lines instead only where asked for and stderr is a terminal.
 
 `configure` sets up structlog and routes the standard library's logging (Ray, asyncpg, uvicorn, ...) through
 the same processors, so every line a SynFinance process writes is one JSON object. The context — request_id,
@@ -58,8 +58,10 @@ def add_trace_ids(_logger: Any, _method: str, event: MutableMapping[str, Any]) -
 
 
 def configure(level: str = "INFO", fmt: str = "json", component: str | None = None) -> None:
-    """Send structlog events and stdlib records to stderr as JSON (or console lines) at the given level."""
-    renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    """Send structlog events and stdlib records to stderr at the given level: JSON, or console lines when `fmt` is
+    console and stderr is a terminal (a file, such as a Ray worker's log, always gets JSON)."""
+    console = fmt == "console" and _stderr().isatty()
+    renderer: Any = structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
     shared: list[Any] = [structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                          structlog.processors.TimeStamper(fmt="iso", utc=True), add_trace_ids]
     if component is not None:

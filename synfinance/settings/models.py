@@ -164,7 +164,8 @@ class TracingConfig(Section):
 class MonitoringConfig(Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.",
                                                                    json_schema_extra=LIVE)
-    log_format: Literal["json", "console"] = Field("json", description="Log line format.")
+    log_format: Literal["json", "console"] = Field(
+        "json", description="Log line format; console lines only where stderr is a terminal (files always get JSON).")
     metrics_enabled: bool = Field(True, description="Record metrics (off: nothing is recorded, for a baseline).")
     access_log_ratio: float = Field(1.0, ge=0, le=1, description="Share of API requests that get an access log "
                                                                  "line (http.request); errors always do.",

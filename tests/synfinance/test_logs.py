@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +64,30 @@ def test_with_tracing_off_a_span_is_an_invalid_one_that_takes_every_call_and_bin
         get_logger("t").info("inside")
     record = json.loads(capfd.readouterr().err.splitlines()[-1])
     assert record["event"] == "inside" and "trace_id" not in record and "span_id" not in record
+
+
+def _logged_by_a_child(stderr: int) -> None:
+    """A process configured for console lines logs one event to the given stderr."""
+    code = ("from synfinance.observability.logs import configure, get_logger\n"
+            "configure('INFO', 'console')\nget_logger('t').info('called', rows=3)\n")
+    subprocess.run([sys.executable, "-c", code], stderr=stderr, check=True, timeout=60)
+
+
+def test_console_lines_only_on_a_terminal_and_json_in_a_file(tmp_path: Path) -> None:
+    # a file (a Ray worker's log): JSON, whatever the format asked for
+    with open(tmp_path / "worker.err", "wb") as file:
+        _logged_by_a_child(file.fileno())
+    event = json.loads((tmp_path / "worker.err").read_text())
+    assert event["event"] == "called" and event["rows"] == 3
+    # a terminal: a console line
+    leader, follower = pty.openpty()
+    try:
+        _logged_by_a_child(follower)
+        os.close(follower)
+        seen = b""
+        while b"\n" not in seen:
+            seen += os.read(leader, 4096)
+    finally:
+        os.close(leader)
+    line = seen.decode().strip()
+    assert "called" in line and "\x1b[" in line and not line.startswith("{")  # coloured, not JSON
