@@ -33,39 +33,31 @@ P = ParamSpec("P")
 # arguments are type-checked against its signature, and the method is found by name on the other side.
 Method: TypeAlias = Callable[Concatenate[Any, P], Any]
 
-# Serve's fast path, wherever SynFinance runs Serve (serve/config.yaml sets it too): HAProxy (C) is the HTTP
-# ingress on every node, forwarding straight to the ingress replicas, and Serve's throughput mode runs each
-# replica's user code and handle router on its main event loop. HTTP only: TLS is terminated in front
-# (docs/deploy/ray-cluster.md). docs/benchmarks.md has the measurements behind both.
-# HAProxy's per-request log datagrams, which Serve's HAProxy manager parses one by one in Python into Serve's HTTP
-# metrics, are off: the ingress replica records those metrics itself then (ray_serve_num_http_requests and the
-# rest, aggregated in the replica, as without HAProxy). The parsing took ~7 % of a core at 1,000 scores/s on 2
-# cores (docs/benchmarks.md has the A/Bs).
+# Serve's fast path, wherever SynFinance runs Serve (serve/config.yaml sets it too): HAProxy is the HTTP ingress on
+# every node, forwarding straight to the ingress replicas, and throughput mode runs each replica's user code and
+# handle router on its main event loop. HTTP only: TLS is terminated in front (docs/deploy/ray-cluster.md).
+# HAProxy's per-request log datagrams are off: Serve's manager would parse each in Python into Serve's HTTP metrics,
+# which the ingress replica records itself then.
 SERVE_FAST_PATH = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
                    "RAY_SERVE_HAPROXY_METRICS_ENABLED": "0"}
-# Environment of a Ray started here (a variable already set wins): the fast path, and a 2 s drain instead of
-# Serve's 30 s deregistration window for a replica or proxy going away: with HAProxy every app deleted or Serve
-# shut down otherwise waits the whole window; on one machine no outside load balancer needs it (a cluster
-# keeps Serve's default). HAProxy gets a thread per core, at most Serve's default of 4 (on 2 cores its 4 threads
-# took 98 us of CPU per score against 77 with 2, and the closed loop answered 1,084 against 1,152 scores/s).
-# The HAProxy manager gets 30 s instead of 5 to report ready: on a 2-core machine with two busy processes
-# beside it, it missed three 5 s checks and Serve killed it, so `serve.start` failed every time (4 of 4); with
-# 30 s it started every time (3 of 3, in 76-83 s; 5 s on an idle machine).
-# Workers at the priority of Ray's own processes (`RAY_worker_niceness=0`; Ray starts them at nice 15). Ray's
-# metrics agent replays every histogram value it is sent, one by one in Python, in a burst of ~0.5 s of a core every
-# 10 s at 1,000 scores/s; at nice 0 against the ingress replica's 15 it took the replica's core for that long, and
-# requests queued behind it: open-loop p99 at 1,000 scores/s 57-140 ms against 96-318 ms in five of six alternating
-# runs (docs/benchmarks.md). The raylet and GCS still get their fair share of a core.
+# Environment of a Ray started here (a variable already set wins), each chosen for one machine of few cores
+# (the figures behind each: docs/benchmarks.md, design measurements):
+# - a 2 s drain instead of Serve's 30 s for a replica or proxy going away, since no outside load balancer needs it
+#   (a cluster keeps Serve's default);
+# - HAProxy with a thread per core, at most Serve's default of 4;
+# - 30 s instead of 5 for the HAProxy manager to report ready: on a busy machine it misses the 5 s checks and
+#   Serve kills it;
+# - workers at the priority of Ray's own processes (Ray starts them at nice 15), so that the metrics agent's
+#   periodic bursts do not take the ingress replica's core.
 LOCAL_RAY_ENV = {**SERVE_FAST_PATH, "RAY_worker_niceness": "0", "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
                  "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S": "2", "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "30",
                  "RAY_SERVE_HAPROXY_NBTHREAD": str(min(4, os.cpu_count() or 1))}
 
 
-# HAProxy's stats page and Prometheus frontend listen on fixed ports of every interface (8404 and 9101, Ray's
-# template): a second Serve on the machine (`bench api` beside `api start`, two test sessions) failed to start
-# ("cannot bind socket ... 0.0.0.0:9101"). A Ray started here gives them free ports of its own, unless they were
-# set by hand; the port a SynFinance process chose is recorded beside each, so a child that inherits them (a CLI
-# run from a process whose Ray is up) chooses again.
+# HAProxy's stats page and Prometheus frontend listen on fixed ports of every interface (Ray's template), so a
+# second Serve on the machine would not start. A Ray started here gives them free ports of its own, unless they
+# were set by hand; the port a SynFinance process chose is recorded beside each, so a child that inherits them (a
+# CLI run from a process whose Ray is up) chooses again.
 HAPROXY_PORTS = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
 CHOSEN = "CHOSEN_BY_SYNFINANCE_"  # + the name: the port a SynFinance process chose (SYNFINANCE_* are settings)
 

@@ -225,7 +225,7 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
 
 async def _targets(base: str, data: Path, rows: list[pa.Table], seconds: float, rate: float, batch_size: int,
                    runs: int, on_step: Callable[[str], None]) -> dict[str, Any]:
-    """The phases #24's targets are read from: the floor, single scores (paced, closed loop, open loop), batches."""
+    """The phases the serving targets are read from: the floor, single scores (paced, closed loop, open loop), batches."""
     groups, crowd = by_client(data, OPEN_CLIENTS), by_client(data, CLOSED_LOOP_CLIENTS)
     paced = math.ceil(rate * seconds / CLIENTS) + 1  # requests each client sends in a fixed-rate phase
     warm = bodies(rows, 1, 20)

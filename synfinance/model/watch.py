@@ -23,13 +23,10 @@ from synfinance.observability import metrics
 from synfinance.schema import FEATURE_NAMES
 
 PSI_EVERY_S = 5.0
-# The score histograms take at most HISTOGRAM_PER_S rows a second (per process; evenly spaced over a batch, the
-# first that come in a second); every row is counted in the decisions. A histogram takes one value per call, and
-# Ray's metrics agent replays every value it was sent, bucket count by bucket count, into OpenTelemetry (~6 us each,
-# in a burst every 10 s on another process's core): 32 of every 1,000-row batch kept the agent at several % of a
-# core at 40k rows/s, and every single score at 1,000 scores/s gave it 2,000 values a second to replay on top of
-# Serve's own (docs/benchmarks.md). Below 64 rows a second every row is shown. The drift bins are one vectorised
-# pass per feature, so they keep DRIFT_SAMPLE rows of every batch.
+# The score histograms take at most HISTOGRAM_PER_S rows a second per process (evenly spaced over a batch); every
+# row is counted in the decisions. Ray's metrics agent replays each histogram value one by one in Python, so a
+# value per scored row would keep it busy at serving rates (docs/benchmarks.md, design measurements). The drift
+# bins are one vectorised pass per feature, so they keep DRIFT_SAMPLE rows of every batch.
 HISTOGRAM_PER_S = 64
 DRIFT_SAMPLE = 256
 TEST_METRICS = ("precision", "recall", "pr_auc", "roc_auc", "review_rate")

@@ -1,4 +1,4 @@
-"""The generation job on a simulated autoscaling cluster (issue 20): Ray's fake multi-node provider on this
+"""The generation job on a simulated autoscaling cluster: Ray's fake multi-node provider on this
 machine, a head with no CPUs and a worker node type of 1 CPU from 0 to 3 nodes. `ray job submit` of
 `generate transactions --workers 3 --features`, each worker asking for half a CPU (`ray.worker_cpus`, set in the
 job's environment), makes the autoscaler add two nodes (three half-CPU workers fit in two), the output has the

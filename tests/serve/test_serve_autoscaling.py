@@ -1,4 +1,4 @@
-"""Serve autoscaling of the ingress with serve/config.yaml's settings (issue 20, part 3), on one node with
+"""Serve autoscaling of the ingress with serve/config.yaml's settings, on one node with
 replicas that ask for no CPU: a bounded load raises the ingress replicas above the minimum, they return to the
 minimum after it, and no request fails during either transition. Only the delays are shortened (Serve's
 defaults wait 30 s to scale up and 10 min to scale down)."""

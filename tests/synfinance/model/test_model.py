@@ -123,8 +123,8 @@ def test_policy_is_chosen_on_validation_and_rechosen_without_retraining(dataset:
     # on the test weeks (unseen): flagged at most the budget plus the frauds, most of them fraud, most frauds caught
     frauds = test["frauds"] / test["rows"]
     assert test["flagged_rate"] <= 0.01 + frauds + 3 * np.sqrt(frauds / test["rows"])
-    # with 3 % fraud and a 1 % review budget, recall rests on the declines; since the legitimate look-alikes
-    # (issue 23) fewer frauds are certain enough to decline, and 120,000 rows give about 0.45
+    # with 3 % fraud and a 1 % review budget, recall rests on the declines; the legitimate look-alikes leave fewer
+    # frauds certain enough to decline, and 120,000 rows give about 0.45
     assert test["precision"] >= 0.5 and test["recall"] >= 0.4, (test["precision"], test["recall"])
     model = registry.load(tmp_path, fitted.version)
     assert model.policy.to_json() == fitted.metrics["policy"]

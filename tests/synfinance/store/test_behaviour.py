@@ -36,8 +36,8 @@ def without(table: pa.Table, names: tuple[str, ...]) -> pa.Table:
 
 async def test_rows_stored_after_their_history_get_the_generated_behaviour(db: Database, txns: pa.Table) -> None:
     mine = some_customers(txns, 300)
-    # the second part in random order, 3,000 rows: all ~17,000 in one statement took ~1 s alone and once went past
-    # the test database's 5 s statement timeout on a loaded machine (CI, 2026-12-01)
+    # the second part in random order, 3,000 rows: all ~17,000 in one statement can pass the test database's 5 s
+    # statement timeout on a loaded machine
     history, first, second = mine.slice(0, mine.num_rows // 2), mine.slice(mine.num_rows // 2, 400), \
         mine.slice(mine.num_rows // 2 + 400, 3_000)
     assert second.num_rows == 3_000
