@@ -8,9 +8,10 @@ _.restarts  # PipelineReport field: read by the bench probes and tests (a report
 _.arm  # chaos.faults.WorkerFaults: the fault API tests and users arm and read (chaos/ is a seam, not a caller)
 _.tripped  # ditto
 SinkFaults  # ditto: a slow sink, handed to run_pipeline(write_fault=...)
+FaultyQuery  # ditto: a database call that fails or is slow, for serve.scoring.Scoring
+HeldQuery  # actors.handles: a gateway in this process with QueryHandle's interface (Scoring without Ray)
 app_builder  # serve.builder: the entry point of `serve run serve.builder:app_builder` and serve/config.yaml
 _.convert  # click.ParamType's hook, called by click
-_.__class__  # synfinance.generate: the module made callable (synfinance.generate(count=...))
 _.settings_customise_sources  # pydantic-settings' hook, with its fixed signature
 __getattr__  # synfinance.sinks: a module's lazy attribute hook, called by Python
 settings_cls  # ditto
@@ -51,7 +52,7 @@ _.export  # observability.tracing.FileExporter: the OpenTelemetry SpanExporter p
 _.subscribe  # ConfigWatcher: a callback per section (tests; the API's loop follows whole reloads with observe)
 _.timeout_duration  # aiobreaker.CircuitBreaker's setter: how long an open breaker waits (Guard.reconfigure)
 
-# Benign look-alikes: each class registers itself by subclassing (synfinance/generate/lookalikes/base.py) and
+# Benign look-alikes: each class registers itself by subclassing (synfinance/generation/lookalikes/base.py) and
 # its rate is read by name (getattr(rates, cls.name))
 SharedDevice  # ditto
 ShopLocation  # ditto

@@ -19,7 +19,7 @@ from typing import Any
 from actors.handles import connect
 from actors.pipeline import run_pipeline
 from synfinance.bench.report import emit
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.runner import write_dataset
 from synfinance.settings.models import RayConfig
 from synfinance.sinks import DatasetSink

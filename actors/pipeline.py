@@ -36,7 +36,7 @@ from synfinance.errors import (
     WorkerLost,
 )
 from synfinance.faults import ShardFault, WriteFault
-from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
 from synfinance.observability.logs import get_logger
 from synfinance.output.dataset import FileEntry

@@ -16,7 +16,7 @@ import structlog
 from actors import metrics as ray_metrics
 from actors.live import follow
 from synfinance.faults import ShardFault, WriteFault
-from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.observability import metrics, tracing
 from synfinance.observability.logs import get_logger
 from synfinance.observability.memory import peak_rss_mb, private_mb

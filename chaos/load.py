@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from synfinance.errors import ParameterError, Problem
 from synfinance.features.inputs import INPUT_COLUMNS
-from synfinance.generate.replay import replayed
+from synfinance.generation.replay import replayed
 from synfinance.output.dataset import read_dataset
 from synfinance.resilience import RetryPolicy
 from synfinance.schema import TRANSACTION_SCHEMA

@@ -38,7 +38,7 @@ from serve.schemas import TransactionIn
 from synfinance.errors import OutputError, SynFinanceError
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
 from synfinance.features.online import OnlineShard, shard_of
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import sha256_file
 from synfinance.sinks import DatasetSink, Sink

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from actors.handles import deploy, free_ports, serving, session
 from chaos.proxy import TcpProxy
 from serve.builder import build_app
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
 from synfinance.runner import write_dataset

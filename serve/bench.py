@@ -32,8 +32,8 @@ from starlette.responses import Response
 
 from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.features.inputs import INPUT_COLUMNS
-from synfinance.generate import GenerationParams
-from synfinance.generate.replay import replayed
+from synfinance.generation import GenerationParams
+from synfinance.generation.replay import replayed
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
 from synfinance.output.dataset import read_dataset
@@ -225,7 +225,7 @@ def run(count: int, seconds: float, rate: float, batch_size: int, runs: int,
 
 async def _targets(base: str, data: Path, rows: list[pa.Table], seconds: float, rate: float, batch_size: int,
                    runs: int, on_step: Callable[[str], None]) -> dict[str, Any]:
-    """The phases the serving targets are read from: the floor, single scores (paced, closed loop, open loop), batches."""
+    """The phases the serving targets are read from: the floor, single scores (paced, closed, open loop), batches."""
     groups, crowd = by_client(data, OPEN_CLIENTS), by_client(data, CLOSED_LOOP_CLIENTS)
     paced = math.ceil(rate * seconds / CLIENTS) + 1  # requests each client sends in a fixed-rate phase
     warm = bodies(rows, 1, 20)

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 __version__ = "0.8.0"
 
-from synfinance import generate  # noqa: E402  (callable package: synfinance.generate(count=..., seed=...))
+from synfinance.generation import generate_table as generate  # noqa: E402
 
 __all__ = ["__version__", "generate"]

@@ -88,7 +88,7 @@ def render_patterns() -> str:
 
 def _separability() -> list[str]:
     """The separability section of docs/patterns.md, measured on a reference dataset generated in memory."""
-    from synfinance.generate.lookalikes.base import REGISTRY as LOOKALIKES
+    from synfinance.generation.lookalikes.base import REGISTRY as LOOKALIKES
     from synfinance.quality.separability import FLAG_RECALL, PRECISION, REFERENCE, markdown, reference
 
     rows = reference()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synfinance.features.dataset import features_for_part
-from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.generation import GenerationParams, GenerationPlan, generate_shard
 from synfinance.observability import metrics, tracing
 from synfinance.observability.data import observe_rows
 from synfinance.output.dataset import FileEntry

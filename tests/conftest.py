@@ -21,7 +21,7 @@ os.environ.setdefault("SYNFINANCE_QUALITY__HISTORY_PATH", os.path.join(_STATE, "
 from pg_schemas import database_url, drop_orphans, fresh_schema, migrated  # noqa: E402
 
 from synfinance.errors import StoreUnavailable  # noqa: E402
-from synfinance.generate import GenerationParams, GenerationPlan  # noqa: E402
+from synfinance.generation import GenerationParams, GenerationPlan  # noqa: E402
 from synfinance.output.dataset import read_dataset  # noqa: E402
 from synfinance.runner import write_dataset  # noqa: E402
 from synfinance.store.connect import Database  # noqa: E402

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from synfinance.bench.report import emit
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
 from synfinance.store.connect import Database

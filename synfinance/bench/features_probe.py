@@ -18,7 +18,7 @@ import pyarrow as pa
 from synfinance.bench.report import emit
 from synfinance.features.extractor import FeatureExtractor
 from synfinance.features.inputs import INPUT_COLUMNS, to_rows
-from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.generation import GenerationParams, GenerationPlan, generate_shard
 
 ONLINE_SAMPLE = 5_000  # transactions extracted one at a time, at most; a tenth of a smaller count
 

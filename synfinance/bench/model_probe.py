@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from synfinance.bench.report import emit
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.model.data import load_labelled, time_split
 from synfinance.model.policy import choose
 from synfinance.model.registry import FraudModel

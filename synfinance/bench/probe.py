@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from synfinance.bench.report import emit
-from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.output.dataset import DatasetWriter
 from synfinance.runner import write_dataset
 from synfinance.schema import TRANSACTION_SCHEMA

@@ -18,7 +18,7 @@ for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"): 
 import pyarrow as pa  # noqa: E402
 
 from synfinance.bench.report import emit  # noqa: E402
-from synfinance.generate import GenerationParams  # noqa: E402
+from synfinance.generation import GenerationParams  # noqa: E402
 from synfinance.quality.data import Dataset  # noqa: E402
 from synfinance.quality.profile import profile  # noqa: E402
 from synfinance.quality.run import check  # noqa: E402

@@ -152,8 +152,8 @@ def score_cmd(data: Path, count: int, url: str | None, key: str | None) -> None:
     from rich.console import Console
 
     from serve import process
-    from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
-    from synfinance.generate.replay import replayed
+    from synfinance.generation import GenerationParams, GenerationPlan, generate_shard
+    from synfinance.generation.replay import replayed
     from synfinance.output.dataset import read_manifest
 
     url = url or process.status().get("url")

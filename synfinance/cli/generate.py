@@ -20,7 +20,7 @@ from synfinance.cli.conventions import Section, result, wants_json, working
 from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError, ParameterError, Problem, ValidationError
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.observability import tracing
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import atomic_path

@@ -179,7 +179,7 @@ def reference_dataset(difficulty: str = "realistic", count: int = REFERENCE["cou
     import pyarrow as pa
 
     from synfinance.features.dataset import features_for_part
-    from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+    from synfinance.generation import GenerationParams, GenerationPlan, generate_shard
 
     plan = GenerationPlan(GenerationParams(count=count, seed=seed, difficulty=difficulty))
     parts = [generate_shard(plan, shard) for shard in range(plan.n_shards)]

@@ -1,7 +1,7 @@
 """A stored raw event's behavioural context, as the generator defines it, from what the database holds.
 
 time_since_last_txn_s, is_first_txn_with_merchant, daily_txn_count and daily_txn_amount_inr are the customer's
-history (synfinance.generate.context): the generator computes them over a customer's transactions in time order.
+history (synfinance.generation.context): the generator computes them over a customer's transactions in time order.
 For records sent to POST /v1/transactions they are computed over the transactions stored before each one's time
 and the request's own earlier rows: a customer's transactions stored one request after another, in time order,
 get the generator's values. Requests for the same customer are stored one at a time: the storing transaction
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synfinance.errors import ValidationError
-from synfinance.generate.context import customer_context
+from synfinance.generation.context import customer_context
 from synfinance.schema import amounts_from_paise, paise_from_amounts
 
 MAX_PAISE = 10**14 - 1  # numeric(14,2): what daily_txn_amount_inr can hold

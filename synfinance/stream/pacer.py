@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from synfinance.errors import ParameterError, Problem
 from synfinance.features.dataset import features_for_part
-from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.generation import GenerationParams, GenerationPlan, generate_shard
 from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:

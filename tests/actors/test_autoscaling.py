@@ -29,7 +29,7 @@ import yaml
 from localhost import free_port, kill_processes_naming, wait_for
 from ray_jobs import submit_when_ready, until_it_ends
 
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.output.dataset import PARTS
 from synfinance.runner import write_dataset
 

@@ -15,7 +15,7 @@ import pytest
 from localhost import free_port, kill_processes_naming
 from ray_jobs import submit_when_ready, until_it_ends
 
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.runner import write_dataset
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]

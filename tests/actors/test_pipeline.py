@@ -15,7 +15,7 @@ from pg_schemas import count_rows
 from actors.pipeline import PipelineReport, run_pipeline
 from chaos.faults import SinkFaults, WorkerFaults
 from synfinance.errors import ParameterError
-from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.runner import write_dataset
 from synfinance.sinks import DatasetSink, JsonlSink, PostgresSink
 from synfinance.store.connect import Database
@@ -104,7 +104,7 @@ def test_postgres_sink_loads_exactly_once(db: Database) -> None:
 
 
 def test_stdout_sink_writes_every_row_once() -> None:
-    from synfinance.generate import generate_table
+    from synfinance.generation import generate_table
     from synfinance.output.jsonl import encode_jsonl
 
     stream = io.BytesIO()

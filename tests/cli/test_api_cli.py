@@ -19,7 +19,7 @@ from localhost import descendants, free_port, held_ports, wait_for
 
 from actors.handles import CHOSEN, HAPROXY_PORTS
 from synfinance.cli import main
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
 from synfinance.runner import write_dataset

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from examples import example
 
 from synfinance.cli import main
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
 from synfinance.observability import tracing

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from chaos.proxy import TcpProxy
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.settings import LoadedConfig, load_settings
 from synfinance.store.connect import Database
 

@@ -1,5 +1,5 @@
 """Request bodies made from a generated dataset: observable fields or whole records (renamed and moved with
-synfinance.generate.replay.replayed)."""
+synfinance.generation.replay.replayed)."""
 
 from __future__ import annotations
 

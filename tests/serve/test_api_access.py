@@ -11,7 +11,7 @@ from api_rows import rows, transactions
 from localhost import wait_for
 from promtext import series
 
-from synfinance.generate.replay import replayed
+from synfinance.generation.replay import replayed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
 

@@ -9,7 +9,7 @@ from api_app import Api
 from api_rows import YEAR, rows, transactions
 from localhost import wait_for
 
-from synfinance.generate.replay import replayed
+from synfinance.generation.replay import replayed
 from synfinance.schema import TRANSACTION_SCHEMA
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]

@@ -23,7 +23,7 @@ from pg_schemas import execute, fetch
 from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.reference import SWITCH_FIELDS
-from synfinance.generate.context import customer_context
+from synfinance.generation.context import customer_context
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
 from synfinance.schema import FEATURE_NAMES, paise_from_amounts
@@ -198,7 +198,7 @@ def fresh_customers(api: Api, later: pa.Table, count: int, least: int = 1) -> pa
 
 
 def expected_behaviour(api: Api, mine: pa.Table) -> dict[str, tuple]:
-    """The generator's behavioural context (synfinance.generate.context) over the customers' stored history and
+    """The generator's behavioural context (synfinance.generation.context) over the customers' stored history and
     these later rows: what the stored raw events must carry."""
     before = transactions(api.data)
     before = before.filter(pc.is_in(before.column("customer_id"), value_set=pc.unique(mine.column("customer_id"))))

@@ -20,8 +20,8 @@ from serve.columnar import ARROW_STREAM, to_stream
 from synfinance.cli import main as cli
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import OnlineShard, shard_of
-from synfinance.generate import GenerationParams, GenerationPlan
-from synfinance.generate.replay import replayed
+from synfinance.generation import GenerationParams, GenerationPlan
+from synfinance.generation.replay import replayed
 from synfinance.model import registry
 from synfinance.model.data import feature_matrix
 from synfinance.schema import FEATURE_NAMES, PREDICTION_SCHEMA

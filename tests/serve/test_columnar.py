@@ -21,7 +21,7 @@ from serve.errors import json_path
 from serve.schemas import MAX_BATCH, Transactions
 from synfinance.errors import TooLarge, ValidationError
 from synfinance.features.inputs import INPUT_COLUMNS, INPUT_SCHEMA
-from synfinance.generate import GenerationParams, GenerationPlan, generate_shard
+from synfinance.generation import GenerationParams, GenerationPlan, generate_shard
 from synfinance.model.scoring import Scored
 from synfinance.schema import FEATURE_NAMES
 

@@ -27,8 +27,8 @@ from api_rows import YEAR, rows, transactions
 from click.testing import CliRunner
 from localhost import free_port, wait_for
 
-from synfinance.generate import GenerationParams
-from synfinance.generate.replay import replayed
+from synfinance.generation import GenerationParams
+from synfinance.generation.replay import replayed
 from synfinance.monitor.dashboards import DASHBOARDS
 from synfinance.monitor.prom import Prometheus
 from synfinance.monitor.stack import Ports, Stack, write_ray_targets

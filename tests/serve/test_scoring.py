@@ -24,7 +24,7 @@ from serve.scoring import Scoring
 from synfinance.errors import Conflict, StoreUnavailable, ValidationError
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import shard_of
-from synfinance.generate.replay import replayed
+from synfinance.generation.replay import replayed
 from synfinance.schema import STORED_TRANSACTION_SCHEMA
 from synfinance.settings.models import DatabaseConfig, MLConfig, MonitoringConfig
 from synfinance.store.connect import Database

@@ -15,8 +15,8 @@ from api_app import KEYS, Api, app_settings
 from api_rows import YEAR, rows, transactions
 from localhost import free_port, wait_for
 
-from synfinance.generate import GenerationParams
-from synfinance.generate.replay import replayed
+from synfinance.generation import GenerationParams
+from synfinance.generation.replay import replayed
 from synfinance.observability.logs import LOG_FIELDS
 from synfinance.settings.models import MonitoringConfig, TracingConfig
 from synfinance.sinks import DatasetSink

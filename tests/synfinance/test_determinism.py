@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 import synfinance
-from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
 

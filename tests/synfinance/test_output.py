@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synfinance.errors import OutputError, SchemaError
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.output.dataset import DatasetWriter, read_dataset, read_manifest
 from synfinance.output.files import atomic_path
 from synfinance.output.formats import read_table, write_table

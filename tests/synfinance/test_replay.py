@@ -6,7 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 
-from synfinance.generate.replay import replayed
+from synfinance.generation.replay import replayed
 from synfinance.schema import IST_OFFSET_S
 
 IST = dt.timezone(dt.timedelta(seconds=IST_OFFSET_S))

@@ -12,7 +12,7 @@ from browser import page_images
 
 from synfinance.analytics.page import charts, sections, to_html, to_markdown
 from synfinance.analytics.summary import summarise
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
 

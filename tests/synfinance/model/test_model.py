@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from synfinance.errors import ModelError, SchemaError
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.model import registry
 from synfinance.model.data import FORBIDDEN, Labelled, feature_matrix, load_labelled, time_split
 from synfinance.model.explain import contributions

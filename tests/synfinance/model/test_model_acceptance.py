@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.model import registry
 from synfinance.model.fitting import fit_model
 from synfinance.quality.baseline import model_figures

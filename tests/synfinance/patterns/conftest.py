@@ -19,7 +19,7 @@ def million() -> pa.Table:
 
 @pytest.fixture(scope="session")
 def customers_by_id(million: pa.Table) -> dict[str, dict[str, Any]]:
-    from synfinance.generate import GenerationParams, GenerationPlan
+    from synfinance.generation import GenerationParams, GenerationPlan
 
     table = GenerationPlan(GenerationParams(**MILLION)).customers.table
     return {row["customer_id"]: row for row in table.to_pylist()}

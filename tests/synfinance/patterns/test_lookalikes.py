@@ -12,7 +12,7 @@ import pytest
 
 import synfinance
 from synfinance.errors import ParameterError
-from synfinance.generate import GenerationParams, GenerationPlan
+from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.world.lookalikes import LookalikeRates
 
 MILLION = {"count": 1_000_000, "seed": 42}  # the conftest's default run

@@ -10,8 +10,8 @@ import pytest
 
 import synfinance
 from synfinance.errors import PatternError
-from synfinance.generate import GenerationParams, GenerationPlan
-from synfinance.generate.transactions import draw_frame
+from synfinance.generation import GenerationParams, GenerationPlan
+from synfinance.generation.transactions import draw_frame
 from synfinance.patterns.base import REGISTRY, Injection, Pattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence

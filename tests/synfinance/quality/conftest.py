@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from synfinance.generate import GenerationParams
+from synfinance.generation import GenerationParams
 from synfinance.runner import write_dataset
 
 QUALITY_PARAMS = GenerationParams(count=40_000, seed=11)  # the default configuration, smaller

@@ -3,7 +3,7 @@ coordinated and chained attacks and of account takeover)."""
 
 from __future__ import annotations
 
-from synfinance.generate.lookalikes.base import LookAlike, Shard
+from synfinance.generation.lookalikes.base import LookAlike, Shard
 from synfinance.population import payments as pay
 from synfinance.world.frame import Frame
 

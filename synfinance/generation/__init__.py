@@ -1,20 +1,16 @@
 """Transaction generation: a plan fixed by the parameters, then shards generated independently.
 
-This package is also the in-memory API: ``synfinance.generate(count=..., seed=...)`` returns
-a ``pyarrow.Table``. The module object is made callable so the package name and the
-function the docs promise can be the same word.
+`generate_table` is the in-memory API, exported as ``synfinance.generate(count=..., seed=...)``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 from typing import Any
 
 import pyarrow as pa
 
-from synfinance.generate.transactions import generate_shard
+from synfinance.generation.transactions import generate_shard
 from synfinance.world.plan import GenerationParams, GenerationPlan
 
 __all__ = ["GenerationParams", "GenerationPlan", "generate_shard", "generate_table"]
@@ -47,10 +43,3 @@ def generate_table(
     plan = GenerationPlan(params)
     return pa.concat_tables(generate_shard(plan, s) for s in range(plan.n_shards))
 
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> pa.Table:
-        return generate_table(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from synfinance.generate.context import customer_context
+from synfinance.generation.context import customer_context
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.segments import AGE_GROUP_EDGES, AGE_GROUPS, INCOME_BRACKETS, SEGMENT_NAMES

@@ -8,7 +8,7 @@ import pkgutil
 
 import numpy as np
 
-from synfinance.generate.lookalikes.base import REGISTRY, Shard
+from synfinance.generation.lookalikes.base import REGISTRY, Shard
 from synfinance.sampling import STREAM_LOOKALIKES, rng_for
 from synfinance.world.frame import Frame
 from synfinance.world.plan import GenerationPlan

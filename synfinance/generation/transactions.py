@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from synfinance.generate.assemble import assemble
-from synfinance.generate.lookalikes import apply_lookalikes
+from synfinance.generation.assemble import assemble
+from synfinance.generation.lookalikes import apply_lookalikes
 from synfinance.patterns import inject
 from synfinance.population import geography as geo
 from synfinance.population.categories import CATEGORY_ONLINE_SHARE, category_index

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.lookalikes.base import LookAlike, Shard
+from synfinance.generation.lookalikes.base import LookAlike, Shard
 from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
 from synfinance.schema import EPOCH_DATE, ist_calendar

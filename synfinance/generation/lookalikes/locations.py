@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synfinance.generate.lookalikes.base import LookAlike, Shard
+from synfinance.generation.lookalikes.base import LookAlike, Shard
 from synfinance.population import geography as geo
 from synfinance.sampling import mix64
 from synfinance.world.frame import Frame
