@@ -3,9 +3,8 @@ of POST /v1/score, which makes the same checks without FastAPI's routing.
 
 The app's keys and limits are one typed object on its state (`Access`, set by the ingress and replaced on a
 live configuration change).
+(No `from __future__ import annotations` here: FastAPI must see the dependency's real types.)
 """
-
-from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
