@@ -38,6 +38,9 @@ def ray_session() -> Iterator[None]:
     from actors.handles import local_ray_env
 
     if not ray.is_initialized():
+        # Serve drains a replica or proxy going away for 0.5 s (nothing here balances load in front of it)
+        for drain in ("RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S", "RAY_SERVE_PROXY_MIN_DRAINING_PERIOD_S"):
+            os.environ.setdefault(drain, "0.5")
         local_ray_env()
         os.environ.setdefault("RAY_metrics_report_interval_ms", "500")  # metrics reach the agent within a second
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

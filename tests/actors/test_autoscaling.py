@@ -192,6 +192,7 @@ def node_processes(node_id: str) -> list[int]:
     return found
 
 
+@pytest.mark.soak  # slow by nature: a simulated node started, lost mid-run and replaced (~35 s on 2 cores)
 def test_a_node_lost_mid_run_is_redone_and_the_output_is_the_same(jobs: tuple[str, Any], tmp_path: Path) -> None:
     """A whole worker node — its raylet, its shard workers, its part of the object store — killed while shards
     remain: the job still succeeds, with the in-process run's manifest, and says how many shards it redid."""
