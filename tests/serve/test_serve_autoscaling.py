@@ -90,6 +90,7 @@ class Load:
         self.thread.join()
 
 
+@pytest.mark.soak  # slow by nature: replicas start under load, then the downscale delay passes
 def test_ingress_replicas_follow_the_load_up_and_down_without_a_failed_request(api: Api,
                                                                               scaling: dict[str, Any]) -> None:
     low = scaling["min_replicas"]

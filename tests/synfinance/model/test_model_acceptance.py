@@ -19,7 +19,7 @@ from synfinance.settings.quality import DEFAULT_GATES
 from synfinance.world.catalogue import FRAUD_NAMES
 
 
-@pytest.mark.slow
+@pytest.mark.soak  # slow by nature: a million rows generated and a model trained on them
 def test_realistic_million_pr_auc_between_half_and_098(tmp_path: Path) -> None:
     write_dataset(GenerationParams(count=1_000_000), tmp_path / "ds", features=True)
     fitted = fit_model(tmp_path / "ds", tmp_path / "models", seed=42, num_threads=2)
