@@ -99,7 +99,8 @@ class FastScore:
             caller = access.keys.authenticate(request.headers.get(HEADER))
             access.keys.authorize(caller, "score")
             transaction = TransactionIn.model_validate(json.loads(raw))
-        except (Unauthenticated, Forbidden, ValueError, PydanticError):  # ValueError: JSONDecodeError
+        # ValueError: JSONDecodeError; RecursionError: nesting deeper than the parser's stack
+        except (Unauthenticated, Forbidden, ValueError, RecursionError, PydanticError):
             await app(scope, replayed(raw, receive), send)
             return
         structlog.contextvars.bind_contextvars(key_name=caller.name)

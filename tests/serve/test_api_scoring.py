@@ -398,6 +398,7 @@ def _answer(r: requests.Response) -> tuple[int, dict, dict]:
                  id="missing-field"),
     pytest.param("scorer", lambda row: json.dumps(row)[:-3], id="broken-json"),
     pytest.param("scorer", lambda row: "", id="empty-body"),
+    pytest.param("scorer", lambda row: "[" * 100_000, id="nested-deeper-than-the-parser"),
     pytest.param("scorer", lambda row: json.dumps([row]), id="array-body"),
     pytest.param("scorer", lambda row: json.dumps({**row, "is_fraud": True}), id="unknown-field"),
 ])
