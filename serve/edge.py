@@ -59,14 +59,14 @@ class EdgeConfig:
     fast_routes: dict[tuple[str, str], FastRoute] = field(default_factory=dict)
 
 
+DEFAULT = EdgeConfig()
+
+
 def edge_config(scope: Scope) -> EdgeConfig:
     """The EdgeConfig of the app serving `scope`, or the defaults."""
     state = scope["app"].state if "app" in scope else None
     found = getattr(state, "edge", None)
     return found if isinstance(found, EdgeConfig) else DEFAULT
-
-
-DEFAULT = EdgeConfig()
 
 
 def media_type(content_type: str) -> str:

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from serve.schemas import ErrorBody
 from synfinance.errors import (
     CircuitOpen,
     Conflict,
@@ -57,15 +58,12 @@ STATUS: tuple[tuple[type[SynFinanceError], int, str], ...] = (
     (StoreUnavailable, 503, "database_unavailable"),
     (ModelUnavailable, 503, "model_unavailable"),
 )
+# The answers every route may give besides its own, for the OpenAPI document
+RESPONSES: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "description": text} for code, text in (
+    (401, "No API key, or an unknown one."), (403, "The key lacks the route's scope."),
+    (422, "Invalid input; `details` names each field by its JSON path."), (429, "Over the key's rate limit."),
+    (503, "A dependency is unavailable (model, database, open circuit); see Retry-After."))}
 GOT_CHARS = 200
-
-
-def documented(body: Any) -> dict[int | str, dict[str, Any]]:
-    """The answers every route may give besides its own, for the OpenAPI document (`body`: the error body's model)."""
-    return {code: {"model": body, "description": text} for code, text in (
-        (401, "No API key, or an unknown one."), (403, "The key lacks the route's scope."),
-        (422, "Invalid input; `details` names each field by its JSON path."), (429, "Over the key's rate limit."),
-        (503, "A dependency is unavailable (model, database, open circuit); see Retry-After."))}
 # field names a 422 may name in the validation-failure metric (anything else a client sends counts as 'other')
 KNOWN_FIELDS = frozenset(TRANSACTION_SCHEMA.names) | {
     "transactions", "feedback", "is_fraud", "explain", "features", "score", "limit", "cursor", "from", "to",

@@ -46,7 +46,7 @@ from synfinance.store.repository import MAX_PAGE, TransactionFilter
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 api = FastAPI(
-    title="SynFinance API", version=SCHEMA_VERSION, responses=errors.documented(ErrorBody),
+    title="SynFinance API", version=SCHEMA_VERSION, responses=errors.RESPONSES,
     description="Score Indian retail-banking transactions for fraud and query the stored data. "
                 "Every /v1 route needs an `X-API-Key` header with the route's scope.")
 errors.install(api)
@@ -152,17 +152,14 @@ class Ingress:
     async def feedback(self, outcome: schemas.FeedbackIn, _: Writer) -> Response:
         """What was learned later about a scored and stored transaction (chargeback, case outcome): joined to
         its prediction, it feeds the true/false positive counters per fraud type. A repeat is not counted."""
-        return json_response(await self.scoring.feedback([outcome.transaction_id], [outcome.is_fraud],
-                                                         [outcome.fraud_type]))
+        return json_response(await self.scoring.feedback([outcome]))
 
     @api.post("/v1/feedback/batch", response_model=schemas.FeedbackResult, tags=["scoring"],
               responses={404: {"model": ErrorBody, "description": "A transaction has no stored prediction."}})
     async def feedback_batch(self, batch: schemas.FeedbackBatch, _: Writer) -> Response:
         """Up to 10,000 outcomes at once, all recorded or (one unknown transaction) none."""
-        items = batch.feedback
-        no_repeats([f.transaction_id for f in items], "feedback")
-        return json_response(await self.scoring.feedback([f.transaction_id for f in items],
-                                                         [f.is_fraud for f in items], [f.fraud_type for f in items]))
+        no_repeats([f.transaction_id for f in batch.feedback], "feedback")
+        return json_response(await self.scoring.feedback(batch.feedback))
 
     # -- storing -----------------------------------------------------------------------------------------
     @api.post("/v1/transactions", response_model=schemas.Stored, status_code=201, tags=["transactions"],

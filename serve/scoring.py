@@ -26,6 +26,7 @@ from actors.handles import HeldStore, Method, cluster_state
 from serve import health as checks
 from serve.deployments import FeatureStore
 from serve.responses import elapsed_ms, feature_table, json_text, now_us, score_body
+from serve.schemas import FeedbackIn
 from synfinance.errors import ModelUnavailable, SynFinanceError, ValidationError
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import shard_of, shard_of_one
@@ -203,14 +204,14 @@ class Scoring:
         await self.release(held, undo=isinstance(stored, Replayed))
         return stored, stored.response if isinstance(stored, Replayed) else body
 
-    async def feedback(self, transaction_ids: list[str], is_fraud: list[bool],
-                       fraud_types: list[str | None]) -> dict[str, Any]:
+    async def feedback(self, items: Sequence[FeedbackIn]) -> dict[str, Any]:
         """Outcomes joined to their stored predictions, counted per outcome, fraud type and model version."""
-        counted = await self.query.call(Gateway.feedback, transaction_ids, is_fraud, fraud_types)
+        counted = await self.query.call(Gateway.feedback, [f.transaction_id for f in items],
+                                        [f.is_fraud for f in items], [f.fraud_type for f in items])
         for labels, count in Counter((r["outcome"], r["fraud_type"], r["model_version"]) for r in counted).items():
             metrics.FEEDBACK.labels(*labels).inc(count)
         outcomes = Counter(r["outcome"] for r in counted)
-        return {"received": len(transaction_ids), "counted": len(counted), "outcomes": dict(outcomes)}
+        return {"received": len(items), "counted": len(counted), "outcomes": dict(outcomes)}
 
     # -- caches -----------------------------------------------------------------------------------------------
     async def each_shard(self, method: Method[Any], *args: Any) -> list[dict[str, Any]]:

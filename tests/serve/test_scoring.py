@@ -199,7 +199,8 @@ async def test_feedback_counts_outcomes_of_stored_predictions(
     table, given = records(later, 3)
     await scoring.store(table, given, None, True, time.perf_counter())
     ids = table.column("transaction_id").to_pylist()
-    answer = await scoring.feedback(ids, [True, False, False], ["card_testing", None, None])
+    answer = await scoring.feedback([schemas.FeedbackIn(transaction_id=i, is_fraud=f, fraud_type=t) for i, f, t in
+                                     zip(ids, [True, False, False], ["card_testing", None, None], strict=True)])
     assert answer["received"] == 3 and answer["counted"] == 3 and sum(answer["outcomes"].values()) == 3
 
 
