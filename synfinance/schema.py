@@ -74,7 +74,7 @@ MERCHANT_SCHEMA = pa.schema(
         _f("city", pa.string(), "City the merchant is registered in."),
         _f("region", pa.string(), "Region of the merchant's city."),
         _f("city_tier", pa.int8(), "Tier of the merchant's city: 1, 2 or 3."),
-        _f("merchant_type", pa.string(), "chain or local."),
+        _f("merchant_type", pa.string(), "chain, local, or person (the payee of a person-to-person transfer)."),
         _f("reputation", pa.float64(), "Reputation score, 0 (poor) to 1 (excellent)."),
     ]
 )
@@ -104,7 +104,7 @@ TRANSACTION_SCHEMA = pa.schema(
         _f("is_online", pa.bool_(), "Card-not-present / remote purchase."),
         # merchant context
         _f("merchant_name", pa.string(), "Merchant trading name."),
-        _f("merchant_type", pa.string(), "chain or local."),
+        _f("merchant_type", pa.string(), "chain, local, or person (the payee of a person-to-person transfer)."),
         _f("merchant_reputation", pa.float64(), "Merchant reputation, 0-1."),
         # location
         _f("city", pa.string(), "City where the customer was."),

@@ -8,6 +8,7 @@ import synfinance
 from synfinance.cli.api import api
 from synfinance.cli.bench import bench
 from synfinance.cli.cache import cache
+from synfinance.cli.calibration import calibration
 from synfinance.cli.chaos import chaos
 from synfinance.cli.config import config
 from synfinance.cli.db import db
@@ -59,6 +60,7 @@ main.add_command(health)
 main.add_command(chaos)
 main.add_command(quality)
 main.add_command(patterns)
+main.add_command(calibration)
 main.add_command(cache)
 main.add_command(metrics)
 main.add_command(shell)

@@ -19,6 +19,7 @@ from rich.table import Table
 from synfinance.cli.conventions import Section, result, wants_json, working
 from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
+from synfinance.population.calibration import calibration
 from synfinance.errors import OutputError, ParameterError, Problem, ValidationError
 from synfinance.generation import GenerationParams
 from synfinance.observability import tracing
@@ -66,6 +67,9 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
               help="Dataset directory, or - for JSON Lines on stdout (with --format jsonl).")
 @click.option("--shard-size", type=int, default=None, help="Most customers per shard [default: generation.shard_size].")
 @click.option("--fraud-rate", type=float, default=None, help="Share of fraud rows [default: generation.fraud_rate].")
+@click.option("--prevalence", type=click.Choice(["published"]), default=None,
+              help="published: fraud at the rate published for UPI (8.5 per million; config/calibration.yaml) "
+                   "instead of --fraud-rate.")
 @click.option("--anomaly-rate", type=float, default=None, help="Share of anomalies [default: generation.anomaly_rate].")
 @click.option("--difficulty", default=None, help="easy, realistic or hard [default: generation.difficulty].")
 @click.option("--fraud-types", default=None, help="Comma-separated fraud types to inject [default: all].")
@@ -85,9 +89,9 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
 def transactions(
     count: int, seed: int | None, customers: int | None, merchants: int | None, start: dt.date | None,
     days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, fraud_rate: float | None,
-    anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None, no_patterns: bool,
-    with_features: bool, score: bool, version: str | None, explain: str, workers: int, local: bool,
-    address: str | None, quiet: bool,
+    prevalence: str | None, anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None,
+    no_patterns: bool, with_features: bool, score: bool, version: str | None, explain: str, workers: int,
+    local: bool, address: str | None, quiet: bool,
 ) -> None:
     """Generate a dataset directory: transactions by shard, customers, merchants, manifest.
 
@@ -95,6 +99,10 @@ def transactions(
     """
     gen = load_settings().settings.generation
     start = gen.start if start is None else start
+    if prevalence is not None and fraud_rate is not None:
+        raise ParameterError([Problem("prevalence", prevalence, "either --prevalence or --fraud-rate, not both")])
+    if prevalence == "published":
+        fraud_rate = calibration().model.published_fraud_rate
     params = params_from_settings(
         count, seed=seed, customers=customers, merchants=merchants, start=start, days=_days(start, days, end, gen.days),
         shard_size=shard_size, fraud_rate=fraud_rate, anomaly_rate=anomaly_rate, difficulty=difficulty,
@@ -207,14 +215,27 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: i
         ("transactions", f"{counts['transactions']:,}"), ("customers", f"{counts['customers']:,}"),
         ("merchants", f"{counts['merchants']:,}"), ("shards", f"{counts['shards']:,}"), ("seed", str(params.seed)),
         ("dates", f"{params.start} + {params.days} days"),
-        ("patterns", f"fraud {params.fraud_rate:.2%}, anomalies {params.anomaly_rate:.2%}, {params.difficulty}"
+        ("patterns", f"fraud {params.fraud_rate:.4%}, anomalies {params.anomaly_rate:.2%}, {params.difficulty}"
          if params.patterns else "off"),
+        *([("prevalence", _prevalence(params, counts))] if params.patterns else []),
         ("elapsed", f"{elapsed:.2f} s"),
         ("throughput", f"{params.count / elapsed:,.0f} rows/s"), ("manifest", str(manifest)),
         ("shards redone", f"{redone} (a worker or its node was lost; the output is the same)" if redone else "0"),
     ]:
         table.add_row(key, value)
     result(doc, lambda: Console().print(table))
+
+
+def _prevalence(params: GenerationParams, counts: dict[str, int]) -> str:
+    """How the fraud rate stands against the published one, and what a tiny expected count gave."""
+    p = params.prevalence()
+    ratio = p["oversampling"]
+    line = (f"×{ratio:,.0f} the published {p['published_fraud_rate'] * 1e6:.1f} per million" if ratio >= 1.5
+            else f"as published ({p['published_fraud_rate'] * 1e6:.1f} per million)")
+    if p["expected_fraud_rows"] < 30:
+        line += (f"; {p['expected_fraud_rows']:.2f} fraud rows expected, {counts.get('fraud', 0):,} generated "
+                 "(rows fall to patterns at random at this size; a larger --count gives a steadier rate)")
+    return line
 
 
 def _write_single(table: pa.Table, out: Path | None, default_stem: str, fmt: str) -> Path:

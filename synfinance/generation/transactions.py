@@ -7,8 +7,10 @@ import pyarrow as pa
 
 from synfinance.generation.assemble import assemble
 from synfinance.generation.lookalikes import apply_lookalikes
+from synfinance.generation.transfers import TRANSFERS, p2p_paise, p2p_rows, pick_payee
 from synfinance.patterns import inject
 from synfinance.population import geography as geo
+from synfinance.population.calibration import calibration
 from synfinance.population.categories import CATEGORY_ONLINE_SHARE, category_index
 from synfinance.population.customers import Customers
 from synfinance.population.merchants import Merchants
@@ -35,6 +37,7 @@ FESTIVAL_PREFERRED_CATEGORY_P = 0.25
 TRIP_TRAVEL_P = 0.2
 ONLINE_PREF_PIVOT = 0.6  # a customer with this preference buys online at the category's base share
 MAX_TRIPS = 6
+MONTH_START_AMOUNT = calibration().model.p2m.month_start_amount  # salary-day purchases are larger
 SECOND_USUAL_P = 0.25
 BROWSE_SKEW = 1.3  # >1 favours the first (most popular) merchants of a pool when not returning to a usual one
 _TRAVEL = category_index("Travel")
@@ -94,13 +97,23 @@ def draw_frame(plan: GenerationPlan, shard: int, rng: np.random.Generator) -> Fr
     online_p = CATEGORY_ONLINE_SHARE[category] * customers.online_pref[cust] / ONLINE_PREF_PIVOT
     online = rng.random(n) < np.clip(online_p, 0.0, 0.97)
 
+    # or a transfer to a person, from the phone
+    month_start = calendar.month_start[day]
+    p2p = p2p_rows(rng, month_start)
+    category = np.where(p2p, TRANSFERS, category)
+    online = online | p2p
+
     # from whom
     merchant_city = np.where(online, online_hub(cust, category), city)
     merchant = pick_merchant(rng, merchants, customers, cust, category, merchant_city, online)
+    payee, payee_home = pick_payee(rng, merchants, cust[p2p], home[p2p])
+    merchant[p2p], merchant_city[p2p] = payee, payee_home
 
     # how much, how paid
-    paise = draw_paise(rng, median_inr(category, customers.income[cust], festival, customers.impulse[cust]), category)
-    payment = draw_payment(rng, customers, cust, online, paise)
+    median = median_inr(category, customers.income[cust], festival, customers.impulse[cust])
+    paise = draw_paise(rng, median * np.where(month_start, MONTH_START_AMOUNT, 1.0), category)
+    paise[p2p] = p2p_paise(rng, month_start[p2p])
+    payment = draw_payment(rng, customers, cust, online, paise, p2p)
 
     # exact time and place
     epoch_day = (params.start - EPOCH_DATE).days + day

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synfinance.population.calibration import calibration
+
 
 @dataclass(frozen=True)
 class Category:
@@ -17,7 +19,8 @@ class Category:
     subcategories: tuple[tuple[str, int], ...]  # (name, MCC)
     chains: tuple[tuple[str, str], ...]  # (brand, subcategory)
     local_words: tuple[str, ...]  # how local shops of this kind are named
-    demand: float = 1.0  # 0: never chosen by ordinary spending (only by patterns)
+    demand: float = 1.0  # 0: never chosen as a purchase (transfers are drawn apart, as P2P payments)
+    payees: bool = False  # its "merchants" are people: the payees of person-to-person transfers
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -105,17 +108,17 @@ CATEGORIES: tuple[Category, ...] = (
          ("Ferns N Petals", "Flowers"), ("Chitale Bandhu", "Sweets")),
         ("Sweets", "Mithai Bhandar", "Gift Centre", "Florist"),
     ),
-    Category(  # person-to-person transfers: used by money-mule networks, not by ordinary spending
+    Category(  # person-to-person transfers: family, rent, shared bills, gifts (and money-mule networks)
         "Transfers", "TRF", 6000.0, 0.8, 1.0,
         (("UPI Transfer", 4829), ("IMPS Transfer", 4829), ("Wallet Transfer", 6540)),
-        (("UPI P2P", "UPI Transfer"), ("IMPS", "IMPS Transfer"), ("Wallet P2P", "Wallet Transfer")),
-        (), demand=0.0,
+        (), (), demand=0.0, payees=True,
     ),
 )
 
 CATEGORY_NAMES = tuple(c.name for c in CATEGORIES)
 N_CATEGORIES = len(CATEGORIES)
-CATEGORY_MEDIAN_INR = np.array([c.median_inr for c in CATEGORIES])
+# The median tickets above are relative; the calibration table's scale sets them to the published ticket sizes.
+CATEGORY_MEDIAN_INR = np.array([c.median_inr for c in CATEGORIES]) * calibration().model.p2m.amount_scale
 CATEGORY_SIGMA = np.array([c.sigma for c in CATEGORIES])
 CATEGORY_ONLINE_SHARE = np.array([c.online_share for c in CATEGORIES])
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
+from synfinance.population.calibration import calibration
 from synfinance.population import segments as seg
 from synfinance.population.categories import CATEGORY_MEDIAN_INR, CATEGORY_NAMES, CATEGORY_SIGMA
 from synfinance.sampling import STREAM_POPULATION, categorical, format_ids, mix64, rng_for, take, top_k
@@ -93,7 +94,9 @@ def build_customers(seed: int, n: int) -> Customers:
 
     pref_categories = top_k(rng, seg.SEGMENT_CATEGORY_WEIGHTS[segment], 3)
     has_cc = rng.random(n) < pay.CREDIT_CARD_SHARE[income]
-    mode_w = (pay.OFFLINE_MODE_WEIGHTS + pay.ONLINE_MODE_WEIGHTS)[savviness].copy()
+    # usual modes: drawn from the calibrated mix of merchant payments (UPI first for nearly everyone)
+    mix = calibration().mode_weights(online=False).mean(axis=0) + calibration().mode_weights(online=True).mean(axis=0)
+    mode_w = np.tile(mix, (n, 1))
     mode_w[~has_cc, pay.CREDIT] = 0.0
     mode_w[~has_cc, pay.EMI] = 0.0
     pref_modes = top_k(rng, mode_w, 2)

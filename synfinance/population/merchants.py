@@ -15,6 +15,8 @@ from synfinance.sampling import STREAM_MERCHANTS, rng_for
 from synfinance.schema import MERCHANT_SCHEMA
 
 N_POOLS = len(geo.CITIES) * N_CATEGORIES
+PAYEE_SHARE = 0.2  # of the catalogue: people paid by person-to-person transfers
+_INITIALS = "ABDGKMNPRSV"
 
 _LOCAL_NAMES = {
     "North": ("Sharma", "Gupta", "Agarwal", "Singh", "Verma", "Khanna", "Malhotra"),
@@ -63,6 +65,8 @@ def build_merchants(seed: int, n: int) -> Merchants:
         raise ParameterError.single("merchants", n, f"at least {N_POOLS} (one per city and category)")
     rng = rng_for(seed, STREAM_MERCHANTS)
     demand = SEGMENT_SHARE @ SEGMENT_CATEGORY_WEIGHTS
+    payees = np.array([c.payees for c in CATEGORIES])
+    demand = np.where(payees, PAYEE_SHARE / (1 - PAYEE_SHARE) * demand.sum() / max(payees.sum(), 1), demand)
     weights = np.outer(geo.CITY_WEIGHT**0.8, demand).ravel()
     sizes = _apportion(n, weights).reshape(len(geo.CITIES), N_CATEGORIES)
     columns: dict[str, list[object]] = {name: [] for name in MERCHANT_SCHEMA.names}
@@ -73,8 +77,8 @@ def build_merchants(seed: int, n: int) -> Merchants:
             size = int(sizes[ci, ki])
             chain_share = 0.45 if city.tier < 3 else 0.25
             n_chain = min(len(cat.chains), max(1 if city.tier < 3 else 0, round(size * chain_share)))
-            if not cat.local_words:  # chain-only categories (transfers): every slot is a chain
-                n_chain = size
+            if cat.payees:  # people, not shops
+                n_chain = 0
             chains[ci, ki] = n_chain
             sub_names = [s for s, _ in cat.subcategories]
             for j in range(size):
@@ -82,6 +86,11 @@ def build_merchants(seed: int, n: int) -> Merchants:
                     name, sub = cat.chains[(j + ci) % len(cat.chains)]
                     sub_i = sub_names.index(sub)
                     reputation = 0.75 + 0.23 * rng.beta(5, 2)
+                elif cat.payees:
+                    surname = local_names[rng.integers(len(local_names))].split(" ")[-1]
+                    name = f"{_INITIALS[rng.integers(len(_INITIALS))]}. {surname}"
+                    sub_i = int(rng.integers(len(sub_names)))
+                    reputation = 0.5 + 0.4 * rng.beta(4, 2)
                 else:
                     word = cat.local_words[rng.integers(len(cat.local_words))]
                     name = f"{local_names[rng.integers(len(local_names))]} {word}"
@@ -95,7 +104,7 @@ def build_merchants(seed: int, n: int) -> Merchants:
                 columns["city"].append(city.name)
                 columns["region"].append(city.region)
                 columns["city_tier"].append(city.tier)
-                columns["merchant_type"].append("chain" if j < n_chain else "local")
+                columns["merchant_type"].append("person" if cat.payees else "chain" if j < n_chain else "local")
                 columns["reputation"].append(round(float(reputation), 4))
     table = pa.Table.from_pydict(columns, schema=MERCHANT_SCHEMA)
     start = np.concatenate([[0], np.cumsum(sizes.ravel())[:-1]]).reshape(sizes.shape)

@@ -7,7 +7,9 @@ import numpy as np
 MODES = ("UPI", "Credit Card", "Debit Card", "Net Banking", "Wallet", "EMI", "Cash")
 UPI, CREDIT, DEBIT, NETBANKING, WALLET, EMI, CASH = range(len(MODES))
 
-# P(mode | savviness) for in-person purchases; rows Low, Medium, High.
+# How common each mode is by savviness (rows Low, Medium, High): the payment-mode-switch anomaly picks a mode
+# rare for the customer from these. Ordinary payments take their modes from the calibration table.
+# In-person purchases:
 OFFLINE_MODE_WEIGHTS = np.array(
     [
         [.25, .05, .25, 0.0, .02, .03, .40],
@@ -24,7 +26,6 @@ ONLINE_MODE_WEIGHTS = np.array(
     ]
 )
 EMI_MIN_INR = 3000  # EMI is offered only on larger tickets
-SMALL_TICKET_INR = 200  # below this, card users often pay by UPI instead
 
 # Share of customers holding a credit card, by income bracket (Low ... Very High).
 CREDIT_CARD_SHARE = np.array([.05, .20, .45, .70, .90, .97])

@@ -108,7 +108,9 @@ class GenerationConfig(Section):
     start: dt.date = Field(dt.date(2025, 10, 1), description="First IST date of generated data.")
     days: int = Field(92, ge=1, le=4018, description="Length of the date range in days.")
     shard_size: int = Field(1000, ge=1, le=1_000_000, description="Most customers in one shard.")
-    fraud_rate: float = Field(0.02, ge=0.005, le=0.03, description="Share of transactions that are fraud.")
+    fraud_rate: float = Field(0.02, ge=1e-6, le=0.2, description="Share of transactions that are fraud: from one "
+                              "per million (real-world prevalence, about 8.5 per million on UPI) to 0.2 (oversampled "
+                              "for training; the default 0.02 is about 2,350 times the published rate).")
     anomaly_rate: float = Field(0.05, ge=0.0, le=0.2, description="Share of transactions that are anomalies.")
     difficulty: Literal["easy", "realistic", "hard"] = Field(
         "realistic", description="How far fraud departs from the customer's normal behaviour."

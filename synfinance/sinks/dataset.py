@@ -23,6 +23,7 @@ def manifest_for(plan: GenerationPlan) -> dict[str, Any]:
         "schema_fingerprints": {name: fingerprint(s) for name, s in SCHEMAS.items()},
         "seed": p.seed,
         "parameters": p.to_json(),
+        "prevalence": p.prevalence() if p.patterns else None,
         "counts": {
             "transactions": p.count, "customers": p.customers, "merchants": p.merchants, "shards": plan.n_shards,
         },

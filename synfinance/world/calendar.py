@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synfinance.population import geography as geo
+from synfinance.population.calibration import calibration
 from synfinance.population.categories import CATEGORY_NAMES, N_CATEGORIES
 from synfinance.population.segments import SEGMENTS
 
@@ -98,7 +99,12 @@ for _i, _f in enumerate(FESTIVALS, start=1):
         FESTIVAL_CATEGORY_BOOST[_i, CATEGORY_NAMES.index(_name)] = _boost
         FESTIVAL_AMOUNT_BOOST[_i, CATEGORY_NAMES.index(_name)] = _f.amount_boost
 
-SALARY_LIFT = {1: 1.35, 2: 1.3, 3: 1.2, 4: 1.1, 5: 1.05}  # day of month -> volume multiplier
+# day of month -> volume multiplier: salaries land on the first days (the calibration table's month-start figures)
+SALARY_LIFT = dict(enumerate(calibration().model.salary_day_lift, start=1))
+MONTH_START_DAYS = len(SALARY_LIFT)
+# A festival's `lift` above is its relative pull; this share of it is added to the volume (Diwali's 1.7 gives
+# 1 + 0.7 x scale), so the national Diwali lift is the published one.
+FESTIVAL_VOLUME_SCALE = calibration().model.festival_volume_scale
 WEEKEND_LIFT = np.array([1.1, 1.5])  # by weekend_shopper flag
 SENIOR_WEEKEND = 0.9
 
@@ -112,6 +118,7 @@ class Calendar:
     festival: np.ndarray  # (zones, days): festival id, 0 = none
     lift: np.ndarray  # (zones, days): festival volume multiplier
     day_weight: np.ndarray  # (segments * 2 * zones, days)
+    month_start: np.ndarray  # (days,): a salary day at the start of the month
 
     @staticmethod
     def key(segment: np.ndarray, weekend_shopper: np.ndarray, zone: np.ndarray) -> np.ndarray:
@@ -136,7 +143,7 @@ def festival_days(start: dt.date, days: int) -> tuple[np.ndarray, np.ndarray]:
             for z, zone_lift in enumerate(f.lift):
                 if zone_lift > 1.0:
                     fest[z, lo:hi] = fid
-                    lift[z, lo:hi] = zone_lift
+                    lift[z, lo:hi] = 1.0 + (zone_lift - 1.0) * FESTIVAL_VOLUME_SCALE
     return fest, lift
 
 
@@ -155,4 +162,5 @@ def build_calendar(start: dt.date, days: int) -> Calendar:
             wk = SENIOR_WEEKEND if s.name == "Senior Conservative" and not ws else WEEKEND_LIFT[ws]
             base = salary * np.where(weekend, wk, 1.0)
             rows.extend(base * lift[z] for z in range(len(ZONES)))
-    return Calendar(start, days, fest, lift, np.stack(rows))
+    month_start = np.array([d.day <= MONTH_START_DAYS for d in dates], dtype=bool)
+    return Calendar(start, days, fest, lift, np.stack(rows), month_start)

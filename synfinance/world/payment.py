@@ -7,12 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from synfinance.population import payments as pay
+from synfinance.population.calibration import calibration
 from synfinance.population.customers import Customers
-from synfinance.sampling import categorical
 
-PREFERRED_MODE_P = 0.5
 LARGE_TICKET_EMI_INR = 20_000
 LARGE_TICKET_EMI_P = 0.25
+CASH_BY_SAVVINESS = np.array([2.0, 1.0, 0.3])  # relative to the table's cash share (Low, Medium, High savviness)
+_BAND_UPPER = np.array(calibration().model.band_upper_inr)
+_MODE_WEIGHTS = np.stack([calibration().mode_weights(online=False), calibration().mode_weights(online=True)])
+_P2P_WEIGHTS = calibration().p2p_modes()
+_HABIT = calibration().model.habit
+_CASH_SHARE = calibration().model.cash_share
 
 
 @dataclass(frozen=True)
@@ -26,25 +31,26 @@ class Payment:
 
 
 def draw_payment(
-    rng: np.random.Generator, c: Customers, cust: np.ndarray, online: np.ndarray, paise: np.ndarray
+    rng: np.random.Generator, c: Customers, cust: np.ndarray, online: np.ndarray, paise: np.ndarray,
+    p2p: np.ndarray,
 ) -> Payment:
+    """Merchant payments take a mode by channel and amount band (the calibration table's weights, the customer's
+    second usual mode weighing more); transfers take the table's P2P modes; some in-person payments are cash."""
     n = len(cust)
-    sav = c.savviness[cust]
     inr = paise / 100
-    mode = categorical(rng, np.vstack([pay.OFFLINE_MODE_WEIGHTS, pay.ONLINE_MODE_WEIGHTS]), sav + 3 * online)
-    preferred = c.pref_modes[cust, (rng.random(n) < 0.3).astype(np.int64)]
-    mode = np.where(rng.random(n) < PREFERRED_MODE_P, preferred, mode)
+    band = np.searchsorted(_BAND_UPPER, inr, side="right")
+    weights = _MODE_WEIGHTS[online.astype(np.int64), band]
+    habit = c.pref_modes[cust, 1]
+    weights[np.arange(n), habit] *= _HABIT
+    weights = np.where(p2p[:, None], _P2P_WEIGHTS[None, :], weights)
+    cumulative = weights.cumsum(axis=1)
+    mode = (cumulative < rng.random(n)[:, None] * cumulative[:, -1:]).sum(axis=1)
     # Make the mode possible for this customer and this purchase.
-    has_cc = c.has_credit_card[cust]
-    mode = np.where(~has_cc & ((mode == pay.CREDIT) | (mode == pay.EMI)), pay.DEBIT, mode)
-    mode = np.where(online & (mode == pay.CASH), pay.UPI, mode)
-    mode = np.where(~online & (mode == pay.NETBANKING), pay.UPI, mode)
-    mode = np.where((mode == pay.EMI) & (inr < pay.EMI_MIN_INR), pay.CREDIT, mode)
+    mode = np.where(~c.has_credit_card[cust] & ((mode == pay.CREDIT) | (mode == pay.EMI)), pay.UPI, mode)
     big = (mode == pay.CREDIT) & (inr >= LARGE_TICKET_EMI_INR) & (rng.random(n) < LARGE_TICKET_EMI_P)
     mode = np.where(big, pay.EMI, mode)
-    card = (mode == pay.CREDIT) | (mode == pay.DEBIT)
-    small = ~online & card & (inr < pay.SMALL_TICKET_INR) & (rng.random(n) < 0.6)
-    mode = np.where(small, pay.UPI, mode)
+    cash = ~online & ~p2p & (rng.random(n) < _CASH_SHARE * CASH_BY_SAVVINESS[c.savviness[cust]])
+    mode = np.where(cash, pay.CASH, mode)
 
     has_desktop = c.desktop_os[cust] >= 0
     channel = channel_for(rng, mode, online)

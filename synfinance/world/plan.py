@@ -13,6 +13,7 @@ import numpy as np
 from synfinance.errors import ParameterError, Problem
 from synfinance.population.customers import Customers, build_customers
 from synfinance.population.devices import Devices, build_devices
+from synfinance.population.calibration import calibration
 from synfinance.population.households import build_households
 from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for
@@ -28,6 +29,7 @@ TARGET_ROWS_PER_SHARD = 200_000
 MAX_COUNT = 10_000_000_000
 MAX_CUSTOMERS = 5_000_000
 MAX_MERCHANTS = 1_000_000
+MIN_RATE, MAX_RATE = 1e-6, 0.2  # fraud: from real-world prevalence to training-friendly oversampling
 CALENDAR_START = dt.date(FIRST_YEAR, 1, 1)
 CALENDAR_END = dt.date(LAST_YEAR + 1, 1, 1)  # exclusive
 
@@ -102,10 +104,11 @@ class GenerationParams:
 
     def _pattern_problems(self) -> list[Problem]:
         p: list[Problem] = []
-        if not isinstance(self.fraud_rate, int | float) or not 0.005 <= self.fraud_rate <= 0.03:
-            p.append(Problem("fraud_rate", self.fraud_rate, "a share from 0.005 to 0.03"))
-        if not isinstance(self.anomaly_rate, int | float) or not 0.0 <= self.anomaly_rate <= 0.2:
-            p.append(Problem("anomaly_rate", self.anomaly_rate, "a share from 0 to 0.2"))
+        if not isinstance(self.fraud_rate, int | float) or not MIN_RATE <= self.fraud_rate <= MAX_RATE:
+            p.append(Problem("fraud_rate", self.fraud_rate, f"a share from {MIN_RATE:g} (one per million, real-world "
+                             f"prevalence) to {MAX_RATE:g} (oversampled for training)"))
+        if not isinstance(self.anomaly_rate, int | float) or not 0.0 <= self.anomaly_rate <= MAX_RATE:
+            p.append(Problem("anomaly_rate", self.anomaly_rate, f"a share from 0 to {MAX_RATE:g}"))
         if self.difficulty not in DIFFICULTIES:
             p.append(Problem("difficulty", self.difficulty, f"one of {', '.join(DIFFICULTIES)}"))
         for kind, weights in (("fraud", self.fraud_weights), ("anomaly", self.anomaly_weights)):
@@ -134,6 +137,13 @@ class GenerationParams:
         for key in ("fraud_weights", "anomaly_weights", "lookalikes"):
             d[key] = tuple(d[key].items()) if d.get(key) else None
         return cls(**d)
+
+    def prevalence(self) -> dict[str, float]:
+        """The fraud rate against the published one (config/calibration.yaml), and the rows it expects."""
+        published = calibration().model.published_fraud_rate
+        return {"fraud_rate": self.fraud_rate, "published_fraud_rate": published,
+                "oversampling": round(self.fraud_rate / published, 6),
+                "expected_fraud_rows": round(self.count * self.fraud_rate, 3)}
 
     def next_period(self) -> GenerationParams:
         """The same population and rates over the `days` that follow: what these customers do next."""

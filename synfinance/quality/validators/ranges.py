@@ -20,7 +20,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "category": CATEGORY_NAMES, "payment_mode": MODES, "channel": CHANNELS, "status": STATUSES,
     "city": CITY_NAMES, "merchant_city": CITY_NAMES, "currency": ("INR",), "customer_segment": SEGMENT_NAMES,
     "customer_age_group": AGE_GROUPS, "customer_income_bracket": INCOME_BRACKETS, "device_type": DEVICE_TYPES,
-    "os": OS_NAMES, "merchant_type": ("chain", "local"),
+    "os": OS_NAMES, "merchant_type": ("chain", "local", "person"),
 }
 BOUNDS: dict[str, tuple[float, float]] = {
     "latitude": LATITUDE, "longitude": LONGITUDE, "local_hour": (0, 23), "day_of_week": (0, 6),

@@ -1,0 +1,1 @@
+"""Realism measured: each figure of the calibration table (config/calibration.yaml) on a dataset."""
