@@ -20,10 +20,6 @@ class Result:
     rows: int
     status: str  # inside, outside, or "not judged: <why>"
 
-    @property
-    def judged(self) -> bool:
-        return self.status in ("inside", "outside")
-
     def to_json(self, table: Calibration) -> dict[str, Any]:
         f = self.figure
         return {

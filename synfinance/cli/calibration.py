@@ -47,7 +47,8 @@ def report(source: Path, as_json: bool) -> None:
     results = compare(data.transactions, float(rate) if rate is not None else None)
     bad = outside(results)
     if as_json:
-        click.echo(json.dumps({"figures": [r.to_json(table()) for r in results], "outside": [r.figure.id for r in bad]}))
+        figures = [r.to_json(table()) for r in results]
+        click.echo(json.dumps({"figures": figures, "outside": [r.figure.id for r in bad]}))
     elif not quiet():
         Console().print(render(results))
         if bad:

@@ -19,13 +19,13 @@ from rich.table import Table
 from synfinance.cli.conventions import Section, result, wants_json, working
 from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
-from synfinance.population.calibration import calibration
 from synfinance.errors import OutputError, ParameterError, Problem, ValidationError
 from synfinance.generation import GenerationParams
 from synfinance.observability import tracing
 from synfinance.output.dataset import read_manifest
 from synfinance.output.files import atomic_path
 from synfinance.output.formats import FORMATS, SUFFIX, write_table
+from synfinance.population.calibration import calibration
 from synfinance.population.customers import build_customers
 from synfinance.population.merchants import build_merchants
 from synfinance.runner import run_shards

@@ -15,7 +15,7 @@ from synfinance.world.amounts import MAX_PAISE, MIN_PAISE
 from synfinance.world.catalogue import NAMES
 from synfinance.world.difficulty import DIFFICULTIES
 from synfinance.world.frame import Frame
-from synfinance.world.payment import channel_for, instrument_for, network_for
+from synfinance.world.payment import channel_for, instrument_for, network_for, ordinary_mode
 from synfinance.world.running import running_group_count
 
 if TYPE_CHECKING:
@@ -191,6 +191,11 @@ class PatternContext:
         frame["device"][rows] = np.where(in_person, -1, chosen)
         frame["instrument"][rows] = instrument_for(cust, mode)
         frame["card_network"][rows] = network_for(self.customers, cust, mode)
+
+    def usual_mode(self, frame: Frame, rows: np.ndarray, online: np.ndarray | bool) -> np.ndarray:
+        """How the customer would pay these amounts anyway (mostly UPI): fraud that needs no card hides in it."""
+        online = np.broadcast_to(np.asarray(online), rows.shape)
+        return ordinary_mode(self.rng, self.customers, frame["cust"][rows], online, frame["paise"][rows])
 
     def card_mode(self, cust: np.ndarray) -> np.ndarray:
         """The customer's credit card if they hold one, else their debit card."""

@@ -9,8 +9,8 @@ import pyarrow as pa
 
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
-from synfinance.population.calibration import calibration
 from synfinance.population import segments as seg
+from synfinance.population.calibration import calibration
 from synfinance.population.categories import CATEGORY_MEDIAN_INR, CATEGORY_NAMES, CATEGORY_SIGMA
 from synfinance.sampling import STREAM_POPULATION, categorical, format_ids, mix64, rng_for, take, top_k
 from synfinance.schema import CUSTOMER_SCHEMA

@@ -13,6 +13,7 @@ from synfinance.population.customers import Customers
 LARGE_TICKET_EMI_INR = 20_000
 LARGE_TICKET_EMI_P = 0.25
 CASH_BY_SAVVINESS = np.array([2.0, 1.0, 0.3])  # relative to the table's cash share (Low, Medium, High savviness)
+UPI_BY_SAVVINESS = np.array([0.5, 1.0, 1.4])  # UPI's weight against the other modes (Low, Medium, High savviness)
 _BAND_UPPER = np.array(calibration().model.band_upper_inr)
 _MODE_WEIGHTS = np.stack([calibration().mode_weights(online=False), calibration().mode_weights(online=True)])
 _P2P_WEIGHTS = calibration().p2p_modes()
@@ -38,15 +39,7 @@ def draw_payment(
     second usual mode weighing more); transfers take the table's P2P modes; some in-person payments are cash."""
     n = len(cust)
     inr = paise / 100
-    band = np.searchsorted(_BAND_UPPER, inr, side="right")
-    weights = _MODE_WEIGHTS[online.astype(np.int64), band]
-    habit = c.pref_modes[cust, 1]
-    weights[np.arange(n), habit] *= _HABIT
-    weights = np.where(p2p[:, None], _P2P_WEIGHTS[None, :], weights)
-    cumulative = weights.cumsum(axis=1)
-    mode = (cumulative < rng.random(n)[:, None] * cumulative[:, -1:]).sum(axis=1)
-    # Make the mode possible for this customer and this purchase.
-    mode = np.where(~c.has_credit_card[cust] & ((mode == pay.CREDIT) | (mode == pay.EMI)), pay.UPI, mode)
+    mode = ordinary_mode(rng, c, cust, online, paise, p2p)
     big = (mode == pay.CREDIT) & (inr >= LARGE_TICKET_EMI_INR) & (rng.random(n) < LARGE_TICKET_EMI_P)
     mode = np.where(big, pay.EMI, mode)
     cash = ~online & ~p2p & (rng.random(n) < _CASH_SHARE * CASH_BY_SAVVINESS[c.savviness[cust]])
@@ -58,6 +51,24 @@ def draw_payment(
     slot = np.where(np.isin(channel, (pay.POS, pay.IN_STORE)), -1, slot)
     status = _status(rng, mode, inr, c, cust)
     return Payment(mode, channel, slot, instrument_for(cust, mode), network_for(c, cust, mode), status)
+
+
+def ordinary_mode(
+    rng: np.random.Generator, c: Customers, cust: np.ndarray, online: np.ndarray, paise: np.ndarray,
+    p2p: np.ndarray | None = None,
+) -> np.ndarray:
+    """The digital mode a customer would pay this amount by (the table's weights for its channel and amount band,
+    the customer's second usual mode weighing more; transfers: the P2P modes); credit only with a credit card."""
+    n = len(cust)
+    band = np.searchsorted(_BAND_UPPER, paise / 100, side="right")
+    weights = _MODE_WEIGHTS[np.asarray(online).astype(np.int64), band]
+    weights[np.arange(n), c.pref_modes[cust, 1]] *= _HABIT
+    if p2p is not None:
+        weights = np.where(p2p[:, None], _P2P_WEIGHTS[None, :], weights)
+    weights[:, pay.UPI] *= UPI_BY_SAVVINESS[c.savviness[cust]]
+    cumulative = weights.cumsum(axis=1)
+    mode = (cumulative < rng.random(n)[:, None] * cumulative[:, -1:]).sum(axis=1)
+    return np.where(~c.has_credit_card[cust] & ((mode == pay.CREDIT) | (mode == pay.EMI)), pay.UPI, mode)
 
 
 def instrument_for(cust: np.ndarray, mode: np.ndarray) -> np.ndarray:

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from synfinance.errors import ParameterError, Problem
+from synfinance.population.calibration import calibration
 from synfinance.population.customers import Customers, build_customers
 from synfinance.population.devices import Devices, build_devices
-from synfinance.population.calibration import calibration
 from synfinance.population.households import build_households
 from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for

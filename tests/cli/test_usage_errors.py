@@ -30,6 +30,7 @@ BAD = [
     ("docs", "docs build --bogus", "--bogus"),
     ("metrics", "metrics export --out x.prom --format xml", "--format"),
     ("patterns", "patterns report --in {nowhere}", "no manifest.json"),
+    ("calibration", "calibration report --in {nowhere}", "no manifest.json"),
     ("shell", "shell extra", "extra"),
     ("(top)", "nosuch", "No such command"),
     ("(top)", "generate report --in {damaged} --out r.html", "not valid JSON"),

@@ -8,7 +8,15 @@ import holidays
 import numpy as np
 import pytest
 
-from synfinance.world.calendar import FESTIVALS, FIRST_YEAR, LAST_YEAR, ZONES, build_calendar, festival_days
+from synfinance.world.calendar import (
+    FESTIVAL_VOLUME_SCALE,
+    FESTIVALS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    ZONES,
+    build_calendar,
+    festival_days,
+)
 
 # festival -> (holidays subdivision, name fragment that marks the main day)
 REFERENCE = {
@@ -38,7 +46,8 @@ def test_regional_festivals_only_mark_their_zone() -> None:
     onam = [f.name for f in FESTIVALS].index("Onam") + 1
     assert (fest[kerala, 0:7] == onam).all()
     assert (fest[ZONES.index("National")] == 0).all()
-    assert lift[kerala, 4] == FESTIVALS[onam - 1].lift[kerala]
+    assert lift[kerala, 4] == pytest.approx(1 + (FESTIVALS[onam - 1].lift[kerala] - 1) * FESTIVAL_VOLUME_SCALE)
+    assert lift[ZONES.index("National"), 4] == 1.0
 
 
 def test_day_weights_carry_paydays_and_weekends() -> None:

@@ -12,11 +12,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synfinance.generation.transactions import MONTH_START_AMOUNT
+from synfinance.generation.transfers import TRANSFERS
+from synfinance.population.calibration import calibration
 from synfinance.population.categories import CATEGORY_NAMES, CATEGORY_SIGMA
 from synfinance.population.geography import CITY_NAMES
 from synfinance.population.segments import INCOME_BRACKETS, SEGMENT_NAMES, SEGMENT_SHARE
 from synfinance.world.amounts import median_inr
-from synfinance.world.calendar import CITY_ZONE, FESTIVALS, SALARY_LIFT
+from synfinance.world.calendar import CITY_ZONE, FESTIVAL_VOLUME_SCALE, FESTIVALS, MONTH_START_DAYS, SALARY_LIFT
 
 Z = 5.0
 
@@ -115,7 +118,8 @@ def test_festival_days_lift_volume(plain_txns: pa.Table, plan: object) -> None:
     ratio = festive / baseline
     # Poisson counts: relative error of the ratio is about sqrt(1/festive + 1/baseline)
     tolerance = Z * ratio * math.sqrt(1 / festive + 1 / baseline) + 0.05  # + weekday-mix slack
-    assert abs(ratio - diwali.lift[0]) < tolerance, (ratio, diwali.lift[0])
+    lift = 1 + (diwali.lift[0] - 1) * FESTIVAL_VOLUME_SCALE  # the calibrated national lift
+    assert abs(ratio - lift) < tolerance, (ratio, lift)
 
 
 def test_festival_shifts_categories(plain_txns: pa.Table) -> None:
@@ -129,20 +133,25 @@ def test_festival_shifts_categories(plain_txns: pa.Table) -> None:
 def test_median_amount_per_category_matches_the_model(plain_txns: pa.Table, tables: dict[str, pa.Table]) -> None:
     """log(amount / model median) has median 0 in every category, within Z standard errors of a median."""
     impulse = tables["customers"].select(["customer_id", "impulse_buyer"])
-    t = plain_txns.select(["customer_id", "category", "customer_income_bracket", "festival", "amount_inr"]).join(
-        impulse, "customer_id"
-    )
+    t = plain_txns.select(
+        ["customer_id", "category", "customer_income_bracket", "festival", "amount_inr", "local_date"]
+    ).join(impulse, "customer_id")
     cat = codes(t.column("category"), CATEGORY_NAMES)
     income = codes(t.column("customer_income_bracket"), INCOME_BRACKETS)
     fest_names = ("",) + tuple(f.name for f in FESTIVALS)
     fest = codes(pc.fill_null(t.column("festival"), ""), fest_names)
+    month_start = pc.day(t.column("local_date")).to_numpy() <= MONTH_START_DAYS
     expected = median_inr(cat, income, fest, t.column("impulse_buyer").to_numpy(zero_copy_only=False))
+    expected = expected * np.where(month_start, MONTH_START_AMOUNT, 1.0)
+    p2p = calibration().model.p2p  # transfers follow the P2P ticket, whoever sends them
+    expected[cat == TRANSFERS] = p2p.median_inr * np.where(month_start, p2p.month_start_amount, 1.0)[cat == TRANSFERS]
+    sigma = np.where(np.arange(len(CATEGORY_NAMES)) == TRANSFERS, p2p.sigma, CATEGORY_SIGMA)
     ratio = np.log(t.column("amount_inr").cast(pa.float64()).to_numpy() / expected)
     for k, name in enumerate(CATEGORY_NAMES):
         r = ratio[cat == k]
         if len(r) < 500:
             continue
-        se_median = 1.2533 * CATEGORY_SIGMA[k] / math.sqrt(len(r))
+        se_median = 1.2533 * sigma[k] / math.sqrt(len(r))
         rounding_slack = 0.02  # rounding to tens/hundreds moves the median by at most ~2 %
         assert abs(np.median(r)) < Z * se_median + rounding_slack, (name, np.median(r))
 

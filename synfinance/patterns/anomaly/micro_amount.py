@@ -9,18 +9,20 @@ from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.world.frame import Frame
 
+MIN_USUAL_INR = 250  # five times the largest micro amount
+
 
 class MicroAmountPattern(VictimPattern):
     kind = "anomaly"
     name = "micro_amount"
-    summary = "A payment of ₹10-50 from a customer whose usual ticket is at least ₹500."
+    summary = "A payment of ₹10-50 from a customer whose usual ticket is at least ₹250."
     signals = "amount between ₹10 and ₹50"
     rows_per_case = 1.0
     need = 1
     per_victim = 1
 
     def eligible(self, ctx: PatternContext) -> np.ndarray:
-        return np.asarray(ctx.avg_inr >= 500)
+        return np.asarray(ctx.avg_inr >= MIN_USUAL_INR)
 
     def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection:
         n = len(cases.rows)

@@ -7,7 +7,6 @@ import numpy as np
 from synfinance.patterns.base import Cases, Injection, VictimPattern
 from synfinance.patterns.context import ELECTRONICS, JEWELLERY, TRAVEL, PatternContext
 from synfinance.patterns.evidence import evidence
-from synfinance.population import payments as pay
 from synfinance.world.frame import Frame
 
 THRESHOLDS_INR = np.array([10_000, 50_000, 200_000])
@@ -30,6 +29,6 @@ class AmountManipulationPattern(VictimPattern):
         category = ctx.pick((ELECTRONICS, JEWELLERY, TRAVEL), n)
         ctx.set_merchant(frame, cases.rows, ctx.merchant_in(frame["city"][cases.rows], category))
         ctx.set_amount(frame, cases.rows, (limit - below) * 100)
-        ctx.set_payment(frame, cases.rows, ctx.pick((pay.NETBANKING, pay.CREDIT, pay.DEBIT), n), online=True)
+        ctx.set_payment(frame, cases.rows, ctx.usual_mode(frame, cases.rows, True), online=True)
         ev = evidence(n, limit_inr=limit, below_by_inr=below)
         return Injection(cases.rows, ctx.severity(frame["paise"][cases.rows], floor=1), ctx.confidence(n), ev)

@@ -34,7 +34,7 @@ class CoordinatedAttackPattern(Pattern):
         frame["ts"][rows] = np.minimum(nets.attack_start[attack] + within, ctx.t1 - 1)
         ctx.set_merchant(frame, rows, nets.attack_merchant[attack])
         ctx.set_amount(frame, rows, ctx.amounts(cust, 1.5, 4.0))
-        ctx.set_payment(frame, rows, ctx.card_mode(cust), online=True, device=nets.attack_device[attack])
+        ctx.set_payment(frame, rows, ctx.usual_mode(frame, rows, True), online=True, device=nets.attack_device[attack])
         ctx.place(frame, rows)
         ev = evidence(n, attack=format_ids("A-", attack, 4), device=ctx.device_ids(nets.attack_device[attack]),
                       victims=nets.attack_size[attack])

@@ -16,7 +16,7 @@ REASONS = ("item_not_received", "not_authorised", "not_as_described")
 class FriendlyFraudPattern(VictimPattern):
     kind = "fraud"
     name = "friendly_fraud"
-    summary = "The customer makes an ordinary online purchase and later files a chargeback for it."
+    summary = "The customer makes an ordinary online purchase and later disputes it (a chargeback, or a UPI complaint)."
     signals = "looks ordinary at purchase time; reputable online merchant; a dispute follows days later"
     rows_per_case = 1.5
     need = 3
@@ -28,7 +28,7 @@ class FriendlyFraudPattern(VictimPattern):
         city = ctx.pick(ONLINE_HUBS, n)
         ctx.set_merchant(frame, cases.rows, ctx.merchant_in(city, ctx.pick((FOOD, FASHION, ENTERTAINMENT), n), True))
         ctx.set_amount(frame, cases.rows, ctx.amounts(cust, 0.8, 2.0))
-        ctx.set_payment(frame, cases.rows, ctx.card_mode(cust), online=True)
+        ctx.set_payment(frame, cases.rows, ctx.usual_mode(frame, cases.rows, True), online=True)
         reason = np.array(REASONS, dtype=object)[ctx.rng.integers(0, len(REASONS), n)]
         ev = evidence(n, dispute=reason.astype(str), days_to_dispute=ctx.rng.integers(3, 45, n))
         return Injection(cases.rows, ctx.severity(frame["paise"][cases.rows]), ctx.confidence(n) * 0.8, ev)

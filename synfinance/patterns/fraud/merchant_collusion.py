@@ -14,7 +14,7 @@ from synfinance.world.frame import Frame
 class MerchantCollusionPattern(Pattern):
     kind = "fraud"
     name = "merchant_collusion"
-    summary = "Colluding local merchants of a ring charge inflated card-not-present amounts to many customers."
+    summary = "Colluding local merchants of a ring collect inflated remote payments from many customers."
     signals = "many distinct customers at the same low-reputation merchants; out-of-town merchant; ring id"
     rows_per_case = 1.5
     from_network = True
@@ -33,7 +33,7 @@ class MerchantCollusionPattern(Pattern):
         frame["ts"][rows] = ctx.anchors(n)
         ctx.set_merchant(frame, rows, merchant)
         ctx.set_amount(frame, rows, ctx.amounts(cust, 1.5, 3.5))
-        ctx.set_payment(frame, rows, ctx.card_mode(cust), online=True)
+        ctx.set_payment(frame, rows, ctx.usual_mode(frame, rows, True), online=True)
         ctx.place(frame, rows)
         ev = evidence(n, ring=format_ids("R-", ring, 4),
                       merchant=ctx.merchants.table.column("merchant_id").take(merchant))

@@ -23,7 +23,6 @@ class RefundFraudPattern(VictimPattern):
 
     def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection:
         n, m = len(cases.rows), len(cases.victims)
-        cust = frame["cust"][cases.rows]
         step = ctx.position(cases.owner)
         frame["ts"][cases.rows] = ctx.sequence(ctx.anchors(m, margin_days=6), cases.owner, ctx.rng.uniform(3600,
                                                                                                            86_400, n))
@@ -31,7 +30,7 @@ class RefundFraudPattern(VictimPattern):
         merchant = ctx.merchant_in(hub, ctx.pick((ELECTRONICS, FASHION), m), chains_only=True)
         ctx.set_merchant(frame, cases.rows, merchant[cases.owner])
         ctx.set_amount(frame, cases.rows, ctx.amounts(cases.victims, 1.0, 3.0)[cases.owner])
-        ctx.set_payment(frame, cases.rows, ctx.card_mode(cust), online=True)
+        ctx.set_payment(frame, cases.rows, ctx.usual_mode(frame, cases.rows, True), online=True)
         frame["status"][cases.rows] = np.where(step == 0, pay.APPROVED, pay.REVERSED)
         ctx.place(frame, cases.rows)
         counts = np.bincount(cases.owner, minlength=m)

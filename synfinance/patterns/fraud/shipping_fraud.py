@@ -14,7 +14,7 @@ from synfinance.world.frame import Frame
 class ShippingFraudPattern(VictimPattern):
     kind = "fraud"
     name = "shipping_fraud"
-    summary = "Online orders on the customer's card go to a drop address in another city, often from a new device."
+    summary = "Online orders on the customer's account go to a drop address in another city, often from a new device."
     signals = "online order placed away from home; resellable goods; sometimes an unknown device"
     rows_per_case = 1.5
     need = 3
@@ -30,7 +30,7 @@ class ShippingFraudPattern(VictimPattern):
         ctx.set_amount(frame, cases.rows, ctx.amounts(cust, 2.0, 5.0))
         stranger = ctx.tell(n) & (ctx.rng.random(n) < 0.6)
         device = np.where(stranger, ctx.devices.fraud_device(cust * 31 + 7), cust * 2)
-        ctx.set_payment(frame, cases.rows, ctx.card_mode(cust), online=True, device=device)
+        ctx.set_payment(frame, cases.rows, ctx.usual_mode(frame, cases.rows, True), online=True, device=device)
         ctx.place(frame, cases.rows, ship_to)
         ev = evidence(n, ship_to=ctx.city_names(ship_to), billing_city=ctx.city_names(ctx.customers.city[cust]),
                       new_device=stranger)

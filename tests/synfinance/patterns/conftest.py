@@ -1,4 +1,4 @@
-"""One default 1,000,000-row run (patterns on, realistic) shared by the pattern tests."""
+"""The pattern tests' view of the default million (tests/synfinance/conftest.py generates it once)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-import synfinance
-
-MILLION = {"count": 1_000_000, "seed": 42}
-
-
-@pytest.fixture(scope="session")
-def million() -> pa.Table:
-    return synfinance.generate(**MILLION)
+MILLION = {"count": 1_000_000, "seed": 42}  # tests/synfinance/conftest.py's `million`
 
 
 @pytest.fixture(scope="session")
