@@ -59,8 +59,11 @@ def render_patterns() -> str:
         "Every labelled row carries its pattern (`fraud_type` / `anomaly_type`), a severity, a confidence",
         "and compact JSON evidence naming the signals. A row can be both fraud and anomaly. Default rates:",
         "fraud 2 % of rows, anomalies 5 %, split by the shares below (`--fraud-rate`, `--anomaly-rate`,",
-        "`--fraud-types`). Patterns rewrite existing rows of a shard, so the row count stays exact; network",
-        "patterns draw their cases from rings and networks fixed with the population.",
+        "`--fraud-types`). The default oversamples fraud for training, about 2,350 times the 8.5 per million",
+        "published for UPI; `--prevalence published` generates that rate (docs/generation.md, calibration).",
+        "Patterns rewrite existing rows of a shard, so the row count stays exact; network patterns draw their",
+        "cases from rings and networks fixed with the population. Fraud that needs no card is paid the way its",
+        "customer pays anyway, mostly by UPI.",
         "",
         "Difficulty (`--difficulty`): "
         + "; ".join(f"**{d.name}** intensity {d.intensity}, camouflage {d.camouflage}" for d in DIFFICULTIES.values())

@@ -13,6 +13,11 @@ from synfinance.population.calibration import Figure
 COLUMNS = ("payment_mode", "amount_inr", "merchant_type", "is_fraud", "local_hour", "local_date", "festival",
            "category", "is_online")
 P2P_PAYEE = "person"
+# The column a drifting figure points at.
+FIELD = {"mode_share": "payment_mode", "p2m_share": "merchant_type", "average_ticket": "amount_inr",
+         "share_at_most": "amount_inr", "share_above": "amount_inr", "peak_hour": "local_hour",
+         "month_start": "local_date", "festival_lift": "local_date", "category_share": "category",
+         "fraud_per_million": "is_fraud"}
 MONTH_START = (1, 5)  # days of the month the salary effect is read on
 MID_MONTH = (11, 25)  # the reference days
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -22,7 +23,7 @@ from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError, ParameterError, Problem, ValidationError
 from synfinance.generation import GenerationParams
 from synfinance.observability import tracing
-from synfinance.output.dataset import read_manifest
+from synfinance.output.dataset import PARTS, read_dataset, read_manifest
 from synfinance.output.files import atomic_path
 from synfinance.output.formats import FORMATS, SUFFIX, write_table
 from synfinance.population.calibration import calibration
@@ -209,7 +210,10 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: i
     counts = read_manifest(manifest.parent)["counts"]
     doc = {"manifest": str(manifest), "counts": counts, "seed": params.seed, "start": params.start.isoformat(),
            "days": params.days, "elapsed_s": round(elapsed, 3), "rows_per_s": round(params.count / elapsed),
-           "shards_redone": redone}
+           "shards_redone": redone, "prevalence": None}
+    prevalence_line = ""
+    if params.patterns:
+        prevalence_line, doc["prevalence"] = _prevalence(params, manifest.parent)
     table = Table(title="SynFinance dataset", show_header=False)
     for key, value in [
         ("transactions", f"{counts['transactions']:,}"), ("customers", f"{counts['customers']:,}"),
@@ -217,7 +221,7 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: i
         ("dates", f"{params.start} + {params.days} days"),
         ("patterns", f"fraud {params.fraud_rate:.4%}, anomalies {params.anomaly_rate:.2%}, {params.difficulty}"
          if params.patterns else "off"),
-        *([("prevalence", _prevalence(params, counts))] if params.patterns else []),
+        *([("prevalence", prevalence_line)] if params.patterns else []),
         ("elapsed", f"{elapsed:.2f} s"),
         ("throughput", f"{params.count / elapsed:,.0f} rows/s"), ("manifest", str(manifest)),
         ("shards redone", f"{redone} (a worker or its node was lost; the output is the same)" if redone else "0"),
@@ -226,16 +230,18 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: i
     result(doc, lambda: Console().print(table))
 
 
-def _prevalence(params: GenerationParams, counts: dict[str, int]) -> str:
-    """How the fraud rate stands against the published one, and what a tiny expected count gave."""
-    p = params.prevalence()
+def _prevalence(params: GenerationParams, dataset: Path) -> tuple[str, dict[str, float]]:
+    """How the fraud rate stands against the published one; at a tiny expected count, what was generated."""
+    p: dict[str, float] = dict(params.prevalence())
     ratio = p["oversampling"]
     line = (f"×{ratio:,.0f} the published {p['published_fraud_rate'] * 1e6:.1f} per million" if ratio >= 1.5
-            else f"as published ({p['published_fraud_rate'] * 1e6:.1f} per million)")
+            else f"{ratio:.2f}× the published {p['published_fraud_rate'] * 1e6:.1f} per million")
     if p["expected_fraud_rows"] < 30:
-        line += (f"; {p['expected_fraud_rows']:.2f} fraud rows expected, {counts.get('fraud', 0):,} generated "
-                 "(rows fall to patterns at random at this size; a larger --count gives a steadier rate)")
-    return line
+        fraud = pc.sum(read_dataset(dataset, verify=False, only=(PARTS,))[PARTS].column("is_fraud")).as_py() or 0
+        p["generated_fraud_rows"] = fraud
+        line += (f"; {p['expected_fraud_rows']:.2f} fraud rows expected, {fraud:,} generated (each shard draws its "
+                 "share at random at this size; a larger --count gives a steadier rate)")
+    return line, p
 
 
 def _write_single(table: pa.Table, out: Path | None, default_stem: str, fmt: str) -> Path:

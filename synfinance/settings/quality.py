@@ -45,7 +45,8 @@ def _gate(name: str, metric: str, low: float | None, high: float | None, descrip
 
 DEFAULT_GATES: tuple[Gate, ...] = (
     _gate("missing-values", "missing_share", None, 0.01, "Under 1 % of required values empty."),
-    _gate("fraud-rate", "fraud_rate", 0.005, 0.03, "Fraud between 0.5 % and 3 % of rows."),
+    _gate("fraud-rate", "fraud_rate", None, 0.2, "Fraud at most 20 % of rows: from published prevalence to training "
+          "oversampling (the business validator checks the rate asked for)."),
     _gate("anomaly-rate", "anomaly_rate", 0.03, 0.15, "Anomalies between 3 % and 15 % of rows."),
     _gate("feature-variance", "min_feature_variance", 0.1, None, "Every feature varies (variance > 0.1 after "
           "scaling; see docs/quality.md)."),
@@ -101,7 +102,8 @@ class QualityConfig(_Section):
     sample_rows: int = Field(200_000, ge=1_000, le=100_000_000, description="Rows in the distribution sample "
                              "(drift, correlation, outliers); counts and rates use every row.")
     rate_tolerance: float = Field(0.10, gt=0, le=1, description="Largest relative gap between the requested and "
-                                  "the realised fraud or anomaly rate.")
+                                  "the realised fraud or anomaly rate (or 4 binomial standard errors, if larger: "
+                                  "a rate of a few per million on small data).")
     share_tolerance: float = Field(0.25, gt=0, le=1, description="Largest relative gap between a type's requested "
                                    "and realised share of its kind (or 4 binomial standard errors, if larger).")
     decline_rate_min: float = Field(0.005, ge=0, le=1, description="Fewest declines expected, as a share.")

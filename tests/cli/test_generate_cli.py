@@ -109,9 +109,9 @@ BAD_INPUT = [
         id="unknown-fraud-type",
     ),
     pytest.param(
-        ["--count", "10", "--fraud-rate", "0.2"],
-        "--fraud-rate: expected a share from 0.005 to 0.03",
-        id="fraud-rate-out-of-gate",
+        ["--count", "10", "--fraud-rate", "0.3"],
+        "--fraud-rate: expected a share from 1e-06 (one per million, real-world prevalence) to 0.2",
+        id="fraud-rate-out-of-range",
     ),
     pytest.param(
         ["--count", "10", "--difficulty", "brutal"],

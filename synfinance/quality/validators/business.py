@@ -45,7 +45,8 @@ class BusinessValidator(Validator):
             wanted = data.parameters.get(f"{kind}_rate") if patterns else 0.0
             if wanted is None:
                 continue
-            if abs(rate - wanted) > config.rate_tolerance * max(wanted, 1e-9):
+            allowed = max(config.rate_tolerance * wanted, 4 * math.sqrt(wanted * (1 - wanted) / max(data.rows, 1)))
+            if abs(rate - wanted) > allowed:
                 found.violation("error", f"{kind} rate is {rate:.3%}, {wanted:.3%} was requested", f"within "
                                 f"{config.rate_tolerance:.0%} of the requested rate; check the {kind} patterns' "
                                 "budgets", field=f"is_{kind}", rows=int(round(abs(rate - wanted) * data.rows)))

@@ -3,7 +3,7 @@ the data stays valid)."""
 
 from __future__ import annotations
 
-from synfinance.calibration.measure import COLUMNS
+from synfinance.calibration.measure import COLUMNS, FIELD
 from synfinance.calibration.report import band, compare, fmt
 from synfinance.quality.base import Found, Validator
 from synfinance.quality.data import Dataset
@@ -29,4 +29,4 @@ class CalibrationValidator(Validator):
             found.violation("warning", f"{f.what}: {fmt(f, r.ours)}, published {fmt(f, f.published)} ({f.period}); "
                             f"tolerance {band(f, f.tolerance)}",
                             "regenerate with the default model of config/calibration.yaml, or change the table "
-                            "(its figures and their sources) rather than a constant")
+                            "(its figures and their sources) rather than a constant", field=FIELD[f.measure])

@@ -101,6 +101,7 @@ CASES: dict[str, tuple[str, Defect]] = {
     "labels": ("fraud_evidence", lambda t: {**t, "transactions": _at(t["transactions"], "fraud_evidence",
                                                                       _fraud_rows(t)[:3], "not json")}),
     "drift": ("amount_inr", _amounts_tripled),
+    "calibration": ("amount_inr", _amounts_tripled),  # tickets three times the published ones
     "parity": ("amount_zscore", _parity_window_shifted),
 }
 

@@ -53,7 +53,7 @@ def test_an_invalid_edit_keeps_the_previous_config(watcher: ConfigWatcher, confi
         assert watcher.wait_until(lambda w: w.reloads > reloads)
     assert watcher.current is before and watcher.settings.generation.fraud_rate == 0.02
     rejected = [e for e in logs if e["event"] == "security.config_refused"]
-    assert rejected and "generation.fraud_rate = 7: should be less than or equal to 0.03" in rejected[0]["reason"][0]
+    assert rejected and "generation.fraud_rate = 7: should be less than or equal to 0.2" in rejected[0]["reason"][0]
     # and a later valid edit still applies
     (config_dir / "test.yaml").write_text("generation:\n  fraud_rate: 0.022\n")
     assert watcher.wait_until(lambda w: w.settings.generation.fraud_rate == 0.022)
