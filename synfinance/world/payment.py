@@ -9,6 +9,7 @@ import numpy as np
 from synfinance.population import payments as pay
 from synfinance.population.calibration import calibration
 from synfinance.population.customers import Customers
+from synfinance.sampling import categorical
 
 LARGE_TICKET_EMI_INR = 20_000
 LARGE_TICKET_EMI_P = 0.25
@@ -53,21 +54,42 @@ def draw_payment(
     return Payment(mode, channel, slot, instrument_for(cust, mode), network_for(c, cust, mode), status)
 
 
+def _mode_tables() -> np.ndarray:
+    """Normalised mode weights, one row per (channel, amount band, savviness) of merchant payments, then one per
+    savviness of transfers: UPI's weight scaled by savviness, so a row key picks the whole distribution."""
+    merchant = _MODE_WEIGHTS[:, :, None, :] * np.ones((1, 1, len(UPI_BY_SAVVINESS), 1))
+    merchant[..., pay.UPI] *= UPI_BY_SAVVINESS
+    transfer = np.tile(_P2P_WEIGHTS, (len(UPI_BY_SAVVINESS), 1))
+    transfer[:, pay.UPI] *= UPI_BY_SAVVINESS
+    rows = np.vstack([merchant.reshape(-1, len(pay.MODES)), transfer])
+    return rows / rows.sum(axis=1, keepdims=True)
+
+
+_TABLES = _mode_tables()
+_TRANSFER_ROWS = len(_TABLES) - len(UPI_BY_SAVVINESS)
+
+
 def ordinary_mode(
     rng: np.random.Generator, c: Customers, cust: np.ndarray, online: np.ndarray, paise: np.ndarray,
     p2p: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The digital mode a customer would pay this amount by (the table's weights for its channel and amount band,
-    the customer's second usual mode weighing more; transfers: the P2P modes); credit only with a credit card."""
+    """The digital mode a customer would pay this amount by: the table's weights for its channel and amount band
+    (transfers: the P2P modes), UPI weighing more the more digitally savvy the customer, and a merchant payment's
+    second usual mode weighing `habit` times more. Credit only with a credit card."""
     n = len(cust)
     band = np.searchsorted(_BAND_UPPER, paise / 100, side="right")
-    weights = _MODE_WEIGHTS[np.asarray(online).astype(np.int64), band]
-    weights[np.arange(n), c.pref_modes[cust, 1]] *= _HABIT
+    savviness = c.savviness[cust].astype(np.int64)
+    key = (np.asarray(online).astype(np.int64) * (len(_BAND_UPPER) + 1) + band) * len(UPI_BY_SAVVINESS) + savviness
     if p2p is not None:
-        weights = np.where(p2p[:, None], _P2P_WEIGHTS[None, :], weights)
-    weights[:, pay.UPI] *= UPI_BY_SAVVINESS[c.savviness[cust]]
-    cumulative = weights.cumsum(axis=1)
-    mode = (cumulative < rng.random(n)[:, None] * cumulative[:, -1:]).sum(axis=1)
+        key = np.where(p2p, _TRANSFER_ROWS + savviness, key)
+    mode = categorical(rng, _TABLES, key)
+    # the habit, exactly: weight x H on mode m is "m with probability q, else the usual draw"
+    habit = c.pref_modes[cust, 1]
+    w = _TABLES[key, habit]
+    q = (_HABIT - 1) * w / (1 + (_HABIT - 1) * w)
+    if p2p is not None:
+        q = np.where(p2p, 0.0, q)
+    mode = np.where(rng.random(n) < q, habit, mode)
     return np.where(~c.has_credit_card[cust] & ((mode == pay.CREDIT) | (mode == pay.EMI)), pay.UPI, mode)
 
 
