@@ -99,7 +99,7 @@ def draw_frame(plan: GenerationPlan, shard: int, rng: np.random.Generator) -> Fr
 
     # or a transfer to a person, from the phone
     month_start = calendar.month_start[day]
-    p2p = p2p_rows(rng, month_start)
+    p2p = p2p_rows(rng, month_start, festival)
     category = np.where(p2p, TRANSFERS, category)
     online = online | p2p
 

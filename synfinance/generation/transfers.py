@@ -23,9 +23,10 @@ FAMILY_ELSEWHERE_P = 0.3  # customers whose family lives in another city
 _P2P = calibration().model.p2p
 
 
-def p2p_rows(rng: np.random.Generator, month_start: np.ndarray) -> np.ndarray:
-    """Which rows are transfers: the table's share overall, lifted on the salary days at the start of the month."""
-    lift = np.where(month_start, _P2P.month_start_lift, 1.0)
+def p2p_rows(rng: np.random.Generator, month_start: np.ndarray, festival: np.ndarray) -> np.ndarray:
+    """Which rows are transfers: the table's share overall, lifted on the salary days at the start of the month
+    (money home, rent) and in festival seasons (gifts)."""
+    lift = np.where(month_start, _P2P.month_start_lift, 1.0) * np.where(festival > 0, _P2P.festival_lift, 1.0)
     p = calibration().model.p2p_share * lift / lift.mean() if len(lift) else lift
     return rng.random(len(month_start)) < np.clip(p, 0.0, 0.95)
 

@@ -72,6 +72,7 @@ class P2P(_Strict):
     modes: dict[Literal[BAND_MODES], float]  # type: ignore[valid-type]
     month_start_lift: float = Field(ge=1)
     month_start_amount: float = Field(ge=1)
+    festival_lift: float = Field(ge=1)
 
 
 class P2M(_Strict):
