@@ -27,6 +27,7 @@ class LookalikeRates:
     round_amounts: float = 0.35  # bills, fees, gifts and transfers in round hundreds
     first_time_high_value: float = 0.15  # festival electronics and jewellery bought big at a new shop
     refunds: float = 0.01  # online fashion and electronics purchases refunded (reversed), not fraud
+    large_purchases: float = 0.0015  # of electronics, jewellery, travel, health, school payments: 0.5-2x income
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -1,6 +1,8 @@
 """Amounts that fraud also uses: micro-payments (tea, snacks, a kirana top-up: imitates card testing's and the
 micro-amount anomaly's tiny charges), round amounts (rent, fees, gifts: imitates the round-amount anomaly and
-amount manipulation), and a first big purchase at a new shop in a festival (imitates first-party fraud)."""
+amount manipulation), a first big purchase at a new shop in a festival (imitates first-party fraud), and the rare
+purchase of a month's income or more (wedding jewellery, a laptop, a hospital bill: imitates a synthetic
+identity's bust-out)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ MICRO_INR = np.array([5, 10, 10, 15, 20, 20, 25, 30, 40, 50])  # a cutting chai 
 MICRO_CATEGORIES = np.array([category_index("Food & Dining"), category_index("Groceries")])
 ROUND_CATEGORIES = np.array([category_index(n) for n in ("Utilities", "Education", "Sweets & Gifts", "Transfers")])
 BIG_CATEGORIES = np.array([category_index("Electronics"), category_index("Jewellery")])
+LARGE_CATEGORIES = np.array([category_index(n) for n in ("Electronics", "Jewellery", "Travel", "Healthcare",
+                                                         "Education")])
+LARGE_INCOME_MONTHS = (0.5, 2.0)  # the purchase, in months of the customer's income
+UPI_LIMIT_INR = 100_000  # per payment to a merchant
 
 
 class MicroPayment(LookAlike):
@@ -62,3 +68,18 @@ class FestivalBigTicket(LookAlike):
         city, category = frame["merchant_city"][rows], frame["category"][rows]
         size = m.pool_size[city, category]
         frame["merchant"][rows] = m.pool_start[city, category] + (shard.rng.random(len(rows)) * size).astype(np.int64)
+
+
+class LargePurchase(LookAlike):
+    name = "large_purchases"
+    imitates = "synthetic_identity, first_party_fraud, amount_spike (a purchase of a month's income or more)"
+    summary = "A rare large purchase (wedding jewellery, a laptop, a trip, a hospital bill) of 0.5-2 months' income."
+    order = 95  # last: the draws of every other look-alike stay as they were
+
+    def _apply(self, frame: Frame, shard: Shard, rate: float) -> None:
+        where = np.isin(frame["category"], LARGE_CATEGORIES) & (frame["mode"] != pay.CASH)
+        rows = shard.chosen(where, rate)
+        income = shard.plan.customers.monthly_income[frame["cust"][rows]]
+        inr = np.round(income * shard.rng.uniform(*LARGE_INCOME_MONTHS, len(rows)), -3)
+        inr = np.where(frame["mode"][rows] == pay.UPI, np.minimum(inr, UPI_LIMIT_INR), inr)
+        frame["paise"][rows] = (np.maximum(inr, 1000) * 100).astype(np.int64)

@@ -130,3 +130,15 @@ def test_a_look_alike_rate_is_a_parameter() -> None:
     assert half == pytest.approx(0.5 + 0.5 * off, abs=0.04)  # tea-stall payments come from the look-alike's rate
     with pytest.raises(ParameterError, match="lookalikes"):
         synfinance.generate(count=1000, lookalikes=(("teleport", 0.1),))
+
+
+def test_a_rare_large_purchase_of_a_month_or_two_of_income(legit: pa.Table) -> None:
+    plan = GenerationPlan(GenerationParams(**MILLION))
+    income = dict(zip(plan.customers.table.column("customer_id").to_pylist(), plan.customers.monthly_income.tolist(),
+                      strict=True))
+    big = legit.filter(pc.is_in(legit.column("category"),
+                                pa.array(["Electronics", "Jewellery", "Travel", "Healthcare", "Education"])))
+    amount = pc.cast(big.column("amount_inr"), pa.float64()).to_numpy()
+    months = amount / np.array([income[c] for c in big.column("customer_id").to_pylist()])
+    large = (months >= 0.5) & (months <= 2.0) & (amount % 1000 == 0) & (amount >= 1000)
+    assert _close(large.mean(), RATES.large_purchases, big.num_rows), large.mean()
