@@ -4,6 +4,7 @@ and the manifest say about prevalence."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +20,18 @@ from synfinance.population.calibration import calibration
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+def rewritten(dataset: Path, out: Path, change: Callable[[pa.Table], pa.Table]) -> Path:
+    """The dataset beside itself with every transaction part changed (the rest linked, the manifest as it was)."""
+    out.mkdir()
+    for entry in dataset.iterdir():
+        if entry.name != "transactions":
+            (out / entry.name).symlink_to(entry)
+    (out / "transactions").mkdir()
+    for part in sorted((dataset / "transactions").iterdir()):
+        pq.write_table(change(pq.read_table(part)), out / "transactions" / part.name)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +54,14 @@ def test_a_default_dataset_is_inside_every_tolerance(dataset: Path) -> None:
 
 
 def test_a_drifted_dataset_exits_1_naming_the_figures(dataset: Path, tmp_path: Path) -> None:
-    # setup: the same dataset, its cards and wallets rewritten as it was before calibration (a card market)
-    drifted = tmp_path / "drifted"
-    drifted.mkdir()
-    for entry in dataset.iterdir():
-        (drifted / entry.name).symlink_to(entry)
-    (drifted / "transactions").unlink()
-    (drifted / "transactions").mkdir()
-    for part in sorted((dataset / "transactions").iterdir()):
-        table = pq.read_table(part)
+    # setup: the same dataset with half its UPI payments rewritten as debit-card ones (a card market)
+    def to_cards(table: pa.Table) -> pa.Table:
         mode = table.column("payment_mode")
         half = pa.array([i % 2 == 0 for i in range(table.num_rows)])
         card = pc.if_else(pc.and_(half, pc.equal(mode, "UPI")), "Debit Card", mode)
-        pq.write_table(table.set_column(table.schema.get_field_index("payment_mode"), "payment_mode", card),
-                       drifted / "transactions" / part.name)
+        return table.set_column(table.schema.get_field_index("payment_mode"), "payment_mode", card)
+
+    drifted = rewritten(dataset, tmp_path / "drifted", to_cards)
     # run
     code, stdout, _ = run("calibration", "report", "--in", str(drifted))
     # check
@@ -101,18 +108,12 @@ def test_bad_prevalence_is_refused_naming_it(tmp_path: Path, args: tuple[str, ..
 
 
 def test_quality_run_warns_when_realism_drifts(dataset: Path, tmp_path: Path) -> None:
-    drifted = tmp_path / "drifted"
-    drifted.mkdir()
-    for entry in dataset.iterdir():
-        (drifted / entry.name).symlink_to(entry)
-    (drifted / "transactions").unlink()
-    (drifted / "transactions").mkdir()
-    for part in sorted((dataset / "transactions").iterdir()):
-        table = pq.read_table(part)
-        doubled = pc.multiply(table.column("amount_inr"), pa.scalar(3, table.schema.field("amount_inr").type))
-        table = table.set_column(table.schema.get_field_index("amount_inr"), "amount_inr",
-                                 pc.cast(doubled, table.schema.field("amount_inr").type))
-        pq.write_table(table, drifted / "transactions" / part.name)
+    def tripled(table: pa.Table) -> pa.Table:
+        kind = table.schema.field("amount_inr").type
+        amount = pc.cast(pc.multiply(table.column("amount_inr"), pa.scalar(3, kind)), kind)
+        return table.set_column(table.schema.get_field_index("amount_inr"), "amount_inr", amount)
+
+    drifted = rewritten(dataset, tmp_path / "drifted", tripled)
     reports = {}
     for name, source in (("default", dataset), ("drifted", drifted)):
         code, stdout, _ = run("quality", "run", "--in", str(source), "--json")
