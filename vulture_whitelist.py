@@ -63,6 +63,7 @@ FestivalBigTicket  # ditto
 Spree  # ditto
 RetriedBooking  # ditto
 Refund  # ditto
+LargePurchase  # ditto
 _.merchant_location  # LookalikeRates fields, read by name
 _.device_location  # ditto
 _.household_device  # ditto
@@ -71,6 +72,7 @@ _.micro_payments  # ditto
 _.round_amounts  # ditto
 _.first_time_high_value  # ditto
 _.refunds  # ditto
+_.large_purchases  # ditto
 SWITCH_FIELDS  # synfinance.features.reference: the raw event's own fields, named for clients and tests
 # click reads these class attributes of a group (synfinance/cli/conventions.py Section)
 _.command_class  # click.Group.command_class: the class of the commands a group makes
