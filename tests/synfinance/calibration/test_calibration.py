@@ -98,12 +98,22 @@ def test_month_start_and_festival_and_peak_hour() -> None:
 
 
 def test_prevalence_is_judged_only_at_published_rates() -> None:
-    n = 4_000_000  # at 8.5 per million, 34 fraud rows expected: enough to judge
-    t = rows(is_fraud=np.arange(n) < 40, amount_inr=np.full(n, 100.0), payment_mode=["UPI"] * n)
-    by_id = {r.figure.id: r for r in compare(t, fraud_rate=8.5e-6)}
-    assert by_id["fraud_prevalence_upi"].ours == pytest.approx(10.0)
+    # a table whose published rate is 1,000 per million: 40,000 rows expect 40 fraud rows, enough to judge
+    real = calibration()
+    figures = tuple(f.model_copy(update={"published": 1000.0, "tolerance": (500.0, 1500.0)}) if f.prevalence else f
+                    for f in real.figures)
+    table = real.model_copy(update={"figures": figures,
+                                    "model": real.model.model_copy(update={"published_fraud_rate": 1e-3})})
+    n = 40_000
+    t = rows(is_fraud=np.arange(n) < 48, amount_inr=np.full(n, 100.0), payment_mode=["UPI"] * n)
+    by_id = {r.figure.id: r for r in compare(t, fraud_rate=1e-3, table=table)}
+    assert by_id["fraud_prevalence_upi"].ours == pytest.approx(1200.0)
     assert by_id["fraud_prevalence_upi"].status == "inside"
-    assert compare(t, fraud_rate=0.02)[-1].status == "not judged: fraud oversampled ×2,353"
+    oversampled = {r.figure.id: r for r in compare(t, fraud_rate=0.02, table=table)}["fraud_prevalence_upi"]
+    assert oversampled.status == "not judged: fraud oversampled ×20"
+    few = {r.figure.id: r for r in compare(t.slice(0, 20_000), fraud_rate=1e-3, table=table)}["fraud_prevalence_upi"]
+    assert few.status == "not judged: 20,000 rows expect under 30 fraud rows"
+    assert compare(t, fraud_rate=0.02)[-1].status == "not judged: fraud oversampled ×2,353"  # the real table
 
 
 @pytest.mark.parametrize(
