@@ -11,6 +11,13 @@ from synfinance.calibration.measure import Rows, measure
 from synfinance.population.calibration import Calibration, Figure, calibration
 
 MIN_EXPECTED_CASES = 30  # a prevalence figure is judged only where this many fraud rows are expected
+OVERSAMPLED_ABOVE = 1.5  # a fraud rate above this many times the published one is oversampled, not judged
+
+
+def declared_fraud_rate(parameters: dict[str, Any]) -> float | None:
+    """The fraud rate a dataset was generated at (its manifest's parameters); None with patterns off or unknown."""
+    rate = parameters.get("fraud_rate") if parameters.get("patterns", True) else None
+    return float(rate) if rate is not None else None
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ def _status(f: Figure, ours: float | None, n: int, fraud_rate: float | None, tab
         return "not judged: no rows to measure"
     if f.prevalence:
         published = table.model.published_fraud_rate
-        if fraud_rate is not None and fraud_rate > 1.5 * published:
+        if fraud_rate is not None and fraud_rate > OVERSAMPLED_ABOVE * published:
             return f"not judged: fraud oversampled ×{fraud_rate / published:,.0f}"
         if n * f.published / 1e6 < MIN_EXPECTED_CASES:
             return f"not judged: {n:,} rows expect under {MIN_EXPECTED_CASES} fraud rows"

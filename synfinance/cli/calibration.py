@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from synfinance.calibration.report import Result, band, compare, fmt, outside
+from synfinance.calibration.report import Result, band, compare, declared_fraud_rate, fmt, outside
 from synfinance.cli.conventions import Section, quiet
 from synfinance.population.calibration import calibration as table
 from synfinance.quality.data import Dataset
@@ -43,8 +43,7 @@ def report(source: Path, as_json: bool) -> None:
     oversampled.
     """
     data = Dataset.read(source)
-    rate = data.parameters.get("fraud_rate") if data.parameters.get("patterns", True) else None
-    results = compare(data.transactions, float(rate) if rate is not None else None)
+    results = compare(data.transactions, declared_fraud_rate(data.parameters))
     bad = outside(results)
     if as_json:
         figures = [r.to_json(table()) for r in results]

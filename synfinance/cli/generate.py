@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from synfinance.calibration.report import MIN_EXPECTED_CASES, OVERSAMPLED_ABOVE
 from synfinance.cli.conventions import Section, result, wants_json, working
 from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
@@ -234,9 +235,9 @@ def _prevalence(params: GenerationParams, dataset: Path) -> tuple[str, dict[str,
     """How the fraud rate stands against the published one; at a tiny expected count, what was generated."""
     p: dict[str, float] = dict(params.prevalence())
     ratio = p["oversampling"]
-    line = (f"×{ratio:,.0f} the published {p['published_fraud_rate'] * 1e6:.1f} per million" if ratio >= 1.5
-            else f"{ratio:.2f}× the published {p['published_fraud_rate'] * 1e6:.1f} per million")
-    if p["expected_fraud_rows"] < 30:
+    published = f"the published {p['published_fraud_rate'] * 1e6:.1f} per million"
+    line = f"×{ratio:,.0f} {published}" if ratio >= OVERSAMPLED_ABOVE else f"{ratio:.2f}× {published}"
+    if p["expected_fraud_rows"] < MIN_EXPECTED_CASES:
         fraud = pc.sum(read_dataset(dataset, verify=False, only=(PARTS,))[PARTS].column("is_fraud")).as_py() or 0
         p["generated_fraud_rows"] = fraud
         line += (f"; {p['expected_fraud_rows']:.2f} fraud rows expected, {fraud:,} generated (each shard draws its "

@@ -4,7 +4,7 @@ the data stays valid)."""
 from __future__ import annotations
 
 from synfinance.calibration.measure import COLUMNS, FIELD
-from synfinance.calibration.report import band, compare, fmt
+from synfinance.calibration.report import band, compare, declared_fraud_rate, fmt, outside
 from synfinance.quality.base import Found, Validator
 from synfinance.quality.data import Dataset
 
@@ -17,14 +17,13 @@ class CalibrationValidator(Validator):
         if not data.rows or any(c not in data.transactions.column_names for c in COLUMNS):
             found.skip("the dataset lacks the columns the figures are measured on")
             return
-        rate = data.parameters.get("fraud_rate") if data.parameters.get("patterns", True) else None
-        results = compare(data.transactions, float(rate) if rate is not None else None)
+        results = compare(data.transactions, declared_fraud_rate(data.parameters))
         for r in results:
             if r.ours is not None:
                 found.metric(f"calibration_{r.figure.id}", round(r.ours, 6))
-        outside = [r for r in results if r.status == "outside"]
-        found.metric("calibration_outside", len(outside))
-        for r in outside:
+        drifted = outside(results)
+        found.metric("calibration_outside", len(drifted))
+        for r in drifted:
             f = r.figure
             found.violation("warning", f"{f.what}: {fmt(f, r.ours)}, published {fmt(f, f.published)} ({f.period}); "
                             f"tolerance {band(f, f.tolerance)}",
