@@ -19,10 +19,10 @@ from rich.table import Table
 
 from synfinance.calibration.report import MIN_EXPECTED_CASES, OVERSAMPLED_ABOVE
 from synfinance.cli.conventions import Section, result, wants_json, working
-from synfinance.cli.options import DATE
+from synfinance.cli.options import DATE, campaign_option
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError, ParameterError, Problem, ValidationError
-from synfinance.generation import GenerationParams
+from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.observability import tracing
 from synfinance.output.dataset import PARTS, read_dataset, read_manifest
 from synfinance.output.files import atomic_path
@@ -33,6 +33,7 @@ from synfinance.population.merchants import build_merchants
 from synfinance.runner import run_shards
 from synfinance.settings import load_settings
 from synfinance.sinks import DatasetSink, JsonlSink, Sink
+from synfinance.world.campaign import load_campaign
 
 if TYPE_CHECKING:
     from synfinance.model.scoring import ScoreStage
@@ -75,6 +76,7 @@ def _days(start: dt.date, days: int | None, end: dt.date | None, default: int) -
 @click.option("--anomaly-rate", type=float, default=None, help="Share of anomalies [default: generation.anomaly_rate].")
 @click.option("--difficulty", default=None, help="easy, realistic or hard [default: generation.difficulty].")
 @click.option("--fraud-types", default=None, help="Comma-separated fraud types to inject [default: all].")
+@campaign_option()
 @click.option("--no-patterns", is_flag=True, help="Ordinary transactions only: no fraud or anomaly labels.")
 @click.option("--features", "with_features", is_flag=True, help="Also write features/part-<shard> (69 features).")
 @click.option("--score", is_flag=True,
@@ -92,8 +94,8 @@ def transactions(
     count: int, seed: int | None, customers: int | None, merchants: int | None, start: dt.date | None,
     days: int | None, end: dt.date | None, fmt: str, out: Path, shard_size: int | None, fraud_rate: float | None,
     prevalence: str | None, anomaly_rate: float | None, difficulty: str | None, fraud_types: str | None,
-    no_patterns: bool, with_features: bool, score: bool, version: str | None, explain: str, workers: int,
-    local: bool, address: str | None, quiet: bool,
+    campaign_file: str | None, no_patterns: bool, with_features: bool, score: bool, version: str | None, explain: str,
+    workers: int, local: bool, address: str | None, quiet: bool,
 ) -> None:
     """Generate a dataset directory: transactions by shard, customers, merchants, manifest.
 
@@ -109,7 +111,8 @@ def transactions(
         count, seed=seed, customers=customers, merchants=merchants, start=start, days=_days(start, days, end, gen.days),
         shard_size=shard_size, fraud_rate=fraud_rate, anomaly_rate=anomaly_rate, difficulty=difficulty,
         fraud_types=None if fraud_types is None else tuple(t.strip() for t in fraud_types.split(",") if t.strip()),
-        patterns=not no_patterns)
+        patterns=not no_patterns, campaign=None if campaign_file is None else load_campaign(Path(campaign_file)))
+    GenerationPlan(params)  # what only the population can check (a campaign's merchants) fails before any write
     stage = _score_stage(version, explain, fmt, out) if score else None
     if str(out) == "-" and wants_json():
         raise ParameterError([Problem("json", True, "not with --out - (stdout carries the transactions)")])
@@ -211,7 +214,8 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: i
     counts = read_manifest(manifest.parent)["counts"]
     doc = {"manifest": str(manifest), "counts": counts, "seed": params.seed, "start": params.start.isoformat(),
            "days": params.days, "elapsed_s": round(elapsed, 3), "rows_per_s": round(params.count / elapsed),
-           "shards_redone": redone, "prevalence": None}
+           "shards_redone": redone, "prevalence": None,
+           "campaign": None if params.campaign is None else params.campaign.name}
     prevalence_line = ""
     if params.patterns:
         prevalence_line, doc["prevalence"] = _prevalence(params, manifest.parent)
@@ -223,6 +227,9 @@ def _summary(params: GenerationParams, manifest: Path, elapsed: float, redone: i
         ("patterns", f"fraud {params.fraud_rate:.4%}, anomalies {params.anomaly_rate:.2%}, {params.difficulty}"
          if params.patterns else "off"),
         *([("prevalence", prevalence_line)] if params.patterns else []),
+        *([("campaign", f"{params.campaign.name}: " + ", ".join(f"{e.name} ({e.fraud_type})"
+                                                               for e in params.campaign.entries))]
+          if params.campaign is not None else []),
         ("elapsed", f"{elapsed:.2f} s"),
         ("throughput", f"{params.count / elapsed:,.0f} rows/s"), ("manifest", str(manifest)),
         ("shards redone", f"{redone} (a worker or its node was lost; the output is the same)" if redone else "0"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -40,3 +41,11 @@ class DurationType(click.ParamType):
 
 
 DURATION = DurationType()
+
+
+def campaign_option(help_suffix: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--campaign FILE: a campaign YAML file, or the name of a shipped scenario (config/campaigns)."""
+    return click.option("--campaign", "campaign_file", default=None, metavar="FILE|NAME",
+                        help="Fraud campaign over time: a YAML file, or a shipped scenario (compromised_merchant, "
+                             "novel_collect_request, festive_surge, adaptive_fraudsters; docs/campaigns.md)."
+                             + help_suffix)

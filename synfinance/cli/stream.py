@@ -12,12 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 from synfinance.cli.conventions import Command, result, wants_json
-from synfinance.cli.options import DATE, DURATION
+from synfinance.cli.options import DATE, DURATION, campaign_option
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import ParameterError, Problem
 from synfinance.settings import load_settings
 from synfinance.sinks import ApiSink, HttpSink, JsonlSink, PostgresSink, Sink
+from synfinance.stream.pacer import span_days
 from synfinance.stream.pacer import stream as run_stream
+from synfinance.world.campaign import load_campaign
+from synfinance.world.plan import GenerationParams
 
 
 @click.command("stream", cls=Command, example="synfinance stream --rate 400 --duration 2 --out stream.jsonl")
@@ -41,9 +44,10 @@ from synfinance.stream.pacer import stream as run_stream
 @click.option("--score", is_flag=True, help="Score every transaction with a registered model; its prediction goes "
                                             "with it (JSON Lines fields, or the predictions table).")
 @click.option("--model", "version", default=None, help="With --score: the model version [default: the active one].")
+@campaign_option(" Days are those of the simulated span (--speedup), from --start.")
 def stream(rate: float, duration: float, speedup: float | None, sink: str, out: Path | None, url: str | None,
            api_key: str | None, feedback_delay: float | None, seed: int | None, start: dt.date | None, score: bool,
-           version: str | None) -> None:
+           version: str | None, campaign_file: str | None) -> None:
     """Emit generated transactions at a steady rate; report achieved rate and lag on stderr (--json: on stdout).
 
     With --sink api, the API scores each transaction and, --feedback-delay later, receives its truth as label
@@ -54,6 +58,7 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
             --url http://127.0.0.1:8000 --api-key $KEY --feedback-delay 1h
     """
     settings = load_settings().settings
+    campaign = None if campaign_file is None else load_campaign(Path(campaign_file))
     stage = None
     if score:
         from synfinance.model.scoring import ScoreStage
@@ -70,6 +75,9 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
         problems.append(Problem("json", True, "--out FILE or another --sink: stdout carries the transactions"))
     if problems:
         raise ParameterError(problems)
+    if campaign is not None:  # refused before any sink opens: nothing written
+        GenerationParams(count=1, seed=0, start=start or settings.generation.start, days=span_days(duration, speedup),
+                         campaign=campaign).resolved()
     owned: BinaryIO | None = None
     if sink == "jsonl":
         owned = None if out is None else out.open("ab")  # the --out file this command opened (and closes)
@@ -90,7 +98,8 @@ def stream(rate: float, duration: float, speedup: float | None, sink: str, out: 
         emit = HttpSink(url, timeout_s=settings.server.timeout_s)
     try:
         report = run_stream(rate, duration, emit, seed=settings.generation.seed if seed is None else seed,
-                            speedup=speedup, score=stage, start=start or settings.generation.start)
+                            speedup=speedup, score=stage, start=start or settings.generation.start,
+                            campaign=campaign)
     finally:
         emit.close([])
         if owned is not None:

@@ -52,6 +52,8 @@ class Pattern(ABC):
     min_history: ClassVar[int] = 0  # prior transactions a customer needs before this can fire
     from_network: ClassVar[bool] = False  # cases come from the population's networks, not the budget
     runs_last: ClassVar[bool] = False  # needs every other row of its kind settled first
+    tail_days: ClassVar[float] = 1.0  # a case unfolds over up to this many days after its start (none start later)
+    keeps_time: ClassVar[bool] = False  # rewrites rows where they are in time (a campaign takes rows in its days)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -69,6 +71,7 @@ class Pattern(ABC):
         injection = self._apply(frame, ctx, budget_rows)
         if injection is None or len(injection.rows) == 0:
             return 0
+        injection = ctx.shape(frame, injection)
         self._check(frame, injection)
         labels = frame.fraud if self.kind == "fraud" else frame.anomaly
         labels.mark(injection.rows, code, injection.severity, injection.confidence, injection.evidence)

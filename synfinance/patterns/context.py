@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
+from synfinance.patterns.campaign import Segment, in_windows, shape
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
 from synfinance.schema import IST_OFFSET_S, US_PER_DAY, US_PER_S
 from synfinance.world.amounts import MAX_PAISE, MIN_PAISE
+from synfinance.world.campaign import target_customers
 from synfinance.world.catalogue import NAMES
 from synfinance.world.difficulty import DIFFICULTIES
 from synfinance.world.frame import Frame
@@ -19,6 +23,7 @@ from synfinance.world.payment import channel_for, instrument_for, network_for, o
 from synfinance.world.running import running_group_count
 
 if TYPE_CHECKING:
+    from synfinance.patterns.base import Injection
     from synfinance.world.plan import GenerationPlan
 
 GROCERIES, FOOD, FUEL, FASHION, ELECTRONICS, JEWELLERY, TRAVEL, ENTERTAINMENT, TRANSFERS = (
@@ -44,6 +49,42 @@ class PatternContext:
         self._free_counts: dict[int, np.ndarray] = {}  # min_history -> free rows per customer
         self.counts: dict[str, int] = {}
         self.avg_inr = self.customers.table.column("avg_transaction_amount").to_numpy()  # each customer's usual ticket
+        self.ts = frame["ts"]
+        self.segment: Segment | None = None  # a campaign's part of a type's injection, while it runs
+        self._target: np.ndarray | None = None  # customers the segment's entry may pick
+        self._reserved: list[np.ndarray] | None = None  # rows reserved inside a time-keeping segment
+
+    # -- a campaign's segment ----------------------------------------------------------------
+    @contextmanager
+    def within(self, segment: Segment, keeps_time: bool) -> Iterator[None]:
+        """Run a pattern inside a segment: cases anchored in its windows, victims from its target. A pattern that
+        keeps its rows' times (keeps_time) takes only rows already inside the windows."""
+        saved_free = self.free_rows
+        self.segment = segment
+        self._target = None if segment.scheduled is None else target_customers(self.plan, segment.scheduled.entry)
+        reserved: list[np.ndarray] = []
+        if keeps_time:
+            self.free_rows = saved_free & self._in_windows(segment.windows)
+            self._free_counts = {}
+            self._reserved = reserved
+        try:
+            yield
+        finally:
+            if keeps_time:
+                for rows in reserved:
+                    saved_free[rows] = False
+                self.free_rows, self._free_counts = saved_free, {}  # counted again from the rows left free
+                self._reserved = None
+            self.segment, self._target = None, None
+
+    def _in_windows(self, windows: np.ndarray, margin_us: int = 0) -> np.ndarray:
+        return in_windows(self.ts, windows, self.t1, margin_us)
+
+    def shape(self, frame: Frame, injection: Injection) -> Injection:
+        """What the running segment's campaign entry adds to a pattern's rows (nothing outside a campaign)."""
+        if self.segment is None or self.segment.scheduled is None:
+            return injection
+        return shape(frame, self, injection, self.segment.scheduled)
 
     # -- choosing victims and rows ---------------------------------------------------------
     def free(self, frame: Frame) -> np.ndarray:
@@ -51,6 +92,8 @@ class PatternContext:
 
     def reserve(self, rows: np.ndarray) -> None:
         """Keep rows as they are: another row's evidence points at them (or they carry a label)."""
+        if self._reserved is not None:
+            self._reserved.append(rows)
         rows = rows[self.free_rows[rows]]
         self.free_rows[rows] = False
         for min_history, counts in self._free_counts.items():
@@ -71,6 +114,8 @@ class PatternContext:
         ok = self.free_counts(min_history) >= need
         if eligible is not None:
             ok &= eligible[self.lo : self.hi]
+        if self._target is not None:
+            ok &= self._target[self.lo : self.hi]
         pool = np.flatnonzero(ok) + self.lo
         if len(pool) == 0:
             return pool
@@ -101,14 +146,29 @@ class PatternContext:
 
     # -- time ------------------------------------------------------------------------------
     def anchors(self, count: int, night: np.ndarray | None = None, margin_days: float = 1.0) -> np.ndarray:
-        """Random instants in the range (leaving room for what follows); at night (IST 0-4h) where asked."""
-        span = max(self.t1 - self.t0 - int(margin_days * US_PER_DAY), US_PER_DAY // 2)
-        ts = self.t0 + (self.rng.random(count) * span).astype(np.int64)
+        """Random instants in the range (leaving room for what follows); at night (IST 0-4h) where asked.
+
+        Inside a campaign's segment, instants of the segment's own transactions, spread evenly over them
+        (systematic sampling): the cases follow the days' volumes, so the segment's rate holds day by day."""
+        if self.segment is not None:
+            ts = self._segment_anchors(count, int(margin_days * US_PER_DAY))
+        else:
+            span = max(self.t1 - self.t0 - int(margin_days * US_PER_DAY), US_PER_DAY // 2)
+            ts = self.t0 + (self.rng.random(count) * span).astype(np.int64)
         if night is not None:
             day_start = (ts + IST_OFFSET_S * US_PER_S) // US_PER_DAY * US_PER_DAY - IST_OFFSET_S * US_PER_S
             night_ts = day_start + (self.rng.random(count) * 4 * 3600 * US_PER_S).astype(np.int64)
             ts = np.where(night, night_ts, ts)
         return ts
+
+    def _segment_anchors(self, count: int, margin_us: int) -> np.ndarray:
+        assert self.segment is not None
+        times = np.sort(self.ts[self._in_windows(self.segment.windows, margin_us)])
+        if count == 0 or len(times) == 0:
+            lo, hi = self.segment.windows[0]
+            return lo + (self.rng.random(count) * (hi - lo)).astype(np.int64)
+        at = ((self.rng.random() + np.arange(count)) * (len(times) / count)).astype(np.int64)
+        return self.rng.permutation(times[np.minimum(at, len(times) - 1)])
 
     def sequence(self, anchor: np.ndarray, owner: np.ndarray, gap_s: np.ndarray) -> np.ndarray:
         """Times anchor[owner] + running sum of gaps within each owner's rows (rows grouped by owner)."""

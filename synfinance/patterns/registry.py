@@ -9,7 +9,7 @@ from types import ModuleType
 from synfinance.errors import PatternError
 from synfinance.patterns import anomaly, fraud
 from synfinance.patterns.base import REGISTRY, Pattern
-from synfinance.world.catalogue import NAMES
+from synfinance.world.catalogue import NAMES, NETWORK_TYPES
 
 
 def _import_all(package: ModuleType) -> None:
@@ -24,6 +24,9 @@ def _check_catalogue() -> None:
         if missing or extra:
             raise PatternError(f"{kind} patterns and synfinance/world/catalogue.py disagree: "
                                f"no class for {sorted(missing)}, not in the catalogue {sorted(extra)}")
+    networked = sorted(n for n, cls in REGISTRY["fraud"].items() if cls.from_network)
+    if networked != sorted(NETWORK_TYPES):
+        raise PatternError(f"NETWORK_TYPES in synfinance/world/catalogue.py should be {networked}")
 
 
 _import_all(fraud)

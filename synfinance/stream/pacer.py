@@ -26,6 +26,7 @@ from synfinance.sinks import ShardOutput, Sink
 
 if TYPE_CHECKING:
     from synfinance.model.scoring import ScoreStage
+    from synfinance.world.campaign import Campaign
 
 MAX_ROWS = 20_000_000
 
@@ -69,15 +70,19 @@ def check(rate: float, duration_s: float, speedup: float | None) -> int:
     return max(rows, 1)
 
 
-def source(rows: int, seed: int, speedup: float | None, duration_s: float, start: dt.date | None = None
-           ) -> tuple[GenerationPlan, pa.Table, np.ndarray]:
+def span_days(duration_s: float, speedup: float | None) -> int:
+    """The simulated days a run covers: duration x speedup in whole days, or 92 without a speedup."""
+    return 92 if speedup is None else max(1, math.ceil(duration_s * speedup / 86_400))
+
+
+def source(rows: int, seed: int, speedup: float | None, duration_s: float, start: dt.date | None = None,
+           campaign: Campaign | None = None) -> tuple[GenerationPlan, pa.Table, np.ndarray]:
     """The run's plan, its rows in event-time order and each row's due offset in seconds from the start.
 
     With a speedup, the simulated span is duration x speedup (whole days) and `rows` is spread over the
     whole span, so the emission rate follows the data's own daily rhythm around the requested average.
     """
-    days = 92 if speedup is None else max(1, math.ceil(duration_s * speedup / 86_400))
-    params = GenerationParams(count=rows, seed=seed, days=days)
+    params = GenerationParams(count=rows, seed=seed, days=span_days(duration_s, speedup), campaign=campaign)
     plan = GenerationPlan(params if start is None else replace(params, start=start))
     table = pa.concat_tables(generate_shard(plan, shard) for shard in range(plan.n_shards))
     table = table.take(pc.sort_indices(table, [("timestamp", "ascending"), ("transaction_id", "ascending")]))
@@ -120,14 +125,15 @@ def run(table: pa.Table, due: np.ndarray, sink: Sink, duration_s: float, request
 
 
 def stream(rate: float, duration_s: float, sink: Sink, seed: int = 42, speedup: float | None = None,
-           clock: Clock | None = None, score: ScoreStage | None = None, start: dt.date | None = None) -> StreamReport:
+           clock: Clock | None = None, score: ScoreStage | None = None, start: dt.date | None = None,
+           campaign: Campaign | None = None) -> StreamReport:
     """Generate rate x duration transactions and emit them paced (see the module docstring). With score, every
     row is scored up front (features over the whole stream in time order) and its prediction goes with it."""
     rows = check(rate, duration_s, speedup)
     if speedup is not None:  # the average rate over the whole simulated span
         span_s = max(1, math.ceil(duration_s * speedup / 86_400)) * 86_400
         rows = check(rate, span_s / speedup, speedup)
-    plan, table, due = source(rows, seed, speedup, duration_s, start)
+    plan, table, due = source(rows, seed, speedup, duration_s, start, campaign)
     predictions = None
     if score is not None:
         predictions = score.predictions(table, features_for_part(table, "stream"))

@@ -28,6 +28,7 @@ class LookalikeRates:
     first_time_high_value: float = 0.15  # festival electronics and jewellery bought big at a new shop
     refunds: float = 0.01  # online fashion and electronics purchases refunded (reversed), not fraud
     large_purchases: float = 0.0015  # of electronics, jewellery, travel, health, school payments: 0.5-2x income
+    new_payees: float = 0.03  # UPI transfers that are a first, larger one to a new person (only beside the scam)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

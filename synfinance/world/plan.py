@@ -19,7 +19,8 @@ from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for
 from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
 from synfinance.world.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
-from synfinance.world.catalogue import ANOMALY_NAMES, FRAUD_NAMES, NAMES, unknown_types
+from synfinance.world.campaign import Campaign, target_merchants
+from synfinance.world.catalogue import ANOMALY_NAMES, FRAUD_NAMES, NAMES, type_shares, unknown_types
 from synfinance.world.difficulty import DIFFICULTIES
 from synfinance.world.lookalikes import LookalikeRates
 from synfinance.world.networks import Networks, build_networks
@@ -53,6 +54,7 @@ class GenerationParams:
     anomaly_weights: tuple[tuple[str, float], ...] | None = None
     patterns: bool = True  # False: ordinary transactions only (labels all empty)
     lookalikes: tuple[tuple[str, float], ...] | None = None  # rate per benign look-alike (default: LookalikeRates)
+    campaign: Campaign | None = None  # fraud types scheduled and shaped over the dates (world/campaign.py)
 
     def resolved(self) -> GenerationParams:
         """These parameters validated, with automatic sizes filled in; raises ParameterError listing every problem."""
@@ -100,6 +102,10 @@ class GenerationParams:
             last = (self.start + dt.timedelta(days=self.days - 1)).isoformat()
             expected = f"a range ending by {LAST_YEAR}-12-31 (the festival calendar), it ends {last}"
             p.append(Problem("days", self.days, expected))
+        elif self.campaign is not None and isinstance(self.days, int) and self.days >= 1:
+            if not self.patterns:
+                p.append(Problem("campaign", self.campaign.name, "no campaign when patterns are off"))
+            p.extend(self.campaign.problems(self.start, self.days))
         return p
 
     def _pattern_problems(self) -> list[Problem]:
@@ -136,6 +142,7 @@ class GenerationParams:
         d["fraud_types"] = tuple(d["fraud_types"]) if d.get("fraud_types") is not None else None
         for key in ("fraud_weights", "anomaly_weights", "lookalikes"):
             d[key] = tuple(d[key].items()) if d.get(key) else None
+        d["campaign"] = Campaign.model_validate(d["campaign"]) if d.get("campaign") else None
         return cls(**d)
 
     def prevalence(self) -> dict[str, float]:
@@ -146,8 +153,9 @@ class GenerationParams:
                 "expected_fraud_rows": round(self.count * self.fraud_rate, 3)}
 
     def next_period(self) -> GenerationParams:
-        """The same population and rates over the `days` that follow: what these customers do next."""
-        return replace(self, start=self.start + dt.timedelta(days=self.days))
+        """The same population and stationary rates over the `days` that follow: what these customers do next
+        (a campaign belongs to its own dates and is left behind)."""
+        return replace(self, start=self.start + dt.timedelta(days=self.days), campaign=None)
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
@@ -155,6 +163,7 @@ class GenerationParams:
         d["fraud_types"] = list(self.fraud_types) if self.fraud_types is not None else None
         for key in ("fraud_weights", "anomaly_weights", "lookalikes"):
             d[key] = dict(getattr(self, key)) if getattr(self, key) else None
+        d["campaign"] = None if self.campaign is None else self.campaign.to_json()
         return d
 
 
@@ -167,6 +176,8 @@ class GenerationPlan:
 
     def __init__(self, params: GenerationParams) -> None:
         self.params = params.resolved()
+        for entry in () if self.params.campaign is None else self.params.campaign.entries:
+            target_merchants(self, entry)  # unknown merchant ids refused before anything is generated
 
     @cached_property
     def customers(self) -> Customers:
@@ -215,7 +226,27 @@ class GenerationPlan:
     def lookalike_rates(self) -> LookalikeRates:
         """The benign look-alikes' rates at this difficulty (none without patterns: nothing to look like)."""
         rates = LookalikeRates().given(self.params.lookalikes).scaled(self.params.difficulty)
-        return rates if self.params.patterns else LookalikeRates(**dict.fromkeys(LookalikeRates.names(), 0.0))
+        if not self.params.patterns:
+            return LookalikeRates(**dict.fromkeys(LookalikeRates.names(), 0.0))
+        return rates if "collect_request" in self.fraud_types_present else replace(rates, new_payees=0.0)
+
+    @cached_property
+    def fraud_shares(self) -> dict[str, float]:
+        """Each fraud type's stationary share of the fraud rate (0 for types only a campaign brings)."""
+        p = self.params
+        return type_shares("fraud", p.fraud_types, p.fraud_weights)
+
+    @cached_property
+    def fraud_types_present(self) -> tuple[str, ...]:
+        """Fraud types this dataset can hold: those with a stationary share and those the campaign schedules."""
+        named = () if self.params.campaign is None else self.params.campaign.fraud_types
+        return tuple(sorted(set(self.fraud_shares) | set(named)))
+
+    def campaign_share(self, fraud_type: str) -> float:
+        """The share a campaign's multiplier scales: the type's stationary share, or for a type held out of the
+        dataset, the share it would have were every type enabled."""
+        p = self.params
+        return self.fraud_shares.get(fraud_type) or type_shares("fraud", FRAUD_NAMES, p.fraud_weights)[fraud_type]
 
     @cached_property
     def households(self) -> np.ndarray:

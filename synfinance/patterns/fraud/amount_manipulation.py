@@ -18,6 +18,7 @@ class AmountManipulationPattern(VictimPattern):
     summary = "Payments are sized just under a review or reporting limit (₹10k, ₹50k, ₹2L)."
     signals = "amount a little below a round limit; higher than the customer's usual ticket"
     rows_per_case = 1.5
+    keeps_time = True
     need = 3
     per_victim = (1, 3)
 

@@ -17,6 +17,7 @@ class FirstPartyFraudPattern(VictimPattern):
     summary = "A genuine customer buys electronics and jewellery on EMI well beyond their income, never to repay."
     signals = "EMI or credit purchases summing to 1.5-3x monthly income within days; own card and device"
     rows_per_case = 2.5
+    tail_days = 4
     need = 4
     per_victim = (2, 4)
 
@@ -26,7 +27,7 @@ class FirstPartyFraudPattern(VictimPattern):
     def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection:
         n = len(cases.rows)
         cust = frame["cust"][cases.rows]
-        frame["ts"][cases.rows] = ctx.sequence(ctx.anchors(len(cases.victims), margin_days=4), cases.owner,
+        frame["ts"][cases.rows] = ctx.sequence(ctx.anchors(len(cases.victims), margin_days=self.tail_days), cases.owner,
                                          ctx.rng.uniform(3600, 172_800, n))
         ctx.set_merchant(frame, cases.rows, ctx.merchant_in(ctx.customers.city[cust], ctx.pick((ELECTRONICS,
                                                                                                 JEWELLERY), n)))

@@ -19,6 +19,7 @@ class FriendlyFraudPattern(VictimPattern):
     summary = "The customer makes an ordinary online purchase and later disputes it (a chargeback, or a UPI complaint)."
     signals = "looks ordinary at purchase time; reputable online merchant; a dispute follows days later"
     rows_per_case = 1.5
+    keeps_time = True
     need = 3
     per_victim = (1, 3)
 

@@ -18,6 +18,7 @@ class ProgressiveEscalationPattern(VictimPattern):
     summary = "Combined: a compromised card is charged every day or two over a week or more, each charge larger."
     signals = "same card online; geometric growth of amounts across days; starts below the customer's usual"
     rows_per_case = 6.5
+    tail_days = 14
     need = 9
     per_victim = (5, 9)
 
@@ -25,7 +26,7 @@ class ProgressiveEscalationPattern(VictimPattern):
         n, m = len(cases.rows), len(cases.victims)
         cust = frame["cust"][cases.rows]
         step = ctx.position(cases.owner)
-        margin = min(ctx.plan.params.days * 0.9, 14)
+        margin = min(ctx.plan.params.days * 0.9, self.tail_days)
         frame["ts"][cases.rows] = ctx.sequence(ctx.anchors(m, margin_days=margin), cases.owner,
                                          ctx.rng.uniform(0.6, 2.0, n) * US_PER_DAY / 1e6)
         ctx.set_merchant(frame, cases.rows, ctx.merchant_in(ctx.pick(ONLINE_HUBS, n),

@@ -18,14 +18,15 @@ class RefundFraudPattern(VictimPattern):
     summary = "A purchase is followed by several refund claims of the same amount at the same merchant."
     signals = "reversed payments repeating one amount at one merchant within days of the purchase"
     rows_per_case = 4.0
+    tail_days = 6
     need = 5
     per_victim = (3, 6)
 
     def _rewrite(self, frame: Frame, ctx: PatternContext, cases: Cases) -> Injection:
         n, m = len(cases.rows), len(cases.victims)
         step = ctx.position(cases.owner)
-        frame["ts"][cases.rows] = ctx.sequence(ctx.anchors(m, margin_days=6), cases.owner, ctx.rng.uniform(3600,
-                                                                                                           86_400, n))
+        frame["ts"][cases.rows] = ctx.sequence(ctx.anchors(m, margin_days=self.tail_days), cases.owner,
+                                               ctx.rng.uniform(3600, 86_400, n))
         hub = np.array(geo.ONLINE_HUBS)[ctx.rng.integers(0, 3, m)]
         merchant = ctx.merchant_in(hub, ctx.pick((ELECTRONICS, FASHION), m), chains_only=True)
         ctx.set_merchant(frame, cases.rows, merchant[cases.owner])

@@ -17,6 +17,7 @@ class ShippingFraudPattern(VictimPattern):
     summary = "Online orders on the customer's account go to a drop address in another city, often from a new device."
     signals = "online order placed away from home; resellable goods; sometimes an unknown device"
     rows_per_case = 1.5
+    keeps_time = True
     need = 3
     per_victim = (1, 3)
 

@@ -17,6 +17,7 @@ class TransactionReplayPattern(VictimPattern):
     summary = "A genuine payment's message is captured and replayed: the same charge repeats within minutes."
     signals = "same merchant, amount, card and device as an earlier payment, seconds to minutes later"
     rows_per_case = 3.0  # 3-5 rows taken, the first stays genuine
+    keeps_time = True
     need = 5
     per_victim = (3, 6)
 

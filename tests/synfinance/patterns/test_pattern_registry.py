@@ -16,7 +16,7 @@ from synfinance.patterns.base import REGISTRY, Injection, Pattern
 from synfinance.patterns.context import PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.sampling import rng_for
-from synfinance.world.catalogue import FRAUD_NAMES, type_shares
+from synfinance.world.catalogue import FRAUD_NAMES, HELD_OUT, type_shares
 
 
 @pytest.fixture
@@ -90,6 +90,8 @@ def test_weights_replace_default_shares() -> None:
     assert counts["card_testing"] > 3 * counts["stolen_card"]
 
 
-def test_fraud_names_cover_fifteen_types_and_three_combined() -> None:
+def test_fraud_names_cover_fifteen_types_three_combined_and_one_held_out() -> None:
     combined = {"chained_attack", "coordinated_attack", "progressive_escalation"}
-    assert combined <= set(FRAUD_NAMES) and len(set(FRAUD_NAMES) - combined) == 15
+    held_out = set(HELD_OUT["fraud"])
+    assert held_out == {"collect_request"} and not held_out & set(type_shares("fraud"))
+    assert combined <= set(FRAUD_NAMES) and len(set(FRAUD_NAMES) - combined - held_out) == 15
