@@ -42,7 +42,22 @@ def charts(s: dict[str, Any]) -> dict[str, alt.Chart]:
         found["fraud"] = _stacked(s["fraud"], "Fraud by type and severity")
     if s["anomalies"]:
         found["anomalies"] = _stacked(s["anomalies"], "Anomalies by type and severity")
+    if s["fraud_by_week"]:
+        found["fraud_over_time"] = _over_time(s["fraud_by_week"], s["campaign"])
     return found
+
+
+def _over_time(rows: list[dict[str, Any]], campaign: str | None) -> alt.TopLevelMixin:
+    """Each type's fraud rate per week (solid) and the rate asked for (dashed)."""
+    title = "Fraud rate per week by type, realised (solid) and asked (dashed)" + (
+        f": campaign {campaign}" if campaign else "")
+    base = alt.Chart(alt.Data(values=rows), title=title, width=WIDTH)
+    x = alt.X("period:T", title="week from")
+    color = alt.Color("type:N", title="fraud type")
+    realised = base.mark_line(point=True).encode(x=x, y=alt.Y("rate:Q", title="share of the week's transactions",
+                                                              axis=alt.Axis(format="%")), color=color)
+    asked = base.mark_line(strokeDash=[4, 3]).encode(x=x, y="expected_rate:Q", color=color)
+    return alt.layer(realised, asked)
 
 
 def _volume_rows(rows: list[dict[str, Any]], key: str) -> list[tuple[Any, ...]]:
@@ -76,6 +91,10 @@ def sections(s: dict[str, Any]) -> list[tuple[str, tuple[str, ...], list[tuple[A
          [(r["type"], r["severity"], f"{r['transactions']:,}", f"{r['amount_inr']:,.0f}") for r in s["fraud"]]),
         ("Anomalies by type and severity", ("type", "severity", "transactions", "amount ₹"),
          [(r["type"], r["severity"], f"{r['transactions']:,}", f"{r['amount_inr']:,.0f}") for r in s["anomalies"]]),
+        ("Fraud per week" + (f" (campaign {s['campaign']})" if s["campaign"] else ""),
+         ("week from", "type", "rows", "rate", "asked", "entry"),
+         [(r["period"], r["type"], f"{r['fraud_rows']:,}", f"{r['rate']:.3%}", f"{r['expected_rate']:.3%}", r["entry"])
+          for r in s["fraud_by_week"]]),
     ]
 
 

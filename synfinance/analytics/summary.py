@@ -9,7 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synfinance.analytics.timeline import timeline
 from synfinance.output.dataset import read_dataset, read_manifest
+from synfinance.world.plan import GenerationParams
 
 TOP_CITIES = 15
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -105,4 +107,16 @@ def summarise(directory: Path) -> dict[str, Any]:
         "festival_lift": _festival_lift(t),
         "fraud": _labels(t, "is_fraud", "fraud_type", "fraud_severity"),
         "anomalies": _labels(t, "is_anomaly", "anomaly_type", "anomaly_severity"),
+        **_over_time(t, manifest),
     }
+
+
+def _over_time(t: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Fraud per week by type, against what was asked: the campaign's types if it has one, else every type."""
+    if not manifest.get("parameters", {}).get("patterns", False):
+        return {"campaign": None, "fraud_by_week": []}
+    params = GenerationParams.from_json(manifest["parameters"])
+    rows = timeline(t, params, "week")
+    if params.campaign is not None:
+        rows = [r for r in rows if r["type"] in params.campaign.fraud_types]
+    return {"campaign": None if params.campaign is None else params.campaign.name, "fraud_by_week": rows}

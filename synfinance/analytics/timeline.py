@@ -5,24 +5,26 @@
     #   "rate": 0.01056, "expected_rate": 0.0102, "entry": "testing_burst"}, ...]
 
 Periods are counted from the dataset's first day (a week is days 0-6, 7-13, ...), so a campaign written in days
-from the start lines up with them. The expected rate of a period weighs each day's asked rate by its transactions.
+from the start lines up with them; a last, shorter week is left out. The expected rate of a period weighs each day's asked rate by its transactions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from synfinance.errors import ParameterError, Problem
+from synfinance.output.dataset import read_dataset, read_manifest
 from synfinance.schema import EPOCH_DATE
+from synfinance.world.campaign import Campaign
 from synfinance.world.catalogue import type_shares
 from synfinance.world.plan import GenerationParams, GenerationPlan
 
-Period = Literal["day", "week"]
 PERIOD_DAYS = {"day": 1, "week": 7}
 
 
@@ -48,7 +50,7 @@ def asked_rates(params: GenerationParams, day_rows: np.ndarray) -> dict[str, tup
     return out
 
 
-def timeline(transactions: pa.Table, params: GenerationParams, by: Period = "week") -> list[dict[str, Any]]:
+def timeline(transactions: pa.Table, params: GenerationParams, by: str = "week") -> list[dict[str, Any]]:
     """Per period and fraud type present in the dataset's parameters: rows, rate, expected rate (see the module)."""
     if by not in PERIOD_DAYS:
         raise ParameterError([Problem("by", by, f"one of {', '.join(PERIOD_DAYS)}")])
@@ -58,7 +60,7 @@ def timeline(transactions: pa.Table, params: GenerationParams, by: Period = "wee
     fraud = transactions.column("fraud_type").combine_chunks()
     width = PERIOD_DAYS[by]
     period_of_day = np.arange(params.days) // width
-    n_periods = int(period_of_day[-1]) + 1
+    n_periods = params.days // width  # whole periods only: a last, shorter one would not compare
     period_rows = np.bincount(period_of_day, weights=day_rows, minlength=n_periods)
     rows: list[dict[str, Any]] = []
     for name, (rate, entry) in sorted(asked_rates(params, day_rows).items()):
@@ -76,3 +78,11 @@ def timeline(transactions: pa.Table, params: GenerationParams, by: Period = "wee
                 "entry": ",".join(entries),
             })
     return rows
+
+
+def read_timeline(directory: Path, by: str = "week") -> tuple[list[dict[str, Any]], Campaign | None]:
+    """The timeline of a dataset directory (its transactions and manifest), and its campaign if it has one."""
+    manifest = read_manifest(directory)
+    params = GenerationParams.from_json(manifest["parameters"])
+    table = read_dataset(directory, verify=False, only=("transactions",))["transactions"]
+    return timeline(table.select(["local_date", "fraud_type"]), params, by), params.campaign

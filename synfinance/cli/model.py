@@ -294,3 +294,45 @@ def predict_cmd(version: str | None, data: Path, out: Path, models: Path | None,
             "path": str(out / "predictions.parquet")},
            f"scored {total:,} transactions with {fraud_model.version}: {counts['approve']:,} approve, "
            f"{counts['review']:,} review, {counts['decline']:,} decline -> {out / 'predictions.parquet'}")
+
+
+@model.command("novelty", example="synfinance model novelty --data campaign --cut 42")
+@DATA
+@click.option("--cut", required=True, metavar="DAY|DATE",
+              help="Train before this day (days from the dataset's first day, or YYYY-MM-DD); score from it on.")
+@click.option("--seed", type=int, default=None, help="Training seed [default: generation.seed].")
+@policy_options
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def novelty_cmd(data: Path, cut: str, seed: int | None, policy: str | None, review_rate: float | None,
+                decline_precision: float | None, review_cost: float | None, as_json: bool) -> None:
+    """Recall per fraud type after a cut, of a model trained and given its policy on the days before it: how
+    a campaign's new fraud type fares against the types the model has seen. Nothing is registered."""
+    import datetime as dt
+
+    from synfinance.errors import ParameterError, Problem
+    from synfinance.model.data import load_labelled
+    from synfinance.model.novelty import before_and_after
+    from synfinance.output.dataset import read_manifest
+    from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
+
+    settings = load_settings().settings
+    start = dt.date.fromisoformat(read_manifest(data)["parameters"]["start"])
+    try:
+        day = start + dt.timedelta(days=int(cut)) if cut.lstrip("-").isdigit() else dt.date.fromisoformat(cut)
+    except ValueError:
+        raise ParameterError([Problem("cut", cut, "days from the dataset's first day, or a date YYYY-MM-DD")]) from None
+    cut_us = (day - EPOCH_DATE).days * US_PER_DAY - IST_OFFSET_S * US_PER_S
+    with working("training before the cut"):
+        found = before_and_after(load_labelled(data), cut_us, settings.generation.seed if seed is None else seed,
+                                 settings.ml.num_threads, _rule(policy, review_rate, decline_precision, review_cost))
+    doc = {"cut": day.isoformat(), **found.to_json()}
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    table = Table(title=f"recall from {day} on, trained on {found.trained_rows:,} rows before it")
+    for header in ("fraud type", "rows", "recall", ""):
+        table.add_column(header, justify="left" if header == "fraud type" else "right")
+    for name, recall in sorted(found.recall.items(), key=lambda kv: kv[1]):
+        table.add_row(name, f"{found.rows[name]:,}", f"{recall:.3f}", "NEW" if name in found.new_types else "")
+    table.add_row("types seen before the cut", "", f"{found.known_recall:.3f}", "")
+    result(doc, lambda: Console().print(table))

@@ -57,15 +57,23 @@ def render(rows: list[TypeSeparability]) -> Table:
 
 @patterns.command("report", example="synfinance patterns report --in dataset")
 @click.option("--in", "source", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="A dataset directory with features (generate transactions --features).")
+              help="A dataset directory with features (generate transactions --features; not needed with --by).")
+@click.option("--by", type=click.Choice(["day", "week"]), default=None,
+              help="Instead: each fraud type's rate per day or week beside the rate its parameters and campaign ask "
+                   "for (weeks count from the dataset's first day).")
+@click.option("--type", "types", multiple=True,
+              help="With --by: these fraud types [default: the campaign's, else all].")
 @click.option("--model", "version", default=None, help="Model version for the recall column [default: the active "
               "one, if any].")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as one JSON document on stdout.")
-def report(source: Path, version: str | None, as_json: bool) -> None:
+def report(source: Path, by: str | None, types: tuple[str, ...], version: str | None, as_json: bool) -> None:
     """Per fraud and anomaly type: the best one-feature threshold rule (precision, recall), the best raw field's
     AUC and the model's recall at its policy. Exits 1 when a fraud type is caught by one feature at recall >= 0.5
-    with precision >= 0.95.
+    with precision >= 0.95. With --by: fraud rates over time instead (a campaign's shape, before training on it).
     """
+    if by is not None:
+        _over_time(source, by, types, as_json)
+        return
     data = Dataset.read(source)
     if data.features is None:
         raise click.UsageError(f"--in: {source} has no features; generate it with --features")
@@ -81,3 +89,29 @@ def report(source: Path, version: str | None, as_json: bool) -> None:
                        + ", ".join(r.name for r in caught))
     if caught:
         raise SystemExit(1)
+
+
+def _over_time(source: Path, by: str, types: tuple[str, ...], as_json: bool) -> None:
+    from synfinance.analytics.timeline import read_timeline
+
+    rows, campaign = read_timeline(source, by)
+    wanted = set(types) or ({r["type"] for r in rows} if campaign is None else set(campaign.fraud_types))
+    unknown = wanted - {r["type"] for r in rows}
+    if unknown:
+        raise click.UsageError(f"--type: {', '.join(sorted(unknown))} not in this dataset's fraud types "
+                               f"({', '.join(sorted({r['type'] for r in rows}))})")
+    rows = [r for r in rows if r["type"] in wanted]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    if quiet():
+        return
+    title = f"fraud per {by}" + ("" if campaign is None else f", campaign {campaign.name}")
+    table = Table(title=title)
+    for header in ("period from", "type", "rows", "rate", "asked", "realised/asked", "entry"):
+        table.add_column(header, justify="left" if header in ("period from", "type", "entry") else "right")
+    for r in rows:
+        ratio = r["rate"] / r["expected_rate"] if r["expected_rate"] else None
+        table.add_row(r["period"], r["type"], f"{r['fraud_rows']:,}", f"{r['rate']:.4%}", f"{r['expected_rate']:.4%}",
+                      "—" if ratio is None else f"{ratio:.2f}", r["entry"])
+    Console().print(table)

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from synfinance.generation.transactions import generate_shard
+from synfinance.world.campaign import load_campaign
 from synfinance.world.plan import GenerationParams, GenerationPlan
 
 __all__ = ["GenerationParams", "GenerationPlan", "generate_shard", "generate_table"]
@@ -28,7 +30,8 @@ def generate_table(
 ) -> pa.Table:
     """Exactly count transactions in memory: the rows a dataset with the same parameters would hold.
 
-    Pattern settings (fraud_rate, anomaly_rate, difficulty, fraud_types, patterns) pass through.
+    Pattern settings (fraud_rate, anomaly_rate, difficulty, fraud_types, patterns, campaign) pass through; a
+    campaign may be given as a file path or a shipped scenario's name.
 
     >>> import synfinance
     >>> synfinance.generate(count=1000, seed=7).num_rows
@@ -36,6 +39,8 @@ def generate_table(
     """
     if isinstance(start, str):
         start = dt.date.fromisoformat(start)
+    if isinstance(patterns.get("campaign"), str | Path):
+        patterns["campaign"] = load_campaign(Path(patterns["campaign"]))
     params = GenerationParams(
         count=count, seed=seed, customers=customers, merchants=merchants, start=start, days=days,
         shard_size=shard_size, **patterns,

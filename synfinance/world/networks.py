@@ -122,17 +122,20 @@ def _mule_edges(plan: GenerationPlan, rng: np.random.Generator, pick: Callable[[
         typology = int(rng.integers(0, len(TYPOLOGIES)))
         width = int(rng.integers(4, 9))
         amount = int(rng.integers(20_000, 95_000)) * 100
+        chosen = pick(width + (1 if typology in (0, 1) else 0 if typology == 2 else 2)).tolist()
+        if len(chosen) < width:  # the population has no customers left to carry another network
+            break
         if typology == 0:  # fan_in: many senders pay one hub
-            hub, *senders = pick(width + 1).tolist()
+            hub, *senders = chosen
             edges += [(s, hub, amount * int(rng.integers(30, 60)) // 10_000 * 100, net, 0, 0) for s in senders]
         elif typology == 1:  # fan_out: a hub pays many receivers
-            hub, *receivers = pick(width + 1).tolist()
+            hub, *receivers = chosen
             edges += [(hub, r, amount // max(len(receivers), 1) // 100 * 100, net, 1, 2) for r in receivers]
         elif typology == 2:  # cycle: money goes round and comes back, less a 2 % cut per hop
-            ring = pick(width).tolist()
+            ring = chosen
             edges += [(s, ring[(i + 1) % len(ring)], amount * 98**i // 100**i, net, 2, 1) for i, s in enumerate(ring)]
         else:  # scatter_gather: a source splits, intermediates pass it on to one sink
-            source, sink, *middle = pick(width + 2).tolist()
+            source, sink, *middle = chosen
             part = amount // max(len(middle), 1) // 100 * 100
             edges += [(source, r, part, net, 3, 0) for r in middle]
             edges += [(s, sink, part * 97 // 100, net, 3, 1) for s in middle]
