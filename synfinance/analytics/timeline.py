@@ -5,7 +5,8 @@
     #   "rate": 0.01056, "expected_rate": 0.0102, "entry": "testing_burst"}, ...]
 
 Periods are counted from the dataset's first day (a week is days 0-6, 7-13, ...), so a campaign written in days
-from the start lines up with them; a last, shorter week is left out. The expected rate of a period weighs each day's asked rate by its transactions.
+from the start lines up with them; a last, shorter week is left out. The expected rate of a period weighs each
+day's asked rate by its transactions.
 """
 
 from __future__ import annotations

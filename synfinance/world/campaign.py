@@ -153,13 +153,14 @@ class Campaign(_Strict):
     description: str = Field(min_length=1)
     entries: tuple[Entry, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique(self) -> Campaign:
-        names = [e.name for e in self.entries]
+    @field_validator("entries")
+    @classmethod
+    def unique_names(cls, entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+        names = [e.name for e in entries]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"entry names used once each (twice: {', '.join(twice)})")
-        return self
+        return entries
 
     @property
     def fraud_types(self) -> tuple[str, ...]:

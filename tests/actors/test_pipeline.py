@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from synfinance.generation import GenerationParams, GenerationPlan
 from synfinance.runner import write_dataset
 from synfinance.sinks import DatasetSink, JsonlSink, PostgresSink
 from synfinance.store.connect import Database
+from synfinance.world.campaign import load_campaign, shipped_campaigns
 
 pytestmark = [pytest.mark.ray, pytest.mark.usefixtures("ray_session")]
 
@@ -154,3 +156,14 @@ def test_a_live_configuration_change_reaches_every_actor_of_a_running_pipeline(t
                  30, "both workers and the sink to apply the change")
         run.join()
     assert done["report"].rows == PARAMS.count
+
+
+def test_a_campaign_gives_the_same_bytes_on_two_workers_as_in_process(tmp_path: Path) -> None:
+    campaign = load_campaign(shipped_campaigns()["compromised_merchant"])  # targets, merchants, two types
+    params = replace(PARAMS, campaign=campaign, fraud_rate=0.05)
+    write_dataset(params, tmp_path / "local")
+    report = run_pipeline(params, DatasetSink(tmp_path / "ray"), workers=2)
+    assert files(tmp_path / "ray") == files(tmp_path / "local")
+    assert len(report.rows_by_worker) == 2
+    manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
+    assert manifest["parameters"]["campaign"]["name"] == "compromised_merchant"

@@ -12,7 +12,7 @@ import pytest
 import synfinance
 from synfinance.model.metrics import roc_auc
 from synfinance.schema import LABEL_FIELDS
-from synfinance.world.catalogue import HELD_OUT, ANOMALY_NAMES, FRAUD_NAMES, type_shares
+from synfinance.world.catalogue import ANOMALY_NAMES, FRAUD_NAMES, HELD_OUT, type_shares
 
 IDENTIFIERS = {"transaction_id"}  # unique per row: trivially "separating" and never a model input
 
