@@ -64,6 +64,7 @@ Spree  # ditto
 RetriedBooking  # ditto
 Refund  # ditto
 LargePurchase  # ditto
+NewPayee  # ditto
 _.merchant_location  # LookalikeRates fields, read by name
 _.device_location  # ditto
 _.household_device  # ditto
@@ -73,6 +74,7 @@ _.round_amounts  # ditto
 _.first_time_high_value  # ditto
 _.refunds  # ditto
 _.large_purchases  # ditto
+_.new_payees  # ditto
 SWITCH_FIELDS  # synfinance.features.reference: the raw event's own fields, named for clients and tests
 # click reads these class attributes of a group (synfinance/cli/conventions.py Section)
 _.command_class  # click.Group.command_class: the class of the commands a group makes

@@ -241,6 +241,11 @@ def ist_calendar(ts: Micros) -> tuple[Micros, Micros, Micros]:
     return day, (local_us % US_PER_DAY) // US_PER_HOUR, (day + 3) % 7  # 1970-01-01 was a Thursday
 
 
+def ist_midnight(ts: Micros) -> Micros:
+    """The start of the IST day (midnight in India) that UTC microseconds fall in, as UTC microseconds."""
+    return (ts + IST_OFFSET_S * 1_000_000) // US_PER_DAY * US_PER_DAY - IST_OFFSET_S * 1_000_000
+
+
 def paise_from_amounts(amounts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Integer paise from an INR decimal128(·, 2) column; nulls are not allowed."""
     if isinstance(amounts, pa.ChunkedArray):

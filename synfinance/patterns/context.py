@@ -13,7 +13,7 @@ from synfinance.patterns.campaign import Segment, in_windows, shape
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
-from synfinance.schema import IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.schema import US_PER_DAY, US_PER_S, ist_midnight
 from synfinance.world.amounts import MAX_PAISE, MIN_PAISE
 from synfinance.world.campaign import target_customers
 from synfinance.world.catalogue import NAMES
@@ -156,7 +156,7 @@ class PatternContext:
             span = max(self.t1 - self.t0 - int(margin_days * US_PER_DAY), US_PER_DAY // 2)
             ts = self.t0 + (self.rng.random(count) * span).astype(np.int64)
         if night is not None:
-            day_start = (ts + IST_OFFSET_S * US_PER_S) // US_PER_DAY * US_PER_DAY - IST_OFFSET_S * US_PER_S
+            day_start = ist_midnight(ts)
             night_ts = day_start + (self.rng.random(count) * 4 * 3600 * US_PER_S).astype(np.int64)
             ts = np.where(night, night_ts, ts)
         return ts

@@ -174,14 +174,17 @@ REFERENCE = {"count": 1_000_000, "seed": 42}  # docs/patterns.md's table: the de
 
 @functools.cache  # a million rows generated with features: once per process (docs, tests and pages share it)
 def reference_dataset(difficulty: str = "realistic", count: int = REFERENCE["count"],
-                      seed: int = REFERENCE["seed"]) -> Dataset:
-    """A dataset generated in memory with features, as `generate transactions --features` writes it."""
+                      seed: int = REFERENCE["seed"], campaign: str | None = None) -> Dataset:
+    """A dataset generated in memory with features, as `generate transactions --features` writes it; campaign:
+    a shipped scenario's name."""
     import pyarrow as pa
 
     from synfinance.features.dataset import features_for_part
     from synfinance.generation import GenerationParams, GenerationPlan, generate_shard
+    from synfinance.world.campaign import load_campaign, shipped_campaigns
 
-    plan = GenerationPlan(GenerationParams(count=count, seed=seed, difficulty=difficulty))
+    scenario = None if campaign is None else load_campaign(shipped_campaigns()[campaign])
+    plan = GenerationPlan(GenerationParams(count=count, seed=seed, difficulty=difficulty, campaign=scenario))
     parts = [generate_shard(plan, shard) for shard in range(plan.n_shards)]
     features = pa.concat_tables([features_for_part(part) for part in parts])
     return Dataset(pa.concat_tables(parts), features, plan.customers.table, plan.merchants.table,

@@ -17,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synfinance._bundled import resource_dir
 from synfinance.errors import ConfigError, ParameterError, Problem
@@ -45,29 +45,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
-    if value is not None and value not in allowed:
-        raise ValueError(f"{what}: one of {', '.join(allowed)}")
-    return value
+def _one_of(allowed: tuple[str, ...], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{what}: one of {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+CityName = Annotated[str, _one_of(CITY_NAMES, "a city")]
+CategoryName = Annotated[str, _one_of(CATEGORY_NAMES, "a merchant category")]
+SegmentName = Annotated[str, _one_of(SEGMENT_NAMES, "a customer segment")]
 
 
 class Merchants(_Strict):
     """The merchants an attack runs through: by id, or the first `count` of a city's category (chains first)."""
 
     ids: tuple[str, ...] = ()
-    city: str | None = None
-    category: str | None = None
+    city: CityName | None = None
+    category: CategoryName | None = None
     count: int = Field(1, ge=1, le=100)
-
-    @field_validator("city")
-    @classmethod
-    def known_city(cls, v: str | None) -> str | None:
-        return _one_of(v, CITY_NAMES, "a city")
-
-    @field_validator("category")
-    @classmethod
-    def known_category(cls, v: str | None) -> str | None:
-        return _one_of(v, CATEGORY_NAMES, "a merchant category")
 
     @model_validator(mode="after")
     def _either(self) -> Merchants:
@@ -82,20 +80,10 @@ class Target(_Strict):
     """Whom the entry hits: customers of a city, of a segment, a fixed share of all customers; and/or the
     merchants the attack runs through. Conditions given together all hold."""
 
-    city: str | None = None
-    segment: str | None = None
+    city: CityName | None = None
+    segment: SegmentName | None = None
     customer_share: float | None = Field(None, gt=0, le=1)
     merchants: Merchants | None = None
-
-    @field_validator("city")
-    @classmethod
-    def known_city(cls, v: str | None) -> str | None:
-        return _one_of(v, CITY_NAMES, "a city")
-
-    @field_validator("segment")
-    @classmethod
-    def known_segment(cls, v: str | None) -> str | None:
-        return _one_of(v, SEGMENT_NAMES, "a customer segment")
 
 
 class Adapt(_Strict):
@@ -105,12 +93,7 @@ class Adapt(_Strict):
     from_: Day = Field(alias="from")
     below_inr: float | None = Field(None, gt=1)
     share: float = Field(1.0, ge=0, le=1)
-    category: str | None = None
-
-    @field_validator("category")
-    @classmethod
-    def known_category(cls, v: str | None) -> str | None:
-        return _one_of(v, CATEGORY_NAMES, "a merchant category")
+    category: CategoryName | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Adapt:

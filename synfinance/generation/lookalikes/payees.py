@@ -12,7 +12,7 @@ from synfinance.generation.lookalikes.base import LookAlike, Shard
 from synfinance.generation.transfers import TRANSFERS
 from synfinance.population import geography as geo
 from synfinance.population import payments as pay
-from synfinance.schema import IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.schema import US_PER_S, ist_midnight
 from synfinance.world.frame import Frame
 
 LIFT = (1.5, 8.0)  # times the customer's usual ticket, as the scam asks
@@ -23,7 +23,8 @@ DAY_HOURS = (9, 21)
 class NewPayee(LookAlike):
     name = "new_payees"
     imitates = "collect_request (a larger transfer to a person never paid before, often in another city)"
-    summary = "A first UPI transfer to a new person (deposit, marketplace seller), 1.5-8x the usual ticket, by day."
+    summary = ("A first UPI transfer to a new person (deposit, marketplace seller), 1.5-8x the usual ticket, by day; "
+               "in datasets that hold collect_request.")
     order = 96  # after every other look-alike: their draws stay as they were
 
     def _apply(self, frame: Frame, shard: Shard, rate: float) -> None:
@@ -43,5 +44,5 @@ class NewPayee(LookAlike):
         inr = np.where(rng.random(n) < 0.5, np.maximum(np.round(inr / 500) * 500, 500), inr)
         frame["paise"][rows] = (np.clip(inr, 1, 100_000) * 100).astype(np.int64)
         ts = frame["ts"][rows]
-        day_start = (ts + IST_OFFSET_S * US_PER_S) // US_PER_DAY * US_PER_DAY - IST_OFFSET_S * US_PER_S
+        day_start = ist_midnight(ts)
         frame["ts"][rows] = day_start + (rng.uniform(*DAY_HOURS, n) * 3600 * US_PER_S).astype(np.int64)

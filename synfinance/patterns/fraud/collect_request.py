@@ -18,7 +18,7 @@ from synfinance.patterns.context import TRANSFERS, PatternContext
 from synfinance.patterns.evidence import evidence
 from synfinance.population import payments as pay
 from synfinance.sampling import mix64
-from synfinance.schema import IST_OFFSET_S, US_PER_DAY, US_PER_S
+from synfinance.schema import US_PER_S, ist_midnight
 from synfinance.world.frame import Frame
 
 PRETEXTS = ("refund", "kyc_update", "marketplace_buyer", "electricity_bill", "job_offer", "prize")
@@ -41,7 +41,7 @@ class CollectRequestPattern(VictimPattern):
         n, m = len(cases.rows), len(cases.victims)
         cust = frame["cust"][cases.rows]
         anchor = ctx.anchors(m)
-        day_start = (anchor + IST_OFFSET_S * US_PER_S) // US_PER_DAY * US_PER_DAY - IST_OFFSET_S * US_PER_S
+        day_start = ist_midnight(anchor)
         hours = ctx.rng.uniform(*DAY_HOURS, m)
         anchor = np.where(ctx.tell(m), day_start + (hours * 3600 * US_PER_S).astype(np.int64), anchor)
         frame["ts"][cases.rows] = ctx.sequence(anchor, cases.owner, ctx.rng.uniform(60, 900, n))
