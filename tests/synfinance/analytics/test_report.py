@@ -15,6 +15,7 @@ from synfinance.analytics.summary import summarise
 from synfinance.generation import GenerationParams
 from synfinance.output.dataset import read_dataset
 from synfinance.runner import write_dataset
+from synfinance.world.campaign import load_campaign, shipped_campaigns
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,8 @@ def test_the_page_draws_every_chart_and_the_markdown_has_every_table(dataset: Pa
     page.write_text(to_html(s))
     images = page_images(page)
     assert {i["id"] for i in images} == set(charts(s)) >= {"hours", "daily", "segments", "categories", "cities",
-                                                            "festivals", "fraud", "anomalies"}
+                                                            "festivals", "fraud", "anomalies",
+                                                            "fraud_over_time"}
     for image in images:
         assert image["complete"] and image["width"] > 300 and image["height"] > 100, image
         assert image["inked"] > 0.01, image
@@ -62,3 +64,21 @@ def test_the_page_draws_every_chart_and_the_markdown_has_every_table(dataset: Pa
     for title, _, rows in sections(s):
         assert f"## {title}" in markdown
         assert all(str(row[0]) in markdown for row in rows)
+
+
+def test_a_campaign_s_weeks_are_counted_for_its_types_only(tmp_path: Path) -> None:
+    # setup: the scam from day 42 on
+    campaign = load_campaign(shipped_campaigns()["novel_collect_request"])
+    params = GenerationParams(count=30_000, seed=11, customers=300, merchants=800, campaign=campaign)
+    write_dataset(params, tmp_path / "ds")
+    # run
+    s = summarise(tmp_path / "ds")
+    # check: one row per whole week of the campaign's one type, its rows counted as the raw rows say
+    assert s["campaign"] == "novel_collect_request"
+    assert {r["type"] for r in s["fraud_by_week"]} == {"collect_request"} and len(s["fraud_by_week"]) == 92 // 7
+    rows = read_dataset(tmp_path / "ds")["transactions"].to_pylist()
+    week = collections.Counter((r["local_date"] - params.start).days // 7 for r in rows
+                               if r["fraud_type"] == "collect_request")
+    assert [r["fraud_rows"] for r in s["fraud_by_week"]] == [week.get(i, 0) for i in range(92 // 7)]
+    assert all(r["expected_rate"] == 0 for r in s["fraud_by_week"][:6]) and s["fraud_by_week"][7]["expected_rate"] > 0
+    assert "fraud_over_time" in charts(s)
