@@ -296,7 +296,7 @@ def predict_cmd(version: str | None, data: Path, out: Path, models: Path | None,
            f"{counts['review']:,} review, {counts['decline']:,} decline -> {out / 'predictions.parquet'}")
 
 
-@model.command("novelty", example="synfinance model novelty --data campaign --cut 42")
+@model.command("novelty", example="synfinance model novelty --data dataset --cut 60")
 @DATA
 @click.option("--cut", required=True, metavar="DAY|DATE",
               help="Train before this day (days from the dataset's first day, or YYYY-MM-DD); score from it on.")
