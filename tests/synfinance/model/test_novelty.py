@@ -38,7 +38,7 @@ def test_a_model_trained_before_the_campaign_misses_the_new_type(novel: tuple[Pa
     assert found.recall["collect_request"] < 0.5 * found.known_recall
 
 
-@pytest.mark.slow
+@pytest.mark.soak  # a second model trained: the measure is not blind (the test above shows the seen types caught)
 def test_trained_on_the_campaign_weeks_too_it_learns_the_type(novel: tuple[Path, int]) -> None:
     """The same measure is not blind: cut late, after weeks of the scam, recall on it rises well above."""
     out, cut_us = novel
