@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from synfinance.cli.conventions import Section, quiet, result, working
+from synfinance.cli.options import DATE
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError
 from synfinance.settings import load_settings
@@ -98,25 +100,46 @@ def _policy_line(policy: dict[str, Any]) -> str:
 
 
 @model.command("train", example="synfinance model train --data dataset")
-@DATA
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="Dataset directory with features.")
+@click.option("--from-db", "from_db", is_flag=True,
+              help="Instead of --data: what the service stored (features, and the labels fed back by --labels-until).")
+@click.option("--since", type=DATE, default=None, help="With --from-db: transactions from this IST date on.")
+@click.option("--until", type=DATE, default=None, help="With --from-db: transactions before this IST date.")
+@click.option("--labels-until", type=click.DateTime(["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z",
+                                                     "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+              default=None, help="With --from-db: only labels fed back by then (UTC unless an offset is given) "
+                                 "[default: now].")
 @MODELS_OUT
 @click.option("--seed", type=int, default=None, help="Training seed [default: generation.seed].")
 @policy_options
 @click.option("--deploy/--no-deploy", default=True, show_default=True, help="Make the new version active.")
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json (test weeks at the top) instead of a table.")
-def train_cmd(data: Path, models: Path | None, seed: int | None, policy: str | None, review_rate: float | None,
-              decline_precision: float | None, review_cost: float | None, deploy: bool, as_json: bool) -> None:
-    """Train on the earliest 70 % of the data, choose the decision policy on the next 15 %, test on the last 15 %."""
+def train_cmd(data: Path | None, from_db: bool, since: dt.date | None, until: dt.date | None,
+              labels_until: dt.datetime | None, models: Path | None, seed: int | None, policy: str | None,
+              review_rate: float | None, decline_precision: float | None, review_cost: float | None, deploy: bool,
+              as_json: bool) -> None:
+    """Train on the earliest 70 % of the data, choose the decision policy on the next 15 %, test on the last 15 %.
+
+    With --from-db, the data is what the service stored: transactions (--since, --until) with their features,
+    and only the labels fed back by --labels-until; a transaction whose label had not arrived is left out. The
+    registry records the window and the cut-off. Runs as a Ray job too:
+    `ray job submit -- synfinance model train --from-db`.
+    """
     from synfinance.model import registry
-    from synfinance.model.fitting import fit_model
+    from synfinance.model.fitting import fit_labelled, fit_model
 
     settings = load_settings().settings
+    _one_source(data, from_db, since, until, labels_until)
     rule = _rule(policy, review_rate, decline_precision, review_cost)
     root = _models(models)
+    seed = settings.generation.seed if seed is None else seed
     begun = time.perf_counter()
     with working("training"):
-        fitted = fit_model(data, root, settings.generation.seed if seed is None else seed, settings.ml.num_threads,
-                           rule)
+        if data is not None:
+            fitted = fit_model(data, root, seed, settings.ml.num_threads, rule)
+        else:
+            labelled, source = _stored(since, until, labels_until)
+            fitted = fit_labelled(labelled, source, root, seed, settings.ml.num_threads, rule)
     trained_on = json.loads((root / fitted.version / "metadata.json").read_text())["training_data"]["rows"]
     push_finished("train", trained_on, time.perf_counter() - begun)
     if deploy:
@@ -130,6 +153,52 @@ def train_cmd(data: Path, models: Path | None, seed: int | None, policy: str | N
          False)
     click.echo(_policy_line(fitted.metrics["policy"]))
     click.echo(f"registered {root / fitted.version}" + (" (active)" if deploy else ""))
+
+
+def _one_source(data: Path | None, from_db: bool, since: dt.date | None, until: dt.date | None,
+                labels_until: dt.datetime | None) -> None:
+    from synfinance.errors import ParameterError, Problem
+
+    problems = []
+    if (data is None) == (not from_db):
+        problems.append(Problem("data", None if data is None else str(data), "either --data DIR or --from-db"))
+    if not from_db:
+        problems += [Problem(name, str(value), "only with --from-db") for name, value in
+                     (("since", since), ("until", until), ("labels_until", labels_until)) if value is not None]
+    if since is not None and until is not None and until <= since:
+        problems.append(Problem("until", until.isoformat(), f"a date after --since ({since.isoformat()})"))
+    if problems:
+        raise ParameterError(problems)
+
+
+def _stored(since: dt.date | None, until: dt.date | None,
+            labels_until: dt.datetime | None) -> tuple[Any, dict[str, Any]]:
+    """What the service stored in the window, labelled as known by the cut-off, and the registry's account of it."""
+    import asyncio
+
+    from synfinance.model.data import labelled_table
+    from synfinance.schema import IST_OFFSET_S
+    from synfinance.store.connect import Database
+    from synfinance.store.training import labelled_since
+
+    ist = dt.timezone(dt.timedelta(seconds=IST_OFFSET_S))
+    start = dt.datetime.combine(since or dt.date(1970, 1, 2), dt.time(), ist)
+    end = dt.datetime.combine(until or dt.date(9999, 12, 31), dt.time(), ist)
+    cutoff = dt.datetime.now(dt.UTC) if labels_until is None else (
+        labels_until if labels_until.tzinfo is not None else labels_until.replace(tzinfo=dt.UTC))
+
+    async def read() -> Any:
+        conn = await Database.from_config(load_settings().settings.database).connect(bulk=True, application="train")
+        try:
+            return await labelled_since(conn, start, end, cutoff)
+        finally:
+            await conn.close()
+
+    table = asyncio.run(read())
+    source = {"source": "database", "since": None if since is None else since.isoformat(),
+              "until": None if until is None else until.isoformat(), "labels_until": cutoff.isoformat(),
+              "labelled_rows": table.num_rows}
+    return labelled_table(table), source
 
 
 @model.command("evaluate", example="synfinance model evaluate --data dataset --report evaluation")

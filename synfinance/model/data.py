@@ -65,6 +65,21 @@ def load_labelled(directory: Path) -> Labelled:
     )
 
 
+def labelled_table(table: pa.Table) -> Labelled:
+    """Rows of a table with transaction_id, ts_us, amount_inr, is_fraud, fraud_type and the features, in time
+    order (what synfinance.store.training reads from the database)."""
+    ts = table.column("ts_us").to_numpy()
+    order = np.argsort(ts, kind="stable")
+    return Labelled(
+        x=feature_matrix(table)[order],
+        y=table.column("is_fraud").to_numpy(zero_copy_only=False)[order].astype(np.int8),
+        ts=ts[order],
+        fraud_type=np.array(table.column("fraud_type").to_pylist(), dtype=object)[order],
+        amount_inr=table.column("amount_inr").to_numpy()[order],
+        ids=table.column("transaction_id").combine_chunks().take(pa.array(order)),
+    )
+
+
 @dataclass(frozen=True)
 class TimeSplit:
     train: np.ndarray

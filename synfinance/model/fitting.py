@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synfinance.errors import ModelError
 from synfinance.model import registry
 from synfinance.model.data import Labelled, load_labelled, time_split
 from synfinance.model.drift import Reference
@@ -20,6 +21,7 @@ from synfinance.model.train import Trained, train
 from synfinance.output.dataset import read_manifest
 from synfinance.settings.models import MLConfig
 
+MIN_ROWS, MIN_FRAUDS = 200, 20  # fewer cannot be split into training, validation and test weeks that mean anything
 SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
     "num_leaves": (15, 31, 63),
     "learning_rate": (0.1, 0.2, 0.3),
@@ -106,8 +108,20 @@ def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, rule: P
     report on the last 15 %, and register the model as a new version.
 
     data: the dataset already loaded from data_dir (saves reading it again)."""
-    rule = rule or PolicyRule()
     data = data if data is not None else load_labelled(data_dir)
+    source = {"dir": str(data_dir), "seed": read_manifest(data_dir).get("seed")}
+    return fit_labelled(data, source, models, seed, num_threads, rule, overrides, search)
+
+
+def fit_labelled(data: Labelled, source: dict[str, Any], models: Path, seed: int, num_threads: int,
+                 rule: PolicyRule | None = None, overrides: dict[str, Any] | None = None,
+                 search: dict[str, Any] | None = None) -> Fitted:
+    """fit_model on rows already labelled (a dataset's, or what the service stored); `source` says where they came
+    from and goes into the registry's training_data."""
+    rule = rule or PolicyRule()
+    if int(data.y.sum()) < MIN_FRAUDS or len(data) < MIN_ROWS:
+        raise ModelError(f"{len(data):,} labelled rows with {int(data.y.sum()):,} frauds: at least {MIN_ROWS:,} rows "
+                         f"and {MIN_FRAUDS} frauds are needed to train, choose a policy and test")
     split = time_split(data.ts)
     trained = train(data, split, seed, num_threads, overrides)
     valid, test = data.rows(split.valid), data.rows(split.test)
@@ -117,11 +131,10 @@ def fit_model(data_dir: Path, models: Path, seed: int, num_threads: int, rule: P
     metrics = report(policy, scores, rule.costs)
     if search is not None:
         metrics["search"] = search
-    manifest = read_manifest(data_dir)
     metadata = {
         "threshold": policy.review_at, "policy": policy.to_json(), "params": trained.params,
         "best_iteration": trained.best_iteration,
-        "training_data": {"dir": str(data_dir), "seed": manifest.get("seed"), "rows": int(split.train.sum()),
+        "training_data": {**source, "rows": int(split.train.sum()),
                           "valid_rows": int(split.valid.sum()), "test_rows": int(split.test.sum()),
                           "frauds": int(data.y[split.train].sum()), "valid_from_us": split.valid_from_us,
                           "test_from_us": split.test_from_us},
