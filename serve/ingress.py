@@ -237,7 +237,8 @@ class Ingress:
 
     @api.get("/v1/model", tags=["scoring"])
     async def model(self, _: Reader) -> Response:
-        """The active model: version, decision policy, test metrics and feature list."""
+        """The champion (the active model: version, decision policy, test metrics, feature list) and the challenger
+        scoring beside it in shadow, if any, with what it would have decided and how often it agreed."""
         info = await self.scoring.model_info()
         if not info["ready"]:
             raise ModelUnavailable(info["reason"])

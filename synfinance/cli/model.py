@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from synfinance.cli.conventions import Section, quiet, result, working
-from synfinance.cli.options import DATE
+from synfinance.cli.options import DATE, TIME
 from synfinance.cli.pushing import push_finished
 from synfinance.errors import OutputError
 from synfinance.settings import load_settings
@@ -105,8 +105,7 @@ def _policy_line(policy: dict[str, Any]) -> str:
               help="Instead of --data: what the service stored (features, and the labels fed back by --labels-until).")
 @click.option("--since", type=DATE, default=None, help="With --from-db: transactions from this IST date on.")
 @click.option("--until", type=DATE, default=None, help="With --from-db: transactions before this IST date.")
-@click.option("--labels-until", type=click.DateTime(["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z",
-                                                     "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+@click.option("--labels-until", type=TIME,
               default=None, help="With --from-db: only labels fed back by then (UTC unless an offset is given) "
                                  "[default: now].")
 @MODELS_OUT
@@ -184,8 +183,7 @@ def _stored(since: dt.date | None, until: dt.date | None,
     ist = dt.timezone(dt.timedelta(seconds=IST_OFFSET_S))
     start = dt.datetime.combine(since or dt.date(1970, 1, 2), dt.time(), ist)
     end = dt.datetime.combine(until or dt.date(9999, 12, 31), dt.time(), ist)
-    cutoff = dt.datetime.now(dt.UTC) if labels_until is None else (
-        labels_until if labels_until.tzinfo is not None else labels_until.replace(tzinfo=dt.UTC))
+    cutoff = dt.datetime.now(dt.UTC) if labels_until is None else labels_until
 
     async def read() -> Any:
         conn = await Database.from_config(load_settings().settings.database).connect(bulk=True, application="train")

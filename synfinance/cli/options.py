@@ -25,6 +25,24 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 
+class TimeType(click.ParamType):
+    """An ISO 8601 time (2026-12-08T04:10:11.123456, with an offset or taken as UTC) or a date (its midnight UTC)."""
+
+    name = "ISO-TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            parsed = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"expected a time like 2026-12-08T04:10:11+00:00 or a date, got {value!r}", param, ctx)
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+TIME = TimeType()
+
+
 class DurationType(click.ParamType):
     """'90s', '15m', '1h', '2d' or plain seconds -> seconds (float)."""
 

@@ -53,25 +53,20 @@ def load_labelled(directory: Path) -> Labelled:
     txns, features = tables["transactions"], tables["features"]
     if not features.column("transaction_id").equals(txns.column("transaction_id")):
         raise SchemaError(f"{directory}: features and transactions are not row-aligned by transaction_id")
-    ts = txns.column("timestamp").cast(pa.int64()).to_numpy()
-    order = np.argsort(ts, kind="stable")
-    return Labelled(
-        x=feature_matrix(features)[order],
-        y=txns.column("is_fraud").to_numpy(zero_copy_only=False)[order].astype(np.int8),
-        ts=ts[order],
-        fraud_type=np.array(txns.column("fraud_type").to_pylist(), dtype=object)[order],
-        amount_inr=(paise_from_amounts(txns.column("amount_inr")) / 100.0)[order],
-        ids=txns.column("transaction_id").combine_chunks().take(pa.array(order)),
-    )
+    labels = pa.table({
+        "transaction_id": txns.column("transaction_id"), "ts_us": txns.column("timestamp").cast(pa.int64()),
+        "amount_inr": paise_from_amounts(txns.column("amount_inr")) / 100.0, "is_fraud": txns.column("is_fraud"),
+        "fraud_type": txns.column("fraud_type")})
+    return labelled_table(labels, features)
 
 
-def labelled_table(table: pa.Table) -> Labelled:
-    """Rows of a table with transaction_id, ts_us, amount_inr, is_fraud, fraud_type and the features, in time
-    order (what synfinance.store.training reads from the database)."""
+def labelled_table(table: pa.Table, features: pa.Table | None = None) -> Labelled:
+    """Rows of a table with transaction_id, ts_us, amount_inr, is_fraud and fraud_type, in time order; their
+    features in `features` (row-aligned) or in the table itself (what synfinance.store.training reads)."""
     ts = table.column("ts_us").to_numpy()
     order = np.argsort(ts, kind="stable")
     return Labelled(
-        x=feature_matrix(table)[order],
+        x=feature_matrix(table if features is None else features)[order],
         y=table.column("is_fraud").to_numpy(zero_copy_only=False)[order].astype(np.int8),
         ts=ts[order],
         fraud_type=np.array(table.column("fraud_type").to_pylist(), dtype=object)[order],

@@ -128,6 +128,11 @@ def choose(y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray, rule: str =
     return Policy(review_at, decline_at, "budget", review_rate, decline_precision)
 
 
+def is_none(values: np.ndarray) -> np.ndarray:
+    """Which entries of an object array are None."""
+    return np.frompyfunc(lambda v: v is None, 1, 1)(values).astype(bool)
+
+
 def outcomes(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.ndarray) -> dict[str, Any]:
     """At the policy: review, decline and flagged rates, precision and recall of flagged, per-type recall, and
     the confusion of flagged against the truth."""
@@ -136,8 +141,9 @@ def outcomes(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.nd
     n, frauds, tp = max(len(y), 1), int(positive.sum()), int((flagged & positive).sum())
     declined = code == 2
     per_type = {}
-    for name in sorted({str(t) for t in fraud_type[positive]}):
-        rows = positive & (fraud_type == name)
+    named = np.where(is_none(fraud_type), "unknown", fraud_type)  # a fraud label without its type
+    for name in sorted({str(t) for t in named[positive]}):
+        rows = positive & (named == name)
         per_type[name] = float(flagged[rows].mean())
     return {
         "confusion": {"tp": tp, "fp": int((flagged & ~positive).sum()), "fn": frauds - tp,

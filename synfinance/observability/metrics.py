@@ -238,6 +238,13 @@ BREAKER_OPEN = Metric("synfinance_breaker_open", "gauge", "boolean", "1 while th
 # business
 SCORES = Metric("synfinance_scores", "counter", "transactions", "Transactions scored, by decision and model version.",
                 (Label("decision", "the policy's decision", DECISIONS), MODEL))
+SHADOW_SCORES = Metric("synfinance_shadow_scores", "counter", "transactions", "Transactions a challenger scored in "
+                       "shadow, by the decision it would have made (the champion's decided) and its version.",
+                       (Label("decision", "the challenger policy's decision", DECISIONS), MODEL))
+SHADOW_AGREEMENT = Metric("synfinance_shadow_agreement", "counter", "transactions", "Shadow-scored transactions by "
+                          "whether the challenger's decision equals the champion's.",
+                          (Label("champion", "the deciding version"), Label("challenger", "the version in shadow"),
+                           Label("agree", "the two decisions equal", ("yes", "no"))))
 FRAUD_PROBABILITY = Metric("synfinance_fraud_probability", "histogram", "probability", "Fraud probabilities returned "
                            "(at most 64 a second per process, evenly spaced over a batch; synfinance_scores counts "
                            "all).",

@@ -29,7 +29,8 @@ HERE: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     # before a model is registered: a model trained on 20,000 rows would fail the quality gates on recall
     (("quality", "run"), ()), (("quality", "baseline"), ()), (("quality", "history"), ()),
     (("model", "train"), ()), (("model", "evaluate"), ()), (("model", "optimize"), ()), (("model", "deploy"), ()),
-    (("model", "list"), ()), (("model", "predict"), ()), (("model", "novelty"), ()),
+    (("model", "list"), ()), (("model", "predict"), ()), (("model", "novelty"), ()), (("model", "shadow"), ()),
+    (("model", "promote"), ()), (("model", "rollback"), ()),
     (("patterns", "report"), ()), (("calibration", "report"), ()), (("debug", "inspect", "transaction"), ()),
     (("debug", "profile"), ()),
     (("config", "validate"), ()), (("config", "show"), ()), (("config", "export"), ()), (("config", "set"), ()),
