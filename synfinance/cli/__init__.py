@@ -9,7 +9,7 @@ from synfinance.cli.api import api
 from synfinance.cli.bench import bench
 from synfinance.cli.cache import cache
 from synfinance.cli.calibration import calibration
-from synfinance.cli.champion import promote_cmd, rollback_cmd, shadow_cmd
+from synfinance.cli.champion import guard_cmd, promote_cmd, rollback_cmd, shadow_cmd
 from synfinance.cli.chaos import chaos
 from synfinance.cli.config import config
 from synfinance.cli.db import db
@@ -51,7 +51,7 @@ main.add_command(generate)
 main.add_command(bench)
 main.add_command(docs)
 main.add_command(config)
-for command in (shadow_cmd, promote_cmd, rollback_cmd):
+for command in (shadow_cmd, promote_cmd, rollback_cmd, guard_cmd):
     model.add_command(command)
 main.add_command(model)
 main.add_command(db)

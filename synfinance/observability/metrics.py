@@ -212,7 +212,7 @@ MODEL = Label("model_version", "a registry version (v0001...)")
 WORKER = Label("worker", "a shard worker's name (worker-0 ... worker-N-1)")
 DECISIONS = ("approve", "review", "decline")
 OUTCOMES = ("tp", "fp", "fn", "tn")
-JOBS = ("generate", "train", "stream", "quality")
+JOBS = ("generate", "train", "stream", "quality", "guard")
 QUALITY_SEVERITIES = ("critical", "error", "warning", "info")
 COMPONENTS = ("ingress", "query", "feature-shard", "shard-worker", "sink", "driver")
 
@@ -245,6 +245,10 @@ SHADOW_AGREEMENT = Metric("synfinance_shadow_agreement", "counter", "transaction
                           "whether the challenger's decision equals the champion's.",
                           (Label("champion", "the deciding version"), Label("challenger", "the version in shadow"),
                            Label("agree", "the two decisions equal", ("yes", "no"))))
+MODEL_ROLLBACKS = Metric("synfinance_model_rollback_time", "gauge", "unix seconds", "When the guard (`model guard`) "
+                         "last rolled a champion back, from the version rolled back to the one deciding again.",
+                         (Label("from_version", "the champion rolled back"), Label("to_version", "the champion "
+                                                                                   "restored")))
 FRAUD_PROBABILITY = Metric("synfinance_fraud_probability", "histogram", "probability", "Fraud probabilities returned "
                            "(at most 64 a second per process, evenly spaced over a batch; synfinance_scores counts "
                            "all).",

@@ -128,6 +128,21 @@ class GenerationConfig(Section):
     )
 
 
+class GuardConfig(Section):
+    window_s: float = Field(86_400.0, gt=0, le=30 * 86_400,
+                            description="How long after a promotion the new champion is watched (seconds).")
+    precision_margin: float = Field(0.1, gt=0, le=1,
+                                    description="Roll back when the new champion's feedback precision falls below "
+                                                "the previous champion's by more than this (absolute).")
+    decline_jump: float = Field(2.0, gt=1, le=100,
+                                description="Roll back when the new champion declines more than this many times "
+                                            "the previous champion's share (and 1 point more).")
+    min_flagged: int = Field(30, ge=1, le=1_000_000,
+                             description="Fed-back reviews and declines of each version needed to judge precision.")
+    min_scored: int = Field(500, ge=1, le=100_000_000,
+                            description="Transactions the new champion must have decided to judge its decline rate.")
+
+
 class MLConfig(Section):
     registry_path: Path = Field(Path("models"), description="Directory of model versions.")
     active_version: str | None = Field(None, description="Version to serve (null: the registry's pointer).")
@@ -144,6 +159,8 @@ class MLConfig(Section):
     review_cost_inr: float = Field(
         50.0, ge=0, le=100_000, description="Cost of one manual review (policy cost; missed fraud costs its amount).",
         json_schema_extra=LIVE)
+    guard: GuardConfig = Field(default_factory=GuardConfig, description="Guarded promotion: when `model guard` "
+                               "rolls a newly promoted champion back.")
 
 
 URL = r"^https?://[^\s/]+(/\S*)?$"

@@ -43,3 +43,20 @@ class FeedbackRepository:
                 raise NotFound(f"no stored prediction for transaction {shown}: score and store it first "
                                "(POST /v1/transactions)")
             return [dict(r) for r in await self.conn.fetch(RECORD, ids, is_fraud, fraud_types)]
+
+
+FIGURES = """
+WITH fed AS (SELECT count(*) FILTER (WHERE outcome IN ('tp', 'fp')) AS flagged,
+                    count(*) FILTER (WHERE outcome = 'tp') AS true_flags
+             FROM feedback WHERE model_version = $1 AND received_at >= $2 AND received_at < $3),
+     decided AS (SELECT count(*) AS scored, count(*) FILTER (WHERE decision = 'decline') AS declined
+                 FROM predictions WHERE model_version = $1 AND scored_at >= $2 AND scored_at < $3)
+SELECT fed.flagged, fed.true_flags, decided.scored, decided.declined FROM fed, decided
+"""
+
+
+async def version_figures(conn: Any, version: str, since: Any, until: Any) -> dict[str, int]:
+    """What one model version decided from `since` to before `until` (its stored predictions) and what the label
+    feedback received in that time said of its reviews and declines: flagged, true_flags, scored, declined."""
+    row = await conn.fetchrow(FIGURES, version, since, until)
+    return {key: int(row[key]) for key in ("flagged", "true_flags", "scored", "declined")}

@@ -53,7 +53,7 @@ def test_show_one_section(env: dict[str, str]) -> None:
     result = cli(env, "config", "show", "--section", "ml", "--format", "json")
     data = json.loads(result.stdout)
     assert set(data["settings"]) == {"registry_path", "active_version", "num_threads", "policy", "review_rate",
-                                     "decline_precision", "review_cost_inr"}
+                                     "decline_precision", "review_cost_inr", "guard"}
     assert len(data["meta"]["version"]) == 12
 
 

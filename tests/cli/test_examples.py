@@ -30,7 +30,7 @@ HERE: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("quality", "run"), ()), (("quality", "baseline"), ()), (("quality", "history"), ()),
     (("model", "train"), ()), (("model", "evaluate"), ()), (("model", "optimize"), ()), (("model", "deploy"), ()),
     (("model", "list"), ()), (("model", "predict"), ()), (("model", "novelty"), ()), (("model", "shadow"), ()),
-    (("model", "promote"), ()), (("model", "rollback"), ()),
+    (("model", "promote"), ()), (("model", "rollback"), ()), (("model", "guard"), ()),
     (("patterns", "report"), ()), (("calibration", "report"), ()), (("debug", "inspect", "transaction"), ()),
     (("debug", "profile"), ()),
     (("config", "validate"), ()), (("config", "show"), ()), (("config", "export"), ()), (("config", "set"), ()),
