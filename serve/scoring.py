@@ -31,6 +31,7 @@ from synfinance.errors import ModelUnavailable, SynFinanceError, ValidationError
 from synfinance.features.inputs import INPUT_COLUMNS
 from synfinance.features.online import shard_of, shard_of_one
 from synfinance.model.scoring import Explain, Scored
+from synfinance.model.watch import spaced
 from synfinance.observability import logs, metrics
 from synfinance.schema import FEATURE_NAMES
 from synfinance.store.gateway import Gateway
@@ -39,6 +40,7 @@ from synfinance.store.idempotency import Idempotency, Replayed
 log = logs.get_logger("synfinance.serve")
 Held = tuple[int, int]  # (shard, token) of a batch whose state change can be taken back (FeatureStore.release)
 COMPONENTS = ("model", "feature_store", "database", "ray", "disk")
+LAGS_PER_CALL = 64  # feedback lags observed per feedback request, evenly spaced over its rows
 
 
 class Shards(Protocol):
@@ -210,6 +212,9 @@ class Scoring:
                                         [f.is_fraud for f in items], [f.fraud_type for f in items])
         for labels, count in Counter((r["outcome"], r["fraud_type"], r["model_version"]) for r in counted).items():
             metrics.FEEDBACK.labels(*labels).inc(count)
+        lags, lag = np.array([row["lag_s"] for row in counted], dtype=np.float64), metrics.FEEDBACK_LAG.labels()
+        for seconds in lags[spaced(len(lags), LAGS_PER_CALL)]:  # a sample: Ray's metrics agent replays every value
+            lag.observe(max(float(seconds), 0.0))
         outcomes = Counter(r["outcome"] for r in counted)
         return {"received": len(items), "counted": len(counted), "outcomes": dict(outcomes)}
 

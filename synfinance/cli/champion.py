@@ -50,8 +50,10 @@ def shadow_cmd(version: str | None, share: float, stop: bool, models: Path | Non
 def promote_cmd(version: str, reason: str, models: Path | None) -> None:
     """Make VERSION the champion; the one it replaces is remembered (`model rollback` goes back to it)."""
     from synfinance.model import promotion
+    from synfinance.observability import metrics
 
     event = promotion.promote(_models(models), version, reason)
+    push_finished("promote", 0, 0.0, {(metrics.MODEL_PROMOTIONS, (version, event["previous"] or "none")): time.time()})
     result(event, f"{version} is the champion (was {event['previous'] or 'none'})")
 
 
@@ -61,8 +63,11 @@ def promote_cmd(version: str, reason: str, models: Path | None) -> None:
 def rollback_cmd(reason: str, models: Path | None) -> None:
     """The champion before the last promotion decides again."""
     from synfinance.model import promotion
+    from synfinance.observability import metrics
 
     event: dict[str, Any] = promotion.rollback(_models(models), reason)
+    push_finished("rollback", 0, 0.0,  # a job of its own: a push replaces the job's last one
+                  {(metrics.MODEL_ROLLBACKS, (event["previous"], event["version"], "hand")): time.time()})
     result(event, f"rolled back to {event['version']} (from {event['previous']})")
 
 
@@ -123,6 +128,7 @@ def guard_once(root: Path) -> dict[str, Any]:
         event = promotion.rollback(root, f"guard: {verdict.reason}")
         get_logger("synfinance.ops").warning("model.rolled_back", version=event["previous"], to=event["version"],
                                              reason=verdict.reason)
-        push_finished("guard", 0, 0.0, {(metrics.MODEL_ROLLBACKS, (event["previous"], event["version"])): time.time()})
+        push_finished("guard", 0, 0.0,
+                      {(metrics.MODEL_ROLLBACKS, (event["previous"], event["version"], "guard")): time.time()})
         doc["verdict"] = f"rolled back to {event['version']}: {verdict.reason}"
     return doc

@@ -145,6 +145,38 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         Panel("Batch jobs: last run", (q("max by (job) (synfinance_job_duration_seconds)", "{{job}}"),), "s",
               kind="stat", description="Pushed to the Pushgateway when a job ends."),
     )),
+    Dashboard("campaigns-and-models", "SynFinance: campaigns and models",
+              "Champion against challenger, recall per fraud type as campaigns come, feedback lag, promotions.", (
+        Panel("Decisions: champion and challenger (per second)", (
+            q("sum by (model_version, decision) (synfinance:scores:rate5m)", "champion {{model_version}} {{decision}}"),
+            q("sum by (model_version, decision) (rate(synfinance_shadow_scores_total[5m]))",
+              "shadow {{model_version}} {{decision}}")), "reqps",
+              description="The challenger's decisions are what it would have decided; the champion's decide.",
+              fault="a challenger in shadow"),
+        Panel("Challenger agreement with the champion", (
+            q('sum by (challenger) (synfinance_shadow_agreement_total{agree="yes"}) / '
+              "sum by (challenger) (synfinance_shadow_agreement_total)", "{{challenger}}"),),
+              "percentunit", description="Since the scorers started: the share of shadow-scored transactions "
+                                         "the challenger decided as the champion did.",
+              fault="a challenger in shadow"),
+        Panel("Recall by fraud type (feedback, 1 h)", (
+            q("synfinance:recall_by_type:ratio_1h", "{{fraud_type}} {{model_version}}"),), "percentunit",
+              description="A new campaign's type shows as a line near 0 (alert SynFinanceFraudTypeMissed)."),
+        Panel("Precision by model version (feedback, 1 h)", (
+            q("synfinance:precision:ratio_1h", "{{model_version}}"),), "percentunit"),
+        Panel("Feedback lag p50 / p95", tuple(
+            q(f"histogram_quantile({p}, sum by (le) (synfinance_feedback_lag_seconds_bucket))", f"p{pct}")
+            for p, pct in ((0.5, 50), (0.95, 95))), "s",
+              description="From a stored prediction to its label feedback, over everything fed back since the "
+                          "scorers started."),
+        Panel("Promotions and rollbacks", (
+            q("max by (version, previous) (synfinance_model_promotion_time) * 1000",
+              "promoted {{version}} over {{previous}}"),
+            q("max by (from_version, to_version, by) (synfinance_model_rollback_time) * 1000",
+              "{{from_version}} rolled back to {{to_version}} ({{by}})")), "dateTimeAsIso", kind="stat",
+              description="Pushed by `model promote`, `model rollback` and `model guard`.",
+              fault="a promotion and a rollback"),
+    )),
 )
 
 

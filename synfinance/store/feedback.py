@@ -17,7 +17,7 @@ latest AS (SELECT DISTINCT ON (p.transaction_id) p.transaction_id, p.model_versi
 """
 MISSING = LATEST + "SELECT g.transaction_id FROM given g LEFT JOIN latest l USING (transaction_id) " \
                    "WHERE l.transaction_id IS NULL LIMIT 11"
-RECORD = LATEST + """
+RECORD = LATEST + """, inserted AS (
 INSERT INTO feedback (transaction_id, is_fraud, fraud_type, model_version, decision, outcome)
 SELECT g.transaction_id, g.is_fraud, g.fraud_type, l.model_version, l.decision,
        CASE WHEN l.decision <> 'approve' THEN (CASE WHEN g.is_fraud THEN 'tp' ELSE 'fp' END)
@@ -25,7 +25,10 @@ SELECT g.transaction_id, g.is_fraud, g.fraud_type, l.model_version, l.decision,
 FROM given g JOIN latest l USING (transaction_id)
 ON CONFLICT (transaction_id) DO NOTHING
 RETURNING transaction_id, outcome, coalesce(fraud_type, CASE WHEN is_fraud THEN 'unknown' ELSE 'none' END)
-          AS fraud_type, model_version
+          AS fraud_type, model_version, received_at)
+SELECT i.transaction_id, i.outcome, i.fraud_type, i.model_version,
+       extract(epoch FROM i.received_at - p.scored_at)::float8 AS lag_s
+FROM inserted i JOIN predictions p USING (transaction_id, model_version)
 """
 
 
@@ -35,7 +38,8 @@ class FeedbackRepository:
 
     async def record(self, ids: list[str], is_fraud: list[bool], fraud_types: list[str | None]) -> list[dict[str, Any]]:
         """Record all or nothing: NotFound (naming them) when a transaction has no stored prediction. Returns the
-        rows counted now (a repeat is not), each with its outcome, fraud type ('none' when legitimate) and version."""
+        rows counted now (a repeat is not), each with its outcome, fraud type ('none' when legitimate), version and
+        lag_s: seconds from the prediction to its label."""
         async with self.conn.transaction():
             missing = [r["transaction_id"] for r in await self.conn.fetch(MISSING, ids, is_fraud, fraud_types)]
             if missing:

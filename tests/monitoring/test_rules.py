@@ -117,10 +117,10 @@ def test_the_catalogue_has_at_least_25_metrics_each_named_once_with_bounded_labe
         enumerated._check(("/v1/score",))
 
 
-def test_dashboards_are_six_with_the_provisioned_datasource() -> None:
+def test_dashboards_are_seven_with_the_provisioned_datasource() -> None:
     uids = {b.uid for b in DASHBOARDS}
     assert {"fraud-detection-overview", "api-performance", "data-quality", "system-health",
-            "ml-model-performance", "ray-pipeline"} <= uids
+            "ml-model-performance", "ray-pipeline", "campaigns-and-models"} <= uids
     for name, text in rendered().items():
         board = json.loads(text)
         assert board["uid"] == name.removesuffix(".json") and board["panels"]

@@ -213,6 +213,34 @@ def test_every_process_reaches_prometheus_and_every_panel_has_data(monitored: Mo
     assert report.restarts == 1
     wait_for(lambda: m.value('synfinance_job_rows{job="generate"}') == 20_000, 60, "the pushed job")
 
+    # a challenger in shadow scoring beside the champion, then promoted and rolled back by hand (both pushed)
+    from synfinance.model import promotion, registry
+    from synfinance.model.fitting import fit_model
+
+    champion = registry.active_version(m.api.models)
+    challenger = fit_model(m.api.data, m.api.models, seed=2, num_threads=2).version
+    pushed = {"SYNFINANCE_MONITORING__PUSHGATEWAY_URL": m.stack.ports.url("pushgateway")}
+    try:
+        promotion.shadow(m.api.models, challenger)
+        wait_for(lambda: (m.get("/v1/model", "reader").json().get("challenger") or {}).get("version") == challenger,
+                 60, "the replicas to load the challenger")
+        shadowed = rows(replayed(transactions(m.api.data).slice(300, 400), "mons-", shift=4 * YEAR,
+                                 keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
+        assert m.post("/v1/score/batch", {"transactions": shadowed}, "scorer").status_code == 200
+        wait_for(lambda: m.value("sum(synfinance_shadow_scores_total)") > 0, 60, "the challenger's decisions")
+        for args in (["model", "promote", challenger, "--models", str(m.api.models)],
+                     ["model", "rollback", "--models", str(m.api.models)]):
+            done = CliRunner().invoke(main, args, env=pushed)
+            assert done.exit_code == 0, done.output
+        assert registry.active_version(m.api.models) == champion
+        wait_for(lambda: m.value("synfinance_model_rollback_time") > 0, 60, "the rollback pushed")
+    finally:
+        promotion.stop_shadow(m.api.models)
+        (m.api.models / promotion.HISTORY).unlink(missing_ok=True)
+        registry.deploy(m.api.models, champion)
+        shutil.rmtree(m.api.models / challenger)
+    wait_for(lambda: m.get("/v1/model", "reader").json().get("challenger") is None, 60, "the challenger dropped")
+
     # traffic goes on (a rate needs two scrapes of a series that changes): another round of each route
     again = rows(replayed(transactions(m.api.data).slice(100, 300), "monc-", shift=3 * YEAR,
                           keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
