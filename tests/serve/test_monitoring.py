@@ -241,10 +241,14 @@ def test_every_process_reaches_prometheus_and_every_panel_has_data(monitored: Mo
         shutil.rmtree(m.api.models / challenger)
     wait_for(lambda: m.get("/v1/model", "reader").json().get("challenger") is None, 60, "the challenger dropped")
 
-    # traffic goes on (a rate needs two scrapes of a series that changes): another round of each route
+    # traffic goes on (a rate needs two scrapes of a series that changes): three batches, each counted before the
+    # next, so one replica of the two takes two of them with a scrape between (its batch-size rate), and single scores
     again = rows(replayed(transactions(m.api.data).slice(100, 300), "monc-", shift=3 * YEAR,
                           keys=("transaction_id", "customer_id", "merchant_id", "device_id")))
-    assert m.post("/v1/score/batch", {"transactions": again[:150]}, "scorer").status_code == 200
+    for part in (again[:50], again[50:100], again[100:150]):
+        counted = m.value("sum(synfinance_http_batch_size_count)")
+        assert m.post("/v1/score/batch", {"transactions": part}, "scorer").status_code == 200
+        wait_for(lambda c=counted: m.value("sum(synfinance_http_batch_size_count)") > c, 60, "the batch scraped")
     assert {m.post("/v1/score", row, "scorer").status_code for row in again[150:170]} == {200}
 
     # every panel of every dashboard has data
