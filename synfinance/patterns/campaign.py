@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from synfinance.patterns.base import Injection
 from synfinance.population.categories import category_index
 from synfinance.schema import US_PER_DAY
-from synfinance.world.campaign import Scheduled, target_merchants
+from synfinance.world.campaign import Scheduled
 from synfinance.world.frame import Frame
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def shape(frame: Frame, ctx: PatternContext, inj: Injection, s: Scheduled) -> In
     e, rows = s.entry, inj.rows
     if e.amount_scale != 1.0:
         ctx.set_amount(frame, rows, np.round(frame["paise"][rows] * e.amount_scale, -2))
-    through = target_merchants(ctx.plan, e)
+    through = ctx.plan.campaign_merchants[e.name]
     if through is not None:
         merchant = through[ctx.rng.integers(0, len(through), len(rows))]
         ctx.set_merchant(frame, rows, merchant)

@@ -15,7 +15,6 @@ from synfinance.population import payments as pay
 from synfinance.population.categories import category_index
 from synfinance.schema import US_PER_DAY, US_PER_S, ist_midnight
 from synfinance.world.amounts import MAX_PAISE, MIN_PAISE
-from synfinance.world.campaign import target_customers
 from synfinance.world.catalogue import NAMES
 from synfinance.world.difficulty import DIFFICULTIES
 from synfinance.world.frame import Frame
@@ -61,7 +60,7 @@ class PatternContext:
         keeps its rows' times (keeps_time) takes only rows already inside the windows."""
         saved_free = self.free_rows
         self.segment = segment
-        self._target = None if segment.scheduled is None else target_customers(self.plan, segment.scheduled.entry)
+        self._target = None if segment.scheduled is None else self.plan.campaign_customers[segment.scheduled.entry.name]
         reserved: list[np.ndarray] = []
         if keeps_time:
             self.free_rows = saved_free & self._in_windows(segment.windows)

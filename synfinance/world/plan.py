@@ -19,7 +19,7 @@ from synfinance.population.merchants import N_POOLS, Merchants, build_merchants
 from synfinance.sampling import STREAM_ALLOCATION, rng_for
 from synfinance.schema import EPOCH_DATE, IST_OFFSET_S, US_PER_DAY, US_PER_S
 from synfinance.world.calendar import FIRST_YEAR, LAST_YEAR, Calendar, build_calendar
-from synfinance.world.campaign import Campaign, target_merchants
+from synfinance.world.campaign import Campaign, target_customers, target_merchants
 from synfinance.world.catalogue import ANOMALY_NAMES, FRAUD_NAMES, NAMES, type_shares, unknown_types
 from synfinance.world.difficulty import DIFFICULTIES
 from synfinance.world.lookalikes import LookalikeRates
@@ -176,8 +176,7 @@ class GenerationPlan:
 
     def __init__(self, params: GenerationParams) -> None:
         self.params = params.resolved()
-        for entry in () if self.params.campaign is None else self.params.campaign.entries:
-            target_merchants(self, entry)  # unknown merchant ids refused before anything is generated
+        self.campaign_merchants  # noqa: B018 - unknown merchant ids refused before anything is generated
 
     @cached_property
     def customers(self) -> Customers:
@@ -229,6 +228,18 @@ class GenerationPlan:
         if not self.params.patterns:
             return LookalikeRates(**dict.fromkeys(LookalikeRates.names(), 0.0))
         return rates if "collect_request" in self.fraud_types_present else replace(rates, new_payees=0.0)
+
+    @cached_property
+    def campaign_merchants(self) -> dict[str, np.ndarray | None]:
+        """Per campaign entry, the merchants its attack runs through (None: where its pattern goes)."""
+        entries = () if self.params.campaign is None else self.params.campaign.entries
+        return {e.name: target_merchants(self, e) for e in entries}
+
+    @cached_property
+    def campaign_customers(self) -> dict[str, np.ndarray | None]:
+        """Per campaign entry, the customers it may pick (a mask over the population; None: anyone)."""
+        entries = () if self.params.campaign is None else self.params.campaign.entries
+        return {e.name: target_customers(self, e) for e in entries}
 
     @cached_property
     def fraud_shares(self) -> dict[str, float]:
