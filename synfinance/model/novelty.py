@@ -18,7 +18,7 @@ import numpy as np
 from synfinance.errors import ModelError
 from synfinance.model.data import Labelled, time_split
 from synfinance.model.fitting import PolicyRule, predict
-from synfinance.model.policy import outcomes
+from synfinance.model.policy import outcomes, type_names
 from synfinance.model.train import train
 
 VALID_SHARE = 0.2  # of the rows before the cut: the weeks that stop training and choose the policy
@@ -50,15 +50,16 @@ def before_and_after(data: Labelled, cut_us: int, seed: int, num_threads: int,
     valid = before.rows(split.valid)
     policy = (rule or PolicyRule()).choose(valid.y, predict(trained, valid.x), valid.amount_inr)
     score = predict(trained, after.x)
-    seen = {str(t) for t in before.fraud_type[before.y == 1]}
     at_policy = outcomes(after.y, score, policy, after.fraud_type)
+    named_before, named_after = type_names(before.fraud_type), type_names(after.fraud_type)
+    seen = {str(t) for t in named_before[before.y == 1]}
     positive = after.y == 1
-    known = positive & np.isin(after.fraud_type.astype(str), sorted(seen))
+    known = positive & np.isin(named_after.astype(str), sorted(seen))
     flagged = policy.codes(score) > 0
-    types = sorted({str(t) for t in after.fraud_type[positive]})
+    types = sorted(at_policy["per_type_recall"])  # named as outcomes names them (a typeless label: unknown)
     return Novelty(
         recall=at_policy["per_type_recall"],
-        rows={t: int((after.fraud_type[positive] == t).sum()) for t in types},
+        rows={t: int((named_after[positive] == t).sum()) for t in types},
         new_types=tuple(t for t in types if t not in seen),
         known_recall=float(flagged[known].mean()) if known.any() else 0.0,
         review_at=policy.review_at, trained_rows=int(split.train.sum()),

@@ -128,9 +128,10 @@ def choose(y: np.ndarray, score: np.ndarray, amount_inr: np.ndarray, rule: str =
     return Policy(review_at, decline_at, "budget", review_rate, decline_precision)
 
 
-def is_none(values: np.ndarray) -> np.ndarray:
-    """Which entries of an object array are None."""
-    return np.frompyfunc(lambda v: v is None, 1, 1)(values).astype(bool)
+def type_names(fraud_type: np.ndarray) -> np.ndarray:
+    """Each row's fraud type, "unknown" where a fraud label came without one (None)."""
+    missing = np.frompyfunc(lambda v: v is None, 1, 1)(fraud_type).astype(bool)
+    return np.where(missing, "unknown", fraud_type)
 
 
 def outcomes(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.ndarray) -> dict[str, Any]:
@@ -141,7 +142,7 @@ def outcomes(y: np.ndarray, score: np.ndarray, policy: Policy, fraud_type: np.nd
     n, frauds, tp = max(len(y), 1), int(positive.sum()), int((flagged & positive).sum())
     declined = code == 2
     per_type = {}
-    named = np.where(is_none(fraud_type), "unknown", fraud_type)  # a fraud label without its type
+    named = type_names(fraud_type)
     for name in sorted({str(t) for t in named[positive]}):
         rows = positive & (named == name)
         per_type[name] = float(flagged[rows].mean())

@@ -9,7 +9,7 @@ import pytest
 
 from synfinance.errors import ModelError
 from synfinance.generation import GenerationParams, GenerationPlan
-from synfinance.model.data import load_labelled
+from synfinance.model.data import Labelled, load_labelled
 from synfinance.model.novelty import before_and_after
 from synfinance.runner import write_dataset
 from synfinance.world.campaign import load_campaign, shipped_campaigns
@@ -54,3 +54,14 @@ def test_a_cut_with_nothing_before_it_is_refused(novel: tuple[Path, int]) -> Non
     data = load_labelled(out)
     with pytest.raises(ModelError, match="fraud rows before"):
         before_and_after(data, int(data.ts.min()), seed=3, num_threads=2)
+
+
+def test_a_fraud_label_without_a_type_is_counted_as_unknown(novel: tuple[Path, int]) -> None:
+    """Feedback may say fraud without a type: recall and rows name it alike, so the table can print it."""
+    out, cut_us = novel
+    data = load_labelled(out)
+    typeless = data.fraud_type.copy()
+    typeless[(data.ts >= cut_us) & (data.fraud_type == "stolen_card")] = None
+    found = before_and_after(Labelled(data.x, data.y, data.ts, typeless, data.amount_inr, data.ids), cut_us, seed=3,
+                             num_threads=2)
+    assert set(found.rows) == set(found.recall) and found.rows["unknown"] > 0 and "stolen_card" not in found.rows
